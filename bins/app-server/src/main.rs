@@ -1,0 +1,3 @@
+//! `app-server` binary (thin main).
+
+fn main() {}

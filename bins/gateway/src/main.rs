@@ -1,0 +1,3 @@
+//! `gateway` binary (thin main).
+
+fn main() {}

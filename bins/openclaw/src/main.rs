@@ -1,0 +1,3 @@
+//! `openclaw` binary (thin main).
+
+fn main() {}

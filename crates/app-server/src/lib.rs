@@ -1,0 +1,1 @@
+//! Client and lease pool for shared app-server children speaking JSON-RPC over stdio.

@@ -1,0 +1,1 @@
+//! Device identity, connect policy, pairing store, device tokens and auth rate limiting.

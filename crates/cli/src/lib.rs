@@ -1,0 +1,1 @@
+//! The `openclaw` command-line interface, as a library so that `bins/openclaw` stays thin.

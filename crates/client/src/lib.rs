@@ -1,0 +1,1 @@
+//! Async client for the OpenClaw gateway protocol: handshake, request correlation, events, reconnect.

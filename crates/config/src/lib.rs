@@ -1,0 +1,361 @@
+//! The `openclaw.json` config model, path resolution and JSON5 loading.
+//!
+//! The file is JSON5 (comments, trailing commas). Unknown keys are warnings, not failures.
+//! Every supported key is a typed field here; the reload classifier (crate `openclaw-reload`)
+//! has an explicit rule for each of them.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The default gateway port.
+pub const DEFAULT_PORT: u16 = 18789;
+
+/// The whole config file.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Config {
+    pub gateway: GatewayConfig,
+    pub agents: AgentsConfig,
+    pub runtimes: BTreeMap<String, RuntimeConfig>,
+    pub session: SessionConfig,
+    pub logging: LoggingConfig,
+    pub auth: AuthConfig,
+    /// Written by tools (`lastTouchedVersion`, migrations); never affects behaviour.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meta: Option<serde_json::Value>,
+}
+
+/// `gateway.*`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct GatewayConfig {
+    /// `gateway.port`; `OPENCLAW_GATEWAY_PORT` wins over it.
+    pub port: Option<u16>,
+    /// `gateway.bind`: `loopback` (default) or `lan`.
+    pub bind: Option<BindMode>,
+    pub auth: GatewayAuthConfig,
+    /// Close a socket that has not sent `connect` after this long (default 10 s).
+    pub handshake_timeout_ms: Option<u64>,
+    /// Peers whose `X-Forwarded-For` / `X-Real-IP` headers are believed.
+    pub trusted_proxies: Vec<String>,
+    pub reload: ReloadConfig,
+}
+
+/// `gateway.bind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BindMode {
+    /// 127.0.0.1 and ::1.
+    Loopback,
+    /// 0.0.0.0; refuses to start without auth.
+    Lan,
+}
+
+/// `gateway.auth.*`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct GatewayAuthConfig {
+    pub mode: Option<AuthMode>,
+    pub token: Option<String>,
+    pub password: Option<String>,
+    pub rate_limit: RateLimitConfig,
+}
+
+/// `gateway.auth.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    None,
+    Token,
+    Password,
+}
+
+impl AuthMode {
+    /// The wire and config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMode::None => "none",
+            AuthMode::Token => "token",
+            AuthMode::Password => "password",
+        }
+    }
+}
+
+/// `gateway.auth.rateLimit.*`: failed auth attempts per peer.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct RateLimitConfig {
+    pub max_attempts: Option<u32>,
+    pub window_ms: Option<u64>,
+    pub lockout_ms: Option<u64>,
+}
+
+/// `gateway.reload.*`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ReloadConfig {
+    /// `hybrid` (default) or `off`.
+    pub mode: Option<String>,
+    /// How long a restart waits for in-flight runs before persisting them and restarting.
+    pub drain_timeout_ms: Option<u64>,
+}
+
+/// `agents.*`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct AgentsConfig {
+    pub defaults: AgentSettings,
+    pub entries: BTreeMap<String, AgentSettings>,
+}
+
+/// Settings of one agent (or the defaults).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct AgentSettings {
+    /// Name of an entry in `runtimes` (default: `embedded`).
+    pub runtime: Option<String>,
+    /// Model id passed to the runtime (default for the embedded runtime: `exec`).
+    pub model: Option<String>,
+    /// Working directory for runs (default `$STATE/workspace`).
+    pub workspace: Option<PathBuf>,
+}
+
+/// `runtimes.<name>`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct RuntimeConfig {
+    /// `app-server`.
+    pub kind: String,
+    /// Program and arguments, e.g. `["codex", "app-server"]`.
+    pub command: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    /// Auth identity that separates shared processes (e.g. an auth profile id).
+    pub auth_profile: Option<String>,
+}
+
+/// `session.*`: limits on sessions and subagents.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct SessionConfig {
+    /// Maximum spawn depth (default 1, max 5).
+    pub max_spawn_depth: Option<u32>,
+    /// Maximum children per session (default 5).
+    pub max_children_per_session: Option<u32>,
+    /// Maximum concurrent subagent runs (default 8).
+    pub max_concurrent_subagent_runs: Option<u32>,
+}
+
+/// `logging.*`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct LoggingConfig {
+    /// A tracing filter, e.g. `info` or `openclaw_gateway=debug`.
+    pub level: Option<String>,
+}
+
+/// `auth.*`: model-provider auth profiles (not gateway auth).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct AuthConfig {
+    pub profiles: BTreeMap<String, serde_json::Value>,
+    pub order: BTreeMap<String, Vec<String>>,
+    /// Cooldown *settings* (backoff lengths), never cooldown state.
+    pub cooldowns: Option<serde_json::Value>,
+}
+
+/// A config file that could not be used, with where and why.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// JSON5 syntax error.
+    #[error("config {path}: syntax error{}: {message}", location_suffix(*line, *column))]
+    Syntax {
+        path: PathBuf,
+        line: Option<usize>,
+        column: Option<usize>,
+        message: String,
+    },
+    /// Valid JSON5, but a value has the wrong type or is out of range.
+    #[error("config {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+fn location_suffix(line: Option<usize>, column: Option<usize>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!(" at line {l}, column {c}"),
+        (Some(l), None) => format!(" at line {l}"),
+        _ => String::new(),
+    }
+}
+
+/// A loaded config plus the warnings found while loading (unknown keys, …).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Loaded {
+    pub config: Config,
+    /// The parsed document, as written (before typing), for diffs and `config.get`.
+    pub raw: serde_json::Value,
+    pub warnings: Vec<String>,
+}
+
+/// Parse JSON5 text into a config. `path` is only used in messages.
+pub fn parse(text: &str, path: &Path) -> Result<Loaded, ConfigError> {
+    let raw: serde_json::Value = if text.trim().is_empty() {
+        serde_json::Value::Object(Default::default())
+    } else {
+        json5::from_str(text).map_err(|e| {
+            let (line, column, message) = match &e {
+                json5::Error::Message { msg, location } => (
+                    location.as_ref().map(|l| l.line),
+                    location.as_ref().map(|l| l.column),
+                    msg.clone(),
+                ),
+            };
+            ConfigError::Syntax {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message,
+            }
+        })?
+    };
+    from_value(raw, path)
+}
+
+/// Type a parsed document, collecting unknown keys as warnings.
+pub fn from_value(raw: serde_json::Value, path: &Path) -> Result<Loaded, ConfigError> {
+    if !raw.is_object() {
+        return Err(ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message: "the top level must be an object".into(),
+        });
+    }
+    let config: Config =
+        serde_json::from_value(raw.clone()).map_err(|e| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    let mut warnings = Vec::new();
+    let typed = serde_json::to_value(&config).unwrap_or_default();
+    unknown_keys(&raw, &typed, "", &mut warnings);
+    Ok(Loaded {
+        config,
+        raw,
+        warnings,
+    })
+}
+
+/// Keys present in `raw` that the typed model dropped.
+fn unknown_keys(
+    raw: &serde_json::Value,
+    typed: &serde_json::Value,
+    prefix: &str,
+    out: &mut Vec<String>,
+) {
+    let (Some(r), Some(t)) = (raw.as_object(), typed.as_object()) else {
+        return;
+    };
+    for (k, v) in r {
+        let path = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match t.get(k) {
+            None => out.push(format!("unknown config key `{path}` (ignored)")),
+            Some(tv) => {
+                // Maps keyed by user names (runtimes, entries, profiles) are typed per value.
+                unknown_keys(v, tv, &path, out)
+            }
+        }
+    }
+}
+
+/// Load the file at `path`; a missing file is an empty config.
+pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse(&text, path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Loaded {
+            raw: serde_json::json!({}),
+            ..Loaded::default()
+        }),
+        Err(source) => Err(ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// `OPENCLAW_CONFIG_PATH`, else `$STATE/openclaw.json`.
+pub fn config_path(state: &openclaw_state::StateDir, get: impl Fn(&str) -> Option<String>) -> PathBuf {
+    get("OPENCLAW_CONFIG_PATH")
+        .filter(|s| !s.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| state.config_path())
+}
+
+/// Port precedence: explicit flag > `OPENCLAW_GATEWAY_PORT` > `gateway.port` > 18789.
+pub fn resolve_port(
+    flag: Option<u16>,
+    config: &Config,
+    get: impl Fn(&str) -> Option<String>,
+) -> u16 {
+    flag.or_else(|| get("OPENCLAW_GATEWAY_PORT").and_then(|p| p.trim().parse().ok()))
+        .or(config.gateway.port)
+        .unwrap_or(DEFAULT_PORT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json5_with_comments_and_trailing_commas() {
+        let l = parse(
+            "{ // hand written\n gateway: { port: 1234, auth: { mode: 'token', token: 'a', }, }, }",
+            Path::new("x"),
+        )
+        .unwrap();
+        assert_eq!(l.config.gateway.port, Some(1234));
+        assert_eq!(l.config.gateway.auth.mode, Some(AuthMode::Token));
+        assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    }
+
+    #[test]
+    fn syntax_error_has_line_and_column() {
+        let e = parse("{\n  gateway: {\n    port: ,\n  }\n}", Path::new("/c.json")).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("line 3"), "{msg}");
+        assert!(msg.contains("/c.json"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_keys_warn() {
+        let l = parse("{ browser: {}, gateway: { colour: 1 } }", Path::new("x")).unwrap();
+        assert_eq!(l.warnings.len(), 2, "{:?}", l.warnings);
+        assert!(l.warnings.iter().any(|w| w.contains("gateway.colour")));
+    }
+
+    #[test]
+    fn wrong_type_is_invalid() {
+        let e = parse("{ gateway: { port: 'x' } }", Path::new("x")).unwrap_err();
+        assert!(matches!(e, ConfigError::Invalid { .. }));
+    }
+
+    #[test]
+    fn port_precedence() {
+        let mut c = Config::default();
+        assert_eq!(resolve_port(None, &c, |_| None), 18789);
+        c.gateway.port = Some(1);
+        assert_eq!(resolve_port(None, &c, |_| None), 1);
+        assert_eq!(resolve_port(None, &c, |_| Some("2".into())), 2);
+        assert_eq!(resolve_port(Some(3), &c, |_| Some("2".into())), 3);
+    }
+}

@@ -1,0 +1,283 @@
+//! The three frame kinds and their decoding.
+//!
+//! Decoding never panics and never allocates beyond the caller's size limit:
+//! the byte length is checked before any parsing happens.
+
+use crate::codes::ErrorCode;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A client→server request: `{type:"req", id, method, params?}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestFrame {
+    pub id: String,
+    pub method: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
+}
+
+/// A server→client response: `{type:"res", id, ok, payload?|error?}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResponseFrame {
+    pub id: String,
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorShape>,
+}
+
+/// A server→client event: `{type:"event", event, payload?, seq?}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventFrame {
+    pub event: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    #[serde(
+        default,
+        rename = "stateVersion",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub state_version: Option<Value>,
+}
+
+/// The error object of a failed response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorShape {
+    pub code: ErrorCode,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retryable: Option<bool>,
+    #[serde(
+        default,
+        rename = "retryAfterMs",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retry_after_ms: Option<u64>,
+}
+
+impl ErrorShape {
+    /// An error with a code and message only.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ErrorShape {
+            code,
+            message: message.into(),
+            details: None,
+            retryable: None,
+            retry_after_ms: None,
+        }
+    }
+
+    /// Attach `details`.
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    /// Mark retryable, with an optional delay.
+    pub fn retry_after(mut self, ms: Option<u64>) -> Self {
+        self.retryable = Some(true);
+        self.retry_after_ms = ms;
+        self
+    }
+
+    /// `details.code`, if any.
+    pub fn detail_code(&self) -> Option<&str> {
+        self.details.as_ref()?.get("code")?.as_str()
+    }
+
+    /// `INVALID_REQUEST "unknown method: X"`.
+    pub fn unknown_method(method: &str) -> Self {
+        ErrorShape::new(
+            ErrorCode::InvalidRequest,
+            format!("unknown method: {method}"),
+        )
+    }
+
+    /// `FORBIDDEN "missing scope: X"` with `MISSING_SCOPE` details.
+    pub fn missing_scope(scope: &str, required: &[&str]) -> Self {
+        ErrorShape::new(ErrorCode::Forbidden, format!("missing scope: {scope}")).with_details(
+            serde_json::json!({
+                "code": crate::codes::detail::MISSING_SCOPE,
+                "missingScope": scope,
+                "requiredScopes": required,
+            }),
+        )
+    }
+
+    /// `INVALID_REQUEST` for bad params, naming the problem.
+    pub fn invalid_params(method: &str, problem: impl std::fmt::Display) -> Self {
+        ErrorShape::new(
+            ErrorCode::InvalidRequest,
+            format!("invalid {method} params: {problem}"),
+        )
+    }
+}
+
+impl std::fmt::Display for ErrorShape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)?;
+        if let Some(code) = self.detail_code() {
+            write!(f, " ({code})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ErrorShape {}
+
+/// Any frame.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum Frame {
+    #[serde(rename = "req")]
+    Request(RequestFrame),
+    #[serde(rename = "res")]
+    Response(ResponseFrame),
+    #[serde(rename = "event")]
+    Event(EventFrame),
+}
+
+impl Frame {
+    /// Serialize to the JSON text sent on the wire.
+    pub fn to_text(&self) -> String {
+        // Serializing these types cannot fail: every field is a string, number, bool or Value.
+        serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+    }
+
+    /// A successful response.
+    pub fn ok(id: impl Into<String>, payload: Value) -> Frame {
+        Frame::Response(ResponseFrame {
+            id: id.into(),
+            ok: true,
+            payload: Some(payload),
+            error: None,
+        })
+    }
+
+    /// A failed response.
+    pub fn err(id: impl Into<String>, error: ErrorShape) -> Frame {
+        Frame::Response(ResponseFrame {
+            id: id.into(),
+            ok: false,
+            payload: None,
+            error: Some(error),
+        })
+    }
+
+    /// An event without `seq`.
+    pub fn event(event: impl Into<String>, payload: Value) -> Frame {
+        Frame::Event(EventFrame {
+            event: event.into(),
+            payload: Some(payload),
+            seq: None,
+            state_version: None,
+        })
+    }
+}
+
+/// Why a frame could not be decoded.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The frame is larger than the limit in force (pre-auth or post-auth).
+    #[error("frame of {len} bytes exceeds the {limit}-byte limit")]
+    TooLarge { len: usize, limit: usize },
+    /// Not valid JSON, or not an object of a known frame type.
+    #[error("invalid frame: {0}")]
+    Invalid(String),
+}
+
+/// Decode one text frame, refusing anything over `limit` bytes before parsing.
+pub fn decode_frame(text: &str, limit: usize) -> Result<Frame, DecodeError> {
+    if text.len() > limit {
+        return Err(DecodeError::TooLarge {
+            len: text.len(),
+            limit,
+        });
+    }
+    serde_json::from_str::<Frame>(text).map_err(|e| DecodeError::Invalid(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::MAX_PREAUTH_PAYLOAD_BYTES;
+
+    #[test]
+    fn decodes_real_connect_request() {
+        // Captured from the real CLI through a logging proxy (reference §4.2).
+        let text = r#"{"type":"req","id":"1:4c72e8ce-0000","method":"connect","params":{"minProtocol":4,"maxProtocol":4,"client":{"id":"cli","version":"2026.9.6","platform":"linux","deviceFamily":"Linux","mode":"cli","instanceId":"c9ffb06b"},"caps":[],"auth":{"deviceToken":"tgpgziTQH_UkXPhawJf-ZHsEg_7AleYUfWlUPK4iHIE"},"role":"operator","scopes":["operator.read"]}}"#;
+        match decode_frame(text, MAX_PREAUTH_PAYLOAD_BYTES).unwrap() {
+            Frame::Request(r) => {
+                assert_eq!(r.id, "1:4c72e8ce-0000");
+                assert_eq!(r.method, "connect");
+                assert_eq!(r.params.unwrap()["client"]["mode"], "cli");
+            }
+            other => panic!("expected request, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn decodes_real_error_response() {
+        let text = r#"{"type":"res","id":"1","ok":false,"error":{"code":"INVALID_REQUEST","message":"unauthorized: gateway token mismatch (use this gateway's gateway.auth.token or pair the device)","details":{"code":"AUTH_TOKEN_MISMATCH","authReason":"token_mismatch","canRetryWithDeviceToken":false,"recommendedNextStep":"update_auth_credentials"}}}"#;
+        let Frame::Response(r) = decode_frame(text, 1 << 20).unwrap() else {
+            panic!("expected response")
+        };
+        let e = r.error.unwrap();
+        assert_eq!(e.code, ErrorCode::InvalidRequest);
+        assert_eq!(e.detail_code(), Some("AUTH_TOKEN_MISMATCH"));
+    }
+
+    #[test]
+    fn decodes_real_challenge_event() {
+        let text = r#"{"type":"event","event":"connect.challenge","payload":{"nonce":"8d349ed4-0d05-4ddc-a596-2e0a7f6543de","ts":1795256605806,"capabilities":["model-catalog-snapshot"]}}"#;
+        let Frame::Event(e) = decode_frame(text, 1 << 20).unwrap() else {
+            panic!("expected event")
+        };
+        assert_eq!(e.event, "connect.challenge");
+        assert_eq!(e.seq, None);
+    }
+
+    #[test]
+    fn refuses_oversized_before_parsing() {
+        let big = format!(
+            r#"{{"type":"req","id":"1","method":"x","params":"{}"}}"#,
+            "a".repeat(MAX_PREAUTH_PAYLOAD_BYTES)
+        );
+        assert!(matches!(
+            decode_frame(&big, MAX_PREAUTH_PAYLOAD_BYTES),
+            Err(DecodeError::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        for text in [
+            "",
+            "{",
+            "null",
+            "[]",
+            r#"{"type":"nope"}"#,
+            r#"{"type":"req"}"#,
+            "\u{0}",
+        ] {
+            assert!(matches!(
+                decode_frame(text, 1024),
+                Err(DecodeError::Invalid(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn roundtrips_response_without_nulls() {
+        let f = Frame::ok("7", serde_json::json!({"ok":true}));
+        assert_eq!(f.to_text(), r#"{"type":"res","id":"7","ok":true,"payload":{"ok":true}}"#);
+    }
+}

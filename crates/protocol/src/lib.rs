@@ -1,0 +1,45 @@
+//! The OpenClaw gateway wire protocol: frames, error shapes, codes, handshake payloads.
+//!
+//! **Architecture Invariant:** this is the only crate that knows the gateway's wire format.
+//! Other crates convert their own types into the ones here at the boundary.
+//!
+//! Facts come from the observed behaviour of the real OpenClaw 2026.9.6 gateway
+//! (`shared/reference/openclaw-gateway.md` §3–§4).
+
+pub mod codes;
+pub mod frames;
+pub mod handshake;
+pub mod scopes;
+
+pub use codes::{close, detail, ErrorCode};
+pub use frames::{
+    decode_frame, DecodeError, ErrorShape, EventFrame, Frame, RequestFrame, ResponseFrame,
+};
+pub use handshake::{
+    AuthInfo, ChallengePayload, ClientInfo, ConnectAuth, ConnectParams, DeviceProof, Features,
+    HelloOk, Policy, ServerInfo, Snapshot,
+};
+
+/// Protocol versions.
+///
+/// Each bump gets a line here.
+/// - 3: older clients; still accepted from probe clients (`client.mode == "probe"`) and node-role clients.
+/// - 4: the current version spoken by OpenClaw 2026.9.6.
+pub mod version {
+    /// The version this gateway speaks.
+    pub const CURRENT: u32 = 4;
+    /// The oldest version accepted from probe and node clients.
+    pub const MINIMUM_PROBE: u32 = 3;
+}
+
+/// Size limits applied while decoding.
+pub mod limits {
+    /// Frames received before `connect` succeeds are capped at 64 KiB (close 1009 beyond it).
+    pub const MAX_PREAUTH_PAYLOAD_BYTES: usize = 64 * 1024;
+    /// Default post-auth maximum frame size (`policy.maxPayload`).
+    pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = 26_214_400;
+    /// Default per-connection outbound buffer cap (`policy.maxBufferedBytes`).
+    pub const DEFAULT_MAX_BUFFERED_BYTES: usize = 52_428_800;
+    /// Default tick interval.
+    pub const DEFAULT_TICK_INTERVAL_MS: u64 = 30_000;
+}

@@ -1,0 +1,1 @@
+//! Sessions, runs, the durable inbound queue, transcripts and durable announces of child results.

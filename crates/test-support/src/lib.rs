@@ -1,0 +1,1 @@
+//! Test support: binary locator, real-gateway spawning, fakes that cannot be the real thing here (fault-injecting app-server).

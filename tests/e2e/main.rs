@@ -1,0 +1,1 @@
+//! End-to-end tests against real gateways, real binaries and real files.
