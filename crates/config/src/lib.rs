@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub mod schema;
+
 /// The default gateway port.
 pub const DEFAULT_PORT: u16 = 18789;
 
@@ -69,6 +71,18 @@ pub enum AuthMode {
     None,
     Token,
     Password,
+}
+
+impl GatewayAuthConfig {
+    /// The auth mode in force: the explicit `mode`, else `password` when a password is set,
+    /// else `token`.
+    pub fn effective_mode(&self) -> AuthMode {
+        match (self.mode, &self.password) {
+            (Some(m), _) => m,
+            (None, Some(_)) => AuthMode::Password,
+            (None, None) => AuthMode::Token,
+        }
+    }
 }
 
 impl AuthMode {
@@ -161,7 +175,44 @@ pub struct AuthConfig {
     pub profiles: BTreeMap<String, serde_json::Value>,
     pub order: BTreeMap<String, Vec<String>>,
     /// Cooldown *settings* (backoff lengths), never cooldown state.
-    pub cooldowns: Option<serde_json::Value>,
+    pub cooldowns: CooldownSettings,
+}
+
+/// `auth.cooldowns.*`: how long a failing auth profile rests. Settings only: the cooldown
+/// *state* lives in `$STATE/state/cooldowns.json` (crate `openclaw-cooldowns`), never here.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct CooldownSettings {
+    /// Cooldown per consecutive transient failure (default `[30000, 60000, 300000]`; the last
+    /// entry repeats).
+    pub transient_ms: Option<Vec<u64>>,
+    /// First rate-limit cooldown; doubles per failure (default 30 s).
+    pub rate_limit_base_ms: Option<u64>,
+    /// Rate-limit cooldown cap (default 24 h).
+    pub rate_limit_max_ms: Option<u64>,
+    /// First billing disable; doubles per failure (default 10 min).
+    pub billing_base_ms: Option<u64>,
+    /// Billing disable cap (default 24 h).
+    pub billing_max_ms: Option<u64>,
+    /// First permanent-auth disable; doubles per failure (default 10 min).
+    pub auth_permanent_base_ms: Option<u64>,
+    /// Permanent-auth disable cap (default 1 h).
+    pub auth_permanent_max_ms: Option<u64>,
+    /// Error counters reset after this long without failures (default 24 h).
+    pub failure_window_ms: Option<u64>,
+    /// Where helper/side-lane failures are recorded: `local` (default: only that lane) or
+    /// `shared` (also the main lane).
+    pub helper_lane_policy: Option<LanePolicy>,
+}
+
+/// `auth.cooldowns.helperLanePolicy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LanePolicy {
+    /// A helper lane's failure cools down only that lane.
+    Local,
+    /// A helper lane's failure also cools down the main lane.
+    Shared,
 }
 
 /// A config file that could not be used, with where and why.
@@ -237,11 +288,10 @@ pub fn from_value(raw: serde_json::Value, path: &Path) -> Result<Loaded, ConfigE
             message: "the top level must be an object".into(),
         });
     }
-    let config: Config =
-        serde_json::from_value(raw.clone()).map_err(|e| ConfigError::Invalid {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
+    let config: Config = serde_json::from_value(raw.clone()).map_err(|e| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
     let mut warnings = Vec::new();
     let typed = serde_json::to_value(&config).unwrap_or_default();
     unknown_keys(&raw, &typed, "", &mut warnings);
@@ -294,7 +344,10 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
 }
 
 /// `OPENCLAW_CONFIG_PATH`, else `$STATE/openclaw.json`.
-pub fn config_path(state: &openclaw_state::StateDir, get: impl Fn(&str) -> Option<String>) -> PathBuf {
+pub fn config_path(
+    state: &openclaw_state::StateDir,
+    get: impl Fn(&str) -> Option<String>,
+) -> PathBuf {
     get("OPENCLAW_CONFIG_PATH")
         .filter(|s| !s.is_empty())
         .map(PathBuf::from)
