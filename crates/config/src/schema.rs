@@ -313,6 +313,7 @@ mod tests {
     use crate::*;
 
     /// A config with every field set and one entry in every map.
+    #[allow(clippy::field_reassign_with_default)]
     fn full() -> Config {
         let agent = AgentSettings {
             runtime: Some("r".into()),
