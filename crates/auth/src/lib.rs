@@ -9,7 +9,10 @@
 
 pub mod encoding;
 pub mod identity;
+pub mod locality;
 pub mod proof;
+pub mod ratelimit;
+pub mod store;
 
 pub use identity::{device_id_for, CachedToken, DeviceIdentity, DeviceTokenCache, IdentityError};
 pub use proof::{verify_device_proof, DeviceAuthError, SignedFields, VerifiedDevice};
