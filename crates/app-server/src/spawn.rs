@@ -1,0 +1,96 @@
+//! The one place that starts app-server children: explicit cwd, scrubbed environment plus explicit
+//! variables, its own process group, killed on drop, stdio piped.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use tokio::process::{Child, Command};
+
+/// Variables passed through from the parent environment; everything else is scrubbed.
+pub const INHERITED_ENV: &[&str] = &[
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "TMPDIR",
+    "TERM",
+    "RUST_LOG",
+    "RUST_BACKTRACE",
+];
+
+/// Everything needed to spawn one child.
+#[derive(Debug, Clone, Default)]
+pub struct SpawnSpec {
+    /// Program followed by its arguments.
+    pub command: Vec<String>,
+    /// Working directory (default: the parent's).
+    pub cwd: Option<PathBuf>,
+    /// Explicit environment, applied after the scrubbed inherited set.
+    pub env: BTreeMap<String, String>,
+}
+
+/// Errors from [`spawn_child`].
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    /// The command list is empty.
+    #[error("the app-server command is empty; configure `runtimes.<name>.command` as [program, args...]")]
+    EmptyCommand,
+    /// The OS refused to start the program.
+    #[error("could not start `{program}`: {source} (check that it is installed and on PATH, or use an absolute path)")]
+    Io {
+        /// Program that failed.
+        program: String,
+        /// OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Spawns a child with piped stdio, scrubbed environment, its own process group and
+/// `kill_on_drop`. The caller owns the returned [`Child`] and must reap it.
+pub fn spawn_child(spec: &SpawnSpec) -> Result<Child, SpawnError> {
+    let (program, args) = spec.command.split_first().ok_or(SpawnError::EmptyCommand)?;
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .env_clear()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true);
+    for name in INHERITED_ENV {
+        if let Some(value) = std::env::var_os(name) {
+            cmd.env(name, value);
+        }
+    }
+    cmd.envs(&spec.env);
+    if let Some(cwd) = &spec.cwd {
+        cmd.current_dir(cwd);
+    }
+    cmd.spawn().map_err(|source| SpawnError::Io {
+        program: program.clone(),
+        source,
+    })
+}
+
+/// Sends `signal` to the whole process group `pgid` (the child's pid, since it leads its group).
+/// Errors such as "no such process" are ignored: the group is already gone.
+pub fn signal_group(pgid: u32, signal: i32) {
+    let Ok(pgid) = i32::try_from(pgid) else {
+        return;
+    };
+    if pgid <= 1 {
+        return;
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: killpg has no memory-safety preconditions; a stale pgid only yields ESRCH.
+    unsafe {
+        libc::killpg(pgid, signal);
+    }
+}
