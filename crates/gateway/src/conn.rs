@@ -1,0 +1,521 @@
+//! One TCP connection: HTTP probe or WebSocket upgrade, handshake, then the request loop.
+//!
+//! Task layout per connection: this task reads frames and runs in-flight requests
+//! concurrently (`FuturesUnordered`, replies go out in completion order); one writer task owns
+//! the socket's write half and drains the bounded outbound queue. This task owns the writer.
+
+use crate::budget::{Budget, BudgetStream};
+use crate::connect::{self, ConnectFacts, ConnectGrant, ConnectRejection};
+use crate::http::{self, RequestFacts};
+use crate::methods::CallCtx;
+use crate::state::{now_ms, CloseRequest, Connection, ConnectionInfo, GatewayState, Outbound};
+use futures_util::stream::{FuturesUnordered, SplitSink, SplitStream};
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use openclaw_protocol::limits::MAX_PREAUTH_PAYLOAD_BYTES;
+use openclaw_protocol::{
+    close, decode_frame, AuthInfo, ConnectParams, DecodeError, ErrorCode, ErrorShape, Features,
+    Frame, HelloOk, Policy, RequestFrame, ServerInfo, Snapshot,
+};
+use serde_json::{json, Value};
+use std::borrow::Cow;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
+use tokio_tungstenite::WebSocketStream;
+
+type Ws = WebSocketStream<BudgetStream<TcpStream>>;
+type Sink = SplitSink<Ws, Message>;
+type Source = SplitStream<Ws>;
+
+/// Bytes a peer may send before `connect` succeeds: one maximal pre-auth frame plus slack.
+const PREAUTH_READ_BUDGET: usize = 2 * MAX_PREAUTH_PAYLOAD_BYTES;
+/// Requests running at once on one connection; beyond it, reading pauses (backpressure).
+const MAX_INFLIGHT: usize = 1024;
+/// How long a closing socket waits for the peer's close reply.
+const CLOSE_LINGER: Duration = Duration::from_secs(2);
+/// Frames written per flush when the queue is busy.
+const WRITE_BATCH: usize = 128;
+
+const FIRST_MUST_BE_CONNECT: &str = "invalid handshake: first request must be connect";
+
+/// Serve one accepted socket to completion.
+pub(crate) async fn handle(state: Arc<GatewayState>, mut stream: TcpStream, peer: SocketAddr) {
+    let deadline = tokio::time::Instant::now() + state.opts.handshake_timeout;
+    let head = match tokio::time::timeout_at(deadline, http::read_head(&mut stream)).await {
+        Ok(Ok(head)) => head,
+        Ok(Err(http::HeadError::Io)) | Err(_) => return,
+        Ok(Err(e)) => return http::respond_error(&mut stream, &e).await,
+    };
+    let Some(key) = head.ws_key.clone().filter(|_| head.ws_version_ok) else {
+        return http::respond(&mut stream, &state, &head).await;
+    };
+    if state.is_draining() {
+        let body = r#"{"error":"gateway is shutting down"}"#;
+        let out = format!(
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = stream.write_all(out.as_bytes()).await;
+        return;
+    }
+    if stream
+        .write_all(http::upgrade_response(&key).as_bytes())
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let budget = Budget::new(PREAUTH_READ_BUDGET);
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(state.opts.max_payload))
+        .max_frame_size(Some(state.opts.max_payload));
+    let ws = WebSocketStream::from_partially_read(
+        BudgetStream::new(stream, budget.clone()),
+        head.leftover,
+        Role::Server,
+        Some(config),
+    )
+    .await;
+    let (mut sink, mut source) = ws.split();
+
+    let nonce = uuid::Uuid::new_v4().to_string();
+    let challenge_ts = now_ms();
+    let challenge = Frame::event(
+        "connect.challenge",
+        json!({ "nonce": nonce, "ts": challenge_ts }),
+    );
+    if sink.send(Message::text(challenge.to_text())).await.is_err() {
+        return;
+    }
+
+    let mut drain = state.drain_watch();
+    let first = tokio::select! {
+        r = tokio::time::timeout_at(deadline, first_text(&mut source, &budget)) => r.unwrap_or(First::Timeout),
+        _ = drain.wait_for(|d| *d) => First::Draining,
+    };
+    let text = match first {
+        First::Text(t) => t,
+        First::Gone => return,
+        First::Timeout => {
+            tracing::debug!(%peer, "handshake timeout");
+            return close_preauth(
+                sink,
+                source,
+                close::POLICY_VIOLATION,
+                close::REASON_CHALLENGE_TIMEOUT,
+            )
+            .await;
+        }
+        First::Draining => {
+            let reason = shutdown_close_reason(&state);
+            return close_preauth(sink, source, close::SERVICE_RESTART, reason).await;
+        }
+        First::TooLarge => {
+            return close_preauth(
+                sink,
+                source,
+                close::MESSAGE_TOO_BIG,
+                close::REASON_PREAUTH_TOO_LARGE,
+            )
+            .await
+        }
+        First::Invalid => {
+            return close_preauth(sink, source, close::POLICY_VIOLATION, FIRST_MUST_BE_CONNECT)
+                .await
+        }
+    };
+    let req = match decode_frame(&text, MAX_PREAUTH_PAYLOAD_BYTES) {
+        Ok(Frame::Request(req)) => req,
+        Ok(_) | Err(DecodeError::Invalid(_)) => {
+            return close_preauth(sink, source, close::POLICY_VIOLATION, FIRST_MUST_BE_CONNECT)
+                .await
+        }
+        Err(_) => {
+            return close_preauth(
+                sink,
+                source,
+                close::MESSAGE_TOO_BIG,
+                close::REASON_PREAUTH_TOO_LARGE,
+            )
+            .await
+        }
+    };
+    drop(text);
+    if req.method != "connect" {
+        let rej = ConnectRejection::policy(ErrorShape::new(
+            ErrorCode::InvalidRequest,
+            FIRST_MUST_BE_CONNECT,
+        ));
+        return reject(sink, source, &req.id, rej).await;
+    }
+    let params: ConnectParams =
+        match serde_json::from_value(req.params.clone().unwrap_or(Value::Null)) {
+            Ok(p) => p,
+            Err(e) => {
+                let rej = ConnectRejection {
+                    error: ErrorShape::invalid_params("connect", e),
+                    close_code: close::POLICY_VIOLATION,
+                    close_reason: "invalid connect params".into(),
+                };
+                return reject(sink, source, &req.id, rej).await;
+            }
+        };
+    let protocol = match connect::negotiate_protocol(&params) {
+        Ok(p) => p,
+        Err(rej) => return reject(sink, source, &req.id, rej).await,
+    };
+    let facts = ConnectFacts {
+        peer,
+        is_loopback: is_local(peer, &head.facts),
+        request: &head.facts,
+        params: &params,
+        nonce: &nonce,
+        challenge_ts,
+        protocol,
+    };
+    let grant = match connect::decide(&state, &facts).await {
+        Ok(g) => g,
+        Err(rej) => {
+            tracing::info!(%peer, code = ?rej.error.detail_code(), "connect refused");
+            return reject(sink, source, &req.id, rej).await;
+        }
+    };
+    budget.lift();
+    serve_connection(state, sink, source, peer, req, params, protocol, grant).await;
+}
+
+fn is_local(peer: SocketAddr, facts: &RequestFacts) -> bool {
+    peer.ip().is_loopback() && facts.forwarded_for.is_none() && facts.real_ip.is_none()
+}
+
+enum First {
+    Text(String),
+    Gone,
+    Timeout,
+    Draining,
+    TooLarge,
+    Invalid,
+}
+
+async fn first_text(source: &mut Source, budget: &Budget) -> First {
+    loop {
+        match source.next().await {
+            Some(Ok(Message::Text(t))) => {
+                if t.len() > MAX_PREAUTH_PAYLOAD_BYTES {
+                    return First::TooLarge;
+                }
+                return First::Text(t.as_str().to_owned());
+            }
+            Some(Ok(Message::Binary(b))) => {
+                if b.len() > MAX_PREAUTH_PAYLOAD_BYTES {
+                    return First::TooLarge;
+                }
+                return First::Invalid;
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+            Some(Ok(Message::Close(_))) | None => return First::Gone,
+            Some(Err(WsError::Capacity(_))) => return First::TooLarge,
+            Some(Err(_)) if budget.exceeded() => return First::TooLarge,
+            Some(Err(_)) => return First::Gone,
+        }
+    }
+}
+
+fn close_frame(code: u16, reason: &str) -> Message {
+    // Close reasons are limited to 123 bytes on the wire.
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    Message::Close(Some(CloseFrame {
+        code: CloseCode::from(code),
+        reason: reason[..end].to_owned().into(),
+    }))
+}
+
+async fn close_preauth(mut sink: Sink, mut source: Source, code: u16, reason: &str) {
+    let _ = sink.send(close_frame(code, reason)).await;
+    // Wait (bounded) for the peer's close so our close frame is not lost to a reset.
+    let _ = tokio::time::timeout(CLOSE_LINGER, async {
+        while let Some(Ok(_)) = source.next().await {}
+    })
+    .await;
+}
+
+async fn reject(mut sink: Sink, source: Source, id: &str, rej: ConnectRejection) {
+    let _ = sink
+        .send(Message::text(Frame::err(id, rej.error).to_text()))
+        .await;
+    close_preauth(sink, source, rej.close_code, &rej.close_reason).await;
+}
+
+fn shutdown_close_reason(state: &GatewayState) -> &'static str {
+    if state.shutdown_plan().restart_expected_ms.is_some() {
+        close::REASON_SERVICE_RESTART
+    } else {
+        close::REASON_SHUTTING_DOWN
+    }
+}
+
+fn hello_ok(state: &GatewayState, conn: &Connection, protocol: u32, grant: &ConnectGrant) -> Value {
+    let mut extra = serde_json::Map::new();
+    extra.insert(
+        "configPath".into(),
+        json!(state.opts.config_path.display().to_string()),
+    );
+    extra.insert(
+        "stateDir".into(),
+        json!(state.opts.state_dir.root().display().to_string()),
+    );
+    extra.insert("authMode".into(), json!(state.auth.load().mode.as_str()));
+    let hello = HelloOk {
+        kind: "hello-ok".into(),
+        protocol,
+        server: ServerInfo {
+            version: crate::VERSION.into(),
+            conn_id: conn.id().to_owned(),
+            boot_id: Some(state.boot_id.clone()),
+        },
+        features: Features {
+            methods: state.method_names().to_vec(),
+            events: crate::events::EVENTS
+                .iter()
+                .map(|e| (*e).to_owned())
+                .collect(),
+        },
+        snapshot: Snapshot {
+            presence: vec![presence_self(state)],
+            health: crate::methods::core_health(state),
+            state_version: state.state_version(),
+            uptime_ms: state.uptime_ms(),
+            extra,
+        },
+        auth: AuthInfo {
+            method: Some(grant.method.clone()),
+            role: grant.role.clone(),
+            scopes: grant.scopes.clone(),
+            device_token: None,
+            issued_at_ms: None,
+        },
+        policy: Policy {
+            max_payload: state.opts.max_payload,
+            max_buffered_bytes: state.opts.max_buffered_bytes,
+            tick_interval_ms: state.opts.tick_interval.as_millis() as u64,
+        },
+    };
+    let mut v = serde_json::to_value(hello).unwrap_or(Value::Null);
+    if let Some(auth) = v.get_mut("auth").and_then(Value::as_object_mut) {
+        for (k, val) in &grant.auth_extra {
+            auth.insert(k.clone(), val.clone());
+        }
+    }
+    v
+}
+
+fn presence_self(state: &GatewayState) -> Value {
+    let host = crate::methods::core_hostname();
+    json!({
+        "host": host,
+        "version": crate::VERSION,
+        "platform": std::env::consts::OS,
+        "mode": "gateway",
+        "reason": "self",
+        "instanceId": state.boot_id,
+        "text": format!("Gateway: {host} · app {} · mode gateway · reason self", crate::VERSION),
+        "ts": state.started_at_ms,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn serve_connection(
+    state: Arc<GatewayState>,
+    sink: Sink,
+    mut source: Source,
+    peer: SocketAddr,
+    connect_req: RequestFrame,
+    params: ConnectParams,
+    protocol: u32,
+    grant: ConnectGrant,
+) {
+    let conn_id: Arc<str> = uuid::Uuid::new_v4().to_string().into();
+    let info = ConnectionInfo {
+        role: grant.role.clone(),
+        scopes: grant.scopes.clone(),
+        auth_method: grant.method.clone(),
+        device_id: grant.device_id.clone(),
+        client: params.client,
+        peer,
+        protocol,
+        connected_at_ms: now_ms(),
+    };
+    let (tx, out_rx) = mpsc::unbounded_channel();
+    let (conn, mut close_rx) =
+        Connection::new(conn_id.clone(), info, tx, state.opts.max_buffered_bytes);
+    // hello-ok goes first in the queue, before any broadcast can reach this connection.
+    conn.send_text(Frame::ok(connect_req.id, hello_ok(&state, &conn, protocol, &grant)).to_text());
+    state.register(conn.clone());
+    tracing::debug!(conn = %conn_id, %peer, role = %grant.role, "connected");
+    let mut writer = tokio::spawn(writer_task(sink, out_rx, conn.clone()));
+
+    let mut inflight = FuturesUnordered::new();
+    let ping_every = state.opts.ping_interval;
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_seen = tokio::time::Instant::now();
+    let max_payload = state.opts.max_payload;
+
+    let outcome: Option<CloseRequest> = loop {
+        tokio::select! {
+            biased;
+            changed = close_rx.changed() => {
+                let req = close_rx.borrow().clone();
+                if changed.is_err() || req.is_some() {
+                    break req;
+                }
+            }
+            Some((id, result)) = inflight.next() => {
+                let frame = match result {
+                    Ok(payload) => Frame::ok(id, payload),
+                    Err(error) => Frame::err(id, error),
+                };
+                conn.send_text(frame.to_text());
+            }
+            msg = source.next(), if inflight.len() < MAX_INFLIGHT => {
+                last_seen = tokio::time::Instant::now();
+                match msg {
+                    Some(Ok(Message::Text(text))) => {
+                        match decode_frame(text.as_str(), max_payload) {
+                            Ok(Frame::Request(req)) => {
+                                if let Some(fut) = dispatch(&state, &conn, req) {
+                                    inflight.push(fut);
+                                }
+                            }
+                            // Clients have no business sending res/event frames; ignore them.
+                            Ok(_) => {}
+                            Err(DecodeError::TooLarge { .. }) => break Some(CloseRequest {
+                                code: close::MESSAGE_TOO_BIG,
+                                reason: Cow::Borrowed(close::REASON_PAYLOAD_TOO_LARGE),
+                            }),
+                            Err(_) => break Some(CloseRequest {
+                                code: close::POLICY_VIOLATION,
+                                reason: Cow::Borrowed(close::REASON_INVALID_FRAME),
+                            }),
+                        }
+                    }
+                    Some(Ok(Message::Binary(_))) => break Some(CloseRequest {
+                        code: close::POLICY_VIOLATION,
+                        reason: Cow::Borrowed(close::REASON_INVALID_FRAME),
+                    }),
+                    Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
+                    Some(Ok(Message::Close(_))) | None => break None,
+                    Some(Err(WsError::Capacity(_))) => break Some(CloseRequest {
+                        code: close::MESSAGE_TOO_BIG,
+                        reason: Cow::Borrowed(close::REASON_PAYLOAD_TOO_LARGE),
+                    }),
+                    Some(Err(_)) => break None,
+                }
+            }
+            _ = ping.tick() => {
+                if last_seen.elapsed() > ping_every * 2 {
+                    tracing::debug!(conn = %conn_id, "peer silent for two ping intervals; dropping");
+                    break None;
+                }
+                conn.send_ping();
+            }
+        }
+    };
+    state.unregister(&conn_id);
+    drop(inflight);
+    match outcome {
+        Some(_) if conn.overflowed() => writer.abort(),
+        Some(req) => {
+            conn.send_close(req);
+            // Let the writer flush the close, and read until the peer answers it.
+            let _ = tokio::time::timeout(CLOSE_LINGER, async {
+                let _ = (&mut writer).await;
+                while let Some(Ok(_)) = source.next().await {}
+            })
+            .await;
+            writer.abort();
+        }
+        None => writer.abort(),
+    }
+    let _ = writer.await;
+    tracing::debug!(conn = %conn_id, "disconnected");
+}
+
+type Reply = (String, Result<Value, ErrorShape>);
+
+fn dispatch(
+    state: &Arc<GatewayState>,
+    conn: &Arc<Connection>,
+    req: RequestFrame,
+) -> Option<impl std::future::Future<Output = Reply> + Send + 'static> {
+    let RequestFrame {
+        id, method, params, ..
+    } = req;
+    let Some(spec) = state.method(&method) else {
+        let error = if method == "connect" {
+            ErrorShape::new(
+                ErrorCode::InvalidRequest,
+                "connect already completed on this connection",
+            )
+        } else {
+            ErrorShape::unknown_method(&method)
+        };
+        conn.send_text(Frame::err(id, error).to_text());
+        return None;
+    };
+    if let Err(error) = spec.check_access(conn.info()) {
+        conn.send_text(Frame::err(id, error).to_text());
+        return None;
+    }
+    let ctx = CallCtx::new(conn.clone(), Arc::from(id.as_str()));
+    let params = params.unwrap_or_else(|| Value::Object(Default::default()));
+    let fut = (spec.handler)(state.clone(), ctx, params);
+    Some(fut.map(move |r| (id, r)))
+}
+
+async fn writer_task(
+    mut sink: Sink,
+    mut rx: mpsc::UnboundedReceiver<Outbound>,
+    conn: Arc<Connection>,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut next = Some(first);
+        let mut n = 0;
+        while let Some(out) = next.take() {
+            match out {
+                Outbound::Text(text) => {
+                    let len = text.len();
+                    if sink.feed(Message::text(text)).await.is_err() {
+                        return;
+                    }
+                    conn.written(len);
+                }
+                Outbound::Ping => {
+                    if sink.feed(Message::Ping(Bytes::new())).await.is_err() {
+                        return;
+                    }
+                }
+                Outbound::Close(req) => {
+                    let _ = sink.send(close_frame(req.code, &req.reason)).await;
+                    return;
+                }
+            }
+            n += 1;
+            if n < WRITE_BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        if sink.flush().await.is_err() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,342 @@
+//! The connect seam: the handshake gathers [`ConnectFacts`] and calls [`decide`] once.
+//!
+//! gateway-core ships the shared-secret decision (`gateway.auth.mode` none|token|password,
+//! constant-time compare). The auth area replaces the body of [`decide`] with the
+//! `openclaw-auth` policy (devices, pairing, device tokens); the handshake code does not change.
+//! Error shapes and close codes follow the real OpenClaw gateway (reference §4.3).
+
+use crate::http::RequestFacts;
+use crate::state::GatewayState;
+use openclaw_config::AuthMode;
+use openclaw_protocol::{close, detail, scopes, version, ConnectParams, ErrorCode, ErrorShape};
+use serde_json::{json, Map, Value};
+use std::net::SocketAddr;
+use subtle::ConstantTimeEq;
+
+/// Everything known about a connect attempt when the decision is taken.
+#[derive(Debug)]
+pub struct ConnectFacts<'a> {
+    /// The TCP peer.
+    pub peer: SocketAddr,
+    /// The peer is on loopback and no forwarding header claims otherwise.
+    pub is_loopback: bool,
+    /// Headers of the upgrade request (Origin, X-Forwarded-For, …).
+    pub request: &'a RequestFacts,
+    /// The `connect` params as sent.
+    pub params: &'a ConnectParams,
+    /// The nonce and ts of the `connect.challenge` this socket received.
+    pub nonce: &'a str,
+    pub challenge_ts: u64,
+    /// The negotiated protocol version.
+    pub protocol: u32,
+}
+
+/// A successful decision: what the connection is allowed to do.
+#[derive(Debug, Clone)]
+pub struct ConnectGrant {
+    pub role: String,
+    pub scopes: Vec<String>,
+    /// `hello-ok.auth.method`.
+    pub method: String,
+    pub device_id: Option<String>,
+    /// Extra fields merged into `hello-ok.auth` (e.g. `deviceToken`, `issuedAtMs`).
+    pub auth_extra: Map<String, Value>,
+}
+
+/// A refused connect: the `res` error, then a close with `close_code`/`close_reason`.
+#[derive(Debug, Clone)]
+pub struct ConnectRejection {
+    pub error: ErrorShape,
+    pub close_code: u16,
+    pub close_reason: String,
+}
+
+impl ConnectRejection {
+    /// Refusal closing with 1008 and the error message as reason (OpenClaw's usual pairing).
+    pub fn policy(error: ErrorShape) -> Self {
+        ConnectRejection {
+            close_reason: error.message.clone(),
+            error,
+            close_code: close::POLICY_VIOLATION,
+        }
+    }
+}
+
+/// Pick the protocol version: 4, or 3..4 for probe clients and the node role.
+pub fn negotiate_protocol(params: &ConnectParams) -> Result<u32, ConnectRejection> {
+    let (min, max) = (params.min_protocol, params.max_protocol);
+    if min <= version::CURRENT && max >= version::CURRENT {
+        return Ok(version::CURRENT);
+    }
+    let lenient =
+        params.client.mode == "probe" || params.role.as_deref() == Some(scopes::ROLE_NODE);
+    if lenient && min <= version::CURRENT && max >= version::MINIMUM_PROBE {
+        return Ok(max.min(version::CURRENT));
+    }
+    let error =
+        ErrorShape::new(ErrorCode::InvalidRequest, "protocol mismatch").with_details(json!({
+            "code": detail::PROTOCOL_MISMATCH,
+            "clientMinProtocol": min,
+            "clientMaxProtocol": max,
+            "expectedProtocol": version::CURRENT,
+            "minimumProbeProtocol": version::MINIMUM_PROBE,
+        }));
+    Err(ConnectRejection {
+        error,
+        close_code: close::PROTOCOL_ERROR,
+        close_reason: "protocol mismatch".into(),
+    })
+}
+
+/// The connect decision. Replaced by the auth area; keep the signature.
+pub async fn decide(
+    state: &GatewayState,
+    facts: &ConnectFacts<'_>,
+) -> Result<ConnectGrant, ConnectRejection> {
+    shared_secret_decision(&state.auth.load(), facts)
+}
+
+/// The shared-secret decision: gateway.auth.mode none|token|password.
+pub fn shared_secret_decision(
+    auth: &crate::options::SharedAuth,
+    facts: &ConnectFacts<'_>,
+) -> Result<ConnectGrant, ConnectRejection> {
+    let params = facts.params;
+    let role = params
+        .role
+        .clone()
+        .unwrap_or_else(|| scopes::ROLE_OPERATOR.to_owned());
+    if role != scopes::ROLE_OPERATOR && role != scopes::ROLE_NODE {
+        return Err(ConnectRejection {
+            error: ErrorShape::new(ErrorCode::InvalidRequest, format!("invalid role: {role}")),
+            close_code: close::POLICY_VIOLATION,
+            close_reason: "invalid role".into(),
+        });
+    }
+    let creds = params.auth.clone().unwrap_or_default();
+    let has_device = params.device.is_some();
+    let method = match auth.mode {
+        AuthMode::None => "none",
+        AuthMode::Token => {
+            let Some(expected) = auth.token.as_deref().filter(|t| !t.is_empty()) else {
+                return Err(rejection::token_not_configured());
+            };
+            match creds.token.as_deref().filter(|t| !t.is_empty()) {
+                None if !has_device => return Err(rejection::device_identity_required()),
+                None => return Err(rejection::token_missing()),
+                Some(given) if !secret_eq(given, expected) => {
+                    return Err(rejection::token_mismatch())
+                }
+                Some(_) => "token",
+            }
+        }
+        AuthMode::Password => {
+            let Some(expected) = auth.password.as_deref().filter(|p| !p.is_empty()) else {
+                return Err(rejection::password_not_configured());
+            };
+            match creds.password.as_deref().filter(|p| !p.is_empty()) {
+                None => return Err(rejection::password_missing()),
+                Some(given) if !secret_eq(given, expected) => {
+                    return Err(rejection::password_mismatch())
+                }
+                Some(_) => "password",
+            }
+        }
+    };
+    // A node must prove a device identity; only the auth area can verify one.
+    if role == scopes::ROLE_NODE && !has_device {
+        return Err(rejection::device_identity_required());
+    }
+    let scopes = if role == scopes::ROLE_OPERATOR {
+        params.scopes.clone().unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    Ok(ConnectGrant {
+        role,
+        scopes,
+        method: method.to_owned(),
+        device_id: None,
+        auth_extra: Map::new(),
+    })
+}
+
+/// Constant-time equality of two secrets (length leaks, content does not).
+pub fn secret_eq(a: &str, b: &str) -> bool {
+    a.as_bytes().ct_eq(b.as_bytes()).into()
+}
+
+/// The exact refusals of reference §4.3 (and the message variants seen in OpenClaw's code).
+pub mod rejection {
+    use super::*;
+
+    fn auth_details(code: &str, reason: &str) -> Value {
+        json!({
+            "code": code,
+            "authReason": reason,
+            "canRetryWithDeviceToken": false,
+            "recommendedNextStep": "update_auth_credentials",
+        })
+    }
+
+    /// Wrong shared token.
+    pub fn token_mismatch() -> ConnectRejection {
+        ConnectRejection::policy(
+            ErrorShape::new(
+                ErrorCode::InvalidRequest,
+                "unauthorized: gateway token mismatch (use this gateway's gateway.auth.token or pair the device)",
+            )
+            .with_details(auth_details(detail::AUTH_TOKEN_MISMATCH, "token_mismatch")),
+        )
+    }
+
+    /// Token mode, no token but a device proof (the device path is the auth area's).
+    pub fn token_missing() -> ConnectRejection {
+        ConnectRejection::policy(
+            ErrorShape::new(
+                ErrorCode::InvalidRequest,
+                "unauthorized: gateway token missing (provide gateway.auth.token or pair the device)",
+            )
+            .with_details(auth_details(detail::AUTH_TOKEN_MISSING, "token_missing")),
+        )
+    }
+
+    /// Token mode, but the gateway has no token.
+    pub fn token_not_configured() -> ConnectRejection {
+        ConnectRejection::policy(
+            ErrorShape::new(
+                ErrorCode::InvalidRequest,
+                "unauthorized: gateway token not configured on gateway (set gateway.auth.token)",
+            )
+            .with_details(auth_details(
+                detail::AUTH_TOKEN_NOT_CONFIGURED,
+                "token_missing_config",
+            )),
+        )
+    }
+
+    /// Password mode, no password given.
+    pub fn password_missing() -> ConnectRejection {
+        ConnectRejection::policy(
+            ErrorShape::new(
+                ErrorCode::InvalidRequest,
+                "unauthorized: gateway password missing (provide gateway.auth.password)",
+            )
+            .with_details(auth_details(
+                detail::AUTH_PASSWORD_MISSING,
+                "password_missing",
+            )),
+        )
+    }
+
+    /// Password mode, wrong password.
+    pub fn password_mismatch() -> ConnectRejection {
+        ConnectRejection::policy(
+            ErrorShape::new(
+                ErrorCode::InvalidRequest,
+                "unauthorized: gateway password mismatch (use this gateway's gateway.auth.password)",
+            )
+            .with_details(auth_details(detail::AUTH_PASSWORD_MISMATCH, "password_mismatch")),
+        )
+    }
+
+    /// Password mode, but the gateway has no password.
+    pub fn password_not_configured() -> ConnectRejection {
+        ConnectRejection::policy(
+            ErrorShape::new(
+                ErrorCode::InvalidRequest,
+                "unauthorized: gateway password not configured on gateway (set gateway.auth.password)",
+            )
+            .with_details(auth_details(detail::AUTH_PASSWORD_MISSING, "password_missing_config")),
+        )
+    }
+
+    /// No credential and no device (cli), or node role without a device.
+    pub fn device_identity_required() -> ConnectRejection {
+        ConnectRejection::policy(
+            ErrorShape::new(ErrorCode::NotPaired, "device identity required")
+                .with_details(json!({ "code": detail::DEVICE_IDENTITY_REQUIRED })),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::SharedAuth;
+    use openclaw_protocol::{ClientInfo, ConnectAuth};
+
+    fn params(min: u32, max: u32, mode: &str, token: Option<&str>) -> ConnectParams {
+        ConnectParams {
+            min_protocol: min,
+            max_protocol: max,
+            client: ClientInfo {
+                id: "cli".into(),
+                mode: mode.into(),
+                ..ClientInfo::default()
+            },
+            caps: None,
+            role: Some("operator".into()),
+            scopes: Some(vec![scopes::READ.into()]),
+            device: None,
+            auth: token.map(|t| ConnectAuth {
+                token: Some(t.into()),
+                ..ConnectAuth::default()
+            }),
+            locale: None,
+            user_agent: None,
+        }
+    }
+
+    fn facts<'a>(p: &'a ConnectParams, req: &'a RequestFacts) -> ConnectFacts<'a> {
+        ConnectFacts {
+            peer: "127.0.0.1:1".parse().unwrap(),
+            is_loopback: true,
+            request: req,
+            params: p,
+            nonce: "n",
+            challenge_ts: 0,
+            protocol: 4,
+        }
+    }
+
+    #[test]
+    fn protocol_rules() {
+        assert_eq!(negotiate_protocol(&params(4, 4, "cli", None)).unwrap(), 4);
+        assert_eq!(negotiate_protocol(&params(3, 5, "cli", None)).unwrap(), 4);
+        assert_eq!(negotiate_protocol(&params(3, 4, "probe", None)).unwrap(), 4);
+        assert_eq!(negotiate_protocol(&params(3, 3, "probe", None)).unwrap(), 3);
+        let e = negotiate_protocol(&params(3, 3, "cli", None)).unwrap_err();
+        assert_eq!(e.close_code, 1002);
+        let e = negotiate_protocol(&params(1, 2, "cli", None)).unwrap_err();
+        assert_eq!(
+            e.error.details.unwrap(),
+            json!({"code":"PROTOCOL_MISMATCH","clientMinProtocol":1,"clientMaxProtocol":2,"expectedProtocol":4,"minimumProbeProtocol":3})
+        );
+    }
+
+    #[test]
+    fn token_rows() {
+        let req = RequestFacts::default();
+        let auth = SharedAuth::token("secret");
+        let ok = params(4, 4, "cli", Some("secret"));
+        let g = shared_secret_decision(&auth, &facts(&ok, &req)).unwrap();
+        assert_eq!(g.method, "token");
+        assert_eq!(g.scopes, vec![scopes::READ.to_string()]);
+        let bad = params(4, 4, "cli", Some("nope"));
+        let e = shared_secret_decision(&auth, &facts(&bad, &req)).unwrap_err();
+        assert_eq!(e.error.detail_code(), Some("AUTH_TOKEN_MISMATCH"));
+        assert_eq!(e.close_reason, e.error.message);
+        let none = params(4, 4, "cli", None);
+        let e = shared_secret_decision(&auth, &facts(&none, &req)).unwrap_err();
+        assert_eq!(e.error.code, ErrorCode::NotPaired);
+        assert_eq!(e.error.detail_code(), Some("DEVICE_IDENTITY_REQUIRED"));
+    }
+
+    #[test]
+    fn constant_time_compare() {
+        assert!(secret_eq("abc", "abc"));
+        assert!(!secret_eq("abc", "abd"));
+        assert!(!secret_eq("abc", "abcd"));
+    }
+}

@@ -1,0 +1,10 @@
+//! Events this gateway emits (`hello-ok.features.events`). One const list: add a line per event.
+
+/// Every event name this gateway can send.
+pub const EVENTS: &[&str] = &[
+    "connect.challenge",
+    "tick",
+    "health",
+    "presence",
+    "shutdown",
+];

@@ -1,0 +1,211 @@
+//! HTTP on the gateway port: request-head parsing, the probe endpoints, and the WebSocket upgrade.
+//!
+//! `/health`, `/healthz` → 200 `{"ok":true,"status":"live"}` (always, while the process serves).
+//! `/ready`, `/readyz` → 200 when started and not draining, else 503.
+//! `/startupz` → 200 `started`, 503 `starting` or `draining`.
+
+use crate::state::GatewayState;
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Largest request head accepted (request line + headers).
+const MAX_HEAD: usize = 16 * 1024;
+
+/// Headers of the upgrade request that the connect decision may use.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFacts {
+    pub path: String,
+    pub host: Option<String>,
+    pub origin: Option<String>,
+    pub user_agent: Option<String>,
+    pub forwarded_for: Option<String>,
+    pub real_ip: Option<String>,
+}
+
+/// A parsed request head.
+#[derive(Debug)]
+pub(crate) struct Head {
+    pub method: String,
+    pub facts: RequestFacts,
+    /// `Sec-WebSocket-Key` when the request asks for a WebSocket upgrade.
+    pub ws_key: Option<String>,
+    pub ws_version_ok: bool,
+    /// Bytes read past the end of the head (a client that pipelines its first WS frame).
+    pub leftover: Vec<u8>,
+}
+
+/// Why a head could not be read.
+#[derive(Debug)]
+pub(crate) enum HeadError {
+    Io,
+    TooLarge,
+    Malformed,
+}
+
+/// Read and parse one request head.
+pub(crate) async fn read_head(stream: &mut TcpStream) -> Result<Head, HeadError> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 2048];
+    let end = loop {
+        let n = stream.read(&mut chunk).await.map_err(|_| HeadError::Io)?;
+        if n == 0 {
+            return Err(HeadError::Io);
+        }
+        let scan_from = buf.len().saturating_sub(3);
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(pos) = find_end(&buf[scan_from..]) {
+            break scan_from + pos;
+        }
+        if buf.len() > MAX_HEAD {
+            return Err(HeadError::TooLarge);
+        }
+    };
+    let mut headers = [httparse::EMPTY_HEADER; 48];
+    let mut req = httparse::Request::new(&mut headers);
+    match req.parse(&buf[..end]) {
+        Ok(httparse::Status::Complete(_)) => {}
+        _ => return Err(HeadError::Malformed),
+    }
+    let mut head = Head {
+        method: req.method.unwrap_or("GET").to_owned(),
+        facts: RequestFacts {
+            path: req.path.unwrap_or("/").to_owned(),
+            ..RequestFacts::default()
+        },
+        ws_key: None,
+        ws_version_ok: false,
+        leftover: buf[end..].to_vec(),
+    };
+    let mut upgrade = false;
+    let mut connection_upgrade = false;
+    let mut key = None;
+    for h in req.headers.iter() {
+        let value = String::from_utf8_lossy(h.value).trim().to_owned();
+        let name = h.name;
+        if name.eq_ignore_ascii_case("upgrade") {
+            upgrade = value.eq_ignore_ascii_case("websocket");
+        } else if name.eq_ignore_ascii_case("connection") {
+            connection_upgrade = value
+                .split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case("upgrade"));
+        } else if name.eq_ignore_ascii_case("sec-websocket-key") {
+            key = Some(value);
+        } else if name.eq_ignore_ascii_case("sec-websocket-version") {
+            head.ws_version_ok = value == "13";
+        } else if name.eq_ignore_ascii_case("host") {
+            head.facts.host = Some(value);
+        } else if name.eq_ignore_ascii_case("origin") {
+            head.facts.origin = Some(value);
+        } else if name.eq_ignore_ascii_case("user-agent") {
+            head.facts.user_agent = Some(value);
+        } else if name.eq_ignore_ascii_case("x-forwarded-for") {
+            head.facts.forwarded_for = Some(value);
+        } else if name.eq_ignore_ascii_case("x-real-ip") {
+            head.facts.real_ip = Some(value);
+        }
+    }
+    if upgrade && connection_upgrade {
+        head.ws_key = key;
+    }
+    Ok(head)
+}
+
+fn find_end(buf: &[u8]) -> Option<usize> {
+    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4)
+}
+
+/// The `101 Switching Protocols` response for `key`.
+pub(crate) fn upgrade_response(key: &str) -> String {
+    let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
+    format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+    )
+}
+
+/// Answer a plain HTTP request and close.
+pub(crate) async fn respond(stream: &mut TcpStream, state: &GatewayState, head: &Head) {
+    let (status, body, content_type) = route(state, head);
+    let reason = match status {
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        426 => "Upgrade Required",
+        431 => "Request Header Fields Too Large",
+        _ => "Service Unavailable",
+    };
+    let mut out = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    if head.method != "HEAD" {
+        out.push_str(&body);
+    }
+    let _ = stream.write_all(out.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+/// Answer a request that could not be parsed, then close.
+pub(crate) async fn respond_error(stream: &mut TcpStream, err: &HeadError) {
+    let (status, reason) = match err {
+        HeadError::TooLarge => (431, "Request Header Fields Too Large"),
+        _ => (400, "Bad Request"),
+    };
+    let out =
+        format!("HTTP/1.1 {status} {reason}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    let _ = stream.write_all(out.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+fn route(state: &GatewayState, head: &Head) -> (u16, String, &'static str) {
+    const JSON: &str = "application/json";
+    if head.method != "GET" && head.method != "HEAD" {
+        return (
+            405,
+            json!({"error": "method not allowed"}).to_string(),
+            JSON,
+        );
+    }
+    let path = head.facts.path.split('?').next().unwrap_or("/");
+    let uptime = state.uptime_ms();
+    let draining = state.is_draining();
+    let started = state.is_started();
+    match path {
+        "/health" | "/healthz" => (200, json!({"ok": true, "status": "live"}).to_string(), JSON),
+        "/ready" | "/readyz" => {
+            let mut failing = Vec::new();
+            if !started {
+                failing.push("startup");
+            }
+            if draining {
+                failing.push("draining");
+            }
+            let ready = failing.is_empty();
+            let body = json!({"ready": ready, "failing": failing, "uptimeMs": uptime});
+            (if ready { 200 } else { 503 }, body.to_string(), JSON)
+        }
+        "/startupz" => {
+            let (code, status) = if draining {
+                (503, "draining")
+            } else if !started {
+                (503, "starting")
+            } else {
+                (200, "started")
+            };
+            let body = json!({"ok": code == 200, "status": status, "version": crate::VERSION, "uptimeMs": uptime});
+            (code, body.to_string(), JSON)
+        }
+        "/" => (
+            200,
+            "openclaw-rs gateway: connect a WebSocket client to this address (protocol 4).\n"
+                .into(),
+            "text/plain; charset=utf-8",
+        ),
+        _ => (
+            404,
+            json!({"error": "not found", "path": path}).to_string(),
+            JSON,
+        ),
+    }
+}

@@ -1,0 +1,93 @@
+//! Options the gateway runs with (resolved from flags, env and config by [`crate::launch`]).
+
+use openclaw_config::{AuthMode, Config};
+use openclaw_protocol::limits;
+use openclaw_state::StateDir;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The shared secret clients prove on `connect` (`gateway.auth.*`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SharedAuth {
+    pub mode: AuthMode,
+    pub token: Option<String>,
+    pub password: Option<String>,
+}
+
+impl SharedAuth {
+    /// No auth at all (loopback development only).
+    pub fn none() -> Self {
+        SharedAuth {
+            mode: AuthMode::None,
+            token: None,
+            password: None,
+        }
+    }
+
+    /// Token auth with `token`.
+    pub fn token(token: impl Into<String>) -> Self {
+        SharedAuth {
+            mode: AuthMode::Token,
+            token: Some(token.into()),
+            password: None,
+        }
+    }
+}
+
+// Secrets never appear in logs or debug output.
+impl std::fmt::Debug for SharedAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedAuth")
+            .field("mode", &self.mode)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// Everything [`crate::run`] needs besides the listeners.
+#[derive(Debug, Clone)]
+pub struct GatewayOptions {
+    /// The loaded config (becomes `GatewayState::config`, swappable at runtime).
+    pub config: Config,
+    /// Where the config lives (reported by `status` and `hello-ok`).
+    pub config_path: PathBuf,
+    pub state_dir: StateDir,
+    pub auth: SharedAuth,
+    /// Close sockets that have not completed `connect` after this long.
+    pub handshake_timeout: Duration,
+    /// `tick` event period (`policy.tickIntervalMs`).
+    pub tick_interval: Duration,
+    /// WS ping period; a peer silent for two periods is dropped.
+    pub ping_interval: Duration,
+    /// Post-auth frame cap (`policy.maxPayload`).
+    pub max_payload: usize,
+    /// Per-connection outbound buffer cap (`policy.maxBufferedBytes`).
+    pub max_buffered_bytes: usize,
+    /// How long connections get to finish after the shutdown event.
+    pub shutdown_grace: Duration,
+    /// Listen addresses as text, for `status` (filled by `serve` when empty).
+    pub listen_urls: Vec<String>,
+}
+
+/// Default handshake timeout.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl GatewayOptions {
+    /// Defaults for a state dir: token-less `none` auth, 10 s handshake, 30 s tick.
+    pub fn new(state_dir: StateDir) -> Self {
+        GatewayOptions {
+            config: Config::default(),
+            config_path: state_dir.config_path(),
+            state_dir,
+            auth: SharedAuth::none(),
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            tick_interval: Duration::from_millis(limits::DEFAULT_TICK_INTERVAL_MS),
+            ping_interval: Duration::from_secs(25),
+            max_payload: limits::DEFAULT_MAX_PAYLOAD_BYTES,
+            max_buffered_bytes: limits::DEFAULT_MAX_BUFFERED_BYTES,
+            shutdown_grace: Duration::from_secs(5),
+            listen_urls: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,450 @@
+//! Shared gateway state: live config, connection registry, event broadcast, lifecycle flags.
+//!
+//! Areas that plug into the gateway add one field each to [`GatewayState`] (auth stores,
+//! sessions manager, reload status, app-server pool) and initialise it in [`GatewayState::new`].
+
+use crate::methods::{self, MethodSpec};
+use crate::options::{GatewayOptions, SharedAuth};
+use arc_swap::ArcSwap;
+use dashmap::DashMap;
+use openclaw_config::Config;
+use openclaw_protocol::ClientInfo;
+use serde_json::Value;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::sync::{mpsc, watch, Notify};
+
+/// What a connection proved at `connect` (immutable for its lifetime).
+#[derive(Debug, Clone)]
+pub struct ConnectionInfo {
+    pub role: String,
+    pub scopes: Vec<String>,
+    /// `hello-ok.auth.method`: `none`, `token`, `password`, `device-token`, …
+    pub auth_method: String,
+    pub device_id: Option<String>,
+    pub client: ClientInfo,
+    pub peer: SocketAddr,
+    pub protocol: u32,
+    pub connected_at_ms: u64,
+}
+
+/// A message for a connection's writer task.
+#[derive(Debug)]
+pub(crate) enum Outbound {
+    Text(String),
+    Ping,
+    /// Send a close frame and stop writing.
+    Close(CloseRequest),
+}
+
+/// A request to close a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloseRequest {
+    pub code: u16,
+    pub reason: Cow<'static, str>,
+}
+
+/// One authenticated connection, shared by the registry and its own task.
+#[derive(Debug)]
+pub struct Connection {
+    id: Arc<str>,
+    info: ConnectionInfo,
+    tx: mpsc::UnboundedSender<Outbound>,
+    /// Bytes enqueued but not yet handed to the socket.
+    queued: AtomicUsize,
+    max_buffered: usize,
+    /// Next broadcast `seq`; the lock also orders enqueueing so `seq` stays contiguous on the wire.
+    seq: Mutex<u64>,
+    close: watch::Sender<Option<CloseRequest>>,
+    /// Set when the outbound buffer overflowed: the socket is dropped without a graceful close.
+    overflowed: AtomicBool,
+    subscriptions: Mutex<HashSet<String>>,
+}
+
+impl Connection {
+    pub(crate) fn new(
+        id: Arc<str>,
+        info: ConnectionInfo,
+        tx: mpsc::UnboundedSender<Outbound>,
+        max_buffered: usize,
+    ) -> (Arc<Connection>, watch::Receiver<Option<CloseRequest>>) {
+        let (close, close_rx) = watch::channel(None);
+        let conn = Arc::new(Connection {
+            id,
+            info,
+            tx,
+            queued: AtomicUsize::new(0),
+            max_buffered,
+            seq: Mutex::new(0),
+            close,
+            overflowed: AtomicBool::new(false),
+            subscriptions: Mutex::new(HashSet::new()),
+        });
+        (conn, close_rx)
+    }
+
+    /// The connection id (`hello-ok.server.connId`).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// What the connection proved at `connect`.
+    pub fn info(&self) -> &ConnectionInfo {
+        &self.info
+    }
+
+    /// Ask the connection to close with `code`/`reason` (idempotent: the first request wins).
+    pub fn close(&self, code: u16, reason: impl Into<Cow<'static, str>>) {
+        let req = CloseRequest {
+            code,
+            reason: reason.into(),
+        };
+        self.close.send_if_modified(|cur| {
+            if cur.is_none() {
+                *cur = Some(req);
+                true
+            } else {
+                false
+            }
+        });
+    }
+
+    /// Whether a close was requested.
+    pub fn is_closing(&self) -> bool {
+        self.close.borrow().is_some()
+    }
+
+    /// Subscribe this connection to a named event stream (see [`GatewayState::broadcast_where`]).
+    pub fn subscribe(&self, topic: &str) {
+        if let Ok(mut s) = self.subscriptions.lock() {
+            s.insert(topic.to_owned());
+        }
+    }
+
+    /// Undo [`Connection::subscribe`].
+    pub fn unsubscribe(&self, topic: &str) {
+        if let Ok(mut s) = self.subscriptions.lock() {
+            s.remove(topic);
+        }
+    }
+
+    /// Whether [`Connection::subscribe`] was called for `topic`.
+    pub fn is_subscribed(&self, topic: &str) -> bool {
+        self.subscriptions
+            .lock()
+            .map(|s| s.contains(topic))
+            .unwrap_or(false)
+    }
+
+    /// Enqueue one serialized frame. A connection whose outbound buffer would exceed
+    /// `maxBufferedBytes` is closed instead (1008 "slow consumer"); memory never grows unbounded.
+    pub(crate) fn send_text(&self, text: String) -> bool {
+        let len = text.len();
+        let before = self.queued.fetch_add(len, Ordering::AcqRel);
+        if before.saturating_add(len) > self.max_buffered {
+            self.queued.fetch_sub(len, Ordering::AcqRel);
+            tracing::warn!(conn = %self.id, queued = before, "outbound buffer full; closing slow consumer");
+            self.overflowed.store(true, Ordering::Release);
+            self.close(
+                openclaw_protocol::close::POLICY_VIOLATION,
+                "slow consumer: outbound buffer exceeded maxBufferedBytes",
+            );
+            return false;
+        }
+        if self.tx.send(Outbound::Text(text)).is_err() {
+            self.queued.fetch_sub(len, Ordering::AcqRel);
+            return false;
+        }
+        true
+    }
+
+    pub(crate) fn overflowed(&self) -> bool {
+        self.overflowed.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn send_close(&self, req: CloseRequest) {
+        let _ = self.tx.send(Outbound::Close(req));
+    }
+
+    pub(crate) fn send_ping(&self) {
+        let _ = self.tx.send(Outbound::Ping);
+    }
+
+    /// Called by the writer once a frame left the queue.
+    pub(crate) fn written(&self, len: usize) {
+        self.queued.fetch_sub(len, Ordering::AcqRel);
+    }
+
+    /// Send an event to this connection only (no `seq`, as OpenClaw does for targeted events).
+    pub fn send_event(&self, event: &str, payload: &Value) -> bool {
+        self.send_text(event_text(event, &payload_text(payload), None))
+    }
+
+    /// Send a broadcast-style event with this connection's next `seq`.
+    fn send_seq(&self, prefix: &str) -> bool {
+        let Ok(mut seq) = self.seq.lock() else {
+            return false;
+        };
+        *seq += 1;
+        let mut text = String::with_capacity(prefix.len() + 24);
+        text.push_str(prefix);
+        text.push_str(&seq.to_string());
+        text.push('}');
+        self.send_text(text)
+    }
+}
+
+fn payload_text(payload: &Value) -> String {
+    serde_json::to_string(payload).unwrap_or_else(|_| "null".into())
+}
+
+/// `{"type":"event","event":E,"payload":P` + (`,"seq":` when `seq_follows`) — or a complete frame.
+fn event_text(event: &str, payload: &str, seq_prefix: Option<()>) -> String {
+    let event_json = serde_json::to_string(event).unwrap_or_else(|_| "\"\"".into());
+    let mut s = String::with_capacity(payload.len() + event_json.len() + 48);
+    s.push_str(r#"{"type":"event","event":"#);
+    s.push_str(&event_json);
+    s.push_str(r#","payload":"#);
+    s.push_str(payload);
+    match seq_prefix {
+        Some(()) => s.push_str(r#","seq":"#),
+        None => s.push('}'),
+    }
+    s
+}
+
+/// What to tell clients when the gateway goes away.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShutdownPlan {
+    /// `shutdown.reason` (e.g. "gateway stopping", "config change requires restart").
+    pub reason: String,
+    /// `shutdown.restartExpectedMs`: set when the gateway comes back by itself.
+    pub restart_expected_ms: Option<u64>,
+}
+
+impl Default for ShutdownPlan {
+    fn default() -> Self {
+        ShutdownPlan {
+            reason: "gateway stopping".into(),
+            restart_expected_ms: None,
+        }
+    }
+}
+
+/// State shared by every connection and method handler.
+#[derive(Debug)]
+pub struct GatewayState {
+    /// Live config; swapped by the reload area.
+    pub config: ArcSwap<Config>,
+    /// The shared secret in force; swapped on reload (then call [`GatewayState::close_where`] with 4001).
+    pub auth: ArcSwap<SharedAuth>,
+    /// Options the gateway was started with (limits, paths, timeouts).
+    pub opts: GatewayOptions,
+    /// This process's boot id (`hello-ok.server.bootId`, presence `instanceId`).
+    pub boot_id: String,
+    pub started_at: Instant,
+    pub started_at_ms: u64,
+    connections: DashMap<Arc<str>, Arc<Connection>>,
+    methods: HashMap<&'static str, MethodSpec>,
+    method_names: Vec<String>,
+    started: AtomicBool,
+    draining: watch::Sender<bool>,
+    shutdown_plan: Mutex<ShutdownPlan>,
+    shutdown_requested: Notify,
+    shutdown_flag: AtomicBool,
+    health_version: AtomicU64,
+    presence_version: AtomicU64,
+}
+
+impl GatewayState {
+    /// Build the state (and the method registry) from options.
+    pub fn new(opts: GatewayOptions) -> Arc<GatewayState> {
+        let specs = methods::all_specs();
+        let mut method_names: Vec<String> = specs.iter().map(|s| s.name.to_owned()).collect();
+        method_names.sort();
+        method_names.dedup();
+        let methods = specs.into_iter().map(|s| (s.name, s)).collect();
+        let (draining, _) = watch::channel(false);
+        Arc::new(GatewayState {
+            config: ArcSwap::from_pointee(opts.config.clone()),
+            auth: ArcSwap::from_pointee(opts.auth.clone()),
+            boot_id: uuid::Uuid::new_v4().to_string(),
+            started_at: Instant::now(),
+            started_at_ms: now_ms(),
+            opts,
+            connections: DashMap::new(),
+            methods,
+            method_names,
+            started: AtomicBool::new(false),
+            draining,
+            shutdown_plan: Mutex::new(ShutdownPlan::default()),
+            shutdown_requested: Notify::new(),
+            shutdown_flag: AtomicBool::new(false),
+            health_version: AtomicU64::new(1),
+            presence_version: AtomicU64::new(1),
+        })
+    }
+
+    /// Milliseconds since start.
+    pub fn uptime_ms(&self) -> u64 {
+        self.started_at.elapsed().as_millis() as u64
+    }
+
+    /// The method registry.
+    pub fn method(&self, name: &str) -> Option<&MethodSpec> {
+        self.methods.get(name)
+    }
+
+    /// Sorted method names (`hello-ok.features.methods`).
+    pub fn method_names(&self) -> &[String] {
+        &self.method_names
+    }
+
+    /// Number of authenticated connections.
+    pub fn connection_count(&self) -> usize {
+        self.connections.len()
+    }
+
+    /// A snapshot of the authenticated connections.
+    pub fn connections(&self) -> Vec<Arc<Connection>> {
+        self.connections.iter().map(|e| e.value().clone()).collect()
+    }
+
+    /// A connection by id.
+    pub fn connection(&self, id: &str) -> Option<Arc<Connection>> {
+        self.connections.get(id).map(|e| e.value().clone())
+    }
+
+    pub(crate) fn register(&self, conn: Arc<Connection>) {
+        self.connections.insert(conn.id.clone(), conn);
+        self.presence_version.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn unregister(&self, id: &str) {
+        self.connections.remove(id);
+        self.presence_version.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Send `event` to every authenticated connection, each with its own contiguous `seq`.
+    /// The payload is serialized once.
+    pub fn broadcast(&self, event: &str, payload: &Value) -> usize {
+        self.broadcast_where(event, payload, |_| true)
+    }
+
+    /// [`GatewayState::broadcast`] restricted to connections matching `pred`
+    /// (e.g. `|c| c.is_subscribed("sessions")`).
+    pub fn broadcast_where(
+        &self,
+        event: &str,
+        payload: &Value,
+        pred: impl Fn(&Connection) -> bool,
+    ) -> usize {
+        let prefix = event_text(event, &payload_text(payload), Some(()));
+        let mut n = 0;
+        for entry in self.connections.iter() {
+            let c = entry.value();
+            if pred(c) && c.send_seq(&prefix) {
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Close every connection matching `pred` with `code`/`reason` (e.g. 4001 "gateway auth changed").
+    pub fn close_where(
+        &self,
+        pred: impl Fn(&Connection) -> bool,
+        code: u16,
+        reason: &'static str,
+    ) -> usize {
+        let mut n = 0;
+        for entry in self.connections.iter() {
+            if pred(entry.value()) {
+                entry.value().close(code, reason);
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Mark startup complete (`/startupz` and `/readyz` turn 200).
+    pub fn mark_started(&self) {
+        self.started.store(true, Ordering::Release);
+    }
+
+    /// Whether startup completed.
+    pub fn is_started(&self) -> bool {
+        self.started.load(Ordering::Acquire)
+    }
+
+    /// Whether the gateway is draining (shutting down or restarting).
+    pub fn is_draining(&self) -> bool {
+        *self.draining.borrow()
+    }
+
+    pub(crate) fn begin_drain(&self) {
+        self.draining.send_replace(true);
+    }
+
+    pub(crate) fn drain_watch(&self) -> watch::Receiver<bool> {
+        self.draining.subscribe()
+    }
+
+    /// Ask the gateway to shut down (or restart, when `plan.restart_expected_ms` is set).
+    /// `serve` then runs the same shutdown tree as for SIGTERM.
+    pub fn request_shutdown(&self, plan: ShutdownPlan) {
+        if let Ok(mut p) = self.shutdown_plan.lock() {
+            *p = plan;
+        }
+        self.shutdown_flag.store(true, Ordering::Release);
+        self.shutdown_requested.notify_one();
+    }
+
+    /// Set what the `shutdown` event will say without triggering it.
+    pub fn set_shutdown_plan(&self, plan: ShutdownPlan) {
+        if let Ok(mut p) = self.shutdown_plan.lock() {
+            *p = plan;
+        }
+    }
+
+    pub(crate) fn shutdown_plan(&self) -> ShutdownPlan {
+        self.shutdown_plan
+            .lock()
+            .map(|p| p.clone())
+            .unwrap_or_default()
+    }
+
+    pub(crate) async fn shutdown_requested(&self) {
+        loop {
+            let notified = self.shutdown_requested.notified();
+            if self.shutdown_flag.load(Ordering::Acquire) {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// `stateVersion` for snapshots and health/presence events.
+    pub fn state_version(&self) -> Value {
+        serde_json::json!({
+            "presence": self.presence_version.load(Ordering::Relaxed),
+            "health": self.health_version.load(Ordering::Relaxed),
+        })
+    }
+
+    pub(crate) fn bump_health_version(&self) {
+        self.health_version.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
