@@ -258,6 +258,11 @@ pub struct Loaded {
 
 /// Parse JSON5 text into a config. `path` is only used in messages.
 pub fn parse(text: &str, path: &Path) -> Result<Loaded, ConfigError> {
+    from_value(parse_value(text, path)?, path)
+}
+
+/// Parse JSON5 text into an untyped document (empty text is `{}`), with line/column errors.
+pub fn parse_value(text: &str, path: &Path) -> Result<serde_json::Value, ConfigError> {
     let raw: serde_json::Value = if text.trim().is_empty() {
         serde_json::Value::Object(Default::default())
     } else {
@@ -277,7 +282,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Loaded, ConfigError> {
             }
         })?
     };
-    from_value(raw, path)
+    Ok(raw)
 }
 
 /// Type a parsed document, collecting unknown keys as warnings.

@@ -9,8 +9,13 @@
 pub mod classify;
 pub mod diff;
 pub mod docs;
+pub mod store;
 
 pub use classify::{
     classify, classify_raw, Decision, HotAction, Kind, PathDecision, ReloadPlan, RULES,
 };
 pub use diff::diff_paths;
+pub use store::{
+    effective_config, hash_bytes, Applied, ConfigStore, Rejected, ReloadOutcome, ReloadStatus,
+    Snapshot, WriteError,
+};
