@@ -10,6 +10,7 @@ pub mod classify;
 pub mod diff;
 pub mod docs;
 pub mod store;
+pub mod watch;
 
 pub use classify::{
     classify, classify_raw, Decision, HotAction, Kind, PathDecision, ReloadPlan, RULES,
@@ -19,3 +20,4 @@ pub use store::{
     effective_config, hash_bytes, Applied, ConfigStore, Rejected, ReloadOutcome, ReloadStatus,
     Snapshot, WriteError,
 };
+pub use watch::{ConfigWatcher, WatchError, DEFAULT_DEBOUNCE};
