@@ -1,3 +1,98 @@
 //! Project automation: `cargo xtask <task>`.
+//!
+//! Tasks:
+//! - `install-deps`: node 24, `openclaw@2026.9.6` and `@openai/codex@0.169.0` from npm into `.cache/npm`.
+//! - `test`: install-deps, build every binary, run the whole test suite (interop included).
+//! - `lint`: `cargo fmt --all --check` and clippy with `-D warnings`.
+//! - `ci`: lint, then test.
+//! - `bench`: ours versus the Node gateway, side by side; prints a table and writes `docs/benchmarks.md`.
 
-fn main() {}
+mod bench;
+mod deps;
+mod test;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{bail, Context, Result};
+
+const USAGE: &str = "\
+usage: cargo xtask <task> [args]
+
+tasks:
+  install-deps   install node 24, openclaw@2026.9.6 and @openai/codex@0.169.0 into .cache/npm
+  test [ARGS]    install-deps, cargo build --workspace --bins, then cargo test --workspace [ARGS]
+  lint           cargo fmt --all --check; cargo clippy --workspace --all-targets -- -D warnings
+  ci             lint, then test
+  bench [--quick] [--no-node] [--no-write]
+                 release build, then ours versus the Node gateway; writes docs/benchmarks.md
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<()> {
+    let Some((task, rest)) = args.split_first() else {
+        eprint!("{USAGE}");
+        bail!("no task given");
+    };
+    match task.as_str() {
+        "install-deps" => deps::install().map(|_| ()),
+        "test" => test::test(rest),
+        "lint" => test::lint(),
+        "ci" => {
+            test::lint()?;
+            test::test(rest)
+        }
+        "bench" => bench::bench(rest),
+        "help" | "-h" | "--help" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => {
+            eprint!("{USAGE}");
+            bail!("unknown task `{other}`")
+        }
+    }
+}
+
+/// The workspace root (the parent of `xtask/`).
+pub(crate) fn root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+/// The `cargo` that runs us (so `cargo +toolchain xtask` stays on that toolchain).
+pub(crate) fn cargo() -> Command {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root());
+    cmd
+}
+
+/// Runs a command to completion, echoing it first; fails with the command line when it fails.
+pub(crate) fn run_cmd(cmd: &mut Command) -> Result<()> {
+    let shown = show(cmd);
+    eprintln!("xtask: $ {shown}");
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start `{shown}`"))?;
+    if !status.success() {
+        bail!("`{shown}` failed ({status})");
+    }
+    Ok(())
+}
+
+pub(crate) fn show(cmd: &Command) -> String {
+    let mut parts = vec![cmd.get_program().to_string_lossy().into_owned()];
+    parts.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
+    parts.join(" ")
+}

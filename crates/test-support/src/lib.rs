@@ -1,1 +1,2 @@
 //! Test support: binary locator, real-gateway spawning, fakes that cannot be the real thing here (fault-injecting app-server).
+pub mod node;

@@ -1,0 +1,549 @@
+//! `openclaw-bench`: measures our gateway and the real Node OpenClaw gateway side by side, in one run,
+//! on this machine, and prints a markdown table (also written to `--out`). Driven by `cargo xtask bench`,
+//! which builds the release binaries and passes their paths.
+//!
+//! ```text
+//! openclaw-bench --ours target/release/gateway [--node <node> --openclaw <openclaw.mjs>]
+//!                [--quick] [--out docs/benchmarks.md] [--command "cargo xtask bench"]
+//! ```
+
+mod procs;
+mod report;
+mod ws;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use report::{percentile, Better, Cell, Row};
+
+const TOKEN: &str = "bench-token-0123456789";
+
+#[derive(Debug)]
+struct Args {
+    ours: PathBuf,
+    node: Option<(PathBuf, PathBuf)>,
+    quick: bool,
+    out: Option<PathBuf>,
+    command: String,
+}
+
+/// How much of everything one run does.
+#[derive(Debug, Clone, Copy)]
+struct Plan {
+    ours_spawns: usize,
+    node_spawns: usize,
+    idle: Duration,
+    handshakes: usize,
+    sequential: usize,
+    pipeline_for: Duration,
+}
+
+impl Plan {
+    fn new(quick: bool) -> Plan {
+        if quick {
+            Plan {
+                ours_spawns: 3,
+                node_spawns: 1,
+                idle: Duration::from_secs(2),
+                handshakes: 20,
+                sequential: 200,
+                pipeline_for: Duration::from_secs(1),
+            }
+        } else {
+            Plan {
+                ours_spawns: 5,
+                node_spawns: 2,
+                idle: Duration::from_secs(5),
+                handshakes: 50,
+                sequential: 500,
+                pipeline_for: Duration::from_secs(3),
+            }
+        }
+    }
+}
+
+fn parse_args() -> Result<Args> {
+    let mut ours = None;
+    let mut node = None;
+    let mut openclaw = None;
+    let mut quick = false;
+    let mut out = None;
+    let mut command = String::from("cargo xtask bench");
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().with_context(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "--ours" => ours = Some(PathBuf::from(value("--ours")?)),
+            "--node" => node = Some(PathBuf::from(value("--node")?)),
+            "--openclaw" => openclaw = Some(PathBuf::from(value("--openclaw")?)),
+            "--out" => out = Some(PathBuf::from(value("--out")?)),
+            "--command" => command = value("--command")?,
+            "--quick" => quick = true,
+            other => bail!(
+                "unknown argument `{other}` (see the doc comment of crates/bench/src/main.rs)"
+            ),
+        }
+    }
+    let ours = ours.context("--ours <path to our release `gateway` binary> is required")?;
+    let node = match (node, openclaw) {
+        (Some(n), Some(o)) => Some((n, o)),
+        (None, None) => None,
+        _ => bail!("--node and --openclaw go together"),
+    };
+    Ok(Args {
+        ours,
+        node,
+        quick,
+        out,
+        command,
+    })
+}
+
+fn main() -> std::process::ExitCode {
+    match real_main() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("openclaw-bench: error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn real_main() -> Result<()> {
+    let args = parse_args()?;
+    let plan = Plan::new(args.quick);
+    // One client thread: the load generator takes at most one core, the server gets the rest.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+
+    let ours_spec = procs::GatewaySpec {
+        label: "ours",
+        argv: vec![
+            args.ours.to_string_lossy().into_owned(),
+            "--port".into(),
+            "{port}".into(),
+            "--token".into(),
+            "{token}".into(),
+            "--state-dir".into(),
+            "{state}".into(),
+        ],
+        env: vec![("RUST_LOG".into(), "warn".into())],
+        deadline: Duration::from_secs(30),
+    };
+    eprintln!("openclaw-bench: measuring ours ({})", args.ours.display());
+    let ours = measure_side(&rt, &ours_spec, plan.ours_spawns, &plan);
+
+    let node = match &args.node {
+        Some((node_bin, mjs)) => {
+            let spec = procs::GatewaySpec {
+                label: "node",
+                argv: vec![
+                    node_bin.to_string_lossy().into_owned(),
+                    mjs.to_string_lossy().into_owned(),
+                    "gateway".into(),
+                    "run".into(),
+                    "--allow-unconfigured".into(),
+                    "--token".into(),
+                    "{token}".into(),
+                    "--bind".into(),
+                    "loopback".into(),
+                    "--port".into(),
+                    "{port}".into(),
+                ],
+                env: vec![(
+                    "PATH".into(),
+                    path_with(node_bin.parent().map(PathBuf::from)),
+                )],
+                deadline: Duration::from_secs(90),
+            };
+            eprintln!(
+                "openclaw-bench: measuring the Node gateway ({})",
+                mjs.display()
+            );
+            measure_side(&rt, &spec, plan.node_spawns, &plan)
+        }
+        None => Err(anyhow::anyhow!(
+            "node/openclaw not given (run `cargo xtask install-deps`)"
+        )),
+    };
+
+    let mut rows = rows(&ours, &node, &plan);
+    rows.extend(area_rows());
+    let table = report::markdown(&rows);
+    println!("{table}");
+    if let Some(out) = &args.out {
+        let doc = document(&table, &args, &plan, &ours, &node);
+        std::fs::write(out, doc).with_context(|| format!("writing {}", out.display()))?;
+        eprintln!("openclaw-bench: wrote {}", out.display());
+    }
+    Ok(())
+}
+
+fn path_with(dir: Option<PathBuf>) -> String {
+    let mut dirs: Vec<PathBuf> = dir.into_iter().collect();
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    std::env::join_paths(dirs)
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Everything measured against one kind of gateway.
+#[derive(Debug)]
+struct Side {
+    port_open: Vec<Duration>,
+    ready: Vec<Duration>,
+    rss: Result<(u64, usize)>,
+    hs_token: Result<Vec<Duration>>,
+    hs_device: Result<Vec<Duration>>,
+    hs_device_token: Result<Vec<Duration>>,
+    health_seq: Result<Vec<Duration>>,
+    pipe_1: Result<f64>,
+    pipe_32: Result<f64>,
+}
+
+fn measure_side(
+    rt: &tokio::runtime::Runtime,
+    spec: &procs::GatewaySpec,
+    spawns: usize,
+    plan: &Plan,
+) -> Result<Side> {
+    let mut port_open = Vec::new();
+    let mut ready = Vec::new();
+    let mut last = None;
+    for i in 0..spawns.max(1) {
+        let running = spec.spawn(TOKEN)?;
+        eprintln!(
+            "openclaw-bench: {} spawn {}: port open after {}, ready after {}",
+            spec.label,
+            i + 1,
+            report::show_time(running.port_open),
+            running
+                .ready
+                .map(report::show_time)
+                .unwrap_or_else(|| "?".into())
+        );
+        port_open.push(running.port_open);
+        ready.extend(running.ready);
+        if let Some(prev) = last.replace(running) {
+            procs::Running::stop(prev, Duration::from_secs(10));
+        }
+    }
+    let running = last.context("no spawn")?;
+    let url = running.url();
+    let side = rt.block_on(async {
+        // One handshake first (a warm process), then idle before reading RSS.
+        ws::connect(&url, TOKEN, &ws::Auth::Token)
+            .await
+            .with_context(|| format!("first handshake with {}", spec.label))?;
+        tokio::time::sleep(plan.idle).await;
+        let rss = running.tree_rss();
+        eprintln!("openclaw-bench: {} idle RSS {:?}", spec.label, rss);
+        let hs_token = ws::handshakes(&url, TOKEN, &ws::Auth::Token, plan.handshakes).await;
+        let (hs_device, hs_device_token) = device_handshakes(&url, plan.handshakes).await;
+        let health_seq = async {
+            let (mut conn, _) = ws::connect(&url, TOKEN, &ws::Auth::Token).await?;
+            ws::sequential(&mut conn, "health", plan.sequential).await
+        }
+        .await;
+        let pipe_1 = ws::pipelined(&url, TOKEN, "health", 1, 256, plan.pipeline_for).await;
+        let pipe_32 = ws::pipelined(&url, TOKEN, "health", 32, 32, plan.pipeline_for).await;
+        anyhow::Ok(Side {
+            port_open,
+            ready,
+            rss,
+            hs_token,
+            hs_device,
+            hs_device_token,
+            health_seq,
+            pipe_1,
+            pipe_32,
+        })
+    })?;
+    running.stop(Duration::from_secs(10));
+    Ok(side)
+}
+
+/// Handshakes with a v3 device signature (after one connect that pairs the device silently on
+/// loopback), then with the device token that connect returned.
+async fn device_handshakes(url: &str, n: usize) -> (Result<Vec<Duration>>, Result<Vec<Duration>>) {
+    let identity = match openclaw_auth::DeviceIdentity::generate(now_ms()) {
+        Ok(id) => Arc::new(id),
+        Err(e) => {
+            let msg = format!("generating a device identity: {e}");
+            return (Err(anyhow::anyhow!("{msg}")), Err(anyhow::anyhow!("{msg}")));
+        }
+    };
+    let device = ws::Auth::Device(identity.clone());
+    let hello = match ws::connect(url, TOKEN, &device).await {
+        Ok((_, hello)) => hello,
+        Err(e) => {
+            let msg = format!("{e:#}");
+            return (Err(anyhow::anyhow!("{msg}")), Err(anyhow::anyhow!("{msg}")));
+        }
+    };
+    let signed = ws::handshakes(url, TOKEN, &device, n).await;
+    let token = hello
+        .pointer("/auth/deviceToken")
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
+    let with_token = match token {
+        Some(t) => ws::handshakes(url, TOKEN, &ws::Auth::DeviceToken(identity, t), n).await,
+        None => Err(anyhow::anyhow!("hello-ok carried no auth.deviceToken")),
+    };
+    (signed, with_token)
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn median(v: &[Duration]) -> Option<Duration> {
+    percentile(v, 50.0)
+}
+
+fn short(err: &anyhow::Error) -> String {
+    let text = format!("{err:#}");
+    let text = text.replace('|', "/").replace('\n', " ");
+    if text.len() > 120 {
+        let cut = (0..=120)
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0);
+        format!("{}…", &text[..cut])
+    } else {
+        text
+    }
+}
+
+fn pct(r: &Result<Vec<Duration>>, p: f64) -> Cell {
+    match r {
+        Ok(v) => percentile(v, p)
+            .map(Cell::Time)
+            .unwrap_or(Cell::Missing("no sample".into())),
+        Err(e) => Cell::Missing(short(e)),
+    }
+}
+
+fn rate(r: &Result<f64>) -> Cell {
+    match r {
+        Ok(v) => Cell::Rate(*v),
+        Err(e) => Cell::Missing(short(e)),
+    }
+}
+
+fn rows(ours: &Result<Side>, node: &Result<Side>, plan: &Plan) -> Vec<Row> {
+    type Pick = fn(&Side) -> Cell;
+    let cell = |side: &Result<Side>, pick: Pick| match side {
+        Ok(s) => pick(s),
+        Err(e) => Cell::Missing(short(e)),
+    };
+    let mut rows = Vec::new();
+    let mut add = |metric: String, pick: Pick, better: Better, target: &'static str| {
+        rows.push(Row::new(metric, cell(ours, pick), cell(node, pick), better).target(target));
+    };
+    add(
+        format!(
+            "spawn → port open (median of {}/{} spawns)",
+            plan.ours_spawns, plan.node_spawns
+        ),
+        |s| {
+            median(&s.port_open)
+                .map(Cell::Time)
+                .unwrap_or(Cell::Missing("no sample".into()))
+        },
+        Better::Lower,
+        "≤ 20 ms",
+    );
+    add(
+        "spawn → /readyz 200 (median)".into(),
+        |s| {
+            median(&s.ready)
+                .map(Cell::Time)
+                .unwrap_or(Cell::Missing("no /readyz".into()))
+        },
+        Better::Lower,
+        "",
+    );
+    add(
+        format!(
+            "idle RSS, whole process tree ({} s idle)",
+            plan.idle.as_secs()
+        ),
+        |s| match &s.rss {
+            Ok((bytes, _)) => Cell::Bytes(*bytes),
+            Err(e) => Cell::Missing(short(e)),
+        },
+        Better::Lower,
+        "≤ 10 MB",
+    );
+    let n = plan.handshakes;
+    add(
+        format!("handshake p50, shared token ({n} connects)"),
+        |s| pct(&s.hs_token, 50.0),
+        Better::Lower,
+        "≤ 200 µs",
+    );
+    add(
+        format!("handshake p99, shared token ({n} connects)"),
+        |s| pct(&s.hs_token, 99.0),
+        Better::Lower,
+        "",
+    );
+    add(
+        format!("handshake p50, v3 device signature ({n})"),
+        |s| pct(&s.hs_device, 50.0),
+        Better::Lower,
+        "≤ 250 µs",
+    );
+    add(
+        format!("handshake p99, v3 device signature ({n})"),
+        |s| pct(&s.hs_device, 99.0),
+        Better::Lower,
+        "",
+    );
+    add(
+        format!("handshake p50, device token ({n})"),
+        |s| pct(&s.hs_device_token, 50.0),
+        Better::Lower,
+        "≤ 250 µs",
+    );
+    add(
+        format!("handshake p99, device token ({n})"),
+        |s| pct(&s.hs_device_token, 99.0),
+        Better::Lower,
+        "",
+    );
+    let m = plan.sequential;
+    add(
+        format!("sequential `health` RTT p50 ({m} calls)"),
+        |s| pct(&s.health_seq, 50.0),
+        Better::Lower,
+        "≤ 50 µs",
+    );
+    add(
+        format!("sequential `health` RTT p99 ({m} calls)"),
+        |s| pct(&s.health_seq, 99.0),
+        Better::Lower,
+        "",
+    );
+    add(
+        "pipelined `health`, 1 connection (window 256)".into(),
+        |s| rate(&s.pipe_1),
+        Better::Higher,
+        "≥ 100k/s",
+    );
+    add(
+        "pipelined `health`, 32 connections (window 32 each)".into(),
+        |s| rate(&s.pipe_32),
+        Better::Higher,
+        "",
+    );
+    rows
+}
+
+/// Measures that belong to other areas (auth, app-server, sessions, reload). Each becomes a real
+/// measurement once its entry point lands; until then the row says why it is missing.
+fn area_rows() -> Vec<Row> {
+    let missing = |why: &str| Cell::Missing(why.to_string());
+    vec![
+        Row::new(
+            "lease acquire+release, warm process (median)",
+            missing("the app-server Pool has no entry point yet"),
+            Cell::Na,
+            Better::Lower,
+        )
+        .target("≤ 5 µs"),
+        Row::new(
+            "runs/s, trivial task, one shared embedded app-server",
+            missing("run execution has no entry point yet"),
+            Cell::Na,
+            Better::Higher,
+        ),
+        Row::new(
+            "spawn → first event, `echo` on the embedded runtime (p50)",
+            missing("sessions.spawn is not served yet"),
+            Cell::Na,
+            Better::Lower,
+        )
+        .target("≤ 20 ms"),
+        Row::new(
+            "cooldown lookup under concurrent swaps (median)",
+            missing("the cooldowns table has no entry point yet"),
+            Cell::Na,
+            Better::Lower,
+        )
+        .target("≤ 100 ns"),
+        Row::new(
+            "classify() on a large diff",
+            missing("reload classify() has no entry point yet"),
+            Cell::Na,
+            Better::Lower,
+        ),
+        Row::new(
+            "restart: unavailability window",
+            missing("restart with an inherited socket is not served yet"),
+            missing("measured only in the reference: ≈ 4.5 s SIGUSR2 → ready"),
+            Better::Lower,
+        )
+        .target("0 refused, ≤ 50 ms"),
+    ]
+}
+
+fn document(
+    table: &str,
+    args: &Args,
+    plan: &Plan,
+    ours: &Result<Side>,
+    node: &Result<Side>,
+) -> String {
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let procs = |s: &Result<Side>| match s {
+        Ok(Side {
+            rss: Ok((_, n)), ..
+        }) => n.to_string(),
+        _ => "?".into(),
+    };
+    format!(
+        "# Benchmarks\n\n\
+         Generated by `{command}` (do not edit by hand; rerun the command). One run, on this machine: \
+         {cpus} CPUs ({model}). Ours is the release build of `gateway`; the Node side is \
+         `openclaw@2026.9.6` on node 24 (`openclaw gateway run --allow-unconfigured --bind loopback --token …`). \
+         Both run on loopback with a fresh state dir and shared-token auth; the load generator \
+         (`crates/bench`, one client thread) runs on the same machine and talks to one gateway at a time.\n\n\
+         {table}\n\
+         Notes:\n\
+         - \"ours better by\" is Node ÷ ours for times and sizes, ours ÷ Node for rates.\n\
+         - Port-open is polled every 100 µs; RSS sums `VmRSS` over the gateway and all its descendants \
+         (ours: {ours_procs} process(es), Node: {node_procs}).\n\
+         - Handshake = TCP connect + WebSocket upgrade + `connect.challenge` + `connect` → `hello-ok`, \
+         client `cli`, scope `operator.read`. Device-signature handshakes use one identity paired \
+         silently on loopback by a first connect; device-token handshakes use the token that connect returned.\n\
+         - Pipelined runs keep a window of requests in flight for {secs} s per configuration.\n\
+         - {spawns} spawns of ours, {nspawns} of Node (Node takes 5–12 s to start).\n",
+        command = args.command,
+        ours_procs = procs(ours),
+        node_procs = procs(node),
+        secs = plan.pipeline_for.as_secs(),
+        spawns = plan.ours_spawns,
+        nspawns = plan.node_spawns,
+    )
+}

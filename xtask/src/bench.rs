@@ -1,0 +1,70 @@
+//! `cargo xtask bench`: builds the release binaries, then runs `openclaw-bench` (crates/bench), which
+//! measures our gateway and the real Node gateway side by side and writes `docs/benchmarks.md`.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use anyhow::{bail, Result};
+
+pub(crate) fn bench(args: &[String]) -> Result<()> {
+    let mut quick = false;
+    let mut with_node = true;
+    let mut write = true;
+    for arg in args {
+        match arg.as_str() {
+            "--quick" => quick = true,
+            "--no-node" => with_node = false,
+            "--no-write" => write = false,
+            other => {
+                bail!("unknown bench argument `{other}` (expected --quick, --no-node, --no-write)")
+            }
+        }
+    }
+    let deps = if with_node {
+        Some(crate::deps::install()?)
+    } else {
+        None
+    };
+    crate::run_cmd(crate::cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "openclaw-gateway-bin",
+        "-p",
+        "openclaw-app-server-bin",
+        "-p",
+        "openclaw-bench",
+    ]))?;
+    let release = target_dir().join("release");
+    let mut cmd = Command::new(release.join("openclaw-bench"));
+    cmd.current_dir(crate::root())
+        .arg("--ours")
+        .arg(release.join("gateway"));
+    if let Some(deps) = &deps {
+        cmd.arg("--node")
+            .arg(&deps.node)
+            .arg("--openclaw")
+            .arg(&deps.openclaw_mjs);
+    }
+    if quick {
+        cmd.arg("--quick");
+    }
+    let mut shown = String::from("cargo xtask bench");
+    for a in args.iter().filter(|a| a.as_str() != "--no-write") {
+        shown.push(' ');
+        shown.push_str(a);
+    }
+    cmd.arg("--command").arg(&shown);
+    if write {
+        cmd.arg("--out")
+            .arg(crate::root().join("docs/benchmarks.md"));
+    }
+    crate::run_cmd(&mut cmd)
+}
+
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => crate::root().join("target"),
+    }
+}

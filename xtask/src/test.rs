@@ -1,0 +1,132 @@
+//! `cargo xtask test`, `cargo xtask lint`: the README's test command and the lint gate.
+//!
+//! `test` runs `cargo test` (not nextest): the interop tests share one real Node gateway per test binary,
+//! which only works when a binary's tests run in one process. cargo prints one "test result" line per
+//! binary; we add one closing summary line over all of them.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::Stdio;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+
+pub(crate) fn lint() -> Result<()> {
+    crate::run_cmd(crate::cargo().args(["fmt", "--all", "--check"]))
+        .context("formatting differs: run `cargo fmt -p <crate>` on the crates you changed")?;
+    crate::run_cmd(crate::cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    eprintln!("xtask: lint ok (fmt + clippy)");
+    Ok(())
+}
+
+pub(crate) fn test(extra: &[String]) -> Result<()> {
+    let started = Instant::now();
+    crate::deps::install()?;
+    crate::run_cmd(crate::cargo().args(["build", "--workspace", "--bins"]))?;
+
+    let mut cmd = crate::cargo();
+    cmd.args(["test", "--workspace", "--no-fail-fast"])
+        .args(extra);
+    eprintln!("xtask: $ {}", crate::show(&cmd));
+    // cargo writes the per-test lines and "test result" lines to stdout; read them as they come.
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("could not start cargo test")?;
+    let mut totals = Totals::default();
+    if let Some(stdout) = child.stdout.take() {
+        let mut out = std::io::stdout().lock();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.context("reading cargo test output")?;
+            totals.observe(&line);
+            // A closed stdout (e.g. `| head`) must not abort the run.
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    let status = child.wait().context("waiting for cargo test")?;
+    let secs = started.elapsed().as_secs_f64();
+    let summary = format!(
+        "xtask test summary: {} passed, {} failed, {} ignored, {} filtered out, in {} test binaries; {:.1} s total",
+        totals.passed, totals.failed, totals.ignored, totals.filtered, totals.binaries, secs
+    );
+    println!("\n{summary}");
+    if !status.success() || totals.failed > 0 {
+        if !totals.failed_names.is_empty() {
+            println!("failed tests:");
+            for name in &totals.failed_names {
+                println!("    {name}");
+            }
+        }
+        bail!("the test suite failed ({status})");
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+struct Totals {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+    filtered: u64,
+    binaries: u64,
+    failed_names: Vec<String>,
+}
+
+impl Totals {
+    fn observe(&mut self, line: &str) {
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            self.binaries += 1;
+            for part in rest.split(';') {
+                let mut words = part.split_whitespace().rev();
+                let (Some(what), Some(n)) = (words.next(), words.next()) else {
+                    // "ok. 3 passed": handled by the split below.
+                    continue;
+                };
+                let n: u64 = n.parse().unwrap_or(0);
+                match (what, part.trim()) {
+                    ("passed", _) => self.passed += n,
+                    ("failed", _) => self.failed += n,
+                    ("ignored", _) => self.ignored += n,
+                    ("out", _) => {
+                        let n = part
+                            .split_whitespace()
+                            .next()
+                            .and_then(|w| w.parse().ok())
+                            .unwrap_or(0);
+                        self.filtered += n;
+                    }
+                    _ => {}
+                }
+            }
+        } else if let Some(name) = line
+            .strip_prefix("test ")
+            .and_then(|l| l.strip_suffix(" ... FAILED"))
+        {
+            self.failed_names.push(name.to_string());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Totals;
+
+    #[test]
+    fn sums_result_lines_over_binaries() {
+        let mut t = Totals::default();
+        t.observe("test result: ok. 3 passed; 0 failed; 1 ignored; 0 measured; 2 filtered out; finished in 0.01s");
+        t.observe("test a::b ... FAILED");
+        t.observe("test result: FAILED. 4 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 1.00s");
+        assert_eq!(
+            (t.passed, t.failed, t.ignored, t.filtered, t.binaries),
+            (7, 1, 1, 2, 2)
+        );
+        assert_eq!(t.failed_names, vec!["a::b".to_string()]);
+    }
+}
