@@ -13,7 +13,12 @@ pub mod locality;
 pub mod policy;
 pub mod proof;
 pub mod ratelimit;
+pub mod service;
 pub mod store;
+pub mod wire;
 
 pub use identity::{device_id_for, CachedToken, DeviceIdentity, DeviceTokenCache, IdentityError};
 pub use proof::{verify_device_proof, DeviceAuthError, SignedFields, VerifiedDevice};
+pub use service::{Admission, AuthService, ConnectOutcome, ConnectRequest, Refusal, SharedSecrets};
+pub use store::{PairingDoc, PairingStore};
+pub use wire::AuthEvent;
