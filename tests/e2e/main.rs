@@ -1,1 +1,2 @@
 //! End-to-end tests against real gateways, real binaries and real files.
+mod gateway;

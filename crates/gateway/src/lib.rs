@@ -22,6 +22,7 @@ mod server;
 pub mod state;
 
 pub use methods::{CallCtx, MethodSpec};
+pub use openclaw_config::AuthMode;
 pub use options::{GatewayOptions, SharedAuth};
 pub use server::Gateway;
 pub use state::{Connection, ConnectionInfo, GatewayState, ShutdownPlan};

@@ -66,8 +66,10 @@ pub struct GatewayOptions {
     pub max_buffered_bytes: usize,
     /// How long connections get to finish after the shutdown event.
     pub shutdown_grace: Duration,
-    /// Listen addresses as text, for `status` (filled by `serve` when empty).
+    /// Listen addresses as text, for `status`.
     pub listen_urls: Vec<String>,
+    /// Methods added by an embedder or a test, on top of the built-in registry.
+    pub extra_methods: Vec<crate::MethodSpec>,
 }
 
 /// Default handshake timeout.
@@ -88,6 +90,7 @@ impl GatewayOptions {
             max_buffered_bytes: limits::DEFAULT_MAX_BUFFERED_BYTES,
             shutdown_grace: Duration::from_secs(5),
             listen_urls: Vec::new(),
+            extra_methods: Vec::new(),
         }
     }
 }

@@ -263,7 +263,8 @@ pub struct GatewayState {
 impl GatewayState {
     /// Build the state (and the method registry) from options.
     pub fn new(opts: GatewayOptions) -> Arc<GatewayState> {
-        let specs = methods::all_specs();
+        let mut specs = methods::all_specs();
+        specs.extend(opts.extra_methods.iter().cloned());
         let mut method_names: Vec<String> = specs.iter().map(|s| s.name.to_owned()).collect();
         method_names.sort();
         method_names.dedup();

@@ -1,0 +1,630 @@
+//! Gateway core: handshake rows, dispatch, probes, limits and shutdown against real in-process gateways.
+//!
+//! The raw WebSocket client here sends exact frames so that each refusal row of the reference
+//! (§4.3) is checked byte for byte: error code, message, details, close code and close reason.
+
+use futures_util::{SinkExt, StreamExt};
+use openclaw_gateway::{MethodSpec, SharedAuth, ShutdownPlan};
+use openclaw_protocol::scopes;
+use openclaw_test_support::gateway::{TestGateway, TestGatewayOptions};
+use serde_json::{json, Value};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_tungstenite::tungstenite::Message;
+
+const HANG_GUARD: Duration = Duration::from_secs(20);
+
+type WsStream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A raw protocol client: exact frames in, frames and the close frame out.
+struct Raw {
+    ws: WsStream,
+    challenge: Value,
+}
+
+/// How a socket ended.
+#[derive(Debug, PartialEq)]
+struct Closed {
+    code: u16,
+    reason: String,
+}
+
+impl Raw {
+    async fn open(url: &str) -> Raw {
+        let (mut ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("ws connect");
+        let challenge = next_json(&mut ws).await.expect("challenge frame");
+        assert_eq!(challenge["type"], "event");
+        assert_eq!(challenge["event"], "connect.challenge");
+        Raw { ws, challenge }
+    }
+
+    async fn send(&mut self, v: Value) {
+        self.ws
+            .send(Message::text(v.to_string()))
+            .await
+            .expect("send");
+    }
+
+    async fn send_text(&mut self, s: String) {
+        self.ws.send(Message::text(s)).await.expect("send");
+    }
+
+    /// Next JSON frame (None when the socket closed).
+    async fn next(&mut self) -> Option<Value> {
+        next_json(&mut self.ws).await
+    }
+
+    /// Next response frame, skipping events.
+    async fn response(&mut self) -> Value {
+        loop {
+            let f = self
+                .next()
+                .await
+                .expect("socket closed while waiting for a response");
+            if f["type"] == "res" {
+                return f;
+            }
+        }
+    }
+
+    /// Read until the close frame arrives.
+    async fn closed(&mut self) -> Closed {
+        tokio::time::timeout(HANG_GUARD, async {
+            loop {
+                match self.ws.next().await {
+                    Some(Ok(Message::Close(Some(f)))) => {
+                        return Closed {
+                            code: u16::from(f.code),
+                            reason: f.reason.to_string(),
+                        }
+                    }
+                    Some(Ok(Message::Close(None))) | None | Some(Err(_)) => {
+                        return Closed {
+                            code: 0,
+                            reason: "no close frame".into(),
+                        }
+                    }
+                    Some(Ok(_)) => continue,
+                }
+            }
+        })
+        .await
+        .expect("hang guard: no close within 20 s")
+    }
+
+    /// Send `connect` and return its response.
+    async fn connect(&mut self, params: Value) -> Value {
+        self.send(json!({"type":"req","id":"c1","method":"connect","params":params}))
+            .await;
+        self.response().await
+    }
+
+    async fn call(&mut self, id: &str, method: &str, params: Value) -> Value {
+        self.send(json!({"type":"req","id":id,"method":method,"params":params}))
+            .await;
+        self.response().await
+    }
+}
+
+async fn next_json(ws: &mut WsStream) -> Option<Value> {
+    tokio::time::timeout(HANG_GUARD, async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(t))) => {
+                    return Some(serde_json::from_str(t.as_str()).expect("server sent JSON"))
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await
+    .expect("hang guard: no frame within 20 s")
+}
+
+fn cli_params(token: Option<&str>, scopes: &[&str]) -> Value {
+    let mut p = json!({
+        "minProtocol": 4, "maxProtocol": 4,
+        "client": {"id":"cli","version":"test","platform":"linux","mode":"cli"},
+        "role": "operator", "scopes": scopes, "caps": [],
+    });
+    if let Some(t) = token {
+        p["auth"] = json!({ "token": t });
+    }
+    p
+}
+
+async fn connected(gw: &TestGateway, scopes: &[&str]) -> Raw {
+    let mut raw = Raw::open(&gw.url).await;
+    let res = raw.connect(cli_params(gw.token.as_deref(), scopes)).await;
+    assert_eq!(res["ok"], true, "connect failed: {res}");
+    raw
+}
+
+const ALL: &[&str] = &[scopes::READ, scopes::WRITE, scopes::ADMIN];
+
+#[tokio::test]
+async fn handshake_returns_challenge_and_hello_ok() {
+    let gw = TestGateway::start_default().await;
+    let mut raw = Raw::open(&gw.url).await;
+    let nonce = raw.challenge["payload"]["nonce"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(nonce.len(), 36, "nonce is a uuid: {nonce}");
+    assert!(raw.challenge["payload"]["ts"].as_u64().unwrap() > 1_600_000_000_000);
+    assert!(raw.challenge.get("seq").is_none());
+    let res = raw.connect(cli_params(gw.token.as_deref(), ALL)).await;
+    assert_eq!(res["id"], "c1");
+    assert_eq!(res["ok"], true, "{res}");
+    let p = &res["payload"];
+    assert_eq!(p["type"], "hello-ok");
+    assert_eq!(p["protocol"], 4);
+    assert!(p["server"]["version"].is_string());
+    assert!(p["server"]["connId"].is_string());
+    let methods: Vec<&str> = p["features"]["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    for m in ["health", "status", "gateway.identity.get"] {
+        assert!(methods.contains(&m), "{m} missing from {methods:?}");
+    }
+    let events = p["features"]["events"].as_array().unwrap();
+    assert!(events.contains(&json!("tick")) && events.contains(&json!("shutdown")));
+    assert!(p["snapshot"]["presence"].is_array());
+    assert_eq!(p["snapshot"]["health"]["ok"], true);
+    assert!(p["snapshot"]["stateVersion"]["presence"].is_u64());
+    assert!(p["snapshot"]["uptimeMs"].is_u64());
+    assert_eq!(p["auth"]["method"], "token");
+    assert_eq!(p["auth"]["role"], "operator");
+    assert_eq!(p["auth"]["scopes"], json!(ALL));
+    assert_eq!(p["policy"]["maxPayload"], 26_214_400);
+    assert_eq!(p["policy"]["maxBufferedBytes"], 52_428_800);
+    assert_eq!(p["policy"]["tickIntervalMs"], 30_000);
+    // The connection works after hello-ok.
+    let h = raw.call("h1", "health", json!({})).await;
+    assert_eq!(h["ok"], true);
+    assert_eq!(h["payload"]["ok"], true);
+    assert!(h["payload"]["ts"].is_u64() && h["payload"]["durationMs"].is_u64());
+    assert_eq!(gw.state.connection_count(), 1);
+}
+
+/// Asserts one refusal row: `res` error (code, message, details) then the close frame.
+async fn assert_refused(
+    raw: &mut Raw,
+    params: Value,
+    code: &str,
+    message: &str,
+    details: Option<Value>,
+    close_code: u16,
+    close_reason: &str,
+) {
+    let res = raw.connect(params).await;
+    assert_eq!(res["ok"], false, "{res}");
+    assert_eq!(res["error"]["code"], code, "{res}");
+    assert_eq!(res["error"]["message"], message, "{res}");
+    match details {
+        Some(d) => assert_eq!(res["error"]["details"], d, "{res}"),
+        None => assert!(res["error"].get("details").is_none(), "{res}"),
+    }
+    let closed = raw.closed().await;
+    assert_eq!(
+        closed,
+        Closed {
+            code: close_code,
+            reason: close_reason.into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn wrong_token_is_refused_like_openclaw() {
+    let gw = TestGateway::start_default().await;
+    let mut raw = Raw::open(&gw.url).await;
+    let msg = "unauthorized: gateway token mismatch (use this gateway's gateway.auth.token or pair the device)";
+    assert_refused(
+        &mut raw,
+        cli_params(Some("wrong-token"), ALL),
+        "INVALID_REQUEST",
+        msg,
+        Some(json!({"code":"AUTH_TOKEN_MISMATCH","authReason":"token_mismatch","canRetryWithDeviceToken":false,"recommendedNextStep":"update_auth_credentials"})),
+        1008,
+        msg,
+    )
+    .await;
+    assert_eq!(gw.state.connection_count(), 0);
+}
+
+#[tokio::test]
+async fn no_credential_and_no_device_needs_identity() {
+    let gw = TestGateway::start_default().await;
+    let mut raw = Raw::open(&gw.url).await;
+    assert_refused(
+        &mut raw,
+        cli_params(None, ALL),
+        "NOT_PAIRED",
+        "device identity required",
+        Some(json!({"code":"DEVICE_IDENTITY_REQUIRED"})),
+        1008,
+        "device identity required",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn node_role_with_token_but_no_device_needs_identity() {
+    let gw = TestGateway::start_default().await;
+    let mut raw = Raw::open(&gw.url).await;
+    let mut p = cli_params(gw.token.as_deref(), &[]);
+    p["role"] = json!("node");
+    p["client"]["mode"] = json!("node");
+    assert_refused(
+        &mut raw,
+        p,
+        "NOT_PAIRED",
+        "device identity required",
+        Some(json!({"code":"DEVICE_IDENTITY_REQUIRED"})),
+        1008,
+        "device identity required",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn password_mode_rows() {
+    let gw = TestGateway::start(TestGatewayOptions {
+        auth: Some(SharedAuth {
+            mode: openclaw_gateway::AuthMode::Password,
+            token: None,
+            password: Some("hunter2".into()),
+        }),
+        ..TestGatewayOptions::default()
+    })
+    .await;
+    let mut raw = Raw::open(&gw.url).await;
+    let mut p = cli_params(None, ALL);
+    p["auth"] = json!({"password": "wrong"});
+    let msg = "unauthorized: gateway password mismatch (use this gateway's gateway.auth.password)";
+    assert_refused(
+        &mut raw,
+        p,
+        "INVALID_REQUEST",
+        msg,
+        Some(json!({"code":"AUTH_PASSWORD_MISMATCH","authReason":"password_mismatch","canRetryWithDeviceToken":false,"recommendedNextStep":"update_auth_credentials"})),
+        1008,
+        msg,
+    )
+    .await;
+    let mut raw = Raw::open(&gw.url).await;
+    let res = raw.connect(cli_params(None, ALL)).await;
+    assert_eq!(res["error"]["details"]["code"], "AUTH_PASSWORD_MISSING");
+    assert_eq!(raw.closed().await.code, 1008);
+    let mut raw = Raw::open(&gw.url).await;
+    let mut p = cli_params(None, ALL);
+    p["auth"] = json!({"password": "hunter2"});
+    let res = raw.connect(p).await;
+    assert_eq!(res["ok"], true, "{res}");
+    assert_eq!(res["payload"]["auth"]["method"], "password");
+}
+
+#[tokio::test]
+async fn first_request_must_be_connect() {
+    let gw = TestGateway::start_default().await;
+    let mut raw = Raw::open(&gw.url).await;
+    raw.send(json!({"type":"req","id":"x1","method":"health","params":{}}))
+        .await;
+    let res = raw.response().await;
+    assert_eq!(res["id"], "x1");
+    assert_eq!(res["ok"], false);
+    assert_eq!(res["error"]["code"], "INVALID_REQUEST");
+    assert_eq!(
+        res["error"]["message"],
+        "invalid handshake: first request must be connect"
+    );
+    assert_eq!(
+        raw.closed().await,
+        Closed {
+            code: 1008,
+            reason: "invalid handshake: first request must be connect".into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn old_protocol_is_refused_with_1002() {
+    let gw = TestGateway::start_default().await;
+    let mut raw = Raw::open(&gw.url).await;
+    let mut p = cli_params(gw.token.as_deref(), ALL);
+    p["minProtocol"] = json!(1);
+    p["maxProtocol"] = json!(2);
+    assert_refused(
+        &mut raw,
+        p,
+        "INVALID_REQUEST",
+        "protocol mismatch",
+        Some(json!({"code":"PROTOCOL_MISMATCH","clientMinProtocol":1,"clientMaxProtocol":2,"expectedProtocol":4,"minimumProbeProtocol":3})),
+        1002,
+        "protocol mismatch",
+    )
+    .await;
+    // Protocol 3 only from probes (and nodes): a cli offering 3..3 is refused, a probe is not.
+    let mut raw = Raw::open(&gw.url).await;
+    let mut p = cli_params(gw.token.as_deref(), ALL);
+    p["minProtocol"] = json!(3);
+    p["maxProtocol"] = json!(3);
+    let res = raw.connect(p.clone()).await;
+    assert_eq!(res["error"]["details"]["code"], "PROTOCOL_MISMATCH");
+    assert_eq!(raw.closed().await.code, 1002);
+    let mut raw = Raw::open(&gw.url).await;
+    p["client"]["mode"] = json!("probe");
+    let res = raw.connect(p).await;
+    assert_eq!(res["ok"], true, "{res}");
+    assert_eq!(res["payload"]["protocol"], 3);
+}
+
+#[tokio::test]
+async fn preauth_frame_over_64k_closes_1009() {
+    let gw = TestGateway::start_default().await;
+    let mut raw = Raw::open(&gw.url).await;
+    let pad = "a".repeat(70 * 1024);
+    raw.send_text(format!(
+        r#"{{"type":"req","id":"1","method":"connect","params":{{"pad":"{pad}"}}}}"#
+    ))
+    .await;
+    assert_eq!(
+        raw.closed().await,
+        Closed {
+            code: 1009,
+            reason: "preauth payload too large".into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn silent_socket_hits_handshake_timeout() {
+    let gw = TestGateway::start(TestGatewayOptions {
+        handshake_timeout: Some(Duration::from_millis(300)),
+        ..TestGatewayOptions::default()
+    })
+    .await;
+    let mut raw = Raw::open(&gw.url).await;
+    assert_eq!(
+        raw.closed().await,
+        Closed {
+            code: 1008,
+            reason: "connect challenge timeout".into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn unknown_method_keeps_the_connection() {
+    let gw = TestGateway::start_default().await;
+    let mut raw = connected(&gw, ALL).await;
+    let res = raw.call("u1", "nonexistent.method", json!({})).await;
+    assert_eq!(res["ok"], false);
+    assert_eq!(
+        res["error"],
+        json!({"code":"INVALID_REQUEST","message":"unknown method: nonexistent.method"})
+    );
+    let res = raw.call("u2", "status", json!({})).await;
+    assert_eq!(res["ok"], true, "{res}");
+    assert_eq!(res["payload"]["pid"], std::process::id());
+    assert_eq!(res["payload"]["authMode"], "token");
+    assert_eq!(res["payload"]["connections"], 1);
+    assert!(
+        res["payload"]["processMemory"]["rssBytes"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    let res = raw.call("u3", "gateway.identity.get", json!({})).await;
+    assert_eq!(res["payload"]["bootId"], gw.state.boot_id);
+}
+
+#[tokio::test]
+async fn missing_scope_is_forbidden() {
+    let gw = TestGateway::start_default().await;
+    let mut raw = connected(&gw, &[]).await;
+    let res = raw.call("s1", "health", json!({})).await;
+    assert_eq!(res["ok"], false);
+    assert_eq!(
+        res["error"],
+        json!({"code":"FORBIDDEN","message":"missing scope: operator.read","details":{"code":"MISSING_SCOPE","missingScope":"operator.read","requiredScopes":["operator.read"]}})
+    );
+    // write implies read.
+    let mut raw = connected(&gw, &[scopes::WRITE]).await;
+    assert_eq!(raw.call("s2", "health", json!({})).await["ok"], true);
+}
+
+fn sleep_method() -> MethodSpec {
+    MethodSpec::new("test.sleep", scopes::READ, |_s, _c, params| async move {
+        let ms = params["ms"].as_u64().unwrap_or(0);
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        Ok(json!({ "slept": ms }))
+    })
+}
+
+#[tokio::test]
+async fn concurrent_requests_reply_out_of_order() {
+    let gw = TestGateway::start(TestGatewayOptions {
+        extra_methods: vec![sleep_method()],
+        ..TestGatewayOptions::default()
+    })
+    .await;
+    let mut raw = connected(&gw, ALL).await;
+    raw.send(json!({"type":"req","id":"slow","method":"test.sleep","params":{"ms":400}}))
+        .await;
+    raw.send(json!({"type":"req","id":"fast","method":"health","params":{}}))
+        .await;
+    let first = raw.response().await;
+    let second = raw.response().await;
+    assert_eq!(first["id"], "fast");
+    assert_eq!(second["id"], "slow");
+    assert_eq!(second["payload"]["slept"], 400);
+}
+
+#[tokio::test]
+async fn broadcast_seq_is_contiguous_per_connection() {
+    let gw = TestGateway::start_default().await;
+    let mut a = connected(&gw, ALL).await;
+    gw.state.broadcast("presence", &json!({"n": 1}));
+    let mut b = connected(&gw, ALL).await;
+    gw.state.broadcast("presence", &json!({"n": 2}));
+    gw.state.broadcast("presence", &json!({"n": 3}));
+    for (raw, expected) in [(&mut a, vec![1, 2, 3]), (&mut b, vec![1, 2])] {
+        let mut seqs = Vec::new();
+        for _ in 0..expected.len() {
+            let f = raw.next().await.unwrap();
+            assert_eq!(f["type"], "event");
+            assert_eq!(f["event"], "presence");
+            seqs.push(f["seq"].as_u64().unwrap());
+        }
+        assert_eq!(seqs, expected);
+    }
+}
+
+#[tokio::test]
+async fn tick_events_arrive() {
+    let gw = TestGateway::start(TestGatewayOptions {
+        tick_interval: Some(Duration::from_millis(100)),
+        ..TestGatewayOptions::default()
+    })
+    .await;
+    let mut raw = connected(&gw, ALL).await;
+    let f = raw.next().await.unwrap();
+    assert_eq!(f["event"], "tick", "{f}");
+    assert!(f["payload"]["ts"].is_u64());
+    let f = raw.next().await.unwrap();
+    assert_eq!(f["event"], "health", "{f}");
+}
+
+#[tokio::test]
+async fn post_auth_frame_over_max_payload_closes_1009() {
+    let gw = TestGateway::start(TestGatewayOptions {
+        max_payload: Some(256 * 1024),
+        ..TestGatewayOptions::default()
+    })
+    .await;
+    let mut raw = connected(&gw, ALL).await;
+    // 100 KiB is fine after auth (it was not before).
+    let pad = "a".repeat(100 * 1024);
+    let res = raw.call("big", "health", json!({ "pad": pad })).await;
+    assert_eq!(res["ok"], true);
+    let pad = "a".repeat(300 * 1024);
+    raw.send(json!({"type":"req","id":"huge","method":"health","params":{"pad":pad}}))
+        .await;
+    assert_eq!(raw.closed().await.code, 1009);
+}
+
+#[tokio::test]
+async fn slow_consumer_is_closed_not_buffered() {
+    let gw = TestGateway::start(TestGatewayOptions {
+        max_buffered_bytes: Some(64 * 1024),
+        ..TestGatewayOptions::default()
+    })
+    .await;
+    let raw = connected(&gw, ALL).await;
+    assert_eq!(gw.state.connection_count(), 1);
+    // Never read: the socket buffers fill, then the outbound queue hits its cap.
+    let payload = json!({ "blob": "x".repeat(16 * 1024) });
+    let gone = tokio::time::timeout(HANG_GUARD, async {
+        loop {
+            gw.state.broadcast("presence", &payload);
+            if gw.state.connection_count() == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    })
+    .await;
+    assert!(gone.is_ok(), "slow consumer was never dropped");
+    drop(raw);
+}
+
+#[tokio::test]
+async fn shutdown_sends_event_then_1012() {
+    let gw = TestGateway::start_default().await;
+    let mut raw = connected(&gw, ALL).await;
+    let stopping = tokio::spawn(gw.stop());
+    let f = raw.next().await.expect("shutdown event");
+    assert_eq!(f["event"], "shutdown", "{f}");
+    assert_eq!(f["payload"]["reason"], "gateway stopping");
+    assert!(f["payload"].get("restartExpectedMs").is_none());
+    assert_eq!(
+        raw.closed().await,
+        Closed {
+            code: 1012,
+            reason: "gateway shutting down".into()
+        }
+    );
+    stopping.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn requested_restart_says_service_restart() {
+    let gw = TestGateway::start_default().await;
+    let mut raw = connected(&gw, ALL).await;
+    gw.state.request_shutdown(ShutdownPlan {
+        reason: "config change".into(),
+        restart_expected_ms: Some(1500),
+    });
+    let f = raw.next().await.expect("shutdown event");
+    assert_eq!(f["event"], "shutdown");
+    assert_eq!(
+        f["payload"],
+        json!({"reason":"config change","restartExpectedMs":1500})
+    );
+    assert_eq!(
+        raw.closed().await,
+        Closed {
+            code: 1012,
+            reason: "service restart".into()
+        }
+    );
+}
+
+async fn http_get(port: u16, path: &str) -> (u16, Value) {
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    tokio::time::timeout(HANG_GUARD, s.read_to_end(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8(buf).unwrap();
+    let status: u16 = text.split(' ').nth(1).unwrap().parse().unwrap();
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("");
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn http_probes_on_the_same_port() {
+    let gw = TestGateway::start_default().await;
+    for path in ["/health", "/healthz"] {
+        assert_eq!(
+            http_get(gw.port, path).await,
+            (200, json!({"ok":true,"status":"live"}))
+        );
+    }
+    for path in ["/ready", "/readyz"] {
+        let (code, body) = http_get(gw.port, path).await;
+        assert_eq!(code, 200);
+        assert_eq!(body["ready"], true);
+        assert_eq!(body["failing"], json!([]));
+    }
+    let (code, body) = http_get(gw.port, "/startupz").await;
+    assert_eq!(code, 200);
+    assert_eq!(body["status"], "started");
+    assert!(body["version"].is_string());
+    assert_eq!(http_get(gw.port, "/nope").await.0, 404);
+}
