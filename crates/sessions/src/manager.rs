@@ -1,0 +1,1942 @@
+//! The session manager: sessions, per-session FIFO of runs, the subagent lane, durable
+//! announces and recovery after a crash.
+//!
+//! # Concurrency model
+//! - All in-memory state sits in one `std::sync::Mutex<Inner>`; it is never held across an
+//!   `.await` or a file write.
+//! - Each session's journal has its own async mutex, so appends to one file are ordered;
+//!   the write + fsync itself happens on the blocking pool.
+//! - A session has at most one worker task, started when it has work (a queued run or a pending
+//!   announce) and ended when it has none, so an idle session costs only its in-memory record.
+//!   Workers are owned by the manager's `JoinSet` and stop on [`SessionManager::shutdown`].
+//!
+//! # Durability
+//! - `spawn`/`send` return only after the message record is fsynced in the session journal.
+//! - A child's terminal result goes to the outbox (atomic write) *before* the child's `ended`
+//!   record; the parent's worker records it in the parent's journal (dedupe by announce id)
+//!   and only then deletes the outbox file. After a crash the outbox is replayed.
+//! - A run that was `running` when the process died is re-queued (attempt + 1) while
+//!   `attempts < max_attempts`, else it ends as `interrupted` (and is announced as such).
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use openclaw_config::Config;
+use openclaw_state::StateDir;
+use serde_json::json;
+use tokio::sync::{broadcast, mpsc, watch, Notify};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::error::{LimitKind, LimitViolation, SessionError};
+use crate::executor::{Cancel, ExecError, ExecEvent, ExecRequest, FailureClass, RunExecutor};
+use crate::journal::{self, Announce, Record};
+use crate::key::{self, KeyKind};
+use crate::limits::Limits;
+use crate::types::*;
+
+/// The runtime used when nothing else names one.
+pub const DEFAULT_RUNTIME: &str = "embedded";
+/// Largest task/message accepted.
+pub const MAX_TASK_BYTES: usize = 256 * 1024;
+/// Largest final text kept in a journal record (longer output is cut, with a marker).
+pub const MAX_TEXT_BYTES: usize = 1024 * 1024;
+/// Time an executor gets to wind down after cancel before its future is dropped.
+const CANCEL_GRACE: Duration = Duration::from_secs(5);
+
+/// Options fixed at start-up.
+#[derive(Debug, Clone)]
+pub struct ManagerOptions {
+    /// Journals live in `<state>/sessions/`.
+    pub state: StateDir,
+    /// Working directory of runs when the agent has no `workspace` (default `$STATE/workspace`).
+    pub workspace: PathBuf,
+    /// A run interrupted by a crash is re-run while its attempts are below this (default 2).
+    pub max_attempts: u32,
+    /// Run deadline when the request names none (default 10 min).
+    pub default_run_timeout: Duration,
+    /// Event channel capacity (a receiver slower than this loses events and is told so).
+    pub event_capacity: usize,
+    /// Terminal runs kept in memory for `wait` (older ones are read back from journals).
+    pub recent_runs: usize,
+}
+
+impl ManagerOptions {
+    /// Defaults for a state dir.
+    pub fn new(state: StateDir) -> Self {
+        let workspace = state.join("workspace");
+        ManagerOptions {
+            state,
+            workspace,
+            max_attempts: 2,
+            default_run_timeout: Duration::from_secs(600),
+            event_capacity: 8192,
+            recent_runs: 2048,
+        }
+    }
+}
+
+/// Owns every session, run and announce. Cheap to clone.
+#[derive(Clone)]
+pub struct SessionManager {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for SessionManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionManager")
+            .field("dir", &self.shared.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// In-process spawn capability of one run: spawns children of that run's session.
+///
+/// Handed to executors in [`ExecRequest::spawner`]; this is how an agent asks for a subagent
+/// without ever logging in to the gateway over WebSocket.
+#[derive(Clone)]
+pub struct SpawnHandle {
+    shared: Weak<Shared>,
+    parent: String,
+}
+
+impl std::fmt::Debug for SpawnHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpawnHandle")
+            .field("parent", &self.parent)
+            .finish()
+    }
+}
+
+impl SpawnHandle {
+    /// The session this handle spawns children of.
+    pub fn parent(&self) -> &str {
+        &self.parent
+    }
+
+    /// Spawn a child of this handle's session (`parent_session_key` is forced to it).
+    pub async fn spawn(&self, mut req: SpawnRequest) -> Result<SpawnAccepted, SessionError> {
+        let shared = self
+            .shared
+            .upgrade()
+            .ok_or_else(|| SessionError::Unavailable("the session manager has shut down".into()))?;
+        req.parent_session_key = Some(self.parent.clone());
+        SessionManager { shared }.spawn(req).await
+    }
+}
+
+struct Shared {
+    /// `$STATE/sessions`.
+    dir: PathBuf,
+    opts: ManagerOptions,
+    executor: Arc<dyn RunExecutor>,
+    /// Fan-out of events to the gateway (and tests, benches).
+    events: broadcast::Sender<SessionEvent>,
+    inner: Mutex<Inner>,
+    /// Woken when a subagent lane slot frees up or the limit changes.
+    lane_notify: Notify,
+    /// The live config (runtime resolution, workspaces, limits).
+    config: Mutex<Arc<Config>>,
+    /// Flipped once by `shutdown`; every worker selects on it.
+    shutdown_tx: watch::Sender<bool>,
+    /// Owner of every worker task.
+    tasks: Mutex<JoinSet<()>>,
+}
+
+#[derive(Default)]
+struct Inner {
+    sessions: HashMap<String, SessionState>,
+    /// Queued, running and recently finished runs.
+    runs: HashMap<String, RunEntry>,
+    /// Every run id ever accepted → its session (idempotency and `wait` on old runs).
+    run_index: HashMap<String, String>,
+    recent_terminal: VecDeque<String>,
+    lane_in_use: u32,
+    limits: Limits,
+    draining: bool,
+    closed: bool,
+}
+
+struct SessionState {
+    agent_id: String,
+    kind: KeyKind,
+    spawned_by: Option<String>,
+    depth: u32,
+    label: Option<String>,
+    cleanup: Cleanup,
+    created_at: u64,
+    updated_at: u64,
+    /// The `session` record is on disk.
+    persisted: bool,
+    queue: VecDeque<String>,
+    running: Option<String>,
+    /// A worker task is active for this session.
+    worker: bool,
+    pending_announces: Vec<Announce>,
+    /// Announce ids already recorded in this journal.
+    delivered: HashSet<String>,
+    children: Vec<String>,
+    last_run: Option<(String, RunState)>,
+    journal: Arc<tokio::sync::Mutex<()>>,
+}
+
+struct RunEntry {
+    session_key: String,
+    text: String,
+    model: Option<String>,
+    runtime: Option<String>,
+    timeout_ms: Option<u64>,
+    state: RunState,
+    attempts: u32,
+    created_at: u64,
+    started_at: Option<u64>,
+    ended_at: Option<u64>,
+    final_text: Option<String>,
+    error: Option<String>,
+    error_class: Option<FailureClass>,
+    origin: Option<u64>,
+    seq: u64,
+    abort_requested: bool,
+    cancel: Option<watch::Sender<bool>>,
+    done: watch::Sender<bool>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn cap_text(mut s: String) -> String {
+    if s.len() > MAX_TEXT_BYTES {
+        let mut cut = MAX_TEXT_BYTES;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push_str("\n[output truncated]");
+    }
+    s
+}
+
+impl SessionState {
+    fn new(
+        key: &str,
+        agent_id: String,
+        spawned_by: Option<String>,
+        depth: u32,
+        ts: u64,
+    ) -> SessionState {
+        let kind = key::parse_key(key)
+            .map(|p| p.kind)
+            .unwrap_or(KeyKind::Subagent);
+        SessionState {
+            agent_id,
+            kind,
+            spawned_by,
+            depth,
+            label: None,
+            cleanup: Cleanup::Keep,
+            created_at: ts,
+            updated_at: ts,
+            persisted: false,
+            queue: VecDeque::new(),
+            running: None,
+            worker: false,
+            pending_announces: Vec::new(),
+            delivered: HashSet::new(),
+            children: Vec::new(),
+            last_run: None,
+            journal: Arc::new(tokio::sync::Mutex::new(())),
+        }
+    }
+
+    fn session_record(&self, key: &str) -> Record {
+        Record::Session {
+            key: key.to_string(),
+            agent_id: self.agent_id.clone(),
+            spawned_by: self.spawned_by.clone(),
+            depth: self.depth,
+            label: self.label.clone(),
+            cleanup: (self.cleanup == Cleanup::Delete).then(|| "delete".to_string()),
+            ts: self.created_at,
+        }
+    }
+
+    fn is_active(&self) -> bool {
+        self.running.is_some() || !self.queue.is_empty()
+    }
+
+    fn info(&self, key: &str) -> SessionInfo {
+        SessionInfo {
+            key: key.to_string(),
+            agent_id: self.agent_id.clone(),
+            kind: self.kind,
+            spawned_by: self.spawned_by.clone(),
+            depth: self.depth,
+            label: self.label.clone(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            running_run_id: self.running.clone(),
+            queued: self.queue.len(),
+            last_run_id: self.last_run.as_ref().map(|(r, _)| r.clone()),
+            last_run_state: self.last_run.as_ref().map(|(_, s)| *s),
+            children: self.children.len(),
+            pending_announces: self.pending_announces.len(),
+        }
+    }
+}
+
+impl RunEntry {
+    fn new(session_key: &str, text: String, ts: u64) -> RunEntry {
+        RunEntry {
+            session_key: session_key.to_string(),
+            text,
+            model: None,
+            runtime: None,
+            timeout_ms: None,
+            state: RunState::Queued,
+            attempts: 0,
+            created_at: ts,
+            started_at: None,
+            ended_at: None,
+            final_text: None,
+            error: None,
+            error_class: None,
+            origin: None,
+            seq: 0,
+            abort_requested: false,
+            cancel: None,
+            done: watch::channel(false).0,
+        }
+    }
+
+    fn snapshot(&self, run_id: &str, spawned_by: Option<String>) -> RunSnapshot {
+        RunSnapshot {
+            run_id: run_id.to_string(),
+            session_key: self.session_key.clone(),
+            state: self.state,
+            attempts: self.attempts,
+            created_at: self.created_at,
+            started_at: self.started_at,
+            ended_at: self.ended_at,
+            text: self.final_text.clone(),
+            error: self.error.clone(),
+            error_class: self.error_class,
+            spawned_by,
+        }
+    }
+}
+
+/// The terminal result of a run, as recorded.
+#[derive(Clone)]
+struct Ending {
+    state: RunState,
+    text: Option<String>,
+    error: Option<String>,
+    class: Option<FailureClass>,
+}
+
+impl SessionManager {
+    /// Open (or create) `$STATE/sessions`, replay every journal and the outbox, re-queue
+    /// interrupted runs and start workers for sessions with work.
+    ///
+    /// Must be called inside a Tokio runtime. Blocking file I/O happens here, once, at start-up.
+    pub fn open(
+        opts: ManagerOptions,
+        config: Arc<Config>,
+        executor: Arc<dyn RunExecutor>,
+    ) -> Result<SessionManager, SessionError> {
+        let dir = opts.state.join("sessions");
+        openclaw_state::ensure_dir(&dir)?;
+        let (events, _) = broadcast::channel(opts.event_capacity.max(16));
+        let limits = Limits::from_config(&config);
+        let shared = Arc::new(Shared {
+            dir,
+            opts,
+            executor,
+            events,
+            inner: Mutex::new(Inner {
+                limits,
+                ..Inner::default()
+            }),
+            lane_notify: Notify::new(),
+            config: Mutex::new(config),
+            shutdown_tx: watch::channel(false).0,
+            tasks: Mutex::new(JoinSet::new()),
+        });
+        let mgr = SessionManager { shared };
+        mgr.recover()?;
+        Ok(mgr)
+    }
+
+    /// A receiver of every event from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<SessionEvent> {
+        self.shared.events.subscribe()
+    }
+
+    /// Replace the live config (limits apply to the next spawn; the lane resizes at once).
+    pub fn set_config(&self, config: Arc<Config>) {
+        let limits = Limits::from_config(&config);
+        *lock(&self.shared.config) = config;
+        lock(&self.shared.inner).limits = limits;
+        self.shared.lane_notify.notify_waiters();
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> Limits {
+        lock(&self.shared.inner).limits
+    }
+
+    /// While draining, accepted messages are persisted and queued but no new run starts;
+    /// runs already in flight continue. Turning it off starts queued work again.
+    pub fn set_draining(&self, draining: bool) {
+        let keys: Vec<String> = {
+            let mut inner = lock(&self.shared.inner);
+            inner.draining = draining;
+            if draining {
+                return;
+            }
+            inner
+                .sessions
+                .iter()
+                .filter(|(_, s)| !s.queue.is_empty() || !s.pending_announces.is_empty())
+                .map(|(k, _)| k.clone())
+                .collect()
+        };
+        for k in keys {
+            self.shared.kick(&k);
+        }
+    }
+
+    /// Runs currently executing (what a restart drain waits for).
+    pub fn running_runs(&self) -> usize {
+        lock(&self.shared.inner)
+            .sessions
+            .values()
+            .filter(|s| s.running.is_some())
+            .count()
+    }
+
+    /// Runs accepted and not finished (queued or running).
+    pub fn active_runs(&self) -> usize {
+        lock(&self.shared.inner)
+            .sessions
+            .values()
+            .map(|s| s.queue.len() + usize::from(s.running.is_some()))
+            .sum()
+    }
+
+    /// Spawn a child session running `req.task`. Returns once the child and its first message
+    /// are on disk; the run itself proceeds in the background.
+    pub async fn spawn(&self, req: SpawnRequest) -> Result<SpawnAccepted, SessionError> {
+        let sh = &self.shared;
+        check_task(&req.task, "task")?;
+        if let Some(a) = &req.agent_id {
+            key::check_agent_id(a)?;
+        }
+        let parent_key = match &req.parent_session_key {
+            Some(p) => {
+                key::parse_key(p)?;
+                p.clone()
+            }
+            None => key::main_key(req.agent_id.as_deref().unwrap_or("main")),
+        };
+        if let Some(l) = &req.label {
+            if l.len() > 256 {
+                return Err(SessionError::InvalidRequest(
+                    "label is longer than 256 bytes; shorten it".into(),
+                ));
+            }
+        }
+        self.check_runtime(req.runtime.as_deref())?;
+        let ts = now_ms();
+        let run_id = uuid::Uuid::new_v4().to_string();
+        let (child_key, records, journal_lock) = {
+            let mut inner = lock(&sh.inner);
+            if inner.closed {
+                return Err(shutting_down());
+            }
+            let limits = inner.limits;
+            // The parent: an existing session, or an agent's main session created on demand.
+            if !inner.sessions.contains_key(&parent_key) {
+                let p = key::parse_key(&parent_key)?;
+                if p.kind != KeyKind::Main {
+                    return Err(SessionError::NotFound(format!(
+                        "unknown parent session {parent_key:?}: spawn from an existing session or omit parentSessionKey"
+                    )));
+                }
+                inner.sessions.insert(
+                    parent_key.clone(),
+                    SessionState::new(&parent_key, p.agent_id, None, 0, ts),
+                );
+            }
+            let (parent_agent, parent_depth, active_children) = {
+                let p = &inner.sessions[&parent_key];
+                let active = p
+                    .children
+                    .iter()
+                    .filter(|c| inner.sessions.get(*c).is_some_and(|s| s.is_active()))
+                    .count() as u32;
+                (p.agent_id.clone(), p.depth, active)
+            };
+            let depth = parent_depth + 1;
+            if depth > limits.max_spawn_depth {
+                return Err(SessionError::Limit(LimitViolation {
+                    kind: LimitKind::SpawnDepth,
+                    value: depth,
+                    max: limits.max_spawn_depth,
+                }));
+            }
+            if active_children + 1 > limits.max_children_per_session {
+                return Err(SessionError::Limit(LimitViolation {
+                    kind: LimitKind::ChildrenPerSession,
+                    value: active_children + 1,
+                    max: limits.max_children_per_session,
+                }));
+            }
+            let active_sub: u32 = inner
+                .sessions
+                .values()
+                .filter(|s| s.depth > 0)
+                .map(|s| (s.queue.len() + usize::from(s.running.is_some())) as u32)
+                .sum();
+            if active_sub + 1 > limits.max_concurrent_subagent_runs {
+                return Err(SessionError::Limit(LimitViolation {
+                    kind: LimitKind::ConcurrentSubagentRuns,
+                    value: active_sub + 1,
+                    max: limits.max_concurrent_subagent_runs,
+                }));
+            }
+            let agent_id = req.agent_id.clone().unwrap_or(parent_agent);
+            let child_key = key::new_subagent_key(&agent_id);
+            let mut child =
+                SessionState::new(&child_key, agent_id, Some(parent_key.clone()), depth, ts);
+            child.label = req.label.clone();
+            child.cleanup = req.cleanup;
+            child.persisted = true;
+            // Reserve the slot now (counted by concurrent spawns); the worker is started only
+            // after the records are on disk.
+            child.queue.push_back(run_id.clone());
+            let records = vec![
+                child.session_record(&child_key),
+                Record::Message {
+                    run_id: run_id.clone(),
+                    text: req.task.clone(),
+                    model: req.model.clone(),
+                    runtime: req.runtime.clone(),
+                    timeout_ms: req.run_timeout.map(|d| d.as_millis() as u64),
+                    ts,
+                },
+            ];
+            let jl = child.journal.clone();
+            inner.sessions.insert(child_key.clone(), child);
+            if let Some(p) = inner.sessions.get_mut(&parent_key) {
+                p.children.push(child_key.clone());
+            }
+            let mut run = RunEntry::new(&child_key, req.task.clone(), ts);
+            run.model = req.model.clone();
+            run.runtime = req.runtime.clone();
+            run.timeout_ms = req.run_timeout.map(|d| d.as_millis() as u64);
+            run.origin = req.origin;
+            inner.runs.insert(run_id.clone(), run);
+            inner.run_index.insert(run_id.clone(), child_key.clone());
+            (child_key, records, jl)
+        };
+        let path = sh.journal_path(&child_key);
+        let write = {
+            let _g = journal_lock.lock().await;
+            blocking(move || journal::append(&path, &records)).await
+        };
+        if let Err(e) = write {
+            // Not acknowledged: forget the reservation entirely.
+            let mut inner = lock(&sh.inner);
+            inner.sessions.remove(&child_key);
+            inner.runs.remove(&run_id);
+            inner.run_index.remove(&run_id);
+            if let Some(p) = inner.sessions.get_mut(&parent_key) {
+                p.children.retain(|c| c != &child_key);
+            }
+            return Err(e);
+        }
+        sh.emit_changed(&child_key, "spawned", Some(&run_id));
+        sh.emit_run_status(&run_id, "queued");
+        sh.kick(&child_key);
+        Ok(SpawnAccepted {
+            run_id,
+            child_session_key: child_key,
+        })
+    }
+
+    /// Queue a message on a session (`chat.send`). Returns once the message is on disk.
+    /// An agent's main session is created on first use; a child session must exist.
+    pub async fn send(&self, req: SendRequest) -> Result<SendAccepted, SessionError> {
+        let sh = &self.shared;
+        check_task(&req.message, "message")?;
+        let parsed = key::parse_key(&req.session_key)?;
+        if let Some(k) = &req.idempotency_key {
+            key::check_run_id(k)?;
+        }
+        self.check_runtime(req.runtime.as_deref())?;
+        let key = req.session_key.clone();
+        let ts = now_ms();
+        // Appends to one journal are serialised; holding its lock across the idempotency check
+        // and the write makes a concurrent retry see the first attempt.
+        let jl = {
+            let mut inner = lock(&sh.inner);
+            if inner.closed {
+                return Err(shutting_down());
+            }
+            if !inner.sessions.contains_key(&key) {
+                if parsed.kind != KeyKind::Main {
+                    return Err(SessionError::NotFound(format!(
+                        "unknown session {key:?}: spawn it with sessions.spawn first"
+                    )));
+                }
+                inner.sessions.insert(
+                    key.clone(),
+                    SessionState::new(&key, parsed.agent_id.clone(), None, 0, ts),
+                );
+            }
+            inner.sessions[&key].journal.clone()
+        };
+        let _g = jl.lock().await;
+        let run_id = req
+            .idempotency_key
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let records = {
+            let mut inner = lock(&sh.inner);
+            if let Some(existing) = inner.run_index.get(&run_id) {
+                if existing != &key {
+                    return Err(SessionError::InvalidRequest(format!(
+                        "idempotencyKey {run_id:?} was already used for session {existing:?}; use a fresh key per message"
+                    )));
+                }
+                let state = inner
+                    .runs
+                    .get(&run_id)
+                    .map(|r| r.state)
+                    .unwrap_or(RunState::Completed);
+                return Ok(SendAccepted {
+                    run_id,
+                    duplicate: true,
+                    state,
+                });
+            }
+            let s = inner
+                .sessions
+                .get_mut(&key)
+                .ok_or_else(|| SessionError::NotFound(format!("unknown session {key:?}")))?;
+            let mut records = Vec::with_capacity(2);
+            if !s.persisted {
+                records.push(s.session_record(&key));
+            }
+            records.push(Record::Message {
+                run_id: run_id.clone(),
+                text: req.message.clone(),
+                model: req.model.clone(),
+                runtime: req.runtime.clone(),
+                timeout_ms: req.timeout.map(|d| d.as_millis() as u64),
+                ts,
+            });
+            records
+        };
+        let path = sh.journal_path(&key);
+        blocking(move || journal::append(&path, &records)).await?;
+        {
+            let mut inner = lock(&sh.inner);
+            let Some(s) = inner.sessions.get_mut(&key) else {
+                return Err(SessionError::NotFound(format!(
+                    "session {key:?} was removed"
+                )));
+            };
+            s.persisted = true;
+            s.queue.push_back(run_id.clone());
+            s.updated_at = ts;
+            let mut run = RunEntry::new(&key, req.message.clone(), ts);
+            run.model = req.model;
+            run.runtime = req.runtime;
+            run.timeout_ms = req.timeout.map(|d| d.as_millis() as u64);
+            run.origin = req.origin;
+            inner.runs.insert(run_id.clone(), run);
+            inner.run_index.insert(run_id.clone(), key.clone());
+        }
+        drop(_g);
+        sh.emit_changed(&key, "message", Some(&run_id));
+        sh.emit_run_status(&run_id, "queued");
+        sh.kick(&key);
+        Ok(SendAccepted {
+            run_id,
+            duplicate: false,
+            state: RunState::Queued,
+        })
+    }
+
+    /// Abort one run, or every queued/running run of a session. Returns the aborted run ids.
+    pub async fn abort(
+        &self,
+        session_key: &str,
+        run_id: Option<&str>,
+    ) -> Result<Vec<String>, SessionError> {
+        let sh = &self.shared;
+        let (queued, running) = {
+            let mut inner = lock(&sh.inner);
+            let s = inner.sessions.get(session_key).ok_or_else(|| {
+                SessionError::NotFound(format!("unknown session {session_key:?}"))
+            })?;
+            let mut targets: Vec<String> = s.queue.iter().cloned().collect();
+            targets.extend(s.running.iter().cloned());
+            if let Some(r) = run_id {
+                if !targets.iter().any(|t| t == r) {
+                    let known = inner.run_index.get(r).map(|k| k == session_key);
+                    return match known {
+                        Some(true) => Ok(Vec::new()), // already finished: nothing to abort
+                        _ => Err(SessionError::NotFound(format!(
+                            "unknown run {r:?} in session {session_key:?}"
+                        ))),
+                    };
+                }
+                targets = vec![r.to_string()];
+            }
+            let running_id = s.running.clone();
+            let mut queued = Vec::new();
+            let mut running = Vec::new();
+            for t in targets {
+                if Some(&t) == running_id.as_ref() {
+                    if let Some(run) = inner.runs.get_mut(&t) {
+                        run.abort_requested = true;
+                        if let Some(c) = &run.cancel {
+                            let _ = c.send(true);
+                        }
+                    }
+                    running.push(t);
+                } else {
+                    queued.push(t);
+                }
+            }
+            if let Some(s) = inner.sessions.get_mut(session_key) {
+                s.queue.retain(|q| !queued.contains(q));
+            }
+            (queued, running)
+        };
+        for r in &queued {
+            sh.finish(r, aborted_before_start()).await;
+        }
+        let mut all = queued;
+        all.extend(running);
+        Ok(all)
+    }
+
+    /// Wait up to `timeout` for a run to end; returns its snapshot either way.
+    pub async fn wait(&self, run_id: &str, timeout: Duration) -> Result<RunSnapshot, SessionError> {
+        let rx = {
+            let inner = lock(&self.shared.inner);
+            match inner.runs.get(run_id) {
+                Some(r) if !r.state.is_terminal() => Some(r.done.subscribe()),
+                Some(_) => None,
+                None if inner.run_index.contains_key(run_id) => None,
+                None => return Err(SessionError::NotFound(format!("unknown runId {run_id:?}"))),
+            }
+        };
+        if let Some(mut rx) = rx {
+            let _ = tokio::time::timeout(timeout, until_set(&mut rx)).await;
+        }
+        self.run(run_id).await
+    }
+
+    /// A run's current snapshot (read back from its journal when no longer in memory).
+    pub async fn run(&self, run_id: &str) -> Result<RunSnapshot, SessionError> {
+        let key = {
+            let inner = lock(&self.shared.inner);
+            if let Some(r) = inner.runs.get(run_id) {
+                let spawned_by = inner
+                    .sessions
+                    .get(&r.session_key)
+                    .and_then(|s| s.spawned_by.clone());
+                return Ok(r.snapshot(run_id, spawned_by));
+            }
+            inner
+                .run_index
+                .get(run_id)
+                .cloned()
+                .ok_or_else(|| SessionError::NotFound(format!("unknown runId {run_id:?}")))?
+        };
+        let path = self.shared.journal_path(&key);
+        let records = blocking(move || journal::replay(&path)).await?;
+        let mut snap: Option<RunSnapshot> = None;
+        let mut spawned = None;
+        for r in records {
+            match r {
+                Record::Session { spawned_by, .. } => spawned = spawned_by,
+                Record::Message { run_id: id, ts, .. } if id == run_id => {
+                    snap = Some(RunSnapshot {
+                        run_id: id,
+                        session_key: key.clone(),
+                        state: RunState::Queued,
+                        attempts: 0,
+                        created_at: ts,
+                        started_at: None,
+                        ended_at: None,
+                        text: None,
+                        error: None,
+                        error_class: None,
+                        spawned_by: spawned.clone(),
+                    })
+                }
+                Record::Started {
+                    run_id: id,
+                    attempt,
+                    ts,
+                } if id == run_id => {
+                    if let Some(s) = &mut snap {
+                        s.attempts = attempt;
+                        s.started_at = Some(ts);
+                    }
+                }
+                Record::Ended {
+                    run_id: id,
+                    status,
+                    text,
+                    error,
+                    error_class,
+                    ts,
+                } if id == run_id => {
+                    if let Some(s) = &mut snap {
+                        s.state = RunState::parse(&status).unwrap_or(RunState::Interrupted);
+                        s.text = text;
+                        s.error = error;
+                        s.error_class = error_class.as_deref().map(FailureClass::parse);
+                        s.ended_at = Some(ts);
+                    }
+                }
+                _ => {}
+            }
+        }
+        snap.ok_or_else(|| SessionError::NotFound(format!("unknown runId {run_id:?}")))
+    }
+
+    /// Every session, most recently updated first.
+    pub fn list(&self) -> Vec<SessionInfo> {
+        let inner = lock(&self.shared.inner);
+        let mut v: Vec<SessionInfo> = inner.sessions.iter().map(|(k, s)| s.info(k)).collect();
+        v.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(a.key.cmp(&b.key)));
+        v
+    }
+
+    /// One session.
+    pub fn get(&self, key: &str) -> Option<SessionInfo> {
+        lock(&self.shared.inner)
+            .sessions
+            .get(key)
+            .map(|s| s.info(key))
+    }
+
+    /// The last `limit` transcript entries of a session (user messages, results, announces).
+    pub async fn history(
+        &self,
+        key: &str,
+        limit: usize,
+    ) -> Result<Vec<TranscriptEntry>, SessionError> {
+        let persisted = {
+            let inner = lock(&self.shared.inner);
+            match inner.sessions.get(key) {
+                Some(s) => s.persisted,
+                None => return Err(SessionError::NotFound(format!("unknown session {key:?}"))),
+            }
+        };
+        if !persisted {
+            return Ok(Vec::new());
+        }
+        let path = self.shared.journal_path(key);
+        let records = blocking(move || journal::replay(&path)).await?;
+        let mut out = Vec::new();
+        for r in records {
+            match r {
+                Record::Message {
+                    run_id, text, ts, ..
+                } => out.push(TranscriptEntry {
+                    role: "user",
+                    run_id,
+                    text,
+                    ts,
+                    state: None,
+                    error_class: None,
+                    child_session_key: None,
+                    announce_id: None,
+                }),
+                Record::Ended {
+                    run_id,
+                    status,
+                    text,
+                    error,
+                    error_class,
+                    ts,
+                } => out.push(TranscriptEntry {
+                    role: "assistant",
+                    run_id,
+                    text: text.or(error).unwrap_or_default(),
+                    ts,
+                    state: RunState::parse(&status),
+                    error_class: error_class.as_deref().map(FailureClass::parse),
+                    child_session_key: None,
+                    announce_id: None,
+                }),
+                Record::Announce(a) => out.push(TranscriptEntry {
+                    role: "system",
+                    run_id: a.run_id,
+                    text: a.text.or(a.error).unwrap_or_default(),
+                    ts: a.ts,
+                    state: RunState::parse(&a.status),
+                    error_class: a.error_class.as_deref().map(FailureClass::parse),
+                    child_session_key: Some(a.child_key),
+                    announce_id: Some(a.announce_id),
+                }),
+                Record::Session { .. } | Record::Started { .. } => {}
+            }
+        }
+        let skip = out.len().saturating_sub(limit);
+        Ok(out.split_off(skip))
+    }
+
+    /// A spawn handle for runs of `session_key` (what executors receive).
+    pub fn spawn_handle(&self, session_key: &str) -> SpawnHandle {
+        SpawnHandle {
+            shared: Arc::downgrade(&self.shared),
+            parent: session_key.to_string(),
+        }
+    }
+
+    /// Stop every worker. Runs in flight are dropped without an `ended` record, so the next
+    /// start re-runs them (or ends them as `interrupted`). Idempotent.
+    pub async fn shutdown(&self) {
+        {
+            let mut inner = lock(&self.shared.inner);
+            inner.closed = true;
+        }
+        let _ = self.shared.shutdown_tx.send(true);
+        self.shared.lane_notify.notify_waiters();
+        let mut set = std::mem::take(&mut *lock(&self.shared.tasks));
+        while set.join_next().await.is_some() {}
+    }
+
+    fn check_runtime(&self, runtime: Option<&str>) -> Result<(), SessionError> {
+        let Some(r) = runtime else { return Ok(()) };
+        let cfg = lock(&self.shared.config).clone();
+        if r == DEFAULT_RUNTIME || cfg.runtimes.contains_key(r) {
+            Ok(())
+        } else {
+            let mut known: Vec<&str> = cfg.runtimes.keys().map(|s| s.as_str()).collect();
+            known.push(DEFAULT_RUNTIME);
+            Err(SessionError::InvalidRequest(format!(
+                "unknown runtime {r:?}: configure runtimes.{r} in openclaw.json or use one of: {}",
+                known.join(", ")
+            )))
+        }
+    }
+
+    fn recover(&self) -> Result<(), SessionError> {
+        let sh = &self.shared;
+        let dir = sh.dir.clone();
+        let entries = std::fs::read_dir(&dir)
+            .map_err(|e| SessionError::Storage(format!("list {}: {e}", dir.display())))?;
+        let mut interrupted: Vec<String> = Vec::new();
+        {
+            let mut inner = lock(&sh.inner);
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.extension().and_then(|e| e.to_str()) != Some("jsonl") {
+                    continue;
+                }
+                let records = journal::replay(&path)?;
+                load_session(&mut inner, &path, records, &mut interrupted);
+            }
+            let pairs: Vec<(String, String)> = inner
+                .sessions
+                .iter()
+                .filter_map(|(k, s)| s.spawned_by.clone().map(|p| (p, k.clone())))
+                .collect();
+            for (parent, child) in pairs {
+                // A main session that only ever spawned has no journal yet: recreate it.
+                if !inner.sessions.contains_key(&parent) {
+                    if let Ok(p) = key::parse_key(&parent) {
+                        if p.kind == KeyKind::Main {
+                            let s = SessionState::new(&parent, p.agent_id, None, 0, now_ms());
+                            inner.sessions.insert(parent.clone(), s);
+                        }
+                    }
+                }
+                if let Some(p) = inner.sessions.get_mut(&parent) {
+                    p.children.push(child);
+                }
+            }
+        }
+        // The outbox: drop what was delivered, complete children whose `ended` never made it,
+        // hand the rest to the parents.
+        for a in journal::read_outbox(&dir)? {
+            let mut inner = lock(&sh.inner);
+            let delivered = inner
+                .sessions
+                .get(&a.parent_key)
+                .map(|p| p.delivered.contains(&a.announce_id));
+            match delivered {
+                Some(true) => journal::remove_outbox(&dir, &a.run_id),
+                None => tracing::warn!(
+                    parent = %a.parent_key, run = %a.run_id,
+                    "announce for a parent session that no longer exists is kept in the outbox"
+                ),
+                Some(false) => {
+                    let unfinished = inner
+                        .runs
+                        .get(&a.run_id)
+                        .is_some_and(|r| !r.state.is_terminal());
+                    if unfinished {
+                        let rec = Record::Ended {
+                            run_id: a.run_id.clone(),
+                            status: a.status.clone(),
+                            text: a.text.clone(),
+                            error: a.error.clone(),
+                            error_class: a.error_class.clone(),
+                            ts: a.ts,
+                        };
+                        journal::append(&sh.journal_path(&a.child_key), &[rec])?;
+                        interrupted.retain(|r| r != &a.run_id);
+                        if let Some(c) = inner.sessions.get_mut(&a.child_key) {
+                            c.queue.retain(|q| q != &a.run_id);
+                            c.last_run = Some((
+                                a.run_id.clone(),
+                                RunState::parse(&a.status).unwrap_or(RunState::Interrupted),
+                            ));
+                        }
+                        inner.runs.remove(&a.run_id);
+                    }
+                    if let Some(p) = inner.sessions.get_mut(&a.parent_key) {
+                        p.pending_announces.push(a);
+                    }
+                }
+            }
+        }
+        // Interrupted runs past their attempts end now, explicitly.
+        let max_attempts = sh.opts.max_attempts;
+        for run_id in interrupted {
+            let attempts = lock(&sh.inner).runs.get(&run_id).map(|r| r.attempts);
+            if attempts.is_some_and(|a| a >= max_attempts) {
+                {
+                    let mut inner = lock(&sh.inner);
+                    let key = inner.runs.get(&run_id).map(|r| r.session_key.clone());
+                    if let Some(s) = key.and_then(|k| inner.sessions.get_mut(&k)) {
+                        s.queue.retain(|q| q != &run_id);
+                    }
+                }
+                let ending = Ending {
+                    state: RunState::Interrupted,
+                    text: None,
+                    error: Some(format!(
+                        "the gateway stopped during this run {max_attempts} times; it was not run again"
+                    )),
+                    class: Some(FailureClass::Interrupted),
+                };
+                sh.finish_sync(&run_id, ending);
+            }
+        }
+        let keys: Vec<String> = {
+            let inner = lock(&sh.inner);
+            inner
+                .sessions
+                .iter()
+                .filter(|(_, s)| !s.queue.is_empty() || !s.pending_announces.is_empty())
+                .map(|(k, _)| k.clone())
+                .collect()
+        };
+        for k in keys {
+            sh.kick(&k);
+        }
+        Ok(())
+    }
+}
+
+/// Build one session's in-memory state from its journal.
+fn load_session(
+    inner: &mut Inner,
+    path: &Path,
+    records: Vec<Record>,
+    interrupted: &mut Vec<String>,
+) {
+    let mut it = records.into_iter();
+    let Some(Record::Session {
+        key,
+        agent_id,
+        spawned_by,
+        depth,
+        label,
+        cleanup,
+        ts,
+    }) = it.next()
+    else {
+        tracing::warn!(path = %path.display(), "journal without a session record; ignored");
+        return;
+    };
+    if key::parse_key(&key).is_err() || key::file_stem(&key) != file_stem_of(path) {
+        tracing::warn!(path = %path.display(), "journal names another session; ignored");
+        return;
+    }
+    let mut s = SessionState::new(&key, agent_id, spawned_by, depth, ts);
+    s.label = label;
+    s.cleanup = if cleanup.as_deref() == Some("delete") {
+        Cleanup::Delete
+    } else {
+        Cleanup::Keep
+    };
+    s.persisted = true;
+    for r in it {
+        match r {
+            Record::Message {
+                run_id,
+                text,
+                model,
+                runtime,
+                timeout_ms,
+                ts,
+            } => {
+                let mut run = RunEntry::new(&key, text, ts);
+                run.model = model;
+                run.runtime = runtime;
+                run.timeout_ms = timeout_ms;
+                s.queue.push_back(run_id.clone());
+                s.updated_at = s.updated_at.max(ts);
+                inner.run_index.insert(run_id.clone(), key.clone());
+                inner.runs.insert(run_id, run);
+            }
+            Record::Started {
+                run_id,
+                attempt,
+                ts,
+            } => {
+                if let Some(run) = inner.runs.get_mut(&run_id) {
+                    run.attempts = attempt;
+                    run.started_at = Some(ts);
+                    run.state = RunState::Running;
+                }
+            }
+            Record::Ended {
+                run_id, status, ts, ..
+            } => {
+                s.queue.retain(|q| q != &run_id);
+                let state = RunState::parse(&status).unwrap_or(RunState::Interrupted);
+                s.last_run = Some((run_id.clone(), state));
+                s.updated_at = s.updated_at.max(ts);
+                // Finished runs stay on disk only; `run()` reads them back.
+                inner.runs.remove(&run_id);
+            }
+            Record::Announce(a) => {
+                s.updated_at = s.updated_at.max(a.ts);
+                s.delivered.insert(a.announce_id);
+            }
+            Record::Session { .. } => {}
+        }
+    }
+    for q in &s.queue {
+        if let Some(run) = inner.runs.get_mut(q) {
+            if run.state == RunState::Running {
+                // Was in flight when the process stopped: queued again for another attempt.
+                run.state = RunState::Queued;
+                interrupted.push(q.clone());
+            }
+        }
+    }
+    inner.sessions.insert(key, s);
+}
+
+fn file_stem_of(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn check_task(text: &str, what: &str) -> Result<(), SessionError> {
+    if text.trim().is_empty() {
+        return Err(SessionError::InvalidRequest(format!(
+            "{what} is empty: pass the text to run"
+        )));
+    }
+    if text.len() > MAX_TASK_BYTES {
+        return Err(SessionError::InvalidRequest(format!(
+            "{what} is {} bytes; the limit is {MAX_TASK_BYTES}",
+            text.len()
+        )));
+    }
+    Ok(())
+}
+
+fn aborted_before_start() -> Ending {
+    Ending {
+        state: RunState::Aborted,
+        text: None,
+        error: Some("aborted before it started".into()),
+        class: None,
+    }
+}
+
+/// Resolves once a flag channel is `true` (or its sender is gone). The borrow guard never
+/// crosses an await, so futures using it stay `Send`.
+async fn until_set(rx: &mut watch::Receiver<bool>) {
+    let _ = rx.wait_for(|v| *v).await.map(|_| ());
+}
+
+fn shutting_down() -> SessionError {
+    SessionError::Unavailable("the gateway is shutting down; retry after it restarts".into())
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock must not take every later request down with it.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, SessionError> + Send + 'static,
+) -> Result<T, SessionError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| SessionError::Storage(format!("journal writer task failed: {e}")))?
+}
+
+/// What the worker should do next.
+enum Step {
+    Announce(Announce),
+    Run(String),
+    Idle,
+}
+
+impl Shared {
+    fn journal_path(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("{}.jsonl", key::file_stem(key)))
+    }
+
+    fn emit(&self, ev: SessionEvent) {
+        let _ = self.events.send(ev);
+    }
+
+    fn emit_changed(&self, key: &str, reason: &'static str, run_id: Option<&str>) {
+        let info = lock(&self.inner).sessions.get(key).map(|s| s.info(key));
+        if let Some(session) = info {
+            self.emit(SessionEvent::Changed(ChangedEvent {
+                session_key: key.to_string(),
+                reason,
+                run_id: run_id.map(str::to_string),
+                ts: now_ms(),
+                session,
+            }));
+        }
+    }
+
+    /// Build a chat event for a run (assigning its next seq), or None if the run is unknown.
+    fn chat_event(&self, run_id: &str, state: ChatState) -> Option<ChatEvent> {
+        let mut inner = lock(&self.inner);
+        let inner = &mut *inner;
+        let run = inner.runs.get_mut(run_id)?;
+        run.seq += 1;
+        let s = inner.sessions.get(&run.session_key);
+        Some(ChatEvent {
+            run_id: run_id.to_string(),
+            session_key: run.session_key.clone(),
+            agent_id: s.map(|s| s.agent_id.clone()).unwrap_or_default(),
+            seq: run.seq,
+            state,
+            phase: None,
+            delta_text: None,
+            message: None,
+            error_message: None,
+            error_class: None,
+            run_state: None,
+            spawned_by: s.and_then(|s| s.spawned_by.clone()),
+            origin: run.origin,
+        })
+    }
+
+    fn emit_run_status(&self, run_id: &str, phase: &str) {
+        if let Some(mut ev) = self.chat_event(run_id, ChatState::Status) {
+            ev.phase = Some(phase.to_string());
+            self.emit(SessionEvent::Chat(ev));
+        }
+    }
+
+    fn emit_agent(&self, run_id: &str, stream: &str, data: serde_json::Value) {
+        let ev = {
+            let mut inner = lock(&self.inner);
+            let inner = &mut *inner;
+            let Some(run) = inner.runs.get_mut(run_id) else {
+                return;
+            };
+            run.seq += 1;
+            AgentEvent {
+                run_id: run_id.to_string(),
+                session_key: run.session_key.clone(),
+                agent_id: inner
+                    .sessions
+                    .get(&run.session_key)
+                    .map(|s| s.agent_id.clone())
+                    .unwrap_or_default(),
+                stream: stream.to_string(),
+                data,
+                seq: run.seq,
+                ts: now_ms(),
+                origin: run.origin,
+            }
+        };
+        self.emit(SessionEvent::Agent(ev));
+    }
+
+    /// Make sure a worker runs for `key` if it has anything to do.
+    fn kick(self: &Arc<Self>, key: &str) {
+        {
+            let mut inner = lock(&self.inner);
+            if inner.closed {
+                return;
+            }
+            let Some(s) = inner.sessions.get_mut(key) else {
+                return;
+            };
+            if s.worker {
+                return;
+            }
+            s.worker = true;
+        }
+        let me = self.clone();
+        let key = key.to_string();
+        let mut tasks = lock(&self.tasks);
+        while tasks.try_join_next().is_some() {}
+        tasks.spawn(async move { me.worker(key).await });
+    }
+
+    async fn worker(self: Arc<Self>, key: String) {
+        let mut shutdown = self.shutdown_tx.subscribe();
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            let step = {
+                let mut inner = lock(&self.inner);
+                let draining = inner.draining;
+                let closed = inner.closed;
+                match inner.sessions.get_mut(&key) {
+                    None => return,
+                    Some(_) if closed => {
+                        if let Some(s) = inner.sessions.get_mut(&key) {
+                            s.worker = false;
+                        }
+                        return;
+                    }
+                    Some(s) => {
+                        if let Some(a) = s.pending_announces.first() {
+                            Step::Announce(a.clone())
+                        } else if draining || s.queue.is_empty() {
+                            s.worker = false;
+                            Step::Idle
+                        } else {
+                            let id = s.queue.pop_front();
+                            s.running = id.clone();
+                            id.map(Step::Run).unwrap_or(Step::Idle)
+                        }
+                    }
+                }
+            };
+            match step {
+                Step::Idle => return,
+                Step::Announce(a) => match self.deliver(&key, a).await {
+                    Ok(()) => backoff = Duration::from_millis(100),
+                    Err(e) => {
+                        tracing::warn!(session = %key, error = %e, "announce delivery failed; retrying");
+                        tokio::select! {
+                            _ = tokio::time::sleep(backoff) => {}
+                            _ = until_set(&mut shutdown) => return,
+                        }
+                        backoff = (backoff * 2).min(Duration::from_secs(30));
+                    }
+                },
+                Step::Run(run_id) => {
+                    if !self.run_one(&key, &run_id, &mut shutdown).await {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Record an announce in `key`'s journal (once), then drop it from the outbox.
+    async fn deliver(self: &Arc<Self>, key: &str, a: Announce) -> Result<(), SessionError> {
+        let (jl, already, records) = {
+            let inner = lock(&self.inner);
+            let s = inner
+                .sessions
+                .get(key)
+                .ok_or_else(|| SessionError::NotFound(format!("unknown session {key:?}")))?;
+            let mut records = Vec::with_capacity(2);
+            if !s.persisted {
+                records.push(s.session_record(key));
+            }
+            records.push(Record::Announce(a.clone()));
+            (
+                s.journal.clone(),
+                s.delivered.contains(&a.announce_id),
+                records,
+            )
+        };
+        if !already {
+            let _g = jl.lock().await;
+            let path = self.journal_path(key);
+            blocking(move || journal::append(&path, &records)).await?;
+        }
+        let child_to_archive = {
+            let mut inner = lock(&self.inner);
+            if let Some(s) = inner.sessions.get_mut(key) {
+                s.persisted = true;
+                s.delivered.insert(a.announce_id.clone());
+                s.pending_announces
+                    .retain(|p| p.announce_id != a.announce_id);
+                s.updated_at = now_ms();
+            }
+            inner
+                .sessions
+                .get(&a.child_key)
+                .filter(|c| c.cleanup == Cleanup::Delete && !c.is_active() && !c.worker)
+                .map(|_| a.child_key.clone())
+        };
+        let dir = self.dir.clone();
+        let run_id = a.run_id.clone();
+        let _ = blocking(move || {
+            journal::remove_outbox(&dir, &run_id);
+            Ok(())
+        })
+        .await;
+        if !already {
+            self.emit_announce(key, &a);
+        }
+        if let Some(child) = child_to_archive {
+            self.archive(&child).await;
+        }
+        Ok(())
+    }
+
+    fn emit_announce(&self, parent: &str, a: &Announce) {
+        let (agent_id, seq_origin) = {
+            let inner = lock(&self.inner);
+            (
+                inner
+                    .sessions
+                    .get(parent)
+                    .map(|s| s.agent_id.clone())
+                    .unwrap_or_default(),
+                inner.runs.get(&a.run_id).and_then(|r| r.origin),
+            )
+        };
+        self.emit(SessionEvent::Agent(AgentEvent {
+            run_id: a.run_id.clone(),
+            session_key: parent.to_string(),
+            agent_id,
+            stream: "announce".into(),
+            data: json!({
+                "announceId": a.announce_id,
+                "childSessionKey": a.child_key,
+                "status": a.status,
+                "text": a.text,
+                "error": a.error,
+                "errorClass": a.error_class,
+                "label": a.label,
+            }),
+            seq: 0,
+            ts: a.ts,
+            origin: seq_origin,
+        }));
+        self.emit_changed(parent, "announce", Some(&a.run_id));
+    }
+
+    /// `cleanup: "delete"`: move an idle child's journal to `archive/` and forget it.
+    async fn archive(&self, child: &str) {
+        let from = self.journal_path(child);
+        let to =
+            self.dir
+                .join("archive")
+                .join(format!("{}.{}.jsonl", key::file_stem(child), now_ms()));
+        let moved = blocking(move || {
+            openclaw_state::ensure_dir(to.parent().unwrap_or(Path::new(".")))?;
+            std::fs::rename(&from, &to)
+                .map_err(|e| SessionError::Storage(format!("archive {}: {e}", from.display())))
+        })
+        .await;
+        if let Err(e) = moved {
+            tracing::warn!(session = %child, error = %e, "cannot archive child session");
+            return;
+        }
+        let info = {
+            let mut inner = lock(&self.inner);
+            let removed = inner.sessions.remove(child);
+            if let Some(p) = removed
+                .as_ref()
+                .and_then(|c| c.spawned_by.clone())
+                .and_then(|p| inner.sessions.get_mut(&p))
+            {
+                p.children.retain(|c| c != child);
+            }
+            removed.map(|s| s.info(child))
+        };
+        if let Some(session) = info {
+            self.emit(SessionEvent::Changed(ChangedEvent {
+                session_key: child.to_string(),
+                reason: "deleted",
+                run_id: None,
+                ts: now_ms(),
+                session,
+            }));
+        }
+    }
+
+    /// Execute one run to its end. Returns false when the worker must stop (shutdown).
+    async fn run_one(
+        self: &Arc<Self>,
+        key: &str,
+        run_id: &str,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> bool {
+        let (cancel_tx, cancel_rx) = watch::channel(false);
+        let setup = {
+            let mut inner = lock(&self.inner);
+            let inner = &mut *inner;
+            let is_sub = inner.sessions.get(key).is_some_and(|s| s.depth > 0);
+            inner.runs.get_mut(run_id).map(|run| {
+                run.cancel = Some(cancel_tx.clone());
+                (is_sub, run.abort_requested)
+            })
+        };
+        let Some((is_sub, already_aborted)) = setup else {
+            if let Some(s) = lock(&self.inner).sessions.get_mut(key) {
+                s.running = None;
+            }
+            return true;
+        };
+        let mut cancel_watch = cancel_rx.clone();
+        if already_aborted {
+            self.finish(run_id, aborted_before_start()).await;
+            return true;
+        }
+        let _lane = if is_sub {
+            tokio::select! {
+                g = self.acquire_lane() => match g {
+                    Some(g) => Some(g),
+                    None => return false,
+                },
+                _ = until_set(&mut cancel_watch) => {
+                    self.finish(run_id, aborted_before_start()).await;
+                    return true;
+                }
+                _ = until_set(shutdown) => return false,
+            }
+        } else {
+            None
+        };
+        let prepared = {
+            let mut inner = lock(&self.inner);
+            let inner = &mut *inner;
+            let (agent_id, spawned_by) = match inner.sessions.get(key) {
+                Some(s) => (s.agent_id.clone(), s.spawned_by.clone()),
+                None => return true,
+            };
+            match inner.runs.get_mut(run_id) {
+                Some(run) if run.state.is_terminal() => None,
+                Some(run) => {
+                    run.attempts += 1;
+                    run.state = RunState::Running;
+                    run.started_at = Some(now_ms());
+                    Some((
+                        run.attempts,
+                        run.text.clone(),
+                        run.model.clone(),
+                        run.runtime.clone(),
+                        run.timeout_ms,
+                        agent_id,
+                        spawned_by,
+                    ))
+                }
+                None => None,
+            }
+        };
+        let Some((attempt, task, model, runtime, timeout_ms, agent_id, spawned_by)) = prepared
+        else {
+            if let Some(s) = lock(&self.inner).sessions.get_mut(key) {
+                s.running = None;
+            }
+            return true;
+        };
+        let started = Record::Started {
+            run_id: run_id.to_string(),
+            attempt,
+            ts: now_ms(),
+        };
+        let jl = lock(&self.inner)
+            .sessions
+            .get(key)
+            .map(|s| s.journal.clone());
+        if let Some(jl) = jl {
+            let _g = jl.lock().await;
+            let path = self.journal_path(key);
+            if let Err(e) = blocking(move || journal::append(&path, &[started])).await {
+                tracing::error!(run = %run_id, error = %e, "cannot record run start");
+            }
+        }
+        self.emit_changed(key, "run.started", Some(run_id));
+        self.emit_run_status(run_id, "started");
+        self.emit_agent(
+            run_id,
+            "lifecycle",
+            json!({"phase": "start", "attempt": attempt}),
+        );
+
+        let (runtime_name, cwd) = self.resolve_runtime(&agent_id, runtime.as_deref());
+        let timeout = timeout_ms
+            .map(Duration::from_millis)
+            .unwrap_or(self.opts.default_run_timeout);
+        let req = ExecRequest {
+            run_id: run_id.to_string(),
+            session_key: key.to_string(),
+            agent_id,
+            task,
+            model,
+            runtime: runtime_name,
+            cwd,
+            timeout,
+            spawned_by,
+            attempt,
+            spawner: SpawnHandle {
+                shared: Arc::downgrade(self),
+                parent: key.to_string(),
+            },
+        };
+        let (ev_tx, mut ev_rx) = mpsc::channel::<ExecEvent>(256);
+        let mut fut = self.executor.execute(req, ev_tx, Cancel(cancel_rx));
+        let deadline = Instant::now() + timeout;
+        let mut grace_until: Option<Instant> = None;
+        let mut timed_out = false;
+        let mut events_open = true;
+        let mut streamed = String::new();
+        let result: Option<Result<crate::executor::ExecOutcome, ExecError>> = loop {
+            tokio::select! {
+                r = &mut fut => break Some(r),
+                ev = ev_rx.recv(), if events_open => match ev {
+                    Some(ev) => self.forward_exec_event(run_id, ev, &mut streamed),
+                    None => events_open = false,
+                },
+                _ = tokio::time::sleep_until(deadline), if grace_until.is_none() => {
+                    timed_out = true;
+                    let _ = cancel_tx.send(true);
+                    grace_until = Some(Instant::now() + CANCEL_GRACE);
+                }
+                _ = until_set(&mut cancel_watch), if grace_until.is_none() => {
+                    grace_until = Some(Instant::now() + CANCEL_GRACE);
+                }
+                _ = tokio::time::sleep_until(grace_until.unwrap_or(deadline)), if grace_until.is_some() => {
+                    break None;
+                }
+                _ = until_set(shutdown) => {
+                    // Dropped without an `ended` record: the next start re-runs it.
+                    let _ = cancel_tx.send(true);
+                    drop(fut);
+                    return false;
+                }
+            }
+        };
+        drop(fut);
+        while let Ok(ev) = ev_rx.try_recv() {
+            self.forward_exec_event(run_id, ev, &mut streamed);
+        }
+        let aborted = lock(&self.inner)
+            .runs
+            .get(run_id)
+            .is_some_and(|r| r.abort_requested);
+        let secs = timeout.as_secs_f64();
+        let ending = match result {
+            _ if aborted => Ending {
+                state: RunState::Aborted,
+                text: (!streamed.is_empty()).then_some(streamed),
+                error: Some("aborted".into()),
+                class: None,
+            },
+            Some(Ok(out)) if !timed_out => Ending {
+                state: RunState::Completed,
+                text: Some(if out.final_text.is_empty() {
+                    streamed
+                } else {
+                    out.final_text
+                }),
+                error: None,
+                class: None,
+            },
+            Some(Err(e)) if !timed_out && e.class != FailureClass::Timeout => Ending {
+                state: if e.class == FailureClass::Interrupted {
+                    RunState::Interrupted
+                } else {
+                    RunState::Failed
+                },
+                text: (!streamed.is_empty()).then_some(streamed),
+                error: Some(e.message),
+                class: Some(e.class),
+            },
+            _ => Ending {
+                state: RunState::Timeout,
+                text: (!streamed.is_empty()).then_some(streamed),
+                error: Some(format!("run timed out after {secs:.0} s")),
+                class: Some(FailureClass::Timeout),
+            },
+        };
+        self.finish(run_id, ending).await;
+        true
+    }
+
+    fn forward_exec_event(&self, run_id: &str, ev: ExecEvent, streamed: &mut String) {
+        match ev {
+            ExecEvent::Delta { text } => {
+                if streamed.len() < MAX_TEXT_BYTES {
+                    streamed.push_str(&text);
+                }
+                self.emit_agent(run_id, "assistant", json!({"delta": text}));
+                if let Some(mut ev) = self.chat_event(run_id, ChatState::Delta) {
+                    ev.delta_text = Some(text);
+                    self.emit(SessionEvent::Chat(ev));
+                }
+            }
+            ExecEvent::Item { kind, data } => {
+                self.emit_agent(run_id, "item", json!({"kind": kind, "data": data}));
+            }
+            ExecEvent::Status { phase, message } => {
+                self.emit_agent(
+                    run_id,
+                    "lifecycle",
+                    json!({"phase": phase, "message": message}),
+                );
+                self.emit_run_status(run_id, &phase);
+            }
+        }
+    }
+
+    /// Runtime name and working directory for a run.
+    fn resolve_runtime(&self, agent_id: &str, requested: Option<&str>) -> (String, PathBuf) {
+        let cfg = lock(&self.config).clone();
+        let entry = cfg.agents.entries.get(agent_id);
+        let runtime = requested
+            .map(str::to_string)
+            .or_else(|| entry.and_then(|e| e.runtime.clone()))
+            .or_else(|| cfg.agents.defaults.runtime.clone())
+            .unwrap_or_else(|| DEFAULT_RUNTIME.to_string());
+        let cwd = entry
+            .and_then(|e| e.workspace.clone())
+            .or_else(|| cfg.agents.defaults.workspace.clone())
+            .unwrap_or_else(|| self.opts.workspace.clone());
+        (runtime, cwd)
+    }
+
+    async fn acquire_lane(self: &Arc<Self>) -> Option<LaneGuard> {
+        loop {
+            let notified = self.lane_notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let mut inner = lock(&self.inner);
+                if inner.closed {
+                    return None;
+                }
+                if inner.lane_in_use < inner.limits.max_concurrent_subagent_runs {
+                    inner.lane_in_use += 1;
+                    return Some(LaneGuard {
+                        shared: self.clone(),
+                    });
+                }
+            }
+            notified.await;
+        }
+    }
+
+    /// Record a terminal state: outbox first (children), then `ended`, then memory and events.
+    async fn finish(self: &Arc<Self>, run_id: &str, ending: Ending) {
+        let jl = {
+            let inner = lock(&self.inner);
+            inner
+                .runs
+                .get(run_id)
+                .and_then(|r| inner.sessions.get(&r.session_key))
+                .map(|s| s.journal.clone())
+        };
+        let guard = match jl {
+            Some(jl) => Some(jl.lock_owned().await),
+            None => None,
+        };
+        let me = self.clone();
+        let id = run_id.to_string();
+        let e = ending.clone();
+        let persisted = tokio::task::spawn_blocking(move || me.persist_ending(&id, &e)).await;
+        drop(guard);
+        let parent = match persisted {
+            Ok(Ok(parent)) => parent,
+            Ok(Err(e)) => {
+                tracing::error!(run = %run_id, error = %e, "cannot record run end");
+                None
+            }
+            Err(e) => {
+                tracing::error!(run = %run_id, error = %e, "run end writer failed");
+                None
+            }
+        };
+        self.apply_ending(run_id, ending);
+        if let Some(parent) = parent {
+            self.kick(&parent);
+        }
+    }
+
+    /// `finish` without a runtime (start-up recovery).
+    fn finish_sync(self: &Arc<Self>, run_id: &str, ending: Ending) {
+        match self.persist_ending(run_id, &ending) {
+            Ok(_) => {}
+            Err(e) => tracing::error!(run = %run_id, error = %e, "cannot record run end"),
+        }
+        self.apply_ending(run_id, ending);
+    }
+
+    /// Blocking: write the outbox entry (children) and the `ended` record. Returns the parent
+    /// that now has a pending announce.
+    fn persist_ending(&self, run_id: &str, e: &Ending) -> Result<Option<String>, SessionError> {
+        let ts = now_ms();
+        let (key, parent, label) = {
+            let inner = lock(&self.inner);
+            let run = inner
+                .runs
+                .get(run_id)
+                .ok_or_else(|| SessionError::NotFound(format!("unknown run {run_id:?}")))?;
+            let s = inner.sessions.get(&run.session_key);
+            (
+                run.session_key.clone(),
+                s.and_then(|s| s.spawned_by.clone()),
+                s.and_then(|s| s.label.clone()),
+            )
+        };
+        let text = e.text.clone().map(cap_text);
+        let class = e.class.map(|c| c.as_str().to_string());
+        let mut pending_parent = None;
+        if let Some(parent) = parent {
+            let a = Announce {
+                announce_id: format!("announce:{run_id}"),
+                parent_key: parent.clone(),
+                child_key: key.clone(),
+                run_id: run_id.to_string(),
+                status: e.state.as_str().to_string(),
+                text: text.clone(),
+                error: e.error.clone(),
+                error_class: class.clone(),
+                label,
+                ts,
+            };
+            let mut attempt = 0;
+            loop {
+                match journal::write_outbox(&self.dir, &a) {
+                    Ok(()) => break,
+                    Err(err) if attempt < 3 => {
+                        tracing::warn!(run = %run_id, error = %err, "outbox write failed; retrying");
+                        attempt += 1;
+                        std::thread::sleep(Duration::from_millis(50 << attempt));
+                    }
+                    Err(err) => return Err(err),
+                }
+            }
+            let mut inner = lock(&self.inner);
+            if let Some(p) = inner.sessions.get_mut(&parent) {
+                if !p.delivered.contains(&a.announce_id)
+                    && !p
+                        .pending_announces
+                        .iter()
+                        .any(|x| x.announce_id == a.announce_id)
+                {
+                    p.pending_announces.push(a);
+                }
+                pending_parent = Some(parent);
+            }
+        }
+        journal::append(
+            &self.journal_path(&key),
+            &[Record::Ended {
+                run_id: run_id.to_string(),
+                status: e.state.as_str().to_string(),
+                text,
+                error: e.error.clone(),
+                error_class: class,
+                ts,
+            }],
+        )?;
+        Ok(pending_parent)
+    }
+
+    fn apply_ending(self: &Arc<Self>, run_id: &str, e: Ending) {
+        let key = {
+            let mut inner = lock(&self.inner);
+            let inner = &mut *inner;
+            let Some(run) = inner.runs.get_mut(run_id) else {
+                return;
+            };
+            run.state = e.state;
+            run.ended_at = Some(now_ms());
+            run.final_text = e.text.clone();
+            run.error = e.error.clone();
+            run.error_class = e.class;
+            run.cancel = None;
+            let _ = run.done.send(true);
+            let key = run.session_key.clone();
+            if let Some(s) = inner.sessions.get_mut(&key) {
+                if s.running.as_deref() == Some(run_id) {
+                    s.running = None;
+                }
+                s.queue.retain(|q| q != run_id);
+                s.last_run = Some((run_id.to_string(), e.state));
+                s.updated_at = now_ms();
+            }
+            inner.recent_terminal.push_back(run_id.to_string());
+            while inner.recent_terminal.len() > self.opts.recent_runs {
+                if let Some(old) = inner.recent_terminal.pop_front() {
+                    inner.runs.remove(&old);
+                }
+            }
+            key
+        };
+        let state = match e.state {
+            RunState::Completed => ChatState::Final,
+            RunState::Aborted => ChatState::Aborted,
+            _ => ChatState::Error,
+        };
+        if let Some(mut ev) = self.chat_event(run_id, state) {
+            ev.run_state = Some(e.state);
+            if state == ChatState::Final {
+                ev.message = e.text.clone();
+            } else {
+                ev.error_message = e.error.clone();
+                ev.error_class = e.class;
+            }
+            self.emit_agent(
+                run_id,
+                "lifecycle",
+                json!({"phase": "end", "status": e.state.as_str()}),
+            );
+            self.emit(SessionEvent::Chat(ev));
+        }
+        self.emit_changed(&key, "run.ended", Some(run_id));
+    }
+}
+
+/// One slot of the subagent lane; released on drop.
+struct LaneGuard {
+    shared: Arc<Shared>,
+}
+
+impl Drop for LaneGuard {
+    fn drop(&mut self) {
+        {
+            let mut inner = lock(&self.shared.inner);
+            inner.lane_in_use = inner.lane_in_use.saturating_sub(1);
+        }
+        self.shared.lane_notify.notify_waiters();
+    }
+}

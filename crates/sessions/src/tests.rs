@@ -1,0 +1,591 @@
+//! Unit tests of the manager against a small in-crate executor (real files in tempdirs).
+//!
+//! The test executor understands `;`-separated steps: `sleep <ms>`, `echo <text>`,
+//! `fail <class> <message>`, `spawn <task>` (through the in-process spawn handle).
+
+use super::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Default)]
+struct TestExec {
+    calls: Mutex<Vec<(String, u32)>>,
+    running: Arc<AtomicUsize>,
+    max_running: AtomicUsize,
+}
+
+impl RunExecutor for TestExec {
+    fn execute(
+        &self,
+        req: ExecRequest,
+        events: tokio::sync::mpsc::Sender<ExecEvent>,
+        mut cancel: Cancel,
+    ) -> BoxFuture<'static, Result<ExecOutcome, ExecError>> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push((req.task.clone(), req.attempt));
+        let n = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_running.fetch_max(n, Ordering::SeqCst);
+        let running = self.running.clone();
+        Box::pin(async move {
+            let _done = Decrement(running);
+            let mut out = String::new();
+            for step in req.task.split(';').map(str::trim) {
+                let (cmd, arg) = step.split_once(' ').unwrap_or((step, ""));
+                match cmd {
+                    "sleep" => {
+                        let ms: u64 = arg.parse().unwrap();
+                        tokio::select! {
+                            _ = tokio::time::sleep(Duration::from_millis(ms)) => {}
+                            _ = cancel.cancelled() => return Err(ExecError {
+                                class: FailureClass::Interrupted,
+                                message: "cancelled".into(),
+                                retryable: false,
+                            }),
+                        }
+                    }
+                    "echo" => {
+                        let line = format!("{arg}\n");
+                        out.push_str(&line);
+                        let _ = events.send(ExecEvent::Delta { text: line }).await;
+                    }
+                    "fail" => {
+                        let (class, msg) = arg.split_once(' ').unwrap_or((arg, "failed"));
+                        return Err(ExecError {
+                            class: FailureClass::parse(class),
+                            message: msg.into(),
+                            retryable: false,
+                        });
+                    }
+                    "spawn" => {
+                        let acc = req
+                            .spawner
+                            .spawn(SpawnRequest {
+                                task: arg.into(),
+                                ..Default::default()
+                            })
+                            .await
+                            .map_err(|e| ExecError {
+                                class: FailureClass::Runtime,
+                                message: e.to_string(),
+                                retryable: false,
+                            })?;
+                        out.push_str(&acc.child_session_key);
+                    }
+                    _ => {}
+                }
+            }
+            Ok(ExecOutcome {
+                final_text: out,
+                thread_id: None,
+            })
+        })
+    }
+}
+
+/// Decrements the running count when the run future ends or is dropped.
+struct Decrement(Arc<AtomicUsize>);
+impl Drop for Decrement {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+fn open(
+    dir: &std::path::Path,
+    exec: Arc<TestExec>,
+    cfg: openclaw_config::Config,
+) -> SessionManager {
+    let opts = ManagerOptions::new(openclaw_state::StateDir::new(dir));
+    SessionManager::open(opts, Arc::new(cfg), exec).unwrap()
+}
+
+fn cfg_with(f: impl FnOnce(&mut openclaw_config::Config)) -> openclaw_config::Config {
+    let mut c = openclaw_config::Config::default();
+    f(&mut c);
+    c
+}
+
+const LONG: Duration = Duration::from_secs(20);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spawn_runs_and_announces_once_to_parent() {
+    let d = tempfile::tempdir().unwrap();
+    let exec = Arc::new(TestExec::default());
+    let m = open(d.path(), exec.clone(), Default::default());
+    let mut events = m.subscribe();
+    let acc = m
+        .spawn(SpawnRequest {
+            task: "echo test".into(),
+            label: Some("probe".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(acc.child_session_key.starts_with("agent:main:subagent:"));
+    let snap = m.wait(&acc.run_id, LONG).await.unwrap();
+    assert_eq!(snap.state, RunState::Completed, "{snap:?}");
+    assert_eq!(snap.text.as_deref(), Some("test\n"));
+    assert_eq!(snap.spawned_by.as_deref(), Some("agent:main:main"));
+    // The announce reaches the parent's transcript exactly once.
+    let mut announced = false;
+    for _ in 0..200 {
+        let h = m.history("agent:main:main", 100).await.unwrap();
+        let n = h.iter().filter(|e| e.role == "system").count();
+        assert!(n <= 1);
+        if n == 1 {
+            assert_eq!(
+                h[0].child_session_key.as_deref(),
+                Some(acc.child_session_key.as_str())
+            );
+            announced = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(announced, "parent never got the announce");
+    // Events: status, delta, final in seq order, all tagged with spawnedBy.
+    let mut states = Vec::new();
+    let mut last_seq = 0;
+    while let Ok(ev) = events.try_recv() {
+        if let SessionEvent::Chat(c) = ev {
+            assert!(c.seq > last_seq);
+            last_seq = c.seq;
+            assert_eq!(c.spawned_by.as_deref(), Some("agent:main:main"));
+            states.push(c.state);
+        }
+    }
+    assert_eq!(states.first(), Some(&ChatState::Status));
+    assert!(states.contains(&ChatState::Delta));
+    assert_eq!(states.last(), Some(&ChatState::Final));
+    m.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_limit_is_enforced_with_its_setting() {
+    let d = tempfile::tempdir().unwrap();
+    let exec = Arc::new(TestExec::default());
+    let m = open(
+        d.path(),
+        exec,
+        cfg_with(|c| c.session.max_children_per_session = Some(2)),
+    );
+    let slow = || SpawnRequest {
+        task: "sleep 3000".into(),
+        ..Default::default()
+    };
+    // Depth: a child (depth 1) may not spawn with maxSpawnDepth = 1.
+    let a = m.spawn(slow()).await.unwrap();
+    let e = m
+        .spawn(SpawnRequest {
+            parent_session_key: Some(a.child_session_key.clone()),
+            ..slow()
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("spawn depth 2 exceeds session.maxSpawnDepth = 1"),
+        "{e}"
+    );
+    // Children: a second active child is fine, a third is not.
+    m.spawn(slow()).await.unwrap();
+    let e = m.spawn(slow()).await.unwrap_err();
+    assert!(
+        matches!(&e, SessionError::Limit(v) if v.kind == LimitKind::ChildrenPerSession),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("session.maxChildrenPerSession = 2"),
+        "{e}"
+    );
+    // Concurrency: lower the lane to 2; another parent's spawn is refused.
+    m.set_config(Arc::new(cfg_with(|c| {
+        c.session.max_concurrent_subagent_runs = Some(2);
+    })));
+    let e = m
+        .spawn(SpawnRequest {
+            parent_session_key: Some("agent:other:main".into()),
+            ..slow()
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("session.maxConcurrentSubagentRuns = 2"),
+        "{e}"
+    );
+    m.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_retry_with_same_idempotency_key_runs_once() {
+    let d = tempfile::tempdir().unwrap();
+    let exec = Arc::new(TestExec::default());
+    let m = open(d.path(), exec.clone(), Default::default());
+    let req = SendRequest {
+        session_key: "agent:main:main".into(),
+        message: "echo once".into(),
+        idempotency_key: Some("idem-1".into()),
+        ..Default::default()
+    };
+    let a = m.send(req.clone()).await.unwrap();
+    let b = m.send(req.clone()).await.unwrap();
+    assert_eq!(a.run_id, "idem-1");
+    assert_eq!(b.run_id, "idem-1");
+    assert!(!a.duplicate && b.duplicate);
+    m.wait("idem-1", LONG).await.unwrap();
+    let c = m.send(req.clone()).await.unwrap();
+    assert!(c.duplicate);
+    assert_eq!(c.state, RunState::Completed);
+    m.shutdown().await;
+    // Still a duplicate after a restart.
+    let m = open(d.path(), exec.clone(), Default::default());
+    assert!(m.send(req).await.unwrap().duplicate);
+    assert_eq!(exec.calls.lock().unwrap().len(), 1);
+    // Same key on another session is an error naming the first session.
+    let e = m
+        .send(SendRequest {
+            session_key: "agent:ops:main".into(),
+            message: "echo x".into(),
+            idempotency_key: Some("idem-1".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("agent:main:main"), "{e}");
+    m.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_run_at_a_time_per_session_in_order() {
+    let d = tempfile::tempdir().unwrap();
+    let exec = Arc::new(TestExec::default());
+    let m = open(d.path(), exec.clone(), Default::default());
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        let a = m
+            .send(SendRequest {
+                session_key: "agent:main:main".into(),
+                message: format!("sleep 30; echo {i}"),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        ids.push(a.run_id);
+    }
+    for id in &ids {
+        assert_eq!(m.wait(id, LONG).await.unwrap().state, RunState::Completed);
+    }
+    assert_eq!(exec.max_running.load(Ordering::SeqCst), 1);
+    let order: Vec<String> = exec
+        .calls
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|c| c.0.clone())
+        .collect();
+    assert_eq!(
+        order,
+        (0..4)
+            .map(|i| format!("sleep 30; echo {i}"))
+            .collect::<Vec<_>>()
+    );
+    let h = m.history("agent:main:main", 3).await.unwrap();
+    assert_eq!(h.len(), 3);
+    assert_eq!(h[2].text, "3\n");
+    m.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abort_timeout_and_failure_states() {
+    let d = tempfile::tempdir().unwrap();
+    let exec = Arc::new(TestExec::default());
+    let m = open(d.path(), exec.clone(), Default::default());
+    let key = "agent:main:main";
+    let send = |msg: &str, timeout: Option<Duration>| SendRequest {
+        session_key: key.into(),
+        message: msg.into(),
+        timeout,
+        ..Default::default()
+    };
+    let running = m.send(send("sleep 5000", None)).await.unwrap().run_id;
+    let queued = m.send(send("echo never", None)).await.unwrap().run_id;
+    // Wait until the first one is running, then abort everything in the session.
+    for _ in 0..200 {
+        if m.get(key).unwrap().running_run_id.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let aborted = m.abort(key, None).await.unwrap();
+    assert_eq!(aborted.len(), 2);
+    assert_eq!(
+        m.wait(&running, LONG).await.unwrap().state,
+        RunState::Aborted
+    );
+    assert_eq!(
+        m.wait(&queued, LONG).await.unwrap().state,
+        RunState::Aborted
+    );
+    let t = m
+        .send(send("sleep 5000", Some(Duration::from_millis(100))))
+        .await
+        .unwrap()
+        .run_id;
+    let s = m.wait(&t, LONG).await.unwrap();
+    assert_eq!(s.state, RunState::Timeout);
+    assert_eq!(s.error_class, Some(FailureClass::Timeout));
+    let f = m
+        .send(send("fail auth invalid bearer token", None))
+        .await
+        .unwrap()
+        .run_id;
+    let s = m.wait(&f, LONG).await.unwrap();
+    assert_eq!(s.state, RunState::Failed);
+    assert_eq!(s.error_class, Some(FailureClass::Auth));
+    assert_eq!(s.error.as_deref(), Some("invalid bearer token"));
+    // Only "echo never" never ran.
+    assert!(!exec
+        .calls
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|c| c.0 == "echo never"));
+    m.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_reruns_interrupted_and_queued_and_announces_exactly_once() {
+    let d = tempfile::tempdir().unwrap();
+    let exec = Arc::new(TestExec::default());
+    let cfg = cfg_with(|c| {
+        c.session.max_concurrent_subagent_runs = Some(20);
+        c.session.max_children_per_session = Some(20);
+    });
+    let m = open(d.path(), exec.clone(), cfg.clone());
+    let mut runs = Vec::new();
+    let mut children = Vec::new();
+    for i in 0..3 {
+        let a = m
+            .spawn(SpawnRequest {
+                task: format!("sleep 400; echo child{i}"),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        runs.push(a.run_id);
+        children.push(a.child_session_key);
+    }
+    // 3 more messages queued behind each child's running run (9) plus one on the main session.
+    for (i, c) in children.iter().enumerate() {
+        for j in 0..3 {
+            let a = m
+                .send(SendRequest {
+                    session_key: c.clone(),
+                    message: format!("sleep 50; echo q{i}{j}"),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            runs.push(a.run_id);
+        }
+    }
+    for _ in 0..200 {
+        if m.running_runs() == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(m.running_runs(), 3);
+    // "Crash": stop without letting anything finish.
+    m.shutdown().await;
+    drop(m);
+    let m = open(d.path(), exec.clone(), cfg);
+    for r in &runs {
+        let s = m.wait(r, LONG).await.unwrap();
+        assert_eq!(s.state, RunState::Completed, "{s:?}");
+    }
+    let mut got = 0;
+    for _ in 0..300 {
+        let h = m.history("agent:main:main", 1000).await.unwrap();
+        let ids: Vec<_> = h.iter().filter_map(|e| e.announce_id.clone()).collect();
+        let uniq: std::collections::HashSet<_> = ids.iter().collect();
+        assert_eq!(ids.len(), uniq.len(), "duplicate announce: {ids:?}");
+        got = ids.len();
+        if got == runs.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(got, runs.len());
+    // The three interrupted runs were attempted twice.
+    let calls = exec.calls.lock().unwrap().clone();
+    for i in 0..3 {
+        let attempts: Vec<u32> = calls
+            .iter()
+            .filter(|c| c.0 == format!("sleep 400; echo child{i}"))
+            .map(|c| c.1)
+            .collect();
+        assert_eq!(attempts, vec![1, 2]);
+    }
+    m.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_interrupted_twice_ends_interrupted_and_is_announced() {
+    let d = tempfile::tempdir().unwrap();
+    let exec = Arc::new(TestExec::default());
+    let mut run = String::new();
+    for round in 0..2 {
+        let m = open(d.path(), exec.clone(), Default::default());
+        if round == 0 {
+            run = m
+                .spawn(SpawnRequest {
+                    task: "sleep 10000".into(),
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .run_id;
+        }
+        for _ in 0..300 {
+            if m.running_runs() == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(m.running_runs(), 1, "round {round}");
+        m.shutdown().await;
+    }
+    let m = open(d.path(), exec.clone(), Default::default());
+    let s = m.wait(&run, LONG).await.unwrap();
+    assert_eq!(s.state, RunState::Interrupted);
+    assert!(s.error.unwrap().contains("not run again"));
+    for _ in 0..200 {
+        let h = m.history("agent:main:main", 10).await.unwrap();
+        if let Some(a) = h.iter().find(|e| e.role == "system") {
+            assert_eq!(a.state, Some(RunState::Interrupted));
+            m.shutdown().await;
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("interrupted run was never announced");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outbox_entry_without_ended_record_is_completed_on_restart() {
+    let d = tempfile::tempdir().unwrap();
+    let exec = Arc::new(TestExec::default());
+    let m = open(d.path(), exec.clone(), Default::default());
+    let a = m
+        .spawn(SpawnRequest {
+            task: "sleep 10000".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    for _ in 0..300 {
+        if m.running_runs() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    m.shutdown().await;
+    // Crash between the outbox write and the child's `ended` record.
+    let sessions = d.path().join("sessions");
+    journal::write_outbox(
+        &sessions,
+        &journal::Announce {
+            announce_id: format!("announce:{}", a.run_id),
+            parent_key: "agent:main:main".into(),
+            child_key: a.child_session_key.clone(),
+            run_id: a.run_id.clone(),
+            status: "completed".into(),
+            text: Some("from outbox".into()),
+            error: None,
+            error_class: None,
+            label: None,
+            ts: 1,
+        },
+    )
+    .unwrap();
+    let calls_before = exec.calls.lock().unwrap().len();
+    let m = open(d.path(), exec.clone(), Default::default());
+    let s = m.wait(&a.run_id, LONG).await.unwrap();
+    assert_eq!(s.state, RunState::Completed);
+    assert_eq!(s.text.as_deref(), Some("from outbox"));
+    for _ in 0..200 {
+        let h = m.history("agent:main:main", 10).await.unwrap();
+        if h.iter().any(|e| e.role == "system") {
+            assert_eq!(h.iter().filter(|e| e.role == "system").count(), 1);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(journal::read_outbox(&sessions).unwrap().is_empty());
+    assert_eq!(
+        exec.calls.lock().unwrap().len(),
+        calls_before,
+        "must not re-run"
+    );
+    m.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_can_spawn_children_in_process() {
+    let d = tempfile::tempdir().unwrap();
+    let exec = Arc::new(TestExec::default());
+    let m = open(d.path(), exec.clone(), Default::default());
+    let r = m
+        .send(SendRequest {
+            session_key: "agent:main:main".into(),
+            message: "spawn echo from-child".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let s = m.wait(&r.run_id, LONG).await.unwrap();
+    assert_eq!(s.state, RunState::Completed, "{s:?}");
+    let child = s.text.unwrap();
+    let info = m.get(&child).unwrap();
+    assert_eq!(info.spawned_by.as_deref(), Some("agent:main:main"));
+    assert_eq!(info.depth, 1);
+    m.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_inputs_name_the_problem() {
+    let d = tempfile::tempdir().unwrap();
+    let m = open(d.path(), Arc::new(TestExec::default()), Default::default());
+    let e = m
+        .spawn(SpawnRequest {
+            task: " ".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("task is empty"), "{e}");
+    let e = m
+        .spawn(SpawnRequest {
+            task: "echo".into(),
+            runtime: Some("nope".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("runtimes.nope"), "{e}");
+    let e = m
+        .send(SendRequest {
+            session_key: "agent:main:subagent:6f1c0a4e-3b56-4a43-9d57-0e0c1c7f6e2a".into(),
+            message: "x".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(e, SessionError::NotFound(_)), "{e}");
+    m.shutdown().await;
+}
