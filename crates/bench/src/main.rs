@@ -86,7 +86,8 @@ fn parse_args() -> Result<Args> {
             ),
         }
     }
-    let ours = ours.context("--ours <path to our release `gateway` binary> is required")?;
+    let ours = absolute(ours.context("--ours <path to our release `gateway` binary> is required")?);
+    let (node, openclaw) = (node.map(absolute), openclaw.map(absolute));
     let node = match (node, openclaw) {
         (Some(n), Some(o)) => Some((n, o)),
         (None, None) => None,
@@ -135,6 +136,9 @@ fn real_main() -> Result<()> {
     };
     eprintln!("openclaw-bench: measuring ours ({})", args.ours.display());
     let ours = measure_side(&rt, &ours_spec, plan.ours_spawns, &plan);
+    if let Err(e) = &ours {
+        eprintln!("openclaw-bench: ours not measured: {e:#}");
+    }
 
     let node = match &args.node {
         Some((node_bin, mjs)) => {
@@ -163,7 +167,11 @@ fn real_main() -> Result<()> {
                 "openclaw-bench: measuring the Node gateway ({})",
                 mjs.display()
             );
-            measure_side(&rt, &spec, plan.node_spawns, &plan)
+            let side = measure_side(&rt, &spec, plan.node_spawns, &plan);
+            if let Err(e) = &side {
+                eprintln!("openclaw-bench: node not measured: {e:#}");
+            }
+            side
         }
         None => Err(anyhow::anyhow!(
             "node/openclaw not given (run `cargo xtask install-deps`)"
@@ -180,6 +188,10 @@ fn real_main() -> Result<()> {
         eprintln!("openclaw-bench: wrote {}", out.display());
     }
     Ok(())
+}
+
+fn absolute(path: PathBuf) -> PathBuf {
+    std::path::absolute(&path).unwrap_or(path)
 }
 
 fn path_with(dir: Option<PathBuf>) -> String {
@@ -202,8 +214,8 @@ struct Side {
     hs_device: Result<Vec<Duration>>,
     hs_device_token: Result<Vec<Duration>>,
     health_seq: Result<Vec<Duration>>,
-    pipe_1: Result<f64>,
-    pipe_32: Result<f64>,
+    pipe_1: Result<ws::Throughput>,
+    pipe_32: Result<ws::Throughput>,
 }
 
 fn measure_side(
@@ -309,6 +321,20 @@ fn median(v: &[Duration]) -> Option<Duration> {
     percentile(v, 50.0)
 }
 
+/// The innermost cause only (the whole chain goes to stderr once).
+fn short_root(err: &anyhow::Error) -> String {
+    let text = err.root_cause().to_string();
+    if text.len() > 80 {
+        let cut = (0..=80)
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0);
+        format!("{}…", &text[..cut])
+    } else {
+        text
+    }
+}
+
 fn short(err: &anyhow::Error) -> String {
     let text = format!("{err:#}");
     let text = text.replace('|', "/").replace('\n', " ");
@@ -332,9 +358,12 @@ fn pct(r: &Result<Vec<Duration>>, p: f64) -> Cell {
     }
 }
 
-fn rate(r: &Result<f64>) -> Cell {
+fn rate(r: &Result<ws::Throughput>) -> Cell {
     match r {
-        Ok(v) => Cell::Rate(*v),
+        Ok(t) if t.refused > 0 => {
+            Cell::RateNote(t.ok_per_sec, format!("{} refused as busy", t.refused))
+        }
+        Ok(t) => Cell::Rate(t.ok_per_sec),
         Err(e) => Cell::Missing(short(e)),
     }
 }
@@ -343,7 +372,7 @@ fn rows(ours: &Result<Side>, node: &Result<Side>, plan: &Plan) -> Vec<Row> {
     type Pick = fn(&Side) -> Cell;
     let cell = |side: &Result<Side>, pick: Pick| match side {
         Ok(s) => pick(s),
-        Err(e) => Cell::Missing(short(e)),
+        Err(e) => Cell::Missing(short_root(e)),
     };
     let mut rows = Vec::new();
     let mut add = |metric: String, pick: Pick, better: Better, target: &'static str| {

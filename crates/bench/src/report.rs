@@ -9,6 +9,8 @@ pub enum Cell {
     Time(Duration),
     Bytes(u64),
     Rate(f64),
+    /// A rate with a remark (e.g. how many requests the server refused).
+    RateNote(f64, String),
     /// Not applicable to this side (e.g. a Rust-only micro-benchmark).
     Na,
     /// Not measured, with the reason.
@@ -64,7 +66,7 @@ fn value(cell: &Cell) -> Option<f64> {
     match cell {
         Cell::Time(d) => Some(d.as_secs_f64()),
         Cell::Bytes(b) => Some(*b as f64),
-        Cell::Rate(r) => Some(*r),
+        Cell::Rate(r) | Cell::RateNote(r, _) => Some(*r),
         Cell::Na | Cell::Missing(_) => None,
     }
 }
@@ -75,6 +77,7 @@ pub fn show(cell: &Cell) -> String {
         Cell::Bytes(b) => format!("{:.1} MiB", *b as f64 / (1024.0 * 1024.0)),
         Cell::Rate(r) if *r >= 10_000.0 => format!("{:.0} k/s", r / 1000.0),
         Cell::Rate(r) => format!("{r:.0} /s"),
+        Cell::RateNote(r, note) => format!("{} ({note})", show(&Cell::Rate(*r))),
         Cell::Na => "—".to_string(),
         Cell::Missing(why) => format!("not measured: {why}"),
     }
