@@ -318,7 +318,11 @@ fn credential_failure(f: &ConnectFacts) -> Rejection {
         (SharedAuth::NotConfigured(k), _) => Rejection::SecretNotConfigured(k),
         (_, TokenFact::NoIdentity) => Rejection::DeviceIdentityRequired,
         (SharedAuth::Missing, _) | (SharedAuth::Verified(_), _) => match f.device {
-            // OpenClaw answers a bare connect (no secret, no device) with "device identity required".
+            // OpenClaw answers a bare connect (no secret, no device) in token mode with
+            // "device identity required"; in password mode we name the missing password.
+            DeviceFact::Absent | DeviceFact::Invalid(_) if f.mode == AuthMode::Password => {
+                Rejection::PasswordMissing
+            }
             DeviceFact::Absent | DeviceFact::Invalid(_) => Rejection::DeviceIdentityRequired,
             DeviceFact::Proven(_) => match f.mode {
                 AuthMode::Password => Rejection::PasswordMissing,

@@ -187,7 +187,16 @@ pub struct Rotated {
 pub struct AuthService {
     store: PairingStore,
     limiter: RateLimiter,
-    trusted: RwLock<TrustedProxies>,
+    trusted: RwLock<(Vec<String>, TrustedProxies)>,
+    rate_source: RwLock<RateLimitConfig>,
+}
+
+fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn dedupe(v: &[String]) -> Vec<String> {
@@ -213,20 +222,27 @@ impl AuthService {
             AuthService {
                 store,
                 limiter: RateLimiter::new(RateLimitSettings::from(rate)),
-                trusted: RwLock::new(trusted),
+                trusted: RwLock::new((trusted_proxies.to_vec(), trusted)),
+                rate_source: RwLock::new(rate.clone()),
             },
             warnings,
         )
     }
 
     /// Apply a reloaded config (hot): trusted proxies and rate-limit settings.
+    /// Cheap when nothing changed (compares the source values), so it can run on every connect.
     pub fn reconfigure(&self, trusted_proxies: &[String], rate: &RateLimitConfig) -> Vec<String> {
-        let (trusted, warnings) = TrustedProxies::parse(trusted_proxies);
-        *self
-            .trusted
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = trusted;
-        self.limiter.set_settings(RateLimitSettings::from(rate));
+        let mut warnings = Vec::new();
+        let same_proxies = read(&self.trusted).0 == trusted_proxies;
+        if !same_proxies {
+            let (trusted, w) = TrustedProxies::parse(trusted_proxies);
+            warnings = w;
+            *write(&self.trusted) = (trusted_proxies.to_vec(), trusted);
+        }
+        if *read(&self.rate_source) != *rate {
+            self.limiter.set_settings(RateLimitSettings::from(rate));
+            *write(&self.rate_source) = rate.clone();
+        }
         warnings
     }
 
@@ -237,11 +253,7 @@ impl AuthService {
 
     /// Locality of a socket.
     pub fn locality(&self, peer: IpAddr, headers: &ForwardHeaders) -> Locality {
-        let t = self
-            .trusted
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        resolve_locality(peer, headers, &t)
+        resolve_locality(peer, headers, &read(&self.trusted).1)
     }
 
     /// Decide one `connect`. May write the pairing store (silent pairing, pending request, token issue).

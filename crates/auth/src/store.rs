@@ -567,6 +567,28 @@ impl PairingStore {
         })
     }
 
+    /// Like [`PairingStore::open`], but a corrupt file does not stop the caller: the store starts
+    /// empty in memory, every write keeps failing with the error (naming the file and the fix)
+    /// until the file is repaired, and the error is returned for the caller to log.
+    pub fn open_lenient(state: &StateDir) -> (Self, Option<StoreError>) {
+        let path = state.join("devices/pairing.json");
+        match Self::open_at(path.clone()) {
+            Ok(s) => (s, None),
+            Err(e) => (
+                PairingStore {
+                    lock_path: path.with_extension("lock"),
+                    path,
+                    writer: Mutex::new(()),
+                    cache: RwLock::new(Cached {
+                        doc: Arc::new(PairingDoc::default()),
+                        stamp: None,
+                    }),
+                },
+                Some(e),
+            ),
+        }
+    }
+
     /// The document path.
     pub fn path(&self) -> &Path {
         &self.path

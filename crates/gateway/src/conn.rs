@@ -191,7 +191,11 @@ pub(crate) async fn handle(state: Arc<GatewayState>, mut stream: TcpStream, peer
 }
 
 fn is_local(peer: SocketAddr, facts: &RequestFacts) -> bool {
-    peer.ip().is_loopback() && facts.forwarded_for.is_none() && facts.real_ip.is_none()
+    peer.ip().is_loopback()
+        && facts.forwarded_for.is_none()
+        && facts.real_ip.is_none()
+        && facts.forwarded.is_none()
+        && !facts.other_forwarding
 }
 
 enum First {

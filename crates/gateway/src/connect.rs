@@ -88,12 +88,78 @@ pub fn negotiate_protocol(params: &ConnectParams) -> Result<u32, ConnectRejectio
     })
 }
 
-/// The connect decision. Replaced by the auth area; keep the signature.
+/// The connect decision: `openclaw-auth` (device proof, pairing, device tokens, shared secret,
+/// locality from the socket and `gateway.trustedProxies`, failed-auth rate limit).
+///
+/// Pairing events it produces are broadcast to connections holding `operator.pairing`.
+/// The pairing store is written only when a device is paired or a token minted (one small
+/// atomic write); the steady-state paths (device token, no device) only read memory.
 pub async fn decide(
     state: &GatewayState,
     facts: &ConnectFacts<'_>,
 ) -> Result<ConnectGrant, ConnectRejection> {
-    shared_secret_decision(&state.auth.load(), facts)
+    let cfg = state.config.load();
+    for w in state
+        .devices
+        .reconfigure(&cfg.gateway.trusted_proxies, &cfg.gateway.auth.rate_limit)
+    {
+        tracing::warn!("{w}");
+    }
+    let shared = state.auth.load();
+    let secrets = openclaw_auth::SharedSecrets {
+        mode: shared.mode,
+        token: shared.token.clone().filter(|t| !t.is_empty()),
+        password: shared.password.clone().filter(|p| !p.is_empty()),
+    };
+    let r = facts.request;
+    let headers = openclaw_auth::locality::ForwardHeaders {
+        x_forwarded_for: r.forwarded_for.clone(),
+        x_real_ip: r.real_ip.clone(),
+        forwarded: r.forwarded.clone(),
+        other_forwarding: r.other_forwarding,
+    };
+    let outcome = state.devices.authenticate(&openclaw_auth::ConnectRequest {
+        peer: facts.peer.ip(),
+        headers: &headers,
+        params: facts.params,
+        challenge_nonce: facts.nonce,
+        secrets: &secrets,
+        now_ms: crate::state::now_ms(),
+    });
+    for ev in &outcome.events {
+        broadcast_auth_event(state, ev);
+    }
+    match outcome.result {
+        Ok(a) => {
+            let mut auth_extra = Map::new();
+            if let Some(t) = a.device_token {
+                auth_extra.insert("deviceToken".into(), json!(t));
+            }
+            if let Some(at) = a.issued_at_ms {
+                auth_extra.insert("issuedAtMs".into(), json!(at));
+            }
+            Ok(ConnectGrant {
+                role: a.role,
+                scopes: a.scopes,
+                method: a.method.as_str().to_owned(),
+                device_id: a.device_id,
+                auth_extra,
+            })
+        }
+        Err(r) => Err(ConnectRejection {
+            error: r.error,
+            close_code: r.close_code,
+            close_reason: r.close_reason,
+        }),
+    }
+}
+
+/// Send a pairing event to every operator connection that may act on it (`operator.pairing`).
+pub fn broadcast_auth_event(state: &GatewayState, ev: &openclaw_auth::AuthEvent) -> usize {
+    state.broadcast_where(ev.name(), &ev.payload(), |c| {
+        c.info().role == scopes::ROLE_OPERATOR
+            && scopes::satisfies(&c.info().scopes, scopes::PAIRING)
+    })
 }
 
 /// The shared-secret decision: gateway.auth.mode none|token|password.

@@ -7,4 +7,9 @@ pub const EVENTS: &[&str] = &[
     "health",
     "presence",
     "shutdown",
+    "chat",
+    "agent",
+    "sessions.changed",
+    "device.pair.requested",
+    "device.pair.resolved",
 ];

@@ -21,6 +21,10 @@ pub struct RequestFacts {
     pub user_agent: Option<String>,
     pub forwarded_for: Option<String>,
     pub real_ip: Option<String>,
+    /// `Forwarded` (RFC 7239).
+    pub forwarded: Option<String>,
+    /// Any other `X-Forwarded-*` header was present (host, proto, …): the peer is a proxy.
+    pub other_forwarding: bool,
 }
 
 /// A parsed request head.
@@ -103,6 +107,10 @@ pub(crate) async fn read_head(stream: &mut TcpStream) -> Result<Head, HeadError>
             head.facts.forwarded_for = Some(value);
         } else if name.eq_ignore_ascii_case("x-real-ip") {
             head.facts.real_ip = Some(value);
+        } else if name.eq_ignore_ascii_case("forwarded") {
+            head.facts.forwarded = Some(value);
+        } else if name.len() > 12 && name[..12].eq_ignore_ascii_case("x-forwarded-") {
+            head.facts.other_forwarding = true;
         }
     }
     if upgrade && connection_upgrade {

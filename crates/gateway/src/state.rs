@@ -242,6 +242,10 @@ pub struct GatewayState {
     pub config: ArcSwap<Config>,
     /// The shared secret in force; swapped on reload (then call [`GatewayState::close_where`] with 4001).
     pub auth: ArcSwap<SharedAuth>,
+    /// Device identity, pairing store, device tokens, failed-auth rate limit (`openclaw-auth`).
+    pub devices: Arc<openclaw_auth::AuthService>,
+    /// Sessions, runs and the app-server pool (`openclaw-sessions`); set once by `serve`.
+    pub sessions: std::sync::OnceLock<crate::methods::sessions::Sessions>,
     /// Options the gateway was started with (limits, paths, timeouts).
     pub opts: GatewayOptions,
     /// This process's boot id (`hello-ok.server.bootId`, presence `instanceId`).
@@ -270,9 +274,23 @@ impl GatewayState {
         method_names.dedup();
         let methods = specs.into_iter().map(|s| (s.name, s)).collect();
         let (draining, _) = watch::channel(false);
+        let (pairing, store_error) = openclaw_auth::PairingStore::open_lenient(&opts.state_dir);
+        if let Some(e) = store_error {
+            tracing::error!(error = %e, "pairing store unusable; device pairing fails until it is repaired");
+        }
+        let (devices, warnings) = openclaw_auth::AuthService::new(
+            pairing,
+            &opts.config.gateway.trusted_proxies,
+            &opts.config.gateway.auth.rate_limit,
+        );
+        for w in warnings {
+            tracing::warn!("{w}");
+        }
         Arc::new(GatewayState {
+            devices: Arc::new(devices),
             config: ArcSwap::from_pointee(opts.config.clone()),
             auth: ArcSwap::from_pointee(opts.auth.clone()),
+            sessions: std::sync::OnceLock::new(),
             boot_id: uuid::Uuid::new_v4().to_string(),
             started_at: Instant::now(),
             started_at_ms: now_ms(),

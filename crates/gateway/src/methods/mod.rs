@@ -13,6 +13,8 @@
 //! ```
 
 mod core;
+pub mod sessions;
+mod devices;
 
 pub(crate) use self::core::{health_payload as core_health, hostname as core_hostname};
 pub use self::core::{health_payload, rss_bytes, status_payload};
@@ -28,6 +30,8 @@ use std::sync::Arc;
 pub(crate) fn all_specs() -> Vec<MethodSpec> {
     let mut v = Vec::new();
     v.extend(core::specs());
+    v.extend(sessions::specs());
+    v.extend(devices::specs());
     v
 }
 
