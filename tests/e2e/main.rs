@@ -1,2 +1,3 @@
 //! End-to-end tests against real gateways, real binaries and real files.
 mod gateway;
+mod interop;

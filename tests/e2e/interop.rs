@@ -1,0 +1,327 @@
+//! Interop with the real OpenClaw (npm `openclaw@2026.9.6` on node 24, installed by
+//! `cargo xtask install-deps`): the real CLI drives our gateway, our refusals match the Node
+//! gateway's, and the Node gateway accepts what our code sends.
+//!
+//! One real Node gateway is shared by every test of this binary (it takes 5–12 s to start); it is
+//! stopped when the test process exits (see `openclaw_test_support::node::NodeGateway`). When node
+//! or openclaw are not installed, each test prints a loud SKIP line and returns.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use openclaw_test_support::gateway::TestGateway;
+use openclaw_test_support::node::{self, NodeGateway};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::Message;
+
+/// Hang guard for one real CLI invocation (node boot alone is ~1–3 s).
+const CLI_GUARD: Duration = Duration::from_secs(60);
+/// Hang guard for one WebSocket read.
+const WS_GUARD: Duration = Duration::from_secs(20);
+/// Longest wait for the shared Node gateway to become ready.
+const NODE_START: Duration = Duration::from_secs(60);
+const NODE_TOKEN: &str = "interop-node-token-7f3a";
+
+fn skip(test: &str, why: &str) {
+    eprintln!("\n!!! SKIPPED {test}: {why}\n!!! run `cargo xtask install-deps` (or `cargo xtask test`) to enable it\n");
+}
+
+/// The shared Node gateway. `Err` means node/openclaw are not installed (skip); a gateway that is
+/// installed but does not start fails the calling test.
+async fn node_gateway() -> Result<&'static NodeGateway, String> {
+    static NODE: OnceLock<Result<NodeGateway, String>> = OnceLock::new();
+    if node::node_bin().is_none() || node::openclaw_mjs().is_none() {
+        return Err("node 24 / openclaw are not installed".into());
+    }
+    // Starting blocks for seconds: keep it off the async worker.
+    let gw = tokio::task::spawn_blocking(|| {
+        NODE.get_or_init(|| NodeGateway::start(NODE_TOKEN, NODE_START))
+    })
+    .await
+    .expect("node gateway start task");
+    match gw {
+        Ok(gw) => Ok(gw),
+        Err(e) => panic!("the real Node gateway is installed but did not start: {e}"),
+    }
+}
+
+/// Runs the real `openclaw` CLI with a private HOME; returns (exit code, stdout, stderr).
+async fn real_cli(args: &[&str]) -> Option<(i32, String, String)> {
+    let home = tempfile::tempdir().expect("cli home");
+    let mut cmd = node::openclaw_js_cli(home.path())?;
+    cmd.args(args);
+    let mut cmd = tokio::process::Command::from(cmd);
+    cmd.kill_on_drop(true);
+    let out = tokio::time::timeout(CLI_GUARD, cmd.output())
+        .await
+        .expect("the real openclaw CLI hung")
+        .expect("spawn the real openclaw CLI");
+    let code = out.status.code().unwrap_or(-1);
+    Some((
+        code,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ))
+}
+
+fn parse_json_out(stdout: &str, stderr: &str) -> Value {
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+        panic!("the real CLI did not print JSON ({e})\nstdout:\n{stdout}\nstderr:\n{stderr}")
+    })
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn next_json(ws: &mut Ws) -> Option<Value> {
+    loop {
+        let msg = tokio::time::timeout(WS_GUARD, ws.next())
+            .await
+            .expect("no frame within the hang guard")?;
+        match msg.ok()? {
+            Message::Text(t) => return serde_json::from_str(t.as_str()).ok(),
+            Message::Close(_) => return None,
+            _ => continue,
+        }
+    }
+}
+
+/// What a refused handshake looked like on the wire.
+#[derive(Debug)]
+struct Refusal {
+    error: Value,
+    close_code: u16,
+    close_reason: String,
+}
+
+/// Connects like `openclaw gateway call health` does, with `token`, and returns the refusal.
+async fn refused_connect(url: &str, token: &str) -> Refusal {
+    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("ws connect");
+    let challenge = next_json(&mut ws).await.expect("challenge");
+    assert_eq!(challenge["event"], "connect.challenge", "{challenge}");
+    let connect = json!({
+        "type": "req", "id": "1", "method": "connect",
+        "params": {
+            "minProtocol": 4, "maxProtocol": 4,
+            "client": {"id": "cli", "version": "2026.9.6", "platform": "linux", "deviceFamily": "Linux", "mode": "cli"},
+            "caps": [], "role": "operator", "scopes": ["operator.read"],
+            "auth": {"token": token}
+        }
+    });
+    ws.send(Message::text(connect.to_string()))
+        .await
+        .expect("send connect");
+    let mut error = Value::Null;
+    loop {
+        let msg = tokio::time::timeout(WS_GUARD, ws.next())
+            .await
+            .expect("no close within the hang guard");
+        match msg {
+            Some(Ok(Message::Text(t))) => {
+                let v: Value = serde_json::from_str(t.as_str()).expect("json frame");
+                if v["type"] == "res" && v["id"] == "1" {
+                    assert_eq!(v["ok"], false, "a wrong token must be refused: {v}");
+                    error = v["error"].clone();
+                }
+            }
+            Some(Ok(Message::Close(frame))) => {
+                let (code, reason) = frame
+                    .map(|f| (u16::from(f.code), f.reason.to_string()))
+                    .unwrap_or((u16::from(CloseCode::Status), String::new()));
+                return Refusal {
+                    error,
+                    close_code: code,
+                    close_reason: reason,
+                };
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => panic!("socket error before the close frame: {e}"),
+            None => panic!("socket ended without a close frame"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn real_cli_gateway_call_health_against_ours() {
+    if node::node_bin().is_none() || node::openclaw_mjs().is_none() {
+        return skip(
+            "real_cli_gateway_call_health_against_ours",
+            "node/openclaw missing",
+        );
+    }
+    let gw = TestGateway::start_default().await;
+    let token = gw.token.clone().expect("token auth");
+    let Some((code, out, err)) = real_cli(&[
+        "gateway", "call", "health", "--url", &gw.url, "--token", &token, "--json",
+    ])
+    .await
+    else {
+        return skip(
+            "real_cli_gateway_call_health_against_ours",
+            "node/openclaw missing",
+        );
+    };
+    assert_eq!(
+        code, 0,
+        "real CLI failed against ours\nstdout:\n{out}\nstderr:\n{err}"
+    );
+    let printed = parse_json_out(&out, &err);
+    assert_eq!(printed["ok"], true, "health payload: {printed}");
+    // The payload is ours: the same keys our own `health` returns.
+    let ours = openclaw_client_health(&gw.url, &token).await;
+    let keys = |v: &Value| {
+        let mut k: Vec<String> = v
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        k.sort();
+        k
+    };
+    assert_eq!(
+        keys(&printed),
+        keys(&ours),
+        "printed: {printed}\nours: {ours}"
+    );
+}
+
+#[tokio::test]
+async fn real_cli_gateway_call_status_against_ours() {
+    if node::node_bin().is_none() || node::openclaw_mjs().is_none() {
+        return skip(
+            "real_cli_gateway_call_status_against_ours",
+            "node/openclaw missing",
+        );
+    }
+    let gw = TestGateway::start_default().await;
+    let token = gw.token.clone().expect("token auth");
+    let Some((code, out, err)) = real_cli(&[
+        "gateway", "call", "status", "--url", &gw.url, "--token", &token, "--json",
+    ])
+    .await
+    else {
+        return skip(
+            "real_cli_gateway_call_status_against_ours",
+            "node/openclaw missing",
+        );
+    };
+    assert_eq!(
+        code, 0,
+        "real CLI failed against ours\nstdout:\n{out}\nstderr:\n{err}"
+    );
+    let printed = parse_json_out(&out, &err);
+    // The gateway runs inside this test process, so its `status.pid` is ours.
+    assert_eq!(
+        printed["pid"].as_u64(),
+        Some(u64::from(std::process::id())),
+        "status payload: {printed}"
+    );
+}
+
+/// Our `health` payload through a plain WebSocket call (the reference for what the CLI printed).
+async fn openclaw_client_health(url: &str, token: &str) -> Value {
+    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("ws connect");
+    next_json(&mut ws).await.expect("challenge");
+    let connect = json!({
+        "type": "req", "id": "c", "method": "connect",
+        "params": {
+            "minProtocol": 4, "maxProtocol": 4,
+            "client": {"id": "cli", "version": "test", "platform": "linux", "mode": "cli"},
+            "role": "operator", "scopes": ["operator.read"], "auth": {"token": token}
+        }
+    });
+    ws.send(Message::text(connect.to_string()))
+        .await
+        .expect("send");
+    let req = json!({"type": "req", "id": "h", "method": "health", "params": {}});
+    ws.send(Message::text(req.to_string())).await.expect("send");
+    loop {
+        let v = next_json(&mut ws).await.expect("reply");
+        if v["type"] == "res" && v["id"] == "h" {
+            assert_eq!(v["ok"], true, "{v}");
+            return v["payload"].clone();
+        }
+    }
+}
+
+#[tokio::test]
+async fn wrong_token_is_refused_exactly_like_the_node_gateway() {
+    let node_gw = match node_gateway().await {
+        Ok(gw) => gw,
+        Err(why) => return skip("wrong_token_is_refused_exactly_like_the_node_gateway", &why),
+    };
+    let ours = TestGateway::start_default().await;
+
+    let theirs = refused_connect(&node_gw.url, "not-the-token").await;
+    let mine = refused_connect(&ours.url, "not-the-token").await;
+    eprintln!("node: {theirs:?}\nours: {mine:?}");
+    assert_eq!(mine.error["code"], theirs.error["code"], "error code");
+    assert_eq!(
+        mine.error["details"]["code"], theirs.error["details"]["code"],
+        "details code"
+    );
+    assert_eq!(mine.close_code, theirs.close_code, "close code");
+    assert_eq!(mine.error["message"], theirs.error["message"], "message");
+    assert_eq!(mine.error["details"], theirs.error["details"], "details");
+    assert_eq!(mine.close_reason, theirs.close_reason, "close reason");
+
+    // And the real CLI reports the same refusal for both.
+    let cli = |url: String| async move {
+        let (code, out, err) = real_cli(&[
+            "gateway",
+            "call",
+            "health",
+            "--url",
+            &url,
+            "--token",
+            "not-the-token",
+            "--json",
+        ])
+        .await
+        .expect("node/openclaw present");
+        assert_ne!(
+            code, 0,
+            "a wrong token must fail the CLI\nstdout:\n{out}\nstderr:\n{err}"
+        );
+        parse_json_out(&out, &err)
+    };
+    let theirs_cli = cli(node_gw.url.clone()).await;
+    let mine_cli = cli(ours.url.clone()).await;
+    assert_eq!(
+        mine_cli, theirs_cli,
+        "the real CLI's --json error output differs"
+    );
+}
+
+#[tokio::test]
+async fn node_gateway_answers_the_real_cli() {
+    // Sanity for the harness itself: the shared Node gateway is driven by its own CLI.
+    let node_gw = match node_gateway().await {
+        Ok(gw) => gw,
+        Err(why) => return skip("node_gateway_answers_the_real_cli", &why),
+    };
+    let (code, out, err) = real_cli(&[
+        "gateway",
+        "call",
+        "health",
+        "--url",
+        &node_gw.url,
+        "--token",
+        NODE_TOKEN,
+        "--json",
+    ])
+    .await
+    .expect("node/openclaw present");
+    assert_eq!(
+        code,
+        0,
+        "stdout:\n{out}\nstderr:\n{err}\ngateway log:\n{}",
+        node_gw.log_tail()
+    );
+    assert_eq!(parse_json_out(&out, &err)["ok"], true);
+}
