@@ -58,6 +58,8 @@ impl Gateway {
             tokio_listeners.push(l);
         }
 
+        // Sessions resume queued and interrupted runs before the first connection arrives.
+        let sessions_fanout = crate::methods::sessions::start(&state)?;
         let (accepted_tx, mut accepted_rx) = mpsc::channel::<(TcpStream, SocketAddr)>(128);
         let mut acceptors = JoinSet::new();
         for l in tokio_listeners {
@@ -66,6 +68,7 @@ impl Gateway {
         drop(accepted_tx);
         let mut background = JoinSet::new();
         background.spawn(tick_loop(state.clone()));
+        background.spawn(sessions_fanout);
         let mut conns = JoinSet::new();
         state.mark_started();
         tracing::info!(urls = ?state.opts.listen_urls, "gateway ready");
@@ -113,6 +116,7 @@ impl Gateway {
             conns.abort_all();
             while conns.join_next().await.is_some() {}
         }
+        crate::methods::sessions::stop(&state).await;
         tracing::info!("gateway stopped");
         Ok(())
     }
