@@ -196,7 +196,7 @@ struct RunEntry {
     final_text: Option<String>,
     error: Option<String>,
     error_class: Option<FailureClass>,
-    origin: Option<u64>,
+    origin: Option<Arc<str>>,
     seq: u64,
     abort_requested: bool,
     cancel: Option<watch::Sender<bool>>,
@@ -384,6 +384,14 @@ impl SessionManager {
         *lock(&self.shared.config) = config;
         lock(&self.shared.inner).limits = limits;
         self.shared.lane_notify.notify_waiters();
+    }
+
+    /// [`SessionManager::set_config`] only when `config` is a different snapshot (cheap to call
+    /// before every request with the gateway's live config).
+    pub fn sync_config(&self, config: Arc<Config>) {
+        if !Arc::ptr_eq(&lock(&self.shared.config), &config) {
+            self.set_config(config);
+        }
     }
 
     /// The limits in force.
@@ -1252,7 +1260,7 @@ impl Shared {
             error_class: None,
             run_state: None,
             spawned_by: s.and_then(|s| s.spawned_by.clone()),
-            origin: run.origin,
+            origin: run.origin.clone(),
         })
     }
 
@@ -1283,7 +1291,7 @@ impl Shared {
                 data,
                 seq: run.seq,
                 ts: now_ms(),
-                origin: run.origin,
+                origin: run.origin.clone(),
             }
         };
         self.emit(SessionEvent::Agent(ev));
@@ -1427,7 +1435,7 @@ impl Shared {
                     .get(parent)
                     .map(|s| s.agent_id.clone())
                     .unwrap_or_default(),
-                inner.runs.get(&a.run_id).and_then(|r| r.origin),
+                inner.runs.get(&a.run_id).and_then(|r| r.origin.clone()),
             )
         };
         self.emit(SessionEvent::Agent(AgentEvent {

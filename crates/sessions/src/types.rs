@@ -3,6 +3,7 @@
 //! These are plain Rust types; the gateway converts them to wire JSON at its boundary.
 
 use serde_json::Value;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::executor::FailureClass;
@@ -78,7 +79,7 @@ pub struct SpawnRequest {
     /// Parent session (default `agent:<agentId or "main">:main`).
     pub parent_session_key: Option<String>,
     /// Opaque tag of the requester (the gateway's connection id), copied onto the run's events.
-    pub origin: Option<u64>,
+    pub origin: Option<Arc<str>>,
 }
 
 /// A spawn that was persisted and queued.
@@ -98,7 +99,7 @@ pub struct SendRequest {
     pub model: Option<String>,
     pub runtime: Option<String>,
     pub timeout: Option<Duration>,
-    pub origin: Option<u64>,
+    pub origin: Option<Arc<str>>,
 }
 
 /// A message that was persisted (or recognised as a retry).
@@ -220,7 +221,7 @@ pub struct ChatEvent {
     /// The run's terminal state on `final`/`error`/`aborted`.
     pub run_state: Option<RunState>,
     pub spawned_by: Option<String>,
-    pub origin: Option<u64>,
+    pub origin: Option<Arc<str>>,
 }
 
 /// An `agent` event.
@@ -233,7 +234,7 @@ pub struct AgentEvent {
     pub data: Value,
     pub seq: u64,
     pub ts: u64,
-    pub origin: Option<u64>,
+    pub origin: Option<Arc<str>>,
 }
 
 /// A `sessions.changed` event.
@@ -266,10 +267,10 @@ impl SessionEvent {
     }
 
     /// The requester tag of the run, if any.
-    pub fn origin(&self) -> Option<u64> {
+    pub fn origin(&self) -> Option<&Arc<str>> {
         match self {
-            SessionEvent::Chat(e) => e.origin,
-            SessionEvent::Agent(e) => e.origin,
+            SessionEvent::Chat(e) => e.origin.as_ref(),
+            SessionEvent::Agent(e) => e.origin.as_ref(),
             SessionEvent::Changed(_) => None,
         }
     }
