@@ -7,6 +7,7 @@ pub const EVENTS: &[&str] = &[
     "health",
     "presence",
     "shutdown",
+    "config.changed",
     "chat",
     "agent",
     "sessions.changed",

@@ -18,6 +18,7 @@ mod http;
 pub mod launch;
 pub mod methods;
 mod options;
+pub mod reload;
 mod server;
 pub mod state;
 

@@ -68,6 +68,7 @@ impl Gateway {
         drop(accepted_tx);
         let mut background = JoinSet::new();
         background.spawn(tick_loop(state.clone()));
+        background.spawn(crate::reload::run_loop(state.clone()));
         background.spawn(sessions_fanout);
         let mut conns = JoinSet::new();
         state.mark_started();

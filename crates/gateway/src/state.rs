@@ -252,6 +252,8 @@ pub struct GatewayState {
     pub boot_id: String,
     pub started_at: Instant,
     pub started_at_ms: u64,
+    /// Config reload, cooldowns and restart state (reload area).
+    pub reload: crate::reload::ReloadRuntime,
     connections: DashMap<Arc<str>, Arc<Connection>>,
     methods: HashMap<&'static str, MethodSpec>,
     method_names: Vec<String>,
@@ -294,6 +296,7 @@ impl GatewayState {
             boot_id: uuid::Uuid::new_v4().to_string(),
             started_at: Instant::now(),
             started_at_ms: now_ms(),
+            reload: crate::reload::ReloadRuntime::new(&opts),
             opts,
             connections: DashMap::new(),
             methods,

@@ -68,6 +68,7 @@ pub fn status_payload(state: &Arc<GatewayState>) -> Value {
         "authMode": auth.mode.as_str(),
         "listen": state.opts.listen_urls,
         "draining": state.is_draining(),
+        "reload": state.reload.status_json(),
         "policy": {
             "maxPayload": state.opts.max_payload,
             "maxBufferedBytes": state.opts.max_buffered_bytes,

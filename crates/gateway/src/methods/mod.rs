@@ -12,6 +12,7 @@
 //! })
 //! ```
 
+mod config;
 mod core;
 pub mod sessions;
 mod devices;
@@ -30,6 +31,7 @@ use std::sync::Arc;
 pub(crate) fn all_specs() -> Vec<MethodSpec> {
     let mut v = Vec::new();
     v.extend(core::specs());
+    v.extend(config::specs());
     v.extend(sessions::specs());
     v.extend(devices::specs());
     v
