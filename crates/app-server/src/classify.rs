@@ -91,7 +91,10 @@ fn mentions_quota(message: &str) -> bool {
 /// Heuristics on the message when no structured info exists.
 fn classify_message(message: &str) -> (FailureClass, bool) {
     let m = message.to_ascii_lowercase();
-    if m.contains("idle timeout") {
+    if m.starts_with("command exited with") || m.starts_with("command timed out") {
+        // The embedded `exec` model: the task's own command failed; retrying repeats it.
+        (FailureClass::Upstream, false)
+    } else if m.contains("idle timeout") {
         (FailureClass::StreamIdle, true)
     } else if m.contains("401")
         || m.contains("unauthorized")
