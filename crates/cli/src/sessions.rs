@@ -1,0 +1,534 @@
+//! `openclaw sessions-spawn`, `openclaw sessions [list]` and `openclaw sessions tail KEY`.
+//!
+//! `sessions-spawn` spawns a subagent through the gateway (`sessions.spawn`), streams the run's
+//! output as it arrives (deltas on stdout; a progress line on stderr when stderr is a terminal)
+//! and exits with a code that names the error class.
+
+use crate::client::{connect, explain, print_json, ClientArgs, Target};
+use crate::{CliError, EXIT_USAGE};
+use clap::{Args, Subcommand};
+use openclaw_client::{Client, ClientError};
+use openclaw_protocol::{scopes, ErrorCode, EventFrame};
+use serde_json::{json, Value};
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+/// Exit code: the run failed in its runtime (or for a reason without a more specific code).
+pub const EXIT_RUNTIME: u8 = 70;
+/// Exit code: a session limit refused the spawn (`session.max*`).
+pub const EXIT_LIMIT: u8 = 75;
+/// Exit code: authentication failed (gateway credentials, scope, or the model credential).
+pub const EXIT_AUTH: u8 = 77;
+/// Exit code: the run timed out.
+pub const EXIT_TIMEOUT: u8 = 124;
+/// Exit code: the run was aborted or interrupted.
+pub const EXIT_ABORTED: u8 = 130;
+
+const SPAWN_EXIT_HELP: &str = "\
+Exit codes:
+  0    the run completed
+  1    other failure (connection lost, unexpected reply)
+  3    no gateway is running at the target URL
+  64   bad usage or parameters (unknown runtime, malformed key, bad config)
+  70   the run failed in its runtime (errorClass runtime/upstream/rate_limit/quota/config)
+  75   a session limit refused the spawn (session.maxSpawnDepth, maxChildrenPerSession,
+       maxConcurrentSubagentRuns)
+  77   authentication failed (gateway token/scope, or the model's credential: errorClass auth)
+  124  the run timed out (--timeout or the runtime's deadline)
+  130  the run was aborted or interrupted";
+
+/// `openclaw sessions-spawn`.
+#[derive(Debug, Args)]
+#[command(after_help = SPAWN_EXIT_HELP)]
+pub struct SpawnArgs {
+    /// The task for the subagent (with the embedded runtime: a shell command).
+    #[arg(long)]
+    pub task: String,
+    /// Model for the run (default: the runtime's default; `exec` for the embedded runtime).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Agent id of the child (default: the parent's agent, `main`).
+    #[arg(long = "agent")]
+    pub agent: Option<String>,
+    /// Runtime name (`embedded` or an entry of `runtimes` in openclaw.json).
+    #[arg(long)]
+    pub runtime: Option<String>,
+    /// A label shown in `openclaw sessions`.
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Parent session key (default `agent:<agent>:main`).
+    #[arg(long = "parent")]
+    pub parent: Option<String>,
+    /// Run timeout in seconds (default: the gateway's, 600).
+    #[arg(long = "timeout", value_name = "S")]
+    pub run_timeout: Option<u64>,
+    /// Return as soon as the spawn is accepted (print runId and childSessionKey).
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Print the result as JSON instead of streaming the output.
+    #[arg(long)]
+    pub json: bool,
+    /// Gateway URL (default: the running gateway of the state dir, else ws://127.0.0.1:<port>).
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Gateway token (default: OPENCLAW_GATEWAY_TOKEN, gateway.auth.token, $STATE/gateway.token).
+    #[arg(long)]
+    pub token: Option<String>,
+    /// Gateway password (password auth mode).
+    #[arg(long)]
+    pub password: Option<String>,
+    /// State directory (default: OPENCLAW_STATE_DIR or ~/.openclaw).
+    #[arg(long)]
+    pub state_dir: Option<std::path::PathBuf>,
+    /// Timeout of each gateway request in milliseconds (not the run's).
+    #[arg(long, default_value_t = 10_000)]
+    pub request_timeout: u64,
+}
+
+impl SpawnArgs {
+    fn client_args(&self) -> ClientArgs {
+        ClientArgs {
+            url: self.url.clone(),
+            token: self.token.clone(),
+            password: self.password.clone(),
+            state_dir: self.state_dir.clone(),
+            timeout: self.request_timeout,
+            json: self.json,
+        }
+    }
+}
+
+/// `openclaw sessions`.
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    #[command(subcommand)]
+    pub command: Option<SessionsCommand>,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+/// `openclaw sessions <list|tail>`.
+#[derive(Debug, Subcommand)]
+pub enum SessionsCommand {
+    /// List sessions (the default).
+    List(ClientArgs),
+    /// Print a session's recent transcript, then follow its runs live.
+    Tail(TailArgs),
+}
+
+/// `openclaw sessions tail KEY`.
+#[derive(Debug, Args)]
+pub struct TailArgs {
+    /// Session key, e.g. agent:main:main.
+    pub key: String,
+    /// Transcript entries to print first.
+    #[arg(long, default_value_t = 20)]
+    pub lines: u64,
+    /// Print the transcript and exit instead of following.
+    #[arg(long)]
+    pub no_follow: bool,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+/// Dispatch `openclaw sessions …`.
+pub async fn sessions(args: SessionsArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        None => list(args.client).await,
+        Some(SessionsCommand::List(c)) => list(c).await,
+        Some(SessionsCommand::Tail(t)) => tail(t).await,
+    }
+}
+
+/// Map a request failure to an exit code and message.
+fn request_error(e: &ClientError, target: &Target) -> CliError {
+    if let Some(shape) = e.error_shape() {
+        let detail = shape.detail_code().unwrap_or("");
+        let exit = match (shape.code, detail) {
+            (ErrorCode::Forbidden, "LIMIT_EXCEEDED") => EXIT_LIMIT,
+            (ErrorCode::Forbidden, _) => EXIT_AUTH,
+            (ErrorCode::InvalidRequest, _) => EXIT_USAGE,
+            _ => 1,
+        };
+        let msg = match exit {
+            EXIT_LIMIT => format!("spawn refused: {}", shape.message),
+            EXIT_AUTH => format!(
+                "{}\nconnect with a token that grants operator.write (see `openclaw gateway status`)",
+                shape.message
+            ),
+            _ => shape.message.clone(),
+        };
+        return CliError::new(exit, msg);
+    }
+    explain(e, target)
+}
+
+fn exit_for_class(class: &str, status: &str) -> u8 {
+    match (status, class) {
+        ("aborted", _) | ("interrupted", _) => EXIT_ABORTED,
+        ("timeout", _) | (_, "timeout") => EXIT_TIMEOUT,
+        (_, "auth") => EXIT_AUTH,
+        _ => EXIT_RUNTIME,
+    }
+}
+
+/// The progress line on stderr (only when stderr is a terminal).
+struct Progress {
+    enabled: bool,
+    shown: bool,
+    started: Instant,
+    label: String,
+    phase: String,
+}
+
+impl Progress {
+    fn new(label: String) -> Progress {
+        Progress {
+            enabled: std::io::stderr().is_terminal(),
+            shown: false,
+            started: Instant::now(),
+            label,
+            phase: "queued".into(),
+        }
+    }
+
+    fn draw(&mut self) {
+        if !self.enabled {
+            return;
+        }
+        let mut err = std::io::stderr();
+        let _ = write!(
+            err,
+            "\r\x1b[2K{} {} {:.1}s",
+            self.label,
+            self.phase,
+            self.started.elapsed().as_secs_f64()
+        );
+        let _ = err.flush();
+        self.shown = true;
+    }
+
+    fn clear(&mut self) {
+        if self.enabled && self.shown {
+            let mut err = std::io::stderr();
+            let _ = write!(err, "\r\x1b[2K");
+            let _ = err.flush();
+            self.shown = false;
+        }
+    }
+}
+
+/// `openclaw sessions-spawn`.
+pub async fn spawn(args: SpawnArgs) -> anyhow::Result<ExitCode> {
+    let client_args = args.client_args();
+    let (client, target) = connect(&client_args, &[scopes::READ, scopes::WRITE]).await?;
+    // Subscribe before spawning: the run's events are addressed to this connection.
+    let mut events = client.events();
+    let mut params = json!({ "task": args.task });
+    for (k, v) in [
+        ("model", &args.model),
+        ("agentId", &args.agent),
+        ("runtime", &args.runtime),
+        ("label", &args.label),
+        ("parentSessionKey", &args.parent),
+    ] {
+        if let Some(v) = v {
+            params[k] = json!(v);
+        }
+    }
+    if let Some(t) = args.run_timeout {
+        params["runTimeoutSeconds"] = json!(t);
+    }
+    let accepted = client
+        .request("sessions.spawn", params)
+        .await
+        .map_err(|e| request_error(&e, &target))?;
+    let run_id = accepted["runId"].as_str().unwrap_or_default().to_owned();
+    let child = accepted["childSessionKey"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    if run_id.is_empty() {
+        return Err(
+            CliError::new(1, format!("unexpected sessions.spawn reply: {accepted}")).into(),
+        );
+    }
+    if args.no_wait {
+        if args.json {
+            print_json(&accepted);
+        } else {
+            println!("accepted runId={run_id} childSessionKey={child}");
+        }
+        client.close().await;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let outcome = follow_run(&client, &mut events, &run_id, &child, !args.json).await;
+    client.close().await;
+    let outcome = outcome.map_err(|e| {
+        CliError::new(
+            1,
+            format!("{e}\nthe run may still be in progress: `openclaw sessions tail {child}`"),
+        )
+    })?;
+    let status = outcome["status"].as_str().unwrap_or("failed").to_owned();
+    if args.json {
+        let mut out = outcome.clone();
+        out["childSessionKey"] = json!(child);
+        print_json(&out);
+    }
+    if status == "completed" {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let class = outcome["errorClass"].as_str().unwrap_or("runtime");
+    let code = exit_for_class(class, &status);
+    if !args.json {
+        let msg = outcome["error"].as_str().unwrap_or("the run failed");
+        eprintln!("error: run {run_id} {status} ({class}): {msg}");
+    }
+    Ok(ExitCode::from(code))
+}
+
+/// Stream a run's output until it ends. Returns the `agent.wait`-shaped result.
+async fn follow_run(
+    client: &Client,
+    events: &mut tokio::sync::broadcast::Receiver<EventFrame>,
+    run_id: &str,
+    child: &str,
+    print: bool,
+) -> Result<Value, ClientError> {
+    let mut progress = Progress::new(short_key(child));
+    let mut streamed = false;
+    let mut ends_with_newline = true;
+    let mut poll = tokio::time::interval(Duration::from_secs(2));
+    poll.tick().await;
+    let mut redraw = tokio::time::interval(Duration::from_millis(200));
+    let mut stdout = std::io::stdout();
+    let result = loop {
+        tokio::select! {
+            ev = events.recv() => {
+                let ev = match ev {
+                    Ok(ev) => ev,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                        return Err(ClientError::Closed(None));
+                    }
+                };
+                if ev.event != "chat" {
+                    continue;
+                }
+                let Some(p) = ev.payload else { continue };
+                if p["runId"].as_str() != Some(run_id) {
+                    continue;
+                }
+                match p["state"].as_str().unwrap_or("") {
+                    "status" => {
+                        progress.phase = p["phase"].as_str().unwrap_or("running").to_owned();
+                        progress.draw();
+                    }
+                    "delta" => {
+                        if let (true, Some(t)) = (print, p["deltaText"].as_str()) {
+                            progress.clear();
+                            let _ = stdout.write_all(t.as_bytes());
+                            let _ = stdout.flush();
+                            streamed = true;
+                            ends_with_newline = t.ends_with('\n');
+                        }
+                    }
+                    "final" | "error" | "aborted" => {
+                        // The authoritative result (text, class) comes from agent.wait.
+                        break client
+                            .request("agent.wait", json!({"runId": run_id, "timeoutMs": 10_000}))
+                            .await?;
+                    }
+                    _ => {}
+                }
+            }
+            _ = poll.tick() => {
+                // Covers events lost to a lagging receiver.
+                let r = client
+                    .request("agent.wait", json!({"runId": run_id, "timeoutMs": 0}))
+                    .await?;
+                if r["waitTimedOut"].as_bool() != Some(true) {
+                    break r;
+                }
+            }
+            _ = redraw.tick(), if progress.enabled => progress.draw(),
+        }
+    };
+    progress.clear();
+    if print {
+        if !streamed {
+            if let Some(t) = result["text"].as_str() {
+                let _ = stdout.write_all(t.as_bytes());
+                ends_with_newline = t.is_empty() || t.ends_with('\n');
+            }
+        }
+        if !ends_with_newline {
+            let _ = stdout.write_all(b"\n");
+        }
+        let _ = stdout.flush();
+    }
+    Ok(result)
+}
+
+fn short_key(key: &str) -> String {
+    // agent:main:subagent:6f1c0a4e-… → agent:main:subagent:6f1c0a4e
+    match key.rsplit_once(':') {
+        Some((head, id)) if id.len() > 8 => format!("{head}:{}", &id[..8]),
+        _ => key.to_owned(),
+    }
+}
+
+/// `openclaw sessions [list]`.
+pub async fn list(args: ClientArgs) -> anyhow::Result<ExitCode> {
+    let (client, target) = connect(&args, &[scopes::READ]).await?;
+    let r = client
+        .request("sessions.list", json!({ "limit": 1000 }))
+        .await
+        .map_err(|e| request_error(&e, &target))?;
+    client.close().await;
+    if args.json {
+        print_json(&r);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows = r["sessions"].as_array().cloned().unwrap_or_default();
+    if rows.is_empty() {
+        println!("no sessions yet (start one with `openclaw sessions-spawn --task \"echo test\"`)");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<56} {:<8} {:<12} {:>6}  LABEL",
+        "KEY", "STATUS", "LAST RUN", "QUEUED"
+    );
+    for s in rows {
+        println!(
+            "{:<56} {:<8} {:<12} {:>6}  {}",
+            s["key"].as_str().unwrap_or("?"),
+            s["status"].as_str().unwrap_or("?"),
+            s["lastRunStatus"].as_str().unwrap_or("-"),
+            s["queued"].as_u64().unwrap_or(0),
+            s["label"].as_str().unwrap_or(""),
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `openclaw sessions tail KEY`.
+pub async fn tail(args: TailArgs) -> anyhow::Result<ExitCode> {
+    let (client, target) = connect(&args.client, &[scopes::READ]).await?;
+    let mut events = client.events();
+    if !args.no_follow {
+        client
+            .request("sessions.subscribe", json!({ "sessionKey": args.key }))
+            .await
+            .map_err(|e| request_error(&e, &target))?;
+    }
+    let h = client
+        .request(
+            "chat.history",
+            json!({ "sessionKey": args.key, "limit": args.lines.max(1) }),
+        )
+        .await
+        .map_err(|e| request_error(&e, &target))?;
+    let messages = h["messages"].as_array().cloned().unwrap_or_default();
+    if args.client.json {
+        print_json(&h);
+    } else {
+        for m in &messages {
+            print_entry(m);
+        }
+    }
+    if args.no_follow {
+        client.close().await;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut stdout = std::io::stdout();
+    loop {
+        let ev = match events.recv().await {
+            Ok(ev) => ev,
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                eprintln!("[{n} events skipped]");
+                continue;
+            }
+            Err(_) => break,
+        };
+        let Some(p) = ev.payload else { continue };
+        if args.client.json {
+            println!("{}", json!({"event": ev.event, "payload": p}));
+            continue;
+        }
+        match (ev.event.as_str(), p["state"].as_str()) {
+            ("chat", Some("delta")) => {
+                let _ = stdout.write_all(p["deltaText"].as_str().unwrap_or("").as_bytes());
+                let _ = stdout.flush();
+            }
+            ("chat", Some("status")) if p["phase"] == "started" => {
+                println!("--- run {} started", p["runId"].as_str().unwrap_or("?"));
+            }
+            ("chat", Some(state @ ("final" | "error" | "aborted"))) => {
+                let extra = p["errorMessage"].as_str().unwrap_or("");
+                println!(
+                    "--- run {} {}{}{}",
+                    p["runId"].as_str().unwrap_or("?"),
+                    p["status"].as_str().unwrap_or(state),
+                    if extra.is_empty() { "" } else { ": " },
+                    extra
+                );
+            }
+            ("agent", _) if p["stream"] == "announce" => {
+                let d = &p["data"];
+                println!(
+                    "--- announce from {}: {} {}",
+                    d["childSessionKey"].as_str().unwrap_or("?"),
+                    d["status"].as_str().unwrap_or("?"),
+                    d["text"]
+                        .as_str()
+                        .or(d["error"].as_str())
+                        .unwrap_or("")
+                        .trim_end()
+                );
+            }
+            _ => {}
+        }
+    }
+    eprintln!("connection to the gateway closed");
+    Ok(ExitCode::from(1))
+}
+
+fn print_entry(m: &Value) {
+    let text = m["content"][0]["text"].as_str().unwrap_or("").trim_end();
+    match m["role"].as_str().unwrap_or("") {
+        "user" => println!("> {text}"),
+        "system" => println!(
+            "[announce from {}: {}] {text}",
+            m["childSessionKey"].as_str().unwrap_or("?"),
+            m["status"].as_str().unwrap_or("?")
+        ),
+        _ => {
+            let status = m["status"].as_str().unwrap_or("?");
+            if status == "completed" {
+                println!("{text}");
+            } else {
+                println!("[{status}] {text}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_the_class() {
+        assert_eq!(exit_for_class("auth", "failed"), EXIT_AUTH);
+        assert_eq!(exit_for_class("timeout", "timeout"), EXIT_TIMEOUT);
+        assert_eq!(exit_for_class("", "aborted"), EXIT_ABORTED);
+        assert_eq!(exit_for_class("runtime", "failed"), EXIT_RUNTIME);
+        assert_eq!(
+            short_key("agent:main:subagent:6f1c0a4e-3b56-4a43-9d57-0e0c1c7f6e2a"),
+            "agent:main:subagent:6f1c0a4e"
+        );
+    }
+}
