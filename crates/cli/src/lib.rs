@@ -1,1 +1,152 @@
 //! The `openclaw` command-line interface, as a library so that `bins/openclaw` stays thin.
+//!
+//! Adding a command for an area: create `crates/cli/src/<area>.rs` with a clap `Args`/`Subcommand`
+//! type and an `async fn run(args) -> anyhow::Result<ExitCode>`, then add ONE variant to
+//! [`Command`] and ONE arm to `dispatch`. Client commands reuse [`client::ClientArgs`]
+//! (`--url`, `--token`, `--password`, `--timeout`, `--json`) and [`client::connect`], which
+//! resolve defaults from the state dir and turn connection failures into actionable messages.
+//!
+//! Exit codes: 0 success, 1 failure, 3 gateway not running, 64 usage or config error.
+
+pub mod client;
+pub mod gateway;
+pub mod run;
+pub mod service;
+pub mod sessions;
+
+use clap::{Parser, Subcommand};
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+/// Exit code: the gateway is not running (`gateway status`, client commands that cannot connect).
+pub const EXIT_NOT_RUNNING: u8 = 3;
+/// Exit code: bad usage or a config problem (sysexits `EX_USAGE`).
+pub const EXIT_USAGE: u8 = 64;
+
+/// An error that carries its exit code and a message meant for the user.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct CliError {
+    pub exit: u8,
+    pub message: String,
+}
+
+impl CliError {
+    pub fn new(exit: u8, message: impl Into<String>) -> Self {
+        CliError {
+            exit,
+            message: message.into(),
+        }
+    }
+
+    /// A usage/config error (exit 64).
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError::new(EXIT_USAGE, message)
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "openclaw",
+    version,
+    about = "OpenClaw-compatible gateway and its command-line client",
+    after_help = "Exit codes: 0 success, 1 failure, 3 gateway not running, 64 usage or config error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands. One variant per area.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run and manage the gateway (run, start, stop, restart, status, call, health).
+    Gateway(gateway::GatewayArgs),
+    /// Ask the running gateway for its health.
+    Health(client::ClientArgs),
+    /// Spawn a subagent run and stream its output (exit code names the error class).
+    SessionsSpawn(sessions::SpawnArgs),
+    /// List sessions (`sessions [list]`) or follow one (`sessions tail KEY`).
+    Sessions(sessions::SessionsArgs),
+}
+
+/// Run the CLI with `args` (including the program name) and return the exit code.
+pub fn main_with_args<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => return clap_exit(e),
+    };
+    finish(dispatch(cli.command))
+}
+
+/// The `gateway` binary: the flags of `openclaw gateway run`, nothing else.
+pub fn gateway_main_with_args<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    #[derive(Debug, Parser)]
+    #[command(
+        name = "gateway",
+        version,
+        about = "Run the OpenClaw-compatible gateway in the foreground"
+    )]
+    struct GatewayBin {
+        #[command(flatten)]
+        run: run::RunArgs,
+    }
+    let parsed = match GatewayBin::try_parse_from(args) {
+        Ok(p) => p,
+        Err(e) => return clap_exit(e),
+    };
+    finish(run::run_foreground(parsed.run))
+}
+
+fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Gateway(args) => gateway::dispatch(args),
+        Command::Health(args) => block_on_result(client::health(args)),
+        Command::SessionsSpawn(args) => block_on_result(sessions::spawn(args)),
+        Command::Sessions(args) => block_on_result(sessions::sessions(args)),
+    }
+}
+
+/// Run a future on a small single-threaded runtime (client commands).
+pub fn block_on<F: std::future::Future>(fut: F) -> anyhow::Result<F::Output> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
+    Ok(rt.block_on(fut))
+}
+
+fn clap_exit(e: clap::Error) -> ExitCode {
+    let _ = e.print();
+    if e.use_stderr() {
+        ExitCode::from(EXIT_USAGE)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn finish(result: anyhow::Result<ExitCode>) -> ExitCode {
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let exit = e.downcast_ref::<CliError>().map(|c| c.exit).unwrap_or(1);
+            eprintln!("error: {e:#}");
+            ExitCode::from(exit)
+        }
+    }
+}
+
+/// Flatten `block_on(async { … -> anyhow::Result<ExitCode> })`.
+pub fn block_on_result(
+    fut: impl std::future::Future<Output = anyhow::Result<ExitCode>>,
+) -> anyhow::Result<ExitCode> {
+    block_on(fut)?
+}

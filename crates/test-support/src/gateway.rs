@@ -25,6 +25,8 @@ pub struct TestGatewayOptions {
     pub max_payload: Option<usize>,
     pub max_buffered_bytes: Option<usize>,
     pub shutdown_grace: Option<Duration>,
+    /// Listen on this loopback port instead of a fresh one (e.g. to restart "the same" gateway).
+    pub port: Option<u16>,
     /// Extra methods (e.g. a slow method to observe out-of-order replies).
     pub extra_methods: Vec<openclaw_gateway::MethodSpec>,
 }
@@ -74,7 +76,8 @@ impl TestGateway {
             o.shutdown_grace = v;
         }
         o.extra_methods = opts.extra_methods;
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let listener = std::net::TcpListener::bind(("127.0.0.1", opts.port.unwrap_or(0)))
+            .expect("bind 127.0.0.1");
         let port = listener.local_addr().expect("local addr").port();
         let url = format!("ws://127.0.0.1:{port}");
         o.listen_urls = vec![url.clone()];

@@ -1,0 +1,207 @@
+//! Shared client flags (`--url --token --password --timeout --json`), default resolution from the
+//! state dir / config / env, and failure messages that say what to do.
+
+use crate::{CliError, EXIT_NOT_RUNNING};
+use clap::Args;
+use openclaw_client::{Client, ClientError, ClientOptions};
+use openclaw_state::StateDir;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Flags every client command takes.
+#[derive(Debug, Clone, Args, Default)]
+pub struct ClientArgs {
+    /// Gateway URL (default: the running gateway of the state dir, else ws://127.0.0.1:<port>).
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Gateway token (default: OPENCLAW_GATEWAY_TOKEN, gateway.auth.token, $STATE/gateway.token).
+    #[arg(long)]
+    pub token: Option<String>,
+    /// Gateway password (password auth mode).
+    #[arg(long)]
+    pub password: Option<String>,
+    /// State directory (default: OPENCLAW_STATE_DIR or ~/.openclaw).
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
+    /// Request timeout in milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    pub timeout: u64,
+    /// Print machine-readable JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn env(key: &str) -> Option<String> {
+    std::env::var(key).ok().filter(|v| !v.is_empty())
+}
+
+/// The state dir for `--state-dir` or the environment.
+pub fn state_dir(flag: Option<&PathBuf>) -> StateDir {
+    match flag {
+        Some(d) => StateDir::new(d),
+        None => StateDir::from_env(env),
+    }
+}
+
+/// Where the target gateway is and how to authenticate, with where each value came from.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub url: String,
+    pub token: Option<String>,
+    pub token_source: &'static str,
+    pub password: Option<String>,
+    pub state_dir: StateDir,
+    pub config_path: PathBuf,
+}
+
+/// Resolve `--url`/`--token` defaults: flag > env > running gateway / config > state dir.
+pub fn resolve_target(args: &ClientArgs) -> anyhow::Result<Target> {
+    let state = state_dir(args.state_dir.as_ref());
+    let config_path = openclaw_config::config_path(&state, env);
+    let config = match openclaw_config::load(&config_path) {
+        Ok(l) => l.config,
+        Err(e) => return Err(CliError::usage(format!("{e}")).into()),
+    };
+    let url = args
+        .url
+        .clone()
+        .or_else(|| env("OPENCLAW_GATEWAY_URL"))
+        .or_else(|| crate::service::RuntimeInfo::read(&state).map(|r| r.url))
+        .unwrap_or_else(|| {
+            let port = openclaw_config::resolve_port(None, &config, env);
+            format!("ws://127.0.0.1:{port}")
+        });
+    let (token, token_source) = if let Some(t) = args.token.clone() {
+        (Some(t), "--token")
+    } else if let Some(t) = env("OPENCLAW_GATEWAY_TOKEN") {
+        (Some(t), "OPENCLAW_GATEWAY_TOKEN")
+    } else if let Some(t) = config.gateway.auth.token.clone().filter(|t| !t.is_empty()) {
+        (Some(t), "gateway.auth.token")
+    } else {
+        let path = state.join(openclaw_gateway::launch::TOKEN_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(t) if !t.trim().is_empty() => (Some(t.trim().to_owned()), "$STATE/gateway.token"),
+            _ => (None, "none"),
+        }
+    };
+    let password = args
+        .password
+        .clone()
+        .or_else(|| env("OPENCLAW_GATEWAY_PASSWORD"))
+        .or_else(|| config.gateway.auth.password.clone());
+    Ok(Target {
+        url,
+        token,
+        token_source,
+        password,
+        state_dir: state,
+        config_path,
+    })
+}
+
+/// Connect to the target gateway with `scopes`, or fail with an actionable message.
+pub async fn connect(args: &ClientArgs, scopes: &[&str]) -> anyhow::Result<(Client, Target)> {
+    let target = resolve_target(args)?;
+    let mut opts = ClientOptions::new(target.url.clone());
+    opts.token = target.token.clone();
+    opts.password = target.password.clone();
+    opts.scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
+    opts.connect_timeout = Duration::from_millis(args.timeout.max(1));
+    opts.request_timeout = Duration::from_millis(args.timeout.max(1));
+    match Client::connect(opts).await {
+        Ok(c) => Ok((c, target)),
+        Err(e) => Err(explain(&e, &target).into()),
+    }
+}
+
+/// Turn a client failure into a message that says what to do next.
+pub fn explain(e: &ClientError, target: &Target) -> CliError {
+    let state = target.state_dir.root().display();
+    match e {
+        ClientError::Connect { .. } => CliError::new(
+            EXIT_NOT_RUNNING,
+            format!(
+                "no gateway is answering at {}: {e}\nstart one with `openclaw gateway start` (background) or `openclaw gateway run` (foreground)",
+                target.url
+            ),
+        ),
+        ClientError::Handshake { .. } => {
+            let code = e.detail_code().unwrap_or("");
+            let hint = match code {
+                "AUTH_TOKEN_MISMATCH" => format!(
+                    "the token sent (from {}) is not this gateway's token.\nthe gateway's token comes from, in order: `--token` on `gateway run`, OPENCLAW_GATEWAY_TOKEN, gateway.auth.token in {}, or the generated {state}/gateway.token.\npass the right one with --token or OPENCLAW_GATEWAY_TOKEN",
+                    target.token_source,
+                    target.config_path.display()
+                ),
+                "DEVICE_IDENTITY_REQUIRED" | "AUTH_TOKEN_MISSING" => format!(
+                    "no token was sent. pass --token, set OPENCLAW_GATEWAY_TOKEN, or use the state dir of the gateway (its generated token is in {state}/gateway.token)"
+                ),
+                "AUTH_PASSWORD_MISMATCH" | "AUTH_PASSWORD_MISSING" => "pass the gateway password with --password or OPENCLAW_GATEWAY_PASSWORD (gateway.auth.password in the config)".to_owned(),
+                "PROTOCOL_MISMATCH" => "this client and the gateway speak different protocol versions; upgrade the older one".to_owned(),
+                _ => String::new(),
+            };
+            let msg = if hint.is_empty() {
+                format!("{e}")
+            } else {
+                format!("{e}\n{hint}")
+            };
+            CliError::new(1, msg)
+        }
+        ClientError::Timeout(..) => CliError::new(
+            1,
+            format!("{e} from {}; the gateway may be overloaded or not an OpenClaw gateway (raise --timeout to wait longer)", target.url),
+        ),
+        _ => CliError::new(1, format!("{e}")),
+    }
+}
+
+/// Print a JSON value (pretty).
+pub fn print_json(v: &Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+    );
+}
+
+/// `openclaw health`.
+pub async fn health(args: ClientArgs) -> anyhow::Result<ExitCode> {
+    let (client, target) = connect(&args, &[openclaw_protocol::scopes::READ]).await?;
+    let h = client
+        .request("health", serde_json::json!({}))
+        .await
+        .map_err(|e| explain(&e, &target))?;
+    client.close().await;
+    if args.json {
+        print_json(&h);
+    } else {
+        let ok = h["ok"].as_bool().unwrap_or(false);
+        let gw = &h["gateway"];
+        println!(
+            "gateway {} at {} (version {}, uptime {}, {} connection(s))",
+            if ok { "healthy" } else { "UNHEALTHY" },
+            target.url,
+            gw["version"].as_str().unwrap_or("?"),
+            human_ms(gw["uptimeMs"].as_u64().unwrap_or(0)),
+            gw["connections"].as_u64().unwrap_or(0),
+        );
+        if !ok {
+            return Ok(ExitCode::from(1));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `1h 2m 3s`-style duration.
+pub fn human_ms(ms: u64) -> String {
+    let s = ms / 1000;
+    let (h, m, s) = (s / 3600, (s / 60) % 60, s % 60);
+    if h > 0 {
+        format!("{h}h {m}m {s}s")
+    } else if m > 0 {
+        format!("{m}m {s}s")
+    } else {
+        format!("{s}.{}s", (ms % 1000) / 100)
+    }
+}

@@ -1,0 +1,225 @@
+//! `openclaw gateway run` / the `gateway` binary: resolve, lock the state dir, bind, serve.
+
+use crate::service::RuntimeInfo;
+use crate::CliError;
+use clap::{Args, ValueEnum};
+use openclaw_config::{AuthMode, BindMode};
+use openclaw_gateway::launch::{self, LaunchFlags};
+use openclaw_state::FileLock;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Flags of `gateway run` (and of the `gateway` binary).
+#[derive(Debug, Clone, Args, Default)]
+pub struct RunArgs {
+    /// Port (default: OPENCLAW_GATEWAY_PORT, gateway.port, 18789).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// `loopback` (127.0.0.1 and ::1, default) or `lan` (0.0.0.0; requires auth).
+    #[arg(long, value_enum)]
+    pub bind: Option<BindArg>,
+    /// Shared-secret mode (default: token).
+    #[arg(long, value_enum)]
+    pub auth: Option<AuthArg>,
+    /// Gateway token (default: OPENCLAW_GATEWAY_TOKEN, gateway.auth.token, else generated into $STATE/gateway.token).
+    #[arg(long)]
+    pub token: Option<String>,
+    /// Gateway password (password auth mode).
+    #[arg(long)]
+    pub password: Option<String>,
+    /// State directory (default: OPENCLAW_STATE_DIR or ~/.openclaw).
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Log filter (default: OPENCLAW_LOG, logging.level, `info`).
+    #[arg(long)]
+    pub log_level: Option<String>,
+    /// Accepted for compatibility with OpenClaw's CLI (this gateway runs without a config file).
+    #[arg(long, hide = true)]
+    pub allow_unconfigured: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BindArg {
+    Loopback,
+    Lan,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthArg {
+    None,
+    Token,
+    Password,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl RunArgs {
+    fn flags(&self) -> LaunchFlags {
+        LaunchFlags {
+            port: self.port,
+            bind: self.bind.map(|b| match b {
+                BindArg::Loopback => BindMode::Loopback,
+                BindArg::Lan => BindMode::Lan,
+            }),
+            auth: self.auth.map(|a| match a {
+                AuthArg::None => AuthMode::None,
+                AuthArg::Token => AuthMode::Token,
+                AuthArg::Password => AuthMode::Password,
+            }),
+            token: self.token.clone(),
+            password: self.password.clone(),
+            state_dir: self.state_dir.clone(),
+        }
+    }
+}
+
+fn env(key: &str) -> Option<String> {
+    std::env::var(key).ok().filter(|v| !v.is_empty())
+}
+
+fn init_tracing(format: LogFormat, level: Option<&str>) {
+    use tracing_subscriber::EnvFilter;
+    let filter = level
+        .map(str::to_owned)
+        .or_else(|| env("OPENCLAW_LOG"))
+        .unwrap_or_else(|| "info".into());
+    let filter = EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// How long a starting gateway waits for the state-dir lock (a CLI may be probing it).
+const LOCK_WAIT: Duration = Duration::from_millis(1500);
+
+/// Run the gateway in the foreground until SIGTERM/SIGINT.
+pub fn run_foreground(args: RunArgs) -> anyhow::Result<ExitCode> {
+    init_tracing(args.log_format, args.log_level.as_deref());
+    let mut resolved = launch::resolve(&args.flags(), env).map_err(|e| match e {
+        openclaw_gateway::GatewayError::Config(m) => CliError::usage(m),
+        other => CliError::new(1, other.to_string()),
+    })?;
+    for w in &resolved.warnings {
+        tracing::warn!("{w}");
+    }
+    let state = resolved.options.state_dir.clone();
+    let lock_path = crate::service::lock_path(&state);
+    let lock = acquire_with_wait(&lock_path)?.ok_or_else(|| {
+        let running = RuntimeInfo::read(&state)
+            .map(|r| format!(" (pid {}, {})", r.pid, r.url))
+            .unwrap_or_default();
+        CliError::new(
+            1,
+            format!(
+                "a gateway is already running for state dir {}{running}; stop it with `openclaw gateway stop`, or use another --state-dir",
+                state.root().display()
+            ),
+        )
+    })?;
+    let listeners = launch::bind_listeners(resolved.bind, resolved.port).map_err(|e| {
+        let in_use = matches!(&e, openclaw_gateway::GatewayError::Listener { source, .. } if source.kind() == std::io::ErrorKind::AddrInUse);
+        if in_use {
+            CliError::new(
+                1,
+                format!(
+                    "{e}\nport {} is already in use by another program; choose another with --port or OPENCLAW_GATEWAY_PORT",
+                    resolved.port
+                ),
+            )
+        } else {
+            CliError::new(1, e.to_string())
+        }
+    })?;
+    let urls = launch::listen_urls(&listeners);
+    let port = listeners
+        .first()
+        .and_then(|l| l.local_addr().ok())
+        .map(|a| a.port())
+        .unwrap_or(resolved.port);
+    resolved.options.listen_urls = urls.clone();
+    let info = RuntimeInfo {
+        pid: std::process::id(),
+        port,
+        url: format!("ws://127.0.0.1:{port}"),
+        bind: match resolved.bind {
+            BindMode::Loopback => "loopback".into(),
+            BindMode::Lan => "lan".into(),
+        },
+        auth_mode: resolved.options.auth.mode.as_str().into(),
+        version: openclaw_gateway::VERSION.into(),
+        started_at_ms: openclaw_gateway::state::now_ms(),
+        state_dir: state.root().display().to_string(),
+    };
+    info.write(&state)
+        .map_err(|e| CliError::new(1, format!("cannot write the runtime file: {e}")))?;
+    if resolved.token_generated {
+        tracing::info!(
+            path = %state.join(launch::TOKEN_FILE).display(),
+            "generated a gateway token (stored 0600; clients on this machine read it from there)"
+        );
+    }
+    tracing::info!(urls = ?urls, auth = resolved.options.auth.mode.as_str(), state_dir = %state.root().display(), "listening");
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
+    let result = runtime.block_on(openclaw_gateway::run(
+        listeners,
+        resolved.options,
+        signals(),
+    ));
+    RuntimeInfo::remove_if_ours(&state, std::process::id());
+    drop(lock);
+    result.map_err(|e| CliError::new(1, e.to_string()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn acquire_with_wait(path: &std::path::Path) -> anyhow::Result<Option<FileLock>> {
+    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    loop {
+        match FileLock::try_acquire(path) {
+            Ok(Some(l)) => return Ok(Some(l)),
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(CliError::new(1, e.to_string()).into()),
+        }
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn signals() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (term, int) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    );
+    match (term, int) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => tracing::info!("SIGTERM received"),
+                _ = int.recv() => tracing::info!("SIGINT received"),
+            }
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::error!(error = %e, "cannot install signal handlers; stop the gateway with SIGKILL");
+            std::future::pending::<()>().await
+        }
+    }
+}

@@ -1,0 +1,444 @@
+//! The background gateway: `start` (detached re-spawn of `gateway run`), `stop`, `restart`, `status`.
+//!
+//! Files in the state dir:
+//! - `gateway.lock`: flock held by the running gateway for its whole life (the truth about "running").
+//! - `gateway.pid`: the pid; `gateway.runtime.json`: pid, port, url, bind, auth mode, version, start time.
+//! - `logs/gateway.log`: stdout/stderr of a gateway started with `gateway start`.
+
+use crate::client::{self, ClientArgs};
+use crate::run::RunArgs;
+use crate::{CliError, EXIT_NOT_RUNNING};
+use clap::Args;
+use openclaw_state::{FileLock, StateDir, PUBLIC_MODE};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::io::{Read, Write};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+/// The lock the running gateway holds.
+pub fn lock_path(state: &StateDir) -> std::path::PathBuf {
+    state.join("gateway.lock")
+}
+
+/// What a running gateway wrote about itself.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RuntimeInfo {
+    pub pid: u32,
+    pub port: u16,
+    pub url: String,
+    pub bind: String,
+    pub auth_mode: String,
+    pub version: String,
+    pub started_at_ms: u64,
+    pub state_dir: String,
+}
+
+impl RuntimeInfo {
+    /// Write `gateway.pid` and `gateway.runtime.json`.
+    pub fn write(&self, state: &StateDir) -> Result<(), openclaw_state::StateError> {
+        let text = serde_json::to_vec_pretty(self).unwrap_or_default();
+        openclaw_state::write_atomic(&state.join("gateway.runtime.json"), &text, PUBLIC_MODE)?;
+        openclaw_state::write_atomic(
+            &state.join("gateway.pid"),
+            format!("{}\n", self.pid).as_bytes(),
+            PUBLIC_MODE,
+        )
+    }
+
+    /// The runtime file of a gateway that is running now (its lock is held), else None.
+    pub fn read(state: &StateDir) -> Option<RuntimeInfo> {
+        if !is_locked(state) {
+            return None;
+        }
+        let bytes = openclaw_state::read_optional(&state.join("gateway.runtime.json")).ok()??;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Remove the files if they still describe `pid`.
+    pub fn remove_if_ours(state: &StateDir, pid: u32) {
+        let path = state.join("gateway.runtime.json");
+        let ours = openclaw_state::read_optional(&path)
+            .ok()
+            .flatten()
+            .and_then(|b| serde_json::from_slice::<RuntimeInfo>(&b).ok())
+            .is_some_and(|r| r.pid == pid);
+        if ours {
+            let _ = std::fs::remove_file(path);
+            let _ = std::fs::remove_file(state.join("gateway.pid"));
+        }
+    }
+}
+
+/// Whether some process holds the gateway lock of `state`.
+pub fn is_locked(state: &StateDir) -> bool {
+    if !state.root().exists() {
+        return false;
+    }
+    match FileLock::try_acquire(&lock_path(state)) {
+        Ok(Some(_held_briefly)) => false,
+        Ok(None) => true,
+        Err(_) => false,
+    }
+}
+
+/// Flags of `gateway start` / `restart`: the run flags, plus how long to wait.
+#[derive(Debug, Clone, Args)]
+pub struct StartArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Seconds to wait for the gateway to become ready.
+    #[arg(long, default_value_t = 30)]
+    pub wait: u64,
+}
+
+/// Flags of `gateway stop`.
+#[derive(Debug, Clone, Args)]
+pub struct StopArgs {
+    /// State directory (default: OPENCLAW_STATE_DIR or ~/.openclaw).
+    #[arg(long)]
+    pub state_dir: Option<std::path::PathBuf>,
+    /// Seconds to wait for the gateway to exit.
+    #[arg(long, default_value_t = 30)]
+    pub wait: u64,
+}
+
+fn env(key: &str) -> Option<String> {
+    std::env::var(key).ok().filter(|v| !v.is_empty())
+}
+
+/// `gateway start`.
+pub fn start(args: StartArgs) -> anyhow::Result<ExitCode> {
+    let state = client::state_dir(args.run.state_dir.as_ref());
+    state
+        .ensure()
+        .map_err(|e| CliError::new(1, e.to_string()))?;
+    // One start at a time per state dir.
+    let _starting = FileLock::acquire(&state.join("gateway.start.lock"))
+        .map_err(|e| CliError::new(1, e.to_string()))?;
+    if let Some(info) = RuntimeInfo::read(&state) {
+        println!(
+            "gateway already running (pid {}, {}, version {}); logs: {}",
+            info.pid,
+            info.url,
+            info.version,
+            state.join("logs/gateway.log").display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let config_path = openclaw_config::config_path(&state, env);
+    let config = openclaw_config::load(&config_path)
+        .map_err(|e| CliError::usage(e.to_string()))?
+        .config;
+    let mut port = openclaw_config::resolve_port(args.run.port, &config, env);
+
+    let log_dir = state.join("logs");
+    openclaw_state::ensure_dir(&log_dir).map_err(|e| CliError::new(1, e.to_string()))?;
+    let log_path = log_dir.join("gateway.log");
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .map_err(|e| CliError::new(1, format!("cannot open {}: {e}", log_path.display())))?;
+    let log_start = log.metadata().map(|m| m.len()).unwrap_or(0);
+    let log_err = log
+        .try_clone()
+        .map_err(|e| CliError::new(1, format!("cannot open {}: {e}", log_path.display())))?;
+
+    let exe = std::env::current_exe()
+        .map_err(|e| CliError::new(1, format!("cannot locate this executable: {e}")))?;
+    let mut cmd = Command::new(exe);
+    cmd.arg("gateway")
+        .arg("run")
+        .arg("--port")
+        .arg(port.to_string());
+    cmd.arg("--state-dir").arg(state.root());
+    let r = &args.run;
+    if let Some(b) = r.bind {
+        cmd.arg("--bind").arg(match b {
+            crate::run::BindArg::Loopback => "loopback",
+            crate::run::BindArg::Lan => "lan",
+        });
+    }
+    if let Some(a) = r.auth {
+        cmd.arg("--auth").arg(match a {
+            crate::run::AuthArg::None => "none",
+            crate::run::AuthArg::Token => "token",
+            crate::run::AuthArg::Password => "password",
+        });
+    }
+    if let Some(l) = &r.log_level {
+        cmd.arg("--log-level").arg(l);
+    }
+    if r.log_format == crate::run::LogFormat::Json {
+        cmd.arg("--log-format").arg("json");
+    }
+    // Secrets go through the environment, not argv (visible in `ps`).
+    if let Some(t) = &r.token {
+        cmd.env("OPENCLAW_GATEWAY_TOKEN", t);
+    }
+    if let Some(p) = &r.password {
+        cmd.env("OPENCLAW_GATEWAY_PASSWORD", p);
+    }
+    {
+        use std::os::unix::process::CommandExt;
+        // Own process group: a Ctrl-C in this terminal does not reach the gateway.
+        cmd.process_group(0);
+    }
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::from(log))
+        .stderr(Stdio::from(log_err));
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| CliError::new(1, format!("cannot start the gateway: {e}")))?;
+
+    let deadline = Instant::now() + Duration::from_secs(args.wait.max(1));
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            let tail = log_tail(&log_path, log_start);
+            return Err(CliError::new(
+                1,
+                format!("the gateway exited during startup ({status}); its log says:\n{tail}"),
+            )
+            .into());
+        }
+        // The child writes its runtime file once bound (it knows the real port, even for --port 0).
+        let bound = openclaw_state::read_optional(&state.join("gateway.runtime.json"))
+            .ok()
+            .flatten()
+            .and_then(|b| serde_json::from_slice::<RuntimeInfo>(&b).ok())
+            .filter(|r| r.pid == child.id());
+        if let Some(r) = &bound {
+            if http_ready(r.port) {
+                port = r.port;
+                break;
+            }
+        }
+        if Instant::now() >= deadline {
+            return Err(CliError::new(
+                1,
+                format!(
+                    "the gateway (pid {}) did not become ready within {} s; see {}",
+                    child.id(),
+                    args.wait,
+                    log_path.display()
+                ),
+            )
+            .into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    println!(
+        "gateway started (pid {}) on ws://127.0.0.1:{port}; logs: {}",
+        child.id(),
+        log_path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn log_tail(path: &std::path::Path, from: u64) -> String {
+    let mut text = String::new();
+    if let Ok(mut f) = std::fs::File::open(path) {
+        use std::io::Seek;
+        let _ = f.seek(std::io::SeekFrom::Start(from));
+        let _ = f.take(64 * 1024).read_to_string(&mut text);
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
+/// `GET /readyz` on loopback answers 200.
+fn http_ready(port: u16) -> bool {
+    let Ok(mut s) = std::net::TcpStream::connect_timeout(
+        &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        Duration::from_millis(200),
+    ) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    if s.write_all(b"GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut buf = [0u8; 16];
+    let mut n = 0;
+    while n < 12 {
+        match s.read(&mut buf[n..]) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => n += k,
+        }
+    }
+    buf[..n].starts_with(b"HTTP/1.1 200")
+}
+
+/// Send a signal to a pid.
+fn kill(pid: u32, sig: libc::c_int) -> std::io::Result<()> {
+    let pid = libc::pid_t::try_from(pid)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "pid out of range"))?;
+    // SAFETY: kill(2) takes plain integers and has no memory-safety preconditions.
+    #[allow(unsafe_code)]
+    let rc = unsafe { libc::kill(pid, sig) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// `gateway stop`.
+pub fn stop(args: StopArgs) -> anyhow::Result<ExitCode> {
+    let state = client::state_dir(args.state_dir.as_ref());
+    stop_in(&state, args.wait)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn stop_in(state: &StateDir, wait: u64) -> anyhow::Result<Option<RuntimeInfo>> {
+    let Some(info) = RuntimeInfo::read(state) else {
+        println!(
+            "gateway is not running (state dir {})",
+            state.root().display()
+        );
+        return Ok(None);
+    };
+    kill(info.pid, libc::SIGTERM).map_err(|e| {
+        CliError::new(
+            1,
+            format!("cannot signal the gateway (pid {}): {e}", info.pid),
+        )
+    })?;
+    let deadline = Instant::now() + Duration::from_secs(wait.max(1));
+    while is_locked(state) {
+        if Instant::now() >= deadline {
+            return Err(CliError::new(
+                1,
+                format!(
+                    "the gateway (pid {}) is still running {wait} s after SIGTERM; force it with `kill -9 {}`",
+                    info.pid, info.pid
+                ),
+            )
+            .into());
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    println!("gateway stopped (pid {})", info.pid);
+    Ok(Some(info))
+}
+
+/// `gateway restart`: stop (if running), then start with the same port unless told otherwise.
+pub fn restart(mut args: StartArgs) -> anyhow::Result<ExitCode> {
+    let state = client::state_dir(args.run.state_dir.as_ref());
+    if let Some(prev) = stop_in(&state, args.wait)? {
+        if args.run.port.is_none() {
+            args.run.port = Some(prev.port);
+        }
+    }
+    start(args)
+}
+
+/// `gateway status`.
+pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
+    let state = client::state_dir(args.state_dir.as_ref());
+    let info = RuntimeInfo::read(&state);
+    if info.is_none() && args.url.is_none() {
+        if args.json {
+            client::print_json(&json!({
+                "running": false,
+                "stateDir": state.root().display().to_string(),
+            }));
+        } else {
+            println!(
+                "gateway is not running (state dir {}); start it with `openclaw gateway start`",
+                state.root().display()
+            );
+        }
+        return Ok(ExitCode::from(EXIT_NOT_RUNNING));
+    }
+    let rpc = match client::connect(&args, &[openclaw_protocol::scopes::READ]).await {
+        Ok((c, target)) => {
+            let r = c
+                .request("status", json!({}))
+                .await
+                .map_err(|e| client::explain(&e, &target));
+            c.close().await;
+            r
+        }
+        Err(e) => match e.downcast::<CliError>() {
+            Ok(c) => Err(c),
+            Err(e) => Err(CliError::new(1, e.to_string())),
+        },
+    };
+    if info.is_none() {
+        if let Err(e) = &rpc {
+            if e.exit == EXIT_NOT_RUNNING {
+                if args.json {
+                    client::print_json(&json!({ "running": false, "error": e.message }));
+                } else {
+                    println!("gateway is not running: {}", e.message);
+                }
+                return Ok(ExitCode::from(EXIT_NOT_RUNNING));
+            }
+        }
+    }
+    let s = rpc.as_ref().ok();
+    let pid = s
+        .and_then(|s| s["pid"].as_u64())
+        .or(info.as_ref().map(|i| i.pid as u64));
+    let url = args
+        .url
+        .clone()
+        .or(info.as_ref().map(|i| i.url.clone()))
+        .unwrap_or_default();
+    let version = s
+        .and_then(|s| s["version"].as_str().map(str::to_owned))
+        .or(info.as_ref().map(|i| i.version.clone()));
+    let uptime = s.and_then(|s| s["uptimeMs"].as_u64()).or(info
+        .as_ref()
+        .map(|i| openclaw_gateway::state::now_ms().saturating_sub(i.started_at_ms)));
+    let auth = s
+        .and_then(|s| s["authMode"].as_str().map(str::to_owned))
+        .or(info.as_ref().map(|i| i.auth_mode.clone()));
+    let connections = s.and_then(|s| s["connections"].as_u64());
+    if args.json {
+        client::print_json(&json!({
+            "running": true,
+            "pid": pid,
+            "url": url,
+            "version": version,
+            "uptimeMs": uptime,
+            "authMode": auth,
+            "connections": connections,
+            "rssBytes": s.and_then(|s| s["processMemory"]["rssBytes"].as_u64()),
+            "stateDir": state.root().display().to_string(),
+            "rpc": match &rpc { Ok(_) => json!({"ok": true}), Err(e) => json!({"ok": false, "error": e.message}) },
+        }));
+    } else {
+        println!("gateway running");
+        println!(
+            "  pid:         {}",
+            pid.map(|p| p.to_string()).unwrap_or("?".into())
+        );
+        println!("  url:         {url}");
+        println!("  version:     {}", version.unwrap_or("?".into()));
+        println!(
+            "  uptime:      {}",
+            uptime.map(client::human_ms).unwrap_or("?".into())
+        );
+        println!("  auth mode:   {}", auth.unwrap_or("?".into()));
+        println!(
+            "  connections: {}",
+            connections.map(|c| c.to_string()).unwrap_or("?".into())
+        );
+        if let Some(rss) = s.and_then(|s| s["processMemory"]["rssBytes"].as_u64()) {
+            println!("  memory:      {:.1} MB RSS", rss as f64 / 1_048_576.0);
+        }
+        if let Err(e) = &rpc {
+            println!(
+                "  rpc:         failed: {}",
+                e.message.replace('\n', "\n               ")
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
