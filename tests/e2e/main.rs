@@ -1,3 +1,4 @@
 //! End-to-end tests against real gateways, real binaries and real files.
 mod gateway;
 mod interop;
+mod sessions;

@@ -1,0 +1,548 @@
+//! Sessions end to end: the real `openclaw` CLI and real gateways (in-process and as a separate
+//! process that gets `kill -9`), runs on the real embedded runtime binary, and the seed scenario
+//! (a helper's auth failure must not hurt its parent) on the fault-injecting fake app-server.
+
+use openclaw_client::{Client, ClientOptions, Status};
+use openclaw_config::Config;
+use openclaw_test_support::gateway::{bin_path, free_port, TestGateway, TestGatewayOptions};
+use serde_json::{json, Value};
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+/// Hang guard for anything that waits on a run.
+const GUARD: Duration = Duration::from_secs(90);
+
+fn opts(url: &str, token: Option<String>) -> ClientOptions {
+    let mut o = ClientOptions::new(url.to_owned());
+    o.token = token;
+    o.request_timeout = GUARD;
+    o
+}
+
+async fn client(gw: &TestGateway) -> Client {
+    Client::connect(opts(&gw.url, gw.token.clone()))
+        .await
+        .expect("connect to the test gateway")
+}
+
+async fn call(c: &Client, method: &str, params: Value) -> Value {
+    c.request(method, params)
+        .await
+        .unwrap_or_else(|e| panic!("{method} failed: {e}"))
+}
+
+async fn call_err(c: &Client, method: &str, params: Value) -> openclaw_protocol::ErrorShape {
+    match c.request(method, params).await {
+        Ok(v) => panic!("{method} unexpectedly succeeded: {v}"),
+        Err(e) => e
+            .error_shape()
+            .cloned()
+            .unwrap_or_else(|| panic!("{method}: not a server error: {e}")),
+    }
+}
+
+async fn wait_run(c: &Client, run_id: &str) -> Value {
+    let r = call(
+        c,
+        "agent.wait",
+        json!({"runId": run_id, "timeoutMs": (GUARD.as_millis() as u64) - 5_000}),
+    )
+    .await;
+    assert!(r["waitTimedOut"].is_null(), "run {run_id} did not end: {r}");
+    r
+}
+
+/// The announce ids recorded in a session's transcript.
+async fn announces(c: &Client, key: &str) -> Vec<String> {
+    let h = call(
+        c,
+        "chat.history",
+        json!({"sessionKey": key, "limit": 10_000}),
+    )
+    .await;
+    h["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "system")
+        .map(|m| m["runId"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Poll until `key` has `n` announces (or the guard passes); returns them.
+async fn wait_announces(c: &Client, key: &str, n: usize) -> Vec<String> {
+    let deadline = tokio::time::Instant::now() + GUARD;
+    loop {
+        let a = announces(c, key).await;
+        if a.len() >= n || tokio::time::Instant::now() > deadline {
+            return a;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Run the real `openclaw` binary with an isolated state dir.
+async fn openclaw(args: &[&str], state: &Path) -> std::process::Output {
+    let mut cmd = tokio::process::Command::new(bin_path("openclaw"));
+    cmd.args(args)
+        .env("OPENCLAW_STATE_DIR", state)
+        .env_remove("OPENCLAW_GATEWAY_TOKEN")
+        .env_remove("OPENCLAW_GATEWAY_URL")
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    tokio::time::timeout(GUARD, cmd.output())
+        .await
+        .expect("openclaw did not finish in time")
+        .expect("run openclaw")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Seed 001's pre-flight check, on a fresh state dir, through the embedded runtime.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_sessions_spawn_echo_prints_test() {
+    bin_path("openclaw-app-server");
+    let gw = TestGateway::start_default().await;
+    let token = gw.token.clone().unwrap();
+    let out = openclaw(
+        &[
+            "sessions-spawn",
+            "--task",
+            "echo test",
+            "--url",
+            &gw.url,
+            "--token",
+            &token,
+        ],
+        gw.state_dir.path(),
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout: {}\nstderr: {}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert_eq!(text(&out.stdout), "test\n");
+
+    // The child is listed with its parent, and its result reached the parent's transcript.
+    let out = openclaw(
+        &["sessions", "--json", "--url", &gw.url, "--token", &token],
+        gw.state_dir.path(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let child = list["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "subagent")
+        .expect("child session listed")
+        .clone();
+    assert_eq!(child["spawnedBy"], "agent:main:main");
+    assert_eq!(child["lastRunStatus"], "completed");
+    let c = client(&gw).await;
+    assert_eq!(wait_announces(&c, "agent:main:main", 1).await.len(), 1);
+    c.close().await;
+
+    // A failing task exits non-zero with the runtime class.
+    let out = openclaw(
+        &[
+            "sessions-spawn",
+            "--task",
+            "echo partial; exit 3",
+            "--url",
+            &gw.url,
+            "--token",
+            &token,
+        ],
+        gw.state_dir.path(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(70), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("partial"));
+    assert!(
+        text(&out.stderr).contains("exit code 3"),
+        "{}",
+        text(&out.stderr)
+    );
+    gw.stop().await.unwrap();
+}
+
+/// Each limit refused once, with FORBIDDEN naming the limit and its setting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_limit_is_refused_with_its_setting() {
+    bin_path("openclaw-app-server");
+    let mut config = Config::default();
+    config.session.max_children_per_session = Some(1);
+    config.session.max_concurrent_subagent_runs = Some(2);
+    let gw = TestGateway::start(TestGatewayOptions {
+        config: Some(config),
+        ..TestGatewayOptions::default()
+    })
+    .await;
+    let c = client(&gw).await;
+    let slow = |parent: &str| json!({"task": "sleep 30", "parentSessionKey": parent});
+    let a = call(&c, "sessions.spawn", slow("agent:main:main")).await;
+    assert_eq!(a["status"], "accepted");
+    let child = a["childSessionKey"].as_str().unwrap().to_owned();
+
+    let e = call_err(&c, "sessions.spawn", slow(&child)).await;
+    assert_eq!(e.code, openclaw_protocol::ErrorCode::Forbidden);
+    assert!(
+        e.message
+            .starts_with("spawn depth 2 exceeds session.maxSpawnDepth = 1"),
+        "{}",
+        e.message
+    );
+    assert_eq!(e.details.as_ref().unwrap()["limit"], "maxSpawnDepth");
+
+    let e = call_err(&c, "sessions.spawn", slow("agent:main:main")).await;
+    assert_eq!(e.code, openclaw_protocol::ErrorCode::Forbidden);
+    assert!(
+        e.message.contains("session.maxChildrenPerSession = 1"),
+        "{}",
+        e.message
+    );
+
+    let b = call(&c, "sessions.spawn", slow("agent:ops:main")).await;
+    let e = call_err(&c, "sessions.spawn", slow("agent:qa:main")).await;
+    assert_eq!(e.code, openclaw_protocol::ErrorCode::Forbidden);
+    assert!(
+        e.message.contains("session.maxConcurrentSubagentRuns = 2"),
+        "{}",
+        e.message
+    );
+    assert_eq!(
+        e.details.as_ref().unwrap()["setting"],
+        "session.maxConcurrentSubagentRuns"
+    );
+
+    // The CLI reports a limit with its own exit code.
+    let token = gw.token.clone().unwrap();
+    let out = openclaw(
+        &[
+            "sessions-spawn",
+            "--task",
+            "echo x",
+            "--parent",
+            "agent:qa:main",
+            "--url",
+            &gw.url,
+            "--token",
+            &token,
+        ],
+        gw.state_dir.path(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(75), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("session.maxConcurrentSubagentRuns"));
+
+    // Abort the slow runs; they end as aborted.
+    for r in [&a, &b] {
+        let key = r["childSessionKey"].as_str().unwrap();
+        let ab = call(&c, "chat.abort", json!({"sessionKey": key})).await;
+        assert_eq!(ab["aborted"], true);
+        let w = wait_run(&c, r["runId"].as_str().unwrap()).await;
+        assert_eq!(w["status"], "aborted");
+    }
+    c.close().await;
+    gw.stop().await.unwrap();
+}
+
+/// `chat.send` retried with the same idempotencyKey runs once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_send_retry_with_same_key_runs_once() {
+    bin_path("openclaw-app-server");
+    let gw = TestGateway::start_default().await;
+    let c = client(&gw).await;
+    let params = json!({
+        "sessionKey": "agent:main:main",
+        "message": "echo ran >> once.txt; echo done",
+        "idempotencyKey": "retry-1",
+    });
+    let (a, b) = tokio::join!(
+        call(&c, "chat.send", params.clone()),
+        call(&c, "chat.send", params.clone())
+    );
+    assert_eq!(a["runId"], "retry-1");
+    assert_eq!(b["runId"], "retry-1");
+    assert_eq!(a["status"], "started");
+    let w = wait_run(&c, "retry-1").await;
+    assert_eq!(w["status"], "completed", "{w}");
+    let again = call(&c, "chat.send", params).await;
+    assert_eq!(again["runId"], "retry-1");
+    assert_eq!(again["duplicate"], true);
+    assert_eq!(again["runStatus"], "completed");
+    let ran = std::fs::read_to_string(gw.state_dir.path().join("workspace/once.txt")).unwrap();
+    assert_eq!(ran, "ran\n", "the task ran more than once");
+    // One user message and one result in the transcript.
+    let h = call(&c, "chat.history", json!({"sessionKey": "agent:main:main"})).await;
+    let roles: Vec<&str> = h["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, vec!["user", "assistant"]);
+    c.close().await;
+    gw.stop().await.unwrap();
+}
+
+/// A `gateway` process that can be killed.
+struct GatewayProc {
+    child: tokio::process::Child,
+    url: String,
+}
+
+async fn start_gateway_proc(state: &Path, port: u16, token: &str) -> GatewayProc {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(state.join("gateway-test.log"))
+        .unwrap();
+    let child = tokio::process::Command::new(bin_path("gateway"))
+        .args([
+            "--port",
+            &port.to_string(),
+            "--token",
+            token,
+            "--state-dir",
+            state.to_str().unwrap(),
+        ])
+        .env_remove("OPENCLAW_GATEWAY_TOKEN")
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log.try_clone().unwrap()))
+        .stderr(Stdio::from(log))
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn gateway");
+    GatewayProc {
+        child,
+        url: format!("ws://127.0.0.1:{port}"),
+    }
+}
+
+async fn connect_retry(url: &str, token: &str, state: &Path) -> Client {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        match Client::connect(opts(url, Some(token.to_owned()))).await {
+            Ok(c) => return c,
+            Err(e) if tokio::time::Instant::now() < deadline => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!(
+                "gateway at {url} never answered: {e}\nlog:\n{}",
+                std::fs::read_to_string(state.join("gateway-test.log")).unwrap_or_default()
+            ),
+        }
+    }
+}
+
+/// kill -9 with 3 running runs and 10 queued messages; after a restart all 13 end and the
+/// parent's transcript holds each child's announce exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_with_queued_and_running_runs_loses_nothing() {
+    bin_path("openclaw-app-server");
+    let state = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let token = "kill9-test-token";
+    let mut gw = start_gateway_proc(state.path(), port, token).await;
+    let c = connect_retry(&gw.url, token, state.path()).await;
+    let mut runs = Vec::new();
+    let mut children = Vec::new();
+    for i in 0..3 {
+        let a = call(
+            &c,
+            "sessions.spawn",
+            json!({"task": format!("sleep 2; echo child-{i}"), "label": format!("c{i}")}),
+        )
+        .await;
+        runs.push(a["runId"].as_str().unwrap().to_owned());
+        children.push(a["childSessionKey"].as_str().unwrap().to_owned());
+    }
+    for i in 0..10 {
+        let key = &children[i % 3];
+        let r = call(
+            &c,
+            "chat.send",
+            json!({"sessionKey": key, "message": format!("sleep 1; echo q-{i}"), "idempotencyKey": format!("q-{i}")}),
+        )
+        .await;
+        runs.push(r["runId"].as_str().unwrap().to_owned());
+    }
+    // Wait until the three first runs are running (the ten others are queued behind them).
+    let deadline = tokio::time::Instant::now() + GUARD;
+    loop {
+        let l = call(&c, "sessions.list", json!({})).await;
+        let rows = l["sessions"].as_array().unwrap();
+        let running = rows.iter().filter(|s| s["status"] == "running").count();
+        let queued: u64 = rows.iter().map(|s| s["queued"].as_u64().unwrap()).sum();
+        if running == 3 {
+            assert_eq!(queued, 10, "{l}");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "runs never started: {l}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pid = gw.child.id().unwrap() as i32;
+    drop(c);
+    let rc = std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(rc.success());
+    let _ = gw.child.wait().await;
+
+    let mut gw2 = start_gateway_proc(state.path(), port, token).await;
+    let c = connect_retry(&gw2.url, token, state.path()).await;
+    for r in &runs {
+        let w = wait_run(&c, r).await;
+        assert_eq!(w["status"], "completed", "run {r}: {w}");
+    }
+    let got = wait_announces(&c, "agent:main:main", runs.len()).await;
+    let uniq: HashSet<&String> = got.iter().collect();
+    assert_eq!(
+        uniq.len(),
+        got.len(),
+        "an announce was delivered twice: {got:?}"
+    );
+    let expected: HashSet<&String> = runs.iter().collect();
+    assert_eq!(uniq, expected, "announces do not match the runs");
+    // The interrupted runs were re-run: attempt 2.
+    for r in &runs[..3] {
+        let w = wait_run(&c, r).await;
+        assert_eq!(w["attempts"], 2, "{w}");
+    }
+    c.close().await;
+    let _ = gw2.child.start_kill();
+    let _ = gw2.child.wait().await;
+}
+
+/// Seed scenario (issue 4): a helper with a bad credential fails with a clear auth error while
+/// its parent's run continues on the same shared app-server; the parent completes, its
+/// connection never closes, the process keeps its pid and a sibling right after succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn helper_auth_failure_does_not_hurt_the_parent() {
+    let fake = openclaw_test_support::fake_app_server::binary_path();
+    let dir = tempfile::tempdir().unwrap();
+    let gate = dir.path().join("gate");
+    let mut config = Config::default();
+    config.runtimes.insert(
+        "fake".into(),
+        openclaw_config::RuntimeConfig {
+            kind: "app-server".into(),
+            command: vec![
+                fake.to_string_lossy().into_owned(),
+                "--auth-fail-turn-model".into(),
+                "bad-key".into(),
+                "--gate-model".into(),
+                "gated".into(),
+                "--gate-file".into(),
+                gate.to_string_lossy().into_owned(),
+            ],
+            ..Default::default()
+        },
+    );
+    config.agents.defaults.runtime = Some("fake".into());
+    let gw = TestGateway::start(TestGatewayOptions {
+        config: Some(config),
+        ..TestGatewayOptions::default()
+    })
+    .await;
+    let c = client(&gw).await;
+    let mut status = c.status();
+    assert!(matches!(&*status.borrow_and_update(), Status::Connected));
+    let parent = call(
+        &c,
+        "chat.send",
+        json!({"sessionKey": "agent:main:main", "message": "long parent task", "model": "gated", "idempotencyKey": "parent-1"}),
+    )
+    .await;
+    assert_eq!(parent["runId"], "parent-1");
+    let deadline = tokio::time::Instant::now() + GUARD;
+    loop {
+        let s = call(&c, "sessions.get", json!({"sessionKey": "agent:main:main"})).await;
+        if s["session"]["status"] == "running" {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "parent never started"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let sessions = gw.state.sessions.get().expect("sessions started");
+    let pids = {
+        let deadline = tokio::time::Instant::now() + GUARD;
+        loop {
+            let p = sessions.pool.live_pids();
+            if !p.is_empty() || tokio::time::Instant::now() > deadline {
+                break p;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    assert_eq!(pids.len(), 1, "one shared app-server: {pids:?}");
+
+    let helper = call(
+        &c,
+        "sessions.spawn",
+        json!({"task": "helper task", "model": "bad-key"}),
+    )
+    .await;
+    let h = wait_run(&c, helper["runId"].as_str().unwrap()).await;
+    assert_eq!(h["status"], "failed", "{h}");
+    assert_eq!(h["errorClass"], "auth", "{h}");
+    assert!(
+        h["error"].as_str().unwrap().contains("401"),
+        "the error should say what failed: {h}"
+    );
+    // The parent is still running on the same process.
+    let s = call(&c, "sessions.get", json!({"sessionKey": "agent:main:main"})).await;
+    assert_eq!(s["session"]["status"], "running", "{s}");
+    assert_eq!(sessions.pool.live_pids(), pids);
+
+    std::fs::write(&gate, b"go").unwrap();
+    let p = wait_run(&c, "parent-1").await;
+    assert_eq!(p["status"], "completed", "{p}");
+
+    let sibling = call(
+        &c,
+        "sessions.spawn",
+        json!({"task": "sibling says hi", "model": "echo"}),
+    )
+    .await;
+    let s = wait_run(&c, sibling["runId"].as_str().unwrap()).await;
+    assert_eq!(s["status"], "completed", "{s}");
+    assert!(
+        s["text"].as_str().unwrap().contains("sibling says hi"),
+        "{s}"
+    );
+    assert_eq!(
+        sessions.pool.live_pids(),
+        pids,
+        "the shared process was replaced"
+    );
+
+    // Both child results reached the parent, once each; the parent's socket never closed.
+    let got = wait_announces(&c, "agent:main:main", 2).await;
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(
+        !status.has_changed().unwrap_or(true),
+        "the parent's connection changed state: {:?}",
+        &*status.borrow()
+    );
+    c.close().await;
+    gw.stop().await.unwrap();
+}
