@@ -628,3 +628,134 @@ async fn http_probes_on_the_same_port() {
     assert!(body["version"].is_string());
     assert_eq!(http_get(gw.port, "/nope").await.0, 404);
 }
+
+// ---- the client library against the real gateway ----
+
+use openclaw_client::{Client, ClientError, ClientOptions, Reconnect, Status};
+
+fn client_opts(gw: &TestGateway) -> ClientOptions {
+    let mut o = ClientOptions::new(gw.url.clone());
+    o.token = gw.token.clone();
+    o
+}
+
+#[tokio::test]
+async fn client_correlates_concurrent_requests() {
+    let gw = TestGateway::start(TestGatewayOptions {
+        extra_methods: vec![sleep_method()],
+        ..TestGatewayOptions::default()
+    })
+    .await;
+    let client = Client::connect(client_opts(&gw)).await.unwrap();
+    assert_eq!(client.hello()["type"], "hello-ok");
+    let slow = client.request("test.sleep", json!({"ms": 300}));
+    let fast = async {
+        let h = client.request("health", json!({})).await;
+        (h, std::time::Instant::now())
+    };
+    let (slow, (fast, fast_done)) = tokio::join!(
+        async {
+            let r = slow.await;
+            (r, std::time::Instant::now())
+        },
+        fast
+    );
+    assert_eq!(fast.unwrap()["ok"], true);
+    assert_eq!(slow.0.unwrap()["slept"], 300);
+    assert!(fast_done <= slow.1, "the fast reply came first");
+    let err = client.request("nope", json!({})).await.unwrap_err();
+    assert_eq!(err.error_shape().unwrap().message, "unknown method: nope");
+    client.close().await;
+}
+
+#[tokio::test]
+async fn client_exposes_handshake_refusal() {
+    let gw = TestGateway::start_default().await;
+    let mut o = client_opts(&gw);
+    o.token = Some("wrong".into());
+    let err = Client::connect(o).await.unwrap_err();
+    assert!(matches!(err, ClientError::Handshake { .. }), "{err}");
+    assert_eq!(err.detail_code(), Some("AUTH_TOKEN_MISMATCH"));
+    assert_eq!(err.close_info().unwrap().code, 1008);
+}
+
+#[tokio::test]
+async fn client_receives_events_and_close() {
+    let gw = TestGateway::start_default().await;
+    let client = Client::connect(client_opts(&gw)).await.unwrap();
+    let mut events = client.events();
+    gw.state.broadcast("presence", &json!({"hello": 1}));
+    let ev = tokio::time::timeout(HANG_GUARD, events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ev.event, "presence");
+    assert_eq!(ev.seq, Some(1));
+    gw.stop().await.unwrap();
+    let ev = tokio::time::timeout(HANG_GUARD, events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ev.event, "shutdown");
+    let mut status = client.status();
+    let s = tokio::time::timeout(
+        HANG_GUARD,
+        status.wait_for(|s| matches!(s, Status::Closed(_))),
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .clone();
+    assert_eq!(
+        s,
+        Status::Closed(Some(openclaw_client::CloseInfo {
+            code: 1012,
+            reason: "gateway shutting down".into()
+        }))
+    );
+    let err = client.request("health", json!({})).await.unwrap_err();
+    assert!(matches!(err, ClientError::Closed(_)), "{err}");
+}
+
+#[tokio::test]
+async fn client_reconnects_after_gateway_restart() {
+    let auth = SharedAuth::token("fixed-token-for-reconnect");
+    let gw = TestGateway::start(TestGatewayOptions {
+        auth: Some(auth.clone()),
+        ..TestGatewayOptions::default()
+    })
+    .await;
+    let port = gw.port;
+    let mut o = client_opts(&gw);
+    o.reconnect = Some(Reconnect {
+        initial: Duration::from_millis(50),
+        max: Duration::from_millis(200),
+    });
+    let client = Client::connect(o).await.unwrap();
+    let first_boot = client.hello()["server"]["bootId"].clone();
+    let mut status = client.status();
+    gw.stop().await.unwrap();
+    tokio::time::timeout(
+        HANG_GUARD,
+        status.wait_for(|s| matches!(s, Status::Reconnecting(_))),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let gw2 = TestGateway::start(TestGatewayOptions {
+        auth: Some(auth),
+        port: Some(port),
+        ..TestGatewayOptions::default()
+    })
+    .await;
+    tokio::time::timeout(HANG_GUARD, status.wait_for(|s| *s == Status::Connected))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(client.hello()["server"]["bootId"], first_boot);
+    assert_eq!(
+        client.request("health", json!({})).await.unwrap()["ok"],
+        true
+    );
+    assert_eq!(gw2.state.connection_count(), 1);
+}
