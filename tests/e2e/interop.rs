@@ -10,7 +10,8 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use openclaw_test_support::gateway::TestGateway;
+use openclaw_auth::{DeviceIdentity, SignedFields};
+use openclaw_test_support::gateway::{bin_path, TestGateway};
 use openclaw_test_support::node::{self, NodeGateway};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -98,20 +99,56 @@ struct Refusal {
 
 /// Connects like `openclaw gateway call health` does, with `token`, and returns the refusal.
 async fn refused_connect(url: &str, token: &str) -> Refusal {
+    match raw_connect(url, json!({ "token": token }), None).await {
+        Ok(hello) => panic!("a wrong token must be refused, got hello-ok: {hello}"),
+        Err(r) => r,
+    }
+}
+
+/// One handshake with exact frames: `auth` as given, optionally a v3 device signature over this
+/// connection's challenge. Ok(hello-ok payload) or the refusal (error + close frame).
+async fn raw_connect(
+    url: &str,
+    auth: Value,
+    device: Option<&DeviceIdentity>,
+) -> Result<Value, Refusal> {
     let (mut ws, _) = tokio_tungstenite::connect_async(url)
         .await
         .expect("ws connect");
     let challenge = next_json(&mut ws).await.expect("challenge");
     assert_eq!(challenge["event"], "connect.challenge", "{challenge}");
-    let connect = json!({
-        "type": "req", "id": "1", "method": "connect",
-        "params": {
-            "minProtocol": 4, "maxProtocol": 4,
-            "client": {"id": "cli", "version": "2026.9.6", "platform": "linux", "deviceFamily": "Linux", "mode": "cli"},
-            "caps": [], "role": "operator", "scopes": ["operator.read"],
-            "auth": {"token": token}
-        }
+    let scopes = vec!["operator.read".to_string()];
+    let mut params = json!({
+        "minProtocol": 4, "maxProtocol": 4,
+        "client": {"id": "cli", "version": "2026.9.6", "platform": "linux", "deviceFamily": "Linux", "mode": "cli"},
+        "caps": [], "role": "operator", "scopes": scopes,
+        "auth": auth
     });
+    if let Some(identity) = device {
+        let signing_token = ["token", "deviceToken", "bootstrapToken"]
+            .iter()
+            .find_map(|k| params["auth"][k].as_str())
+            .unwrap_or("")
+            .to_string();
+        let nonce = challenge["payload"]["nonce"]
+            .as_str()
+            .expect("nonce")
+            .to_string();
+        let ts = challenge["payload"]["ts"].as_u64().expect("ts");
+        let proof = identity.prove(&SignedFields {
+            client_id: "cli",
+            client_mode: "cli",
+            role: "operator",
+            scopes: &scopes,
+            signed_at_ms: ts,
+            token: &signing_token,
+            nonce: &nonce,
+            platform: "linux",
+            device_family: "Linux",
+        });
+        params["device"] = serde_json::to_value(proof).expect("proof json");
+    }
+    let connect = json!({"type": "req", "id": "1", "method": "connect", "params": params});
     ws.send(Message::text(connect.to_string()))
         .await
         .expect("send connect");
@@ -119,12 +156,15 @@ async fn refused_connect(url: &str, token: &str) -> Refusal {
     loop {
         let msg = tokio::time::timeout(WS_GUARD, ws.next())
             .await
-            .expect("no close within the hang guard");
+            .expect("no reply within the hang guard");
         match msg {
             Some(Ok(Message::Text(t))) => {
                 let v: Value = serde_json::from_str(t.as_str()).expect("json frame");
                 if v["type"] == "res" && v["id"] == "1" {
-                    assert_eq!(v["ok"], false, "a wrong token must be refused: {v}");
+                    if v["ok"] == true {
+                        let _ = ws.close(None).await;
+                        return Ok(v["payload"].clone());
+                    }
                     error = v["error"].clone();
                 }
             }
@@ -132,11 +172,11 @@ async fn refused_connect(url: &str, token: &str) -> Refusal {
                 let (code, reason) = frame
                     .map(|f| (u16::from(f.code), f.reason.to_string()))
                     .unwrap_or((u16::from(CloseCode::Status), String::new()));
-                return Refusal {
+                return Err(Refusal {
                     error,
                     close_code: code,
                     close_reason: reason,
-                };
+                });
             }
             Some(Ok(_)) => continue,
             Some(Err(e)) => panic!("socket error before the close frame: {e}"),
@@ -324,4 +364,115 @@ async fn node_gateway_answers_the_real_cli() {
         node_gw.log_tail()
     );
     assert_eq!(parse_json_out(&out, &err)["ok"], true);
+}
+
+/// How a gateway treats a device that proves the shared token on loopback, connect after connect.
+#[derive(Debug, PartialEq)]
+struct DeviceTokenBehaviour {
+    first_connect_issues_token: bool,
+    second_connect_same_token: bool,
+    first_token_still_accepted: bool,
+    latest_token_accepted: bool,
+}
+
+async fn device_token_behaviour(url: &str, shared: &str) -> DeviceTokenBehaviour {
+    let identity = DeviceIdentity::generate(now_ms()).expect("identity");
+    let token_of = |hello: &Value| hello["auth"]["deviceToken"].as_str().map(str::to_string);
+    let first = raw_connect(url, json!({ "token": shared }), Some(&identity))
+        .await
+        .unwrap_or_else(|r| panic!("{url}: shared token + new device refused: {r:?}"));
+    let t1 = token_of(&first);
+    let second = raw_connect(url, json!({ "token": shared }), Some(&identity))
+        .await
+        .unwrap_or_else(|r| panic!("{url}: second shared-token connect refused: {r:?}"));
+    let t2 = token_of(&second);
+    let accepted = |token: Option<String>| {
+        let identity = &identity;
+        async move {
+            match token {
+                Some(t) => raw_connect(url, json!({ "deviceToken": t }), Some(identity))
+                    .await
+                    .is_ok(),
+                None => false,
+            }
+        }
+    };
+    DeviceTokenBehaviour {
+        first_connect_issues_token: t1.is_some(),
+        second_connect_same_token: t1.is_some() && t1 == t2,
+        first_token_still_accepted: accepted(t1.clone()).await,
+        latest_token_accepted: accepted(t2.or(t1)).await,
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn loopback_device_token_lifecycle_matches_the_node_gateway() {
+    let node_gw = match node_gateway().await {
+        Ok(gw) => gw,
+        Err(why) => {
+            return skip(
+                "loopback_device_token_lifecycle_matches_the_node_gateway",
+                &why,
+            )
+        }
+    };
+    let ours = TestGateway::start_default().await;
+    let theirs = device_token_behaviour(&node_gw.url, NODE_TOKEN).await;
+    let mine = device_token_behaviour(&ours.url, ours.token.as_deref().expect("token")).await;
+    eprintln!("node: {theirs:?}\nours: {mine:?}");
+    assert_eq!(
+        mine, theirs,
+        "device-token lifecycle differs from the Node gateway"
+    );
+}
+
+#[tokio::test]
+async fn our_cli_gateway_call_health_against_the_node_gateway() {
+    let node_gw = match node_gateway().await {
+        Ok(gw) => gw,
+        Err(why) => return skip("our_cli_gateway_call_health_against_the_node_gateway", &why),
+    };
+    let home = tempfile::tempdir().expect("home");
+    let mut cmd = tokio::process::Command::new(bin_path("openclaw"));
+    cmd.args([
+        "gateway",
+        "call",
+        "health",
+        "--url",
+        &node_gw.url,
+        "--token",
+        NODE_TOKEN,
+        "--json",
+    ])
+    .arg("--state-dir")
+    .arg(home.path().join(".openclaw"))
+    .env("HOME", home.path())
+    .env_remove("OPENCLAW_GATEWAY_TOKEN")
+    .env_remove("OPENCLAW_STATE_DIR")
+    .kill_on_drop(true);
+    let out = tokio::time::timeout(CLI_GUARD, cmd.output())
+        .await
+        .expect("our CLI hung")
+        .expect("spawn our openclaw CLI");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "our CLI failed against the Node gateway ({})\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        out.status
+    );
+    let printed = parse_json_out(&stdout, &stderr);
+    assert_eq!(printed["ok"], true, "{printed}");
+    // It is the Node gateway's payload (ours has no plugin list).
+    assert!(
+        printed["plugins"]["loaded"].is_array(),
+        "not Node's health payload: {printed}"
+    );
 }
