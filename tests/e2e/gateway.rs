@@ -759,3 +759,241 @@ async fn client_reconnects_after_gateway_restart() {
     );
     assert_eq!(gw2.state.connection_count(), 1);
 }
+
+// ---- the binaries: `openclaw gateway start/status/call/stop`, `gateway` + SIGTERM ----
+
+use openclaw_test_support::gateway::{bin_path, free_port};
+use std::process::{Command, Output};
+
+/// A CLI invocation isolated from the caller's environment.
+fn openclaw(args: &[&str]) -> Output {
+    let mut cmd = Command::new(bin_path("openclaw"));
+    cmd.args(args);
+    for k in [
+        "OPENCLAW_STATE_DIR",
+        "OPENCLAW_CONFIG_PATH",
+        "OPENCLAW_GATEWAY_PORT",
+        "OPENCLAW_GATEWAY_TOKEN",
+        "OPENCLAW_GATEWAY_PASSWORD",
+        "OPENCLAW_GATEWAY_URL",
+    ] {
+        cmd.env_remove(k);
+    }
+    cmd.output().expect("run openclaw")
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Stops the background gateway of a state dir even when an assertion fails.
+struct StopOnDrop(String);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        let _ = openclaw(&["gateway", "stop", "--state-dir", &self.0]);
+    }
+}
+
+#[test]
+fn cli_gateway_start_status_call_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().to_str().unwrap().to_owned();
+    let port = free_port().to_string();
+    let sd = ["--state-dir", state.as_str()];
+
+    let out = openclaw(&[&["gateway", "status"][..], &sd].concat());
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(3), "status when down: {stdout}");
+    assert!(stdout.contains("openclaw gateway start"), "{stdout}");
+
+    let out = openclaw(&[&["gateway", "start", "--port", &port][..], &sd].concat());
+    let _guard = StopOnDrop(state.clone());
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "start: {stdout}{stderr}");
+    assert!(stdout.contains("gateway started"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("ws://127.0.0.1:{port}")),
+        "{stdout}"
+    );
+
+    // A second start reports the running one.
+    let out = openclaw(&[&["gateway", "start", "--port", &port][..], &sd].concat());
+    let (stdout, _) = text(&out);
+    assert!(out.status.success());
+    assert!(stdout.contains("already running"), "{stdout}");
+
+    let out = openclaw(&[&["gateway", "status", "--json"][..], &sd].concat());
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    let status: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(status["running"], true);
+    assert_eq!(status["url"], format!("ws://127.0.0.1:{port}"));
+    assert_eq!(status["authMode"], "token");
+    assert_eq!(status["rpc"]["ok"], true, "{status}");
+    assert!(status["pid"].as_u64().unwrap() > 0);
+    assert!(status["connections"].as_u64().unwrap() >= 1);
+    assert!(status["version"].is_string());
+
+    let out = openclaw(&[&["gateway", "status"][..], &sd].concat());
+    let (stdout, _) = text(&out);
+    assert!(out.status.success());
+    assert!(
+        stdout.contains("gateway running") && stdout.contains("auth mode:   token"),
+        "{stdout}"
+    );
+
+    // The generated token is private and lets the CLI in without flags.
+    let token_path = dir.path().join("gateway.token");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&token_path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let token = std::fs::read_to_string(&token_path)
+        .unwrap()
+        .trim()
+        .to_owned();
+    assert_eq!(token.len(), 43);
+
+    let out = openclaw(&[&["gateway", "call", "health", "--json"][..], &sd].concat());
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    let health: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(health["ok"], true);
+
+    let url = format!("ws://127.0.0.1:{port}");
+    let out = openclaw(&[
+        "gateway", "call", "status", "--url", &url, "--token", &token,
+    ]);
+    assert!(out.status.success(), "{:?}", text(&out));
+
+    let out = openclaw(&[&["health"][..], &sd].concat());
+    let (stdout, _) = text(&out);
+    assert!(out.status.success());
+    assert!(stdout.contains("gateway healthy"), "{stdout}");
+
+    // Wrong token: the error says where the right one lives.
+    let out = openclaw(&[
+        "gateway",
+        "call",
+        "health",
+        "--url",
+        &url,
+        "--token",
+        "wrong",
+        "--state-dir",
+        &state,
+    ]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("AUTH_TOKEN_MISMATCH"), "{stderr}");
+    assert!(
+        stderr.contains("gateway.token") && stderr.contains("OPENCLAW_GATEWAY_TOKEN"),
+        "{stderr}"
+    );
+
+    // Server-side errors and usage errors.
+    let out = openclaw(&[&["gateway", "call", "no.such.method"][..], &sd].concat());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).1.contains("unknown method: no.such.method"));
+    let out = openclaw(&[&["gateway", "call", "health", "--params", "{nope"][..], &sd].concat());
+    assert_eq!(out.status.code(), Some(64), "{:?}", text(&out));
+
+    let out = openclaw(&[&["gateway", "stop"][..], &sd].concat());
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("gateway stopped"), "{stdout}");
+    let out = openclaw(&[&["gateway", "status"][..], &sd].concat());
+    assert_eq!(out.status.code(), Some(3));
+    let out = openclaw(&[&["health"][..], &sd].concat());
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out).1.contains("openclaw gateway start"));
+
+    let log = std::fs::read_to_string(dir.path().join("logs/gateway.log")).unwrap();
+    assert!(log.contains("listening"), "{log}");
+    assert!(!log.contains(&token), "the token leaked into the log");
+}
+
+#[test]
+fn cli_refuses_lan_without_auth() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(bin_path("gateway"))
+        .args([
+            "--bind",
+            "lan",
+            "--auth",
+            "none",
+            "--port",
+            "0",
+            "--state-dir",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to bind"));
+}
+
+#[tokio::test]
+async fn gateway_binary_sigterm_sends_shutdown_and_1012() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = tokio::process::Command::new(bin_path("gateway"))
+        .args([
+            "--port",
+            &port.to_string(),
+            "--token",
+            "sigterm-token",
+            "--state-dir",
+        ])
+        .arg(dir.path())
+        .env_remove("OPENCLAW_GATEWAY_TOKEN")
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let url = format!("ws://127.0.0.1:{port}");
+    let mut opts = ClientOptions::new(url);
+    opts.token = Some("sigterm-token".into());
+    let client = tokio::time::timeout(HANG_GUARD, async {
+        loop {
+            match Client::connect(opts.clone()).await {
+                Ok(c) => return c,
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    })
+    .await
+    .expect("gateway binary never accepted a connection");
+    let mut events = client.events();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().unwrap().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let ev = tokio::time::timeout(HANG_GUARD, events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ev.event, "shutdown");
+    let mut st = client.status();
+    let closed = tokio::time::timeout(HANG_GUARD, st.wait_for(|s| matches!(s, Status::Closed(_))))
+        .await
+        .unwrap()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        closed,
+        Status::Closed(Some(openclaw_client::CloseInfo {
+            code: 1012,
+            reason: "gateway shutting down".into()
+        }))
+    );
+    let exit = tokio::time::timeout(HANG_GUARD, child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(exit.success(), "{exit}");
+}
