@@ -546,3 +546,163 @@ async fn helper_auth_failure_does_not_hurt_the_parent() {
     c.close().await;
     gw.stop().await.unwrap();
 }
+
+/// The CLI's exit code names the error class: auth 77, timeout 124; `--no-wait --json`
+/// returns the accepted spawn at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_exit_codes_name_the_error_class() {
+    bin_path("openclaw-app-server");
+    let gw = TestGateway::start_default().await;
+    let token = gw.token.clone().unwrap();
+    let state = gw.state_dir.path();
+    let out = openclaw(
+        &[
+            "sessions-spawn",
+            "--task",
+            "echo x",
+            "--url",
+            &gw.url,
+            "--token",
+            "not-the-token",
+        ],
+        state,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(77), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("token"), "{}", text(&out.stderr));
+
+    let out = openclaw(
+        &[
+            "sessions-spawn",
+            "--task",
+            "sleep 30",
+            "--timeout",
+            "1",
+            "--url",
+            &gw.url,
+            "--token",
+            &token,
+        ],
+        state,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(124), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("timeout"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = openclaw(
+        &[
+            "sessions-spawn",
+            "--task",
+            "echo later",
+            "--no-wait",
+            "--json",
+            "--url",
+            &gw.url,
+            "--token",
+            &token,
+        ],
+        state,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "accepted");
+    let c = client(&gw).await;
+    let w = wait_run(&c, v["runId"].as_str().unwrap()).await;
+    assert_eq!(w["status"], "completed");
+    assert_eq!(w["text"], "later\n");
+    c.close().await;
+    gw.stop().await.unwrap();
+}
+
+/// Events reach the connection that started the run and the subscribers, and nobody else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_events_reach_the_sender_and_subscribers_only() {
+    bin_path("openclaw-app-server");
+    let gw = TestGateway::start_default().await;
+    let all = client(&gw).await;
+    let one = client(&gw).await;
+    let sender = client(&gw).await;
+    let bystander = client(&gw).await;
+    let mut all_ev = all.events();
+    let mut one_ev = one.events();
+    let mut sender_ev = sender.events();
+    let mut by_ev = bystander.events();
+    assert_eq!(
+        call(&all, "sessions.subscribe", json!({})).await["subscribed"],
+        true
+    );
+    call(
+        &one,
+        "sessions.subscribe",
+        json!({"sessionKey": "agent:main:main"}),
+    )
+    .await;
+    let r = call(
+        &sender,
+        "chat.send",
+        json!({"sessionKey": "agent:main:main", "message": "echo hello", "idempotencyKey": "ev-1"}),
+    )
+    .await;
+    assert_eq!(r["runId"], "ev-1");
+    assert_eq!(wait_run(&sender, "ev-1").await["status"], "completed");
+
+    /// Collect chat events of run ev-1 until its final one; returns (states, saw sessions.changed).
+    async fn collect(
+        rx: &mut tokio::sync::broadcast::Receiver<openclaw_protocol::EventFrame>,
+    ) -> (Vec<String>, bool) {
+        let mut states = Vec::new();
+        let mut changed = false;
+        let _ = tokio::time::timeout(GUARD, async {
+            loop {
+                let ev = rx.recv().await.expect("event stream");
+                let p = ev.payload.unwrap_or_default();
+                if ev.event == "sessions.changed" {
+                    assert_eq!(p["sessionKey"], "agent:main:main");
+                    changed = true;
+                }
+                if ev.event == "chat" && p["runId"] == "ev-1" {
+                    let s = p["state"].as_str().unwrap().to_owned();
+                    if s == "final" {
+                        assert_eq!(p["message"]["content"][0]["text"], "hello\n");
+                    }
+                    let done = s == "final";
+                    states.push(s);
+                    if done {
+                        return;
+                    }
+                }
+            }
+        })
+        .await;
+        (states, changed)
+    }
+    for (name, rx) in [
+        ("all", &mut all_ev),
+        ("one", &mut one_ev),
+        ("sender", &mut sender_ev),
+    ] {
+        let (states, changed) = collect(rx).await;
+        assert_eq!(states.first().map(String::as_str), Some("status"), "{name}");
+        assert!(states.iter().any(|s| s == "delta"), "{name}: {states:?}");
+        assert_eq!(states.last().map(String::as_str), Some("final"), "{name}");
+        if name != "sender" {
+            assert!(changed, "{name} got no sessions.changed");
+        }
+    }
+    // The bystander saw no session traffic at all.
+    while let Ok(ev) = by_ev.try_recv() {
+        assert!(
+            !matches!(ev.event.as_str(), "chat" | "agent" | "sessions.changed"),
+            "bystander got {ev:?}"
+        );
+    }
+    for c in [all, one, sender, bystander] {
+        c.close().await;
+    }
+    gw.stop().await.unwrap();
+}

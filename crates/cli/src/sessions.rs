@@ -219,10 +219,32 @@ impl Progress {
     }
 }
 
+/// [`connect`], but a refused handshake (bad token, password, pairing) exits with
+/// [`EXIT_AUTH`].
+async fn connect_classified(
+    args: &ClientArgs,
+    scopes: &[&str],
+) -> anyhow::Result<(Client, Target)> {
+    let target = crate::client::resolve_target(args)?;
+    let mut opts = openclaw_client::ClientOptions::new(target.url.clone());
+    opts.token = target.token.clone();
+    opts.password = target.password.clone();
+    opts.scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
+    opts.connect_timeout = Duration::from_millis(args.timeout.max(1));
+    opts.request_timeout = Duration::from_millis(args.timeout.max(1));
+    match Client::connect(opts).await {
+        Ok(c) => Ok((c, target)),
+        Err(e @ ClientError::Handshake { .. }) => {
+            Err(CliError::new(EXIT_AUTH, explain(&e, &target).message).into())
+        }
+        Err(e) => Err(explain(&e, &target).into()),
+    }
+}
+
 /// `openclaw sessions-spawn`.
 pub async fn spawn(args: SpawnArgs) -> anyhow::Result<ExitCode> {
     let client_args = args.client_args();
-    let (client, target) = connect(&client_args, &[scopes::READ, scopes::WRITE]).await?;
+    let (client, target) = connect_classified(&client_args, &[scopes::READ, scopes::WRITE]).await?;
     // Subscribe before spawning: the run's events are addressed to this connection.
     let mut events = client.events();
     let mut params = json!({ "task": args.task });

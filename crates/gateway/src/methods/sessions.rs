@@ -64,10 +64,37 @@ pub(crate) fn start(
     let manager = SessionManager::open(opts, state.config.load_full(), executor)
         .map_err(|e| crate::GatewayError::Config(format!("cannot open the session store: {e}")))?;
     let events = manager.subscribe();
-    if state.sessions.set(Sessions { manager, pool }).is_err() {
+    // A restart drain pauses new runs (messages are still accepted and persisted) and waits
+    // for the running ones.
+    state
+        .reload
+        .add_drain_target(Arc::new(SessionsDrain(manager.clone())));
+    let config = state.reload.subscribe_config();
+    if state
+        .sessions
+        .set(Sessions {
+            manager: manager.clone(),
+            pool,
+        })
+        .is_err()
+    {
         tracing::warn!("session manager was already started");
     }
-    Ok(fanout(Arc::downgrade(state), events))
+    Ok(fanout(Arc::downgrade(state), manager, events, config))
+}
+
+/// The sessions manager as seen by a restart drain.
+#[derive(Debug)]
+struct SessionsDrain(SessionManager);
+
+impl crate::reload::DrainTarget for SessionsDrain {
+    fn set_paused(&self, paused: bool) {
+        self.0.set_draining(paused);
+    }
+
+    fn in_flight(&self) -> usize {
+        self.0.running_runs()
+    }
 }
 
 /// Stop runs (they re-run after the next start) and the app-server processes.
@@ -78,13 +105,31 @@ pub(crate) async fn stop(state: &GatewayState) {
     }
 }
 
+/// Forward session events to connections; apply config changes (limits, runtimes) to the
+/// manager as the reload area publishes them.
 async fn fanout(
     state: Weak<GatewayState>,
+    manager: SessionManager,
     mut events: tokio::sync::broadcast::Receiver<SessionEvent>,
+    mut config: tokio::sync::watch::Receiver<Arc<openclaw_config::Config>>,
 ) {
     use tokio::sync::broadcast::error::RecvError;
+    let mut config_open = true;
     loop {
-        let ev = match events.recv().await {
+        let received = tokio::select! {
+            r = events.recv() => r,
+            c = config.changed(), if config_open => {
+                match c {
+                    Ok(()) => {
+                        let cfg = config.borrow_and_update().clone();
+                        manager.sync_config(cfg);
+                    }
+                    Err(_) => config_open = false,
+                }
+                continue;
+            }
+        };
+        let ev = match received {
             Ok(ev) => ev,
             Err(RecvError::Lagged(n)) => {
                 tracing::warn!(
