@@ -293,9 +293,12 @@ pub fn from_value(raw: serde_json::Value, path: &Path) -> Result<Loaded, ConfigE
             message: "the top level must be an object".into(),
         });
     }
-    let config: Config = serde_json::from_value(raw.clone()).map_err(|e| ConfigError::Invalid {
-        path: path.to_path_buf(),
-        message: e.to_string(),
+    let config: Config = serde_path_to_error::deserialize(raw.clone()).map_err(|e| {
+        let at = e.path().to_string();
+        ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message: format!("`{at}`: {}", e.inner()),
+        }
     })?;
     let mut warnings = Vec::new();
     let typed = serde_json::to_value(&config).unwrap_or_default();
@@ -405,6 +408,7 @@ mod tests {
     fn wrong_type_is_invalid() {
         let e = parse("{ gateway: { port: 'x' } }", Path::new("x")).unwrap_err();
         assert!(matches!(e, ConfigError::Invalid { .. }));
+        assert!(e.to_string().contains("`gateway.port`"), "{e}");
     }
 
     #[test]

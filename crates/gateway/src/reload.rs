@@ -113,14 +113,7 @@ impl ReloadRuntime {
         let path = opts.config_path.clone();
         let store = match ConfigStore::open(&path) {
             Ok(s) if *s.config() == opts.config => s,
-            _ => ConfigStore::from_loaded(
-                &path,
-                openclaw_config::Loaded {
-                    raw: serde_json::to_value(&opts.config).unwrap_or_else(|_| json!({})),
-                    config: opts.config.clone(),
-                    warnings: Vec::new(),
-                },
-            ),
+            _ => ConfigStore::with_config(&path, opts.config.clone()),
         };
         let policy = Policy::from_settings(&opts.config.auth.cooldowns);
         let cooldowns = match Cooldowns::open(&opts.state_dir, policy.clone()) {

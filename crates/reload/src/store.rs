@@ -216,6 +216,26 @@ impl ConfigStore {
         Self::from_snapshot(path.into(), snapshot(&text, false, loaded))
     }
 
+    /// A store whose live config is `config` (e.g. built from flags, or a test's config) while
+    /// the file at `path` says something else or does not exist. The file's bytes still decide
+    /// whether it changed (hash), and writes patch the live config.
+    pub fn with_config(path: impl Into<PathBuf>, config: Config) -> ConfigStore {
+        let path = path.into();
+        let (bytes, exists) = read_file(&path).unwrap_or_default();
+        let mut raw =
+            serde_json::to_value(&config).unwrap_or_else(|_| Value::Object(Default::default()));
+        strip_nulls(&mut raw);
+        let snap = Snapshot {
+            text: Arc::from(String::from_utf8_lossy(&bytes).as_ref()),
+            raw: Arc::new(raw),
+            config: Arc::new(config),
+            hash: hash_bytes(&bytes),
+            exists,
+            warnings: Vec::new(),
+        };
+        Self::from_snapshot(path, snap)
+    }
+
     fn from_snapshot(path: PathBuf, snap: Snapshot) -> ConfigStore {
         let status = ReloadStatus {
             path: path.clone(),
@@ -491,6 +511,18 @@ fn set_path(v: &mut Value, path: &str, value: Option<Value>) {
         None => {
             obj.remove(&last);
         }
+    }
+}
+
+/// Remove `null` members and then-empty objects (a typed config serializes unset options as
+/// `null`; the file should not).
+pub fn strip_nulls(v: &mut Value) {
+    if let Some(m) = v.as_object_mut() {
+        m.retain(|_, x| !x.is_null());
+        for x in m.values_mut() {
+            strip_nulls(x);
+        }
+        m.retain(|_, x| !x.as_object().is_some_and(|o| o.is_empty()));
     }
 }
 
