@@ -5,6 +5,7 @@ use crate::CliError;
 use clap::{Args, ValueEnum};
 use openclaw_config::{AuthMode, BindMode};
 use openclaw_gateway::launch::{self, LaunchFlags};
+use openclaw_gateway::reload::LogLevelHook;
 use openclaw_state::FileLock;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -86,21 +87,40 @@ fn env(key: &str) -> Option<String> {
     std::env::var(key).ok().filter(|v| !v.is_empty())
 }
 
-fn init_tracing(format: LogFormat, level: Option<&str>) {
+/// Install the subscriber. Returns a hook that swaps the filter (`logging.level` hot reload),
+/// or `None` when `--log-level`/`OPENCLAW_LOG` fixed the level (they win over the config).
+fn init_tracing(format: LogFormat, level: Option<&str>) -> Option<LogLevelHook> {
     use tracing_subscriber::EnvFilter;
-    let filter = level
-        .map(str::to_owned)
-        .or_else(|| env("OPENCLAW_LOG"))
-        .unwrap_or_else(|| "info".into());
+    let fixed = level.map(str::to_owned).or_else(|| env("OPENCLAW_LOG"));
+    let filter = fixed.clone().unwrap_or_else(|| "info".into());
     let filter = EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-    let _ = match format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder.try_init(),
+    let hook = match format {
+        LogFormat::Json => {
+            let b = builder.json().with_filter_reloading();
+            let h = reload_hook(b.reload_handle());
+            b.try_init().ok().map(|_| h)
+        }
+        LogFormat::Text => {
+            let b = builder.with_filter_reloading();
+            let h = reload_hook(b.reload_handle());
+            b.try_init().ok().map(|_| h)
+        }
     };
+    hook.filter(|_| fixed.is_none())
+}
+
+fn reload_hook<S: 'static>(
+    handle: tracing_subscriber::reload::Handle<tracing_subscriber::EnvFilter, S>,
+) -> LogLevelHook {
+    Box::new(move |level: &str| {
+        let f = tracing_subscriber::EnvFilter::try_new(level)
+            .map_err(|e| format!("invalid logging.level `{level}`: {e}"))?;
+        handle.reload(f).map_err(|e| e.to_string())
+    })
 }
 
 /// How long a starting gateway waits for the state-dir lock (a CLI may be probing it).
@@ -108,7 +128,7 @@ const LOCK_WAIT: Duration = Duration::from_millis(1500);
 
 /// Run the gateway in the foreground until SIGTERM/SIGINT.
 pub fn run_foreground(args: RunArgs) -> anyhow::Result<ExitCode> {
-    init_tracing(args.log_format, args.log_level.as_deref());
+    let log_hook = init_tracing(args.log_format, args.log_level.as_deref());
     let mut resolved = launch::resolve(&args.flags(), env).map_err(|e| match e {
         openclaw_gateway::GatewayError::Config(m) => CliError::usage(m),
         other => CliError::new(1, other.to_string()),
@@ -130,7 +150,19 @@ pub fn run_foreground(args: RunArgs) -> anyhow::Result<ExitCode> {
             ),
         )
     })?;
-    let listeners = launch::bind_listeners(resolved.bind, resolved.port).map_err(|e| {
+    if let (Some(hook), Some(level)) = (&log_hook, &resolved.options.config.logging.level) {
+        if let Err(e) = hook(level) {
+            tracing::warn!("{e}");
+        }
+    }
+    // After a re-exec restart the listening sockets are inherited (no refused connections).
+    let listeners = openclaw_gateway::reload::take_listeners(
+        resolved.bind,
+        resolved.port,
+        env,
+        || launch::bind_listeners(resolved.bind, resolved.port),
+    )
+    .map_err(|e| {
         let in_use = matches!(&e, openclaw_gateway::GatewayError::Listener { source, .. } if source.kind() == std::io::ErrorKind::AddrInUse);
         if in_use {
             CliError::new(
@@ -178,14 +210,25 @@ pub fn run_foreground(args: RunArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
-    let result = runtime.block_on(openclaw_gateway::run(
+    let result = runtime.block_on(openclaw_gateway::reload::serve_restartable(
         listeners,
         resolved.options,
         signals(),
+        log_hook,
     ));
+    let restart = result.map_err(|e| CliError::new(1, e.to_string()));
+    if let Ok(Some(restart)) = restart {
+        // Same pid after exec: the runtime file stays; the lock is re-taken by the new image.
+        // The async runtime is not dropped (that would wait on blocking threads); exec ends it.
+        drop(lock);
+        let e = restart.exec();
+        return Err(
+            CliError::new(1, format!("cannot re-execute the gateway for restart: {e}")).into(),
+        );
+    }
     RuntimeInfo::remove_if_ours(&state, std::process::id());
     drop(lock);
-    result.map_err(|e| CliError::new(1, e.to_string()))?;
+    restart?;
     Ok(ExitCode::SUCCESS)
 }
 
