@@ -2,3 +2,4 @@
 mod gateway;
 mod interop;
 mod sessions;
+mod runtime;

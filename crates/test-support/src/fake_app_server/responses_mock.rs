@@ -2,7 +2,7 @@
 //! Codex app-server without network or credentials.
 //!
 //! The behaviour is chosen per request by the `model` in the JSON body (falling back to the
-//! default): stream "Hel" + "lo" and complete; answer 401 `invalid_api_key`; or stream "Hel" and
+//! default): stream a message item with deltas "Hel" + "lo" and complete; answer 401 `invalid_api_key`; or stream "Hel" and
 //! hold the rest until a gate opens (to keep a run in flight deterministically).
 
 use std::collections::HashMap;
@@ -19,7 +19,8 @@ use tokio::task::JoinHandle;
 /// What the mock answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Behavior {
-    /// 200 SSE: created, output_text.delta "Hel", "lo", output_item.done "Hello", completed.
+    /// 200 SSE: created, output_item.added, content_part.added, output_text.delta "Hel", "lo",
+    /// output_item.done "Hello", completed. (Without the `added` events Codex sends no deltas.)
     Hello,
     /// 401 with an OpenAI-style `invalid_api_key` body.
     Unauthorized,
@@ -170,6 +171,10 @@ fn sse(event: &Value) -> String {
     format!("event: {kind}\ndata: {event}\n\n")
 }
 
+fn delta(text: &str) -> Value {
+    json!({"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0, "content_index": 0, "delta": text})
+}
+
 async fn serve(
     mut stream: TcpStream,
     rules: Arc<(Behavior, HashMap<String, Behavior>)>,
@@ -208,9 +213,13 @@ async fn serve(
     out.push_str(&sse(
         &json!({"type": "response.created", "response": {"id": id}}),
     ));
+    out.push_str(&sse(&json!({"type": "response.output_item.added", "output_index": 0, "item": {
+        "type": "message", "role": "assistant", "id": "msg_1", "status": "in_progress", "content": []}})));
     out.push_str(&sse(
-        &json!({"type": "response.output_text.delta", "delta": "Hel"}),
+        &json!({"type": "response.content_part.added", "item_id": "msg_1", "output_index": 0,
+        "content_index": 0, "part": {"type": "output_text", "text": "", "annotations": []}}),
     ));
+    out.push_str(&sse(&delta("Hel")));
     if stream.write_all(out.as_bytes()).await.is_err() {
         return;
     }
@@ -219,9 +228,7 @@ async fn serve(
         return;
     }
     let mut out = String::new();
-    out.push_str(&sse(
-        &json!({"type": "response.output_text.delta", "delta": "lo"}),
-    ));
+    out.push_str(&sse(&delta("lo")));
     out.push_str(&sse(&json!({"type": "response.output_item.done", "item": {
         "type": "message", "role": "assistant", "id": "msg_1",
         "content": [{"type": "output_text", "text": "Hello"}]}})));

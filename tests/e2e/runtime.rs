@@ -1,0 +1,194 @@
+//! Runtime interop with the real Codex app-server (`@openai/codex@0.169.0`, native binary) driven
+//! by the lease pool, against a loopback mock of the Responses API. Skips loudly when the binary
+//! is not installed (`cargo xtask install-deps`).
+//!
+//! Seed scenario with real Codex: a parent run is in flight on the shared process; a helper run
+//! whose upstream answers 401 fails with `FailureClass::Auth`; the parent completes; the process
+//! keeps its PID; a sibling right after succeeds. Converse: kill -9 mid-turn fails only the runs
+//! on that process (retryable) and the next run gets a fresh process.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use openclaw_app_server::{
+    CancelToken, FailureClass, Pool, PoolConfig, ProcessKey, RunError, RunEvent, RunOutcome,
+    RunSpec,
+};
+use openclaw_test_support::fake_app_server::responses_mock::{Behavior, ResponsesMock};
+use tokio::sync::mpsc;
+
+fn codex_binary() -> Option<PathBuf> {
+    if let Some(p) = openclaw_test_support::node::codex_bin() {
+        return Some(p);
+    }
+    // Also accept a standalone install: `cd .cache/npm/codex && npm i @openai/codex@0.169.0`.
+    let alt = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../.cache/npm/codex/node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex");
+    alt.is_file().then_some(alt)
+}
+
+fn codex_key(codex: &Path, mock: &ResponsesMock, home: &Path) -> ProcessKey {
+    let mut command = vec![codex.to_string_lossy().into_owned(), "app-server".to_string()];
+    for kv in [
+        "model_provider=\"mock\"".to_string(),
+        "model_providers.mock.name=\"mock\"".to_string(),
+        format!("model_providers.mock.base_url=\"{}\"", mock.base_url()),
+        "model_providers.mock.wire_api=\"responses\"".to_string(),
+        "model_providers.mock.env_key=\"MOCK_KEY\"".to_string(),
+        "model_providers.mock.supports_websockets=false".to_string(),
+        "model_providers.mock.request_max_retries=0".to_string(),
+        "model_providers.mock.stream_max_retries=0".to_string(),
+    ] {
+        command.push("-c".to_string());
+        command.push(kv);
+    }
+    let mut key = ProcessKey::new(command);
+    key.env.insert("MOCK_KEY".into(), "sk-mock-key".into());
+    key.home = Some(home.to_path_buf());
+    key
+}
+
+fn spec(model: &str, cwd: &Path) -> RunSpec {
+    RunSpec {
+        task: "Say hello in one word.".into(),
+        model: Some(model.into()),
+        cwd: cwd.to_path_buf(),
+        timeout: Duration::from_secs(60),
+        thread_id: None,
+    }
+}
+
+struct Running {
+    events: mpsc::Receiver<RunEvent>,
+    handle: tokio::task::JoinHandle<Result<RunOutcome, RunError>>,
+}
+
+fn start(pool: &Pool, key: &ProcessKey, spec: RunSpec) -> Running {
+    let (tx, events) = mpsc::channel(1024);
+    let (pool, key) = (pool.clone(), key.clone());
+    let handle = tokio::spawn(async move {
+        openclaw_app_server::execute(&pool, &key, spec, tx, CancelToken::new()).await
+    });
+    Running { events, handle }
+}
+
+impl Running {
+    async fn wait_delta(&mut self, text: &str) {
+        while let Some(e) = self.events.recv().await {
+            if e == (RunEvent::Delta { text: text.into() }) {
+                return;
+            }
+        }
+        panic!("run ended before the delta {text:?}");
+    }
+
+    async fn finish(mut self) -> (Result<RunOutcome, RunError>, String) {
+        let mut deltas = String::new();
+        while let Some(e) = self.events.recv().await {
+            if let RunEvent::Delta { text } = e {
+                deltas.push_str(&text);
+            }
+        }
+        (self.handle.await.expect("run task"), deltas)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_codex_auth_failure_fails_only_that_run() {
+    let Some(codex) = codex_binary() else {
+        eprintln!("!!! SKIPPED real_codex_auth_failure_fails_only_that_run: native codex 0.169.0 not installed (run `cargo xtask install-deps`)");
+        return;
+    };
+    tokio::time::timeout(Duration::from_secs(180), async {
+        let home = tempfile::tempdir().unwrap();
+        let work = tempfile::tempdir().unwrap();
+        let mock = ResponsesMock::start(
+            Behavior::Hello,
+            HashMap::from([
+                ("bad-model".to_string(), Behavior::Unauthorized),
+                ("gated-model".to_string(), Behavior::Gated),
+            ]),
+        )
+        .await
+        .unwrap();
+        let key = codex_key(&codex, &mock, home.path());
+        let pool = Pool::new(PoolConfig::default());
+
+        // A plain turn streams "Hello".
+        let (res, deltas) = start(&pool, &key, spec("mock-model", work.path())).finish().await;
+        let first = res.expect("a turn against the mock completes");
+        assert_eq!(deltas, "Hello");
+        assert_eq!(first.final_text, "Hello");
+        let pid = first.pid;
+
+        // Parent in flight (the mock holds its stream open after "Hel").
+        let mut parent = start(&pool, &key, spec("gated-model", work.path()));
+        parent.wait_delta("Hel").await;
+
+        // Helper with a rejected credential: fails with Auth only.
+        let (res, _) = start(&pool, &key, spec("bad-model", work.path())).finish().await;
+        let err = res.expect_err("the helper's upstream answers 401");
+        assert_eq!(err.class, FailureClass::Auth, "{err}");
+        assert_eq!(err.http_status, Some(401), "{err}");
+        assert!(!parent.handle.is_finished(), "the parent is still in flight");
+
+        // Sibling right after, same process.
+        let (res, deltas) = start(&pool, &key, spec("mock-model", work.path())).finish().await;
+        let sibling = res.expect("sibling succeeds");
+        assert_eq!(deltas, "Hello");
+        assert_eq!(sibling.pid, pid, "the shared process kept its PID");
+
+        mock.open_gate();
+        let (res, _) = parent.finish().await;
+        let parent_out = res.expect("the parent completes");
+        assert_eq!(parent_out.final_text, "Hello");
+        assert_eq!(parent_out.pid, pid);
+        assert_eq!(pool.stats().spawned_total, 1);
+        assert_eq!(pool.stats().ledger.leases, 0);
+        pool.shutdown().await;
+        assert!(pool.live_pids().is_empty());
+    })
+    .await
+    .expect("hang guard (180 s)");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_codex_kill_9_mid_turn_respawns() {
+    let Some(codex) = codex_binary() else {
+        eprintln!("!!! SKIPPED real_codex_kill_9_mid_turn_respawns: native codex 0.169.0 not installed (run `cargo xtask install-deps`)");
+        return;
+    };
+    tokio::time::timeout(Duration::from_secs(180), async {
+        let home = tempfile::tempdir().unwrap();
+        let work = tempfile::tempdir().unwrap();
+        let mock = ResponsesMock::start(
+            Behavior::Hello,
+            HashMap::from([("gated-model".to_string(), Behavior::Gated)]),
+        )
+        .await
+        .unwrap();
+        let key = codex_key(&codex, &mock, home.path());
+        let pool = Pool::new(PoolConfig::default());
+        let mut victim = start(&pool, &key, spec("gated-model", work.path()));
+        victim.wait_delta("Hel").await;
+        let pids = pool.live_pids();
+        assert_eq!(pids.len(), 1);
+        let status = std::process::Command::new("kill")
+            .args(["-9", &pids[0].to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let (res, _) = victim.finish().await;
+        let err = res.expect_err("the run on the killed process fails");
+        assert_eq!(err.class, FailureClass::Transport, "{err}");
+        assert!(err.retryable);
+        let (res, deltas) = start(&pool, &key, spec("mock-model", work.path())).finish().await;
+        let next = res.expect("the next run gets a fresh process");
+        assert_eq!(deltas, "Hello");
+        assert_ne!(next.pid, pids[0]);
+        pool.shutdown().await;
+    })
+    .await
+    .expect("hang guard (180 s)");
+}
