@@ -441,12 +441,19 @@ async fn serve_connection(
         Some(req) => {
             conn.send_close(req);
             // Let the writer flush the close, and read until the peer answers it.
+            let mut writer_done = false;
             let _ = tokio::time::timeout(CLOSE_LINGER, async {
                 let _ = (&mut writer).await;
+                writer_done = true;
                 while let Some(Ok(_)) = source.next().await {}
             })
             .await;
             writer.abort();
+            // A JoinHandle must not be polled again once it has completed.
+            if writer_done {
+                tracing::debug!(conn = %conn_id, "disconnected");
+                return;
+            }
         }
         None => writer.abort(),
     }
