@@ -3,3 +3,4 @@ mod gateway;
 mod interop;
 mod sessions;
 mod runtime;
+mod reload;
