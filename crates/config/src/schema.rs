@@ -196,7 +196,7 @@ pub const SCHEMA: &[FieldDoc] = &[
         "logging.level",
         "string (tracing filter)",
         "`info`",
-        "Log filter, e.g. `info` or `openclaw_gateway=debug`. `RUST_LOG` wins over it.",
+        "Log filter, e.g. `info` or `openclaw_gateway=debug`. `--log-level` and `OPENCLAW_LOG` win over it.",
     ),
     // auth.*
     f(
