@@ -103,7 +103,9 @@ type Pending = HashMap<u64, (String, oneshot::Sender<Result<Value, ClientError>>
 
 #[derive(Debug, Default)]
 struct Routes {
-    subs: HashMap<String, mpsc::Sender<Notification>>,
+    /// Subscriber per thread, with the subscription's serial (so a stale drop removes nothing).
+    subs: HashMap<String, (u64, mpsc::Sender<Notification>)>,
+    next_sub: u64,
     orphans: HashMap<String, VecDeque<Notification>>,
     orphan_order: VecDeque<String>,
 }
@@ -304,12 +306,15 @@ impl Client {
                 let _ = tx.try_send(n);
             }
         }
+        routes.next_sub += 1;
+        let serial = routes.next_sub;
         if self.inner.poison.get().is_none() {
-            routes.subs.insert(thread_id.to_string(), tx);
+            routes.subs.insert(thread_id.to_string(), (serial, tx));
         }
         Subscription {
             inner: self.inner.clone(),
             thread_id: thread_id.to_string(),
+            serial,
             rx,
         }
     }
@@ -392,6 +397,7 @@ impl ExitWatch {
 pub struct Subscription {
     inner: Arc<Inner>,
     thread_id: String,
+    serial: u64,
     rx: mpsc::Receiver<Notification>,
 }
 
@@ -409,7 +415,14 @@ impl Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        lock(&self.inner.routes).subs.remove(&self.thread_id);
+        let mut routes = lock(&self.inner.routes);
+        if routes
+            .subs
+            .get(&self.thread_id)
+            .is_some_and(|(s, _)| *s == self.serial)
+        {
+            routes.subs.remove(&self.thread_id);
+        }
     }
 }
 
@@ -643,7 +656,7 @@ fn route(inner: &Inner, n: Notification) {
         return;
     };
     let mut routes = lock(&inner.routes);
-    if let Some(tx) = routes.subs.get(&thread_id) {
+    if let Some((_, tx)) = routes.subs.get(&thread_id) {
         match tx.try_send(n) {
             Ok(()) => return,
             Err(mpsc::error::TrySendError::Full(_)) => {

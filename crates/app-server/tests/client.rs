@@ -1,0 +1,156 @@
+//! The stdio JSON-RPC client against scripted `sh` children: out-of-order replies, server
+//! requests whose ids collide with ours, notifications buffered before a subscription, and one
+//! shared failure for every waiter on garbage, exit or EOF.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use openclaw_app_server::client::{Client, ClientConfig};
+use openclaw_app_server::error::TransportFailureKind;
+use openclaw_app_server::spawn::SpawnSpec;
+use openclaw_app_server::ClientError;
+use serde_json::{json, Value};
+
+const T: Duration = Duration::from_secs(20);
+
+fn script(body: &str) -> Client {
+    script_with(body, ClientConfig::default())
+}
+
+fn script_with(body: &str, config: ClientConfig) -> Client {
+    let spec = SpawnSpec {
+        command: vec!["sh".into(), "-c".into(), body.into()],
+        ..SpawnSpec::default()
+    };
+    Client::spawn(&spec, config).expect("spawn sh")
+}
+
+#[tokio::test]
+async fn out_of_order_replies_collisions_and_buffering() {
+    let client = script(
+        r#"read a; read b
+echo '{"method":"item/agentMessage/delta","params":{"threadId":"t1","delta":"early"}}'
+echo '{"id":1,"method":"item/commandExecution/requestApproval","params":{"threadId":"t1"}}'
+read reply
+echo "{\"method\":\"echo\",\"params\":{\"threadId\":\"t1\",\"reply\":$reply}}"
+echo '{"id":2,"result":"two"}'
+echo '{"id":1,"result":"one"}'
+cat >/dev/null"#,
+    );
+    let (a, b) = tokio::join!(
+        client.request("a", json!({}), T),
+        client.request("b", json!({}), T)
+    );
+    assert_eq!(a.unwrap(), json!("one"));
+    assert_eq!(b.unwrap(), json!("two"));
+    let mut sub = client.subscribe("t1");
+    let methods: Vec<(String, Value)> = vec![
+        sub.recv().await.unwrap(),
+        sub.recv().await.unwrap(),
+        sub.recv().await.unwrap(),
+    ]
+    .into_iter()
+    .map(|n| (n.method, n.params))
+    .collect();
+    assert_eq!(methods[0].0, "item/agentMessage/delta");
+    assert_eq!(methods[1].0, "item/commandExecution/requestApproval");
+    // The server request (id 1, same as ours) was answered by the default policy: decline.
+    assert_eq!(
+        methods[2].1["reply"],
+        json!({"id": 1, "result": {"decision": "decline"}})
+    );
+    drop(client);
+}
+
+#[tokio::test]
+async fn garbage_poisons_and_every_waiter_sees_one_failure() {
+    let client = Arc::new(script(
+        "read a; read b; read c; echo 'this is {not json'; sleep 30",
+    ));
+    let calls: Vec<_> = (0..3)
+        .map(|i| {
+            let c = client.clone();
+            tokio::spawn(async move { c.request(&format!("m{i}"), json!({}), T).await })
+        })
+        .collect();
+    let mut errors = Vec::new();
+    for c in calls {
+        match c.await.unwrap() {
+            Err(ClientError::Transport(t)) => errors.push(t),
+            other => panic!("expected a transport error, got {other:?}"),
+        }
+    }
+    assert_eq!(errors[0].kind(), &TransportFailureKind::Malformed);
+    assert!(
+        errors.iter().all(|e| Arc::ptr_eq(&e.0, &errors[0].0)),
+        "one shared failure"
+    );
+    // Later requests fail at once with the same error; the child is closed and reaped.
+    match client.request("late", json!({}), T).await {
+        Err(ClientError::Transport(t)) => assert!(Arc::ptr_eq(&t.0, &errors[0].0)),
+        other => panic!("{other:?}"),
+    }
+    let status = tokio::time::timeout(T, client.close_and_wait())
+        .await
+        .expect("reaped");
+    assert!(!status.is_empty());
+}
+
+#[tokio::test]
+async fn exit_fails_pending_with_the_exit_status() {
+    let client = script("read a; echo oops >&2; exit 7");
+    match client.request("a", json!({}), T).await {
+        Err(ClientError::Transport(t)) => {
+            assert_eq!(t.kind(), &TransportFailureKind::Exited, "{t}");
+            assert!(t.to_string().contains("exit status: 7"), "{t}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(client.is_poisoned());
+    assert!(client.stderr_tail().contains("oops"));
+}
+
+#[tokio::test]
+async fn timeout_is_reported_and_does_not_poison_by_itself() {
+    let client = script("cat >/dev/null");
+    let err = client
+        .request("never", json!({}), Duration::from_millis(100))
+        .await
+        .expect_err("no reply");
+    assert!(matches!(err, ClientError::Timeout { .. }), "{err}");
+    assert!(!client.is_poisoned(), "the pool decides to retire");
+    assert_eq!(client.pending_requests(), 0);
+}
+
+#[tokio::test]
+async fn initialize_parses_the_version() {
+    let client = script(
+        r#"read init
+echo '{"id":1,"result":{"userAgent":"openclaw/0.169.0 (Debian 12.0.0; x86_64) xterm (openclaw; 0.0.0)"}}'
+read initialized
+echo "{\"method\":\"seen\",\"params\":{\"threadId\":\"x\",\"line\":$initialized}}"
+cat >/dev/null"#,
+    );
+    let info = client.initialize(T).await.unwrap();
+    assert_eq!(info.version.as_deref(), Some("0.169.0"));
+    let mut sub = client.subscribe("x");
+    let n = sub.recv().await.unwrap();
+    assert_eq!(n.params["line"], json!({"method": "initialized"}));
+}
+
+#[tokio::test]
+async fn close_kills_a_child_that_ignores_stdin_eof() {
+    let config = ClientConfig {
+        close_grace: Duration::from_millis(200),
+        ..ClientConfig::default()
+    };
+    let client = script_with("trap '' TERM HUP; while true; do sleep 1; done", config);
+    // Resolves only once the child is reaped.
+    let status = tokio::time::timeout(T, client.close_and_wait())
+        .await
+        .expect("reaped");
+    assert!(
+        status.contains("signal: 9"),
+        "killed after the grace: {status}"
+    );
+}
