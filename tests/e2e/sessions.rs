@@ -706,3 +706,77 @@ async fn run_events_reach_the_sender_and_subscribers_only() {
     }
     gw.stop().await.unwrap();
 }
+
+/// The real Node `openclaw gateway call` drives our sessions methods: `chat.send` then
+/// `sessions.list` (interop item of the sessions issue).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_openclaw_cli_calls_chat_send_and_sessions_list() {
+    bin_path("openclaw-app-server");
+    let gw = TestGateway::start_default().await;
+    let token = gw.token.clone().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let real_call = |method: &str, params: Value| {
+        let cmd = openclaw_test_support::node::openclaw_js_cli(home.path());
+        let url = gw.url.clone();
+        let token = token.clone();
+        let method = method.to_owned();
+        async move {
+            let mut cmd = tokio::process::Command::from(cmd?);
+            cmd.args([
+                "gateway",
+                "call",
+                &method,
+                "--params",
+                &params.to_string(),
+                "--url",
+                &url,
+                "--token",
+                &token,
+                "--json",
+            ])
+            .kill_on_drop(true);
+            let out = tokio::time::timeout(GUARD, cmd.output())
+                .await
+                .expect("the real openclaw CLI hung")
+                .expect("spawn the real openclaw CLI");
+            Some(out)
+        }
+    };
+    let Some(out) = real_call(
+        "chat.send",
+        json!({"sessionKey": "agent:main:main", "message": "echo interop", "idempotencyKey": "interop-1"}),
+    )
+    .await
+    else {
+        eprintln!("!!! SKIPPED real_openclaw_cli_calls_chat_send_and_sessions_list: node 24 or the openclaw npm package is missing (run `cargo xtask install-deps`)");
+        return;
+    };
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout: {}\nstderr: {}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let sent: Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!(sent["runId"], "interop-1");
+    assert_eq!(sent["status"], "started");
+    let c = client(&gw).await;
+    let w = wait_run(&c, "interop-1").await;
+    assert_eq!(w["status"], "completed");
+    assert_eq!(w["text"], "interop\n");
+
+    let out = real_call("sessions.list", json!({})).await.unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let list: Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    let keys: Vec<&str> = list["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, vec!["agent:main:main"], "{list}");
+    assert_eq!(list["sessions"][0]["lastRunStatus"], "completed");
+    c.close().await;
+    gw.stop().await.unwrap();
+}
