@@ -39,7 +39,9 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
     let mut cmd = Command::new(release.join("openclaw-bench"));
     cmd.current_dir(crate::root())
         .arg("--ours")
-        .arg(release.join("gateway"));
+        .arg(release.join("gateway"))
+        .arg("--app-server")
+        .arg(release.join("openclaw-app-server"));
     if let Some(deps) = &deps {
         cmd.arg("--node")
             .arg(&deps.node)

@@ -7,6 +7,7 @@
 //!                [--quick] [--out docs/benchmarks.md] [--command "cargo xtask bench"]
 //! ```
 
+mod area;
 mod procs;
 mod report;
 mod ws;
@@ -23,6 +24,7 @@ const TOKEN: &str = "bench-token-0123456789";
 #[derive(Debug)]
 struct Args {
     ours: PathBuf,
+    app_server: Option<PathBuf>,
     node: Option<(PathBuf, PathBuf)>,
     quick: bool,
     out: Option<PathBuf>,
@@ -66,6 +68,7 @@ impl Plan {
 
 fn parse_args() -> Result<Args> {
     let mut ours = None;
+    let mut app_server = None;
     let mut node = None;
     let mut openclaw = None;
     let mut quick = false;
@@ -76,6 +79,7 @@ fn parse_args() -> Result<Args> {
         let mut value = |name: &str| it.next().with_context(|| format!("{name} needs a value"));
         match arg.as_str() {
             "--ours" => ours = Some(PathBuf::from(value("--ours")?)),
+            "--app-server" => app_server = Some(PathBuf::from(value("--app-server")?)),
             "--node" => node = Some(PathBuf::from(value("--node")?)),
             "--openclaw" => openclaw = Some(PathBuf::from(value("--openclaw")?)),
             "--out" => out = Some(PathBuf::from(value("--out")?)),
@@ -95,6 +99,7 @@ fn parse_args() -> Result<Args> {
     };
     Ok(Args {
         ours,
+        app_server: app_server.map(absolute),
         node,
         quick,
         out,
@@ -131,7 +136,7 @@ fn real_main() -> Result<()> {
             "--state-dir".into(),
             "{state}".into(),
         ],
-        env: vec![("RUST_LOG".into(), "warn".into())],
+        env: vec![],
         deadline: Duration::from_secs(30),
     };
     eprintln!("openclaw-bench: measuring ours ({})", args.ours.display());
@@ -179,7 +184,8 @@ fn real_main() -> Result<()> {
     };
 
     let mut rows = rows(&ours, &node, &plan);
-    rows.extend(area_rows());
+    eprintln!("openclaw-bench: measuring the other areas' entry points");
+    rows.extend(area_rows(&rt, &args, &ours_spec, &plan));
     let table = report::markdown(&rows);
     println!("{table}");
     if let Some(out) = &args.out {
@@ -291,21 +297,19 @@ async fn device_handshakes(url: &str, n: usize) -> (Result<Vec<Duration>>, Resul
         }
     };
     let device = ws::Auth::Device(identity.clone());
-    let hello = match ws::connect(url, TOKEN, &device).await {
-        Ok((_, hello)) => hello,
-        Err(e) => {
-            let msg = format!("{e:#}");
-            return (Err(anyhow::anyhow!("{msg}")), Err(anyhow::anyhow!("{msg}")));
-        }
-    };
+    // The first connect pairs the device (silently, on loopback with the shared token).
+    if let Err(e) = ws::connect(url, TOKEN, &device).await {
+        let msg = format!("{e:#}");
+        return (Err(anyhow::anyhow!("{msg}")), Err(anyhow::anyhow!("{msg}")));
+    }
     let signed = ws::handshakes(url, TOKEN, &device, n).await;
-    let token = hello
-        .pointer("/auth/deviceToken")
-        .and_then(|v| v.as_str())
-        .map(str::to_string);
-    let with_token = match token {
-        Some(t) => ws::handshakes(url, TOKEN, &ws::Auth::DeviceToken(identity, t), n).await,
-        None => Err(anyhow::anyhow!("hello-ok carried no auth.deviceToken")),
+    // The token in force now (a gateway may have re-issued it on every signed connect).
+    let with_token = match ws::connect(url, TOKEN, &device).await {
+        Ok((_, hello)) => match hello.pointer("/auth/deviceToken").and_then(|v| v.as_str()) {
+            Some(t) => ws::device_token_handshakes(url, identity, t.to_string(), n).await,
+            None => Err(anyhow::anyhow!("hello-ok carried no auth.deviceToken")),
+        },
+        Err(e) => Err(e),
     };
     (signed, with_token)
 }
@@ -478,52 +482,153 @@ fn rows(ours: &Result<Side>, node: &Result<Side>, plan: &Plan) -> Vec<Row> {
     rows
 }
 
-/// Measures that belong to other areas (auth, app-server, sessions, reload). Each becomes a real
-/// measurement once its entry point lands; until then the row says why it is missing.
-fn area_rows() -> Vec<Row> {
-    let missing = |why: &str| Cell::Missing(why.to_string());
-    vec![
+/// Measures that belong to other areas (auth rows are above; app-server, sessions, cooldowns,
+/// reload here), each through that area's public entry point. A measure that cannot run says why.
+fn area_rows(
+    rt: &tokio::runtime::Runtime,
+    args: &Args,
+    ours_spec: &procs::GatewaySpec,
+    plan: &Plan,
+) -> Vec<Row> {
+    let missing = |e: &anyhow::Error| {
+        eprintln!("openclaw-bench: not measured: {e:#}");
+        Cell::Missing(short(e))
+    };
+    let secs = plan.pipeline_for;
+    let mut rows = Vec::new();
+
+    let app_server = args
+        .app_server
+        .clone()
+        .or_else(|| args.ours.parent().map(|d| d.join("openclaw-app-server")))
+        .filter(|p| p.is_file());
+    let lease = match &app_server {
+        Some(bin) => rt.block_on(area::lease_acquire_release(bin, 10_000)),
+        None => Err(anyhow::anyhow!(
+            "openclaw-app-server binary not found next to --ours"
+        )),
+    };
+    rows.push(
         Row::new(
-            "lease acquire+release, warm process (median)",
-            missing("the app-server Pool has no entry point yet"),
+            "lease acquire+release, warm embedded app-server (median of 100-op batches)",
+            lease.map(Cell::Time).unwrap_or_else(|e| missing(&e)),
             Cell::Na,
             Better::Lower,
         )
         .target("≤ 5 µs"),
+    );
+    let runs = match &app_server {
+        Some(bin) => rt.block_on(area::runs_per_sec(bin, 32, secs)),
+        None => Err(anyhow::anyhow!(
+            "openclaw-app-server binary not found next to --ours"
+        )),
+    };
+    rows.push(Row::new(
+        "runs/s, `true` on model exec, 32 concurrent, one shared embedded app-server",
+        runs.map(Cell::Rate).unwrap_or_else(|e| missing(&e)),
+        Cell::Na,
+        Better::Higher,
+    ));
+
+    // Sessions through a fresh gateway of ours whose limits allow 32 concurrent subagent runs.
+    let sessions = (|| -> Result<(Vec<Duration>, Vec<Duration>, f64)> {
+        let running = ours_spec.spawn_with_config(
+            TOKEN,
+            r#"{ "session": { "maxChildrenPerSession": 100000, "maxConcurrentSubagentRuns": 32 } }"#,
+        )?;
+        let url = running.url();
+        let out = rt.block_on(async {
+            let (first, fin) = area::spawn_latency(&url, TOKEN, plan.handshakes / 2).await?;
+            let rate = area::spawn_throughput(&url, TOKEN, 32, secs).await?;
+            anyhow::Ok((first, fin, rate))
+        });
+        running.stop(Duration::from_secs(10));
+        out
+    })();
+    match sessions {
+        Ok((first, fin, rate)) => {
+            let n = first.len();
+            rows.push(
+                Row::new(
+                    format!("sessions.spawn → first event, `echo` on embedded (p50 of {n})"),
+                    pct(&Ok(first), 50.0),
+                    Cell::Na,
+                    Better::Lower,
+                )
+                .target("≤ 20 ms"),
+            );
+            rows.push(Row::new(
+                format!("sessions.spawn → final, `echo` on embedded (p50 of {n})"),
+                pct(&Ok(fin), 50.0),
+                Cell::Na,
+                Better::Lower,
+            ));
+            rows.push(Row::new(
+                "sessions.spawn runs/s, 32 in flight on one connection",
+                Cell::Rate(rate),
+                Cell::Na,
+                Better::Higher,
+            ));
+        }
+        Err(e) => {
+            let cell = missing(&e);
+            rows.push(
+                Row::new(
+                    "sessions.spawn → first event (p50)",
+                    cell.clone(),
+                    Cell::Na,
+                    Better::Lower,
+                )
+                .target("≤ 20 ms"),
+            );
+            rows.push(Row::new(
+                "sessions.spawn runs/s, 32 in flight",
+                cell,
+                Cell::Na,
+                Better::Higher,
+            ));
+        }
+    }
+
+    let cooldown = area::cooldown_lookup_under_swaps(secs);
+    rows.push(
         Row::new(
-            "runs/s, trivial task, one shared embedded app-server",
-            missing("run execution has no entry point yet"),
-            Cell::Na,
-            Better::Higher,
-        ),
-        Row::new(
-            "spawn → first event, `echo` on the embedded runtime (p50)",
-            missing("sessions.spawn is not served yet"),
-            Cell::Na,
-            Better::Lower,
-        )
-        .target("≤ 20 ms"),
-        Row::new(
-            "cooldown lookup under concurrent swaps (median)",
-            missing("the cooldowns table has no entry point yet"),
+            match &cooldown {
+                Ok((_, swaps)) => format!(
+                    "cooldown lookup under concurrent swaps (median; {swaps} swaps meanwhile)"
+                ),
+                Err(_) => "cooldown lookup under concurrent swaps (median)".to_string(),
+            },
+            cooldown
+                .map(|(d, _)| Cell::Time(d))
+                .unwrap_or_else(|e| missing(&e)),
             Cell::Na,
             Better::Lower,
         )
         .target("≤ 100 ns"),
-        Row::new(
-            "classify() on a large diff",
-            missing("reload classify() has no entry point yet"),
-            Cell::Na,
-            Better::Lower,
-        ),
+    );
+    let classify = area::classify_large_diff();
+    rows.push(Row::new(
+        match &classify {
+            Ok((_, paths)) => format!("classify() on a large diff ({paths} changed paths, median)"),
+            Err(_) => "classify() on a large diff".to_string(),
+        },
+        classify
+            .map(|(d, _)| Cell::Time(d))
+            .unwrap_or_else(|e| missing(&e)),
+        Cell::Na,
+        Better::Lower,
+    ));
+    rows.push(
         Row::new(
             "restart: unavailability window",
-            missing("restart with an inherited socket is not served yet"),
-            missing("measured only in the reference: ≈ 4.5 s SIGUSR2 → ready"),
+            Cell::Missing("not wired into the bench yet".into()),
+            Cell::Missing("reference: ≈ 4.5 s SIGUSR2 → ready".into()),
             Better::Lower,
         )
         .target("0 refused, ≤ 50 ms"),
-    ]
+    );
+    rows
 }
 
 fn document(

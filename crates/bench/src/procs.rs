@@ -36,12 +36,24 @@ pub struct Running {
 impl GatewaySpec {
     /// Spawns with a fresh HOME, polls the port (every 100 µs), then `/readyz` until 200.
     pub fn spawn(&self, token: &str) -> Result<Running> {
+        self.spawn_inner(token, None)
+    }
+
+    /// Like [`GatewaySpec::spawn`], with `config` written to `<state>/openclaw.json` first.
+    pub fn spawn_with_config(&self, token: &str, config: &str) -> Result<Running> {
+        self.spawn_inner(token, Some(config))
+    }
+
+    fn spawn_inner(&self, token: &str, config: Option<&str>) -> Result<Running> {
         let port = free_port()?;
         let home = tempfile::Builder::new()
             .prefix(&format!("bench-{}-", self.label))
             .tempdir()?;
         let state = home.path().join(".openclaw");
         std::fs::create_dir_all(&state)?;
+        if let Some(config) = config {
+            std::fs::write(state.join("openclaw.json"), config)?;
+        }
         let argv: Vec<String> = self
             .argv
             .iter()

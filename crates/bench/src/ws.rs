@@ -33,8 +33,19 @@ pub enum Auth {
     DeviceToken(Arc<DeviceIdentity>, String),
 }
 
-/// Opens a socket and completes the handshake; returns the socket and the hello-ok payload.
+/// Opens a socket and completes the handshake with scope `operator.read`; returns the socket and
+/// the hello-ok payload.
 pub async fn connect(url: &str, token: &str, auth: &Auth) -> Result<(Ws, Value)> {
+    connect_scoped(url, token, auth, &["operator.read"]).await
+}
+
+/// Like [`connect`], asking for `scopes`.
+pub async fn connect_scoped(
+    url: &str,
+    token: &str,
+    auth: &Auth,
+    scopes: &[&str],
+) -> Result<(Ws, Value)> {
     let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
         .await
         .with_context(|| format!("connecting to {url}"))?;
@@ -49,7 +60,7 @@ pub async fn connect(url: &str, token: &str, auth: &Auth) -> Result<(Ws, Value)>
             _ => continue,
         }
     };
-    let scopes = vec!["operator.read".to_string()];
+    let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
     let mut params = ConnectParams {
         min_protocol: 4,
         max_protocol: 4,
@@ -129,7 +140,7 @@ pub async fn connect(url: &str, token: &str, auth: &Auth) -> Result<(Ws, Value)>
     }
 }
 
-async fn next_frame(ws: &mut Ws) -> Result<Frame> {
+pub async fn next_frame(ws: &mut Ws) -> Result<Frame> {
     loop {
         let msg = tokio::time::timeout(IO_TIMEOUT, ws.next())
             .await
@@ -160,6 +171,28 @@ pub async fn handshakes(url: &str, token: &str, auth: &Auth, n: usize) -> Result
         let t = Instant::now();
         let (mut ws, _) = connect(url, token, auth).await?;
         out.push(t.elapsed());
+        let _ = ws.close(None).await;
+    }
+    Ok(out)
+}
+
+/// `n` device-token handshakes; like a real client, each connect uses the token the previous
+/// hello-ok handed out (a gateway may re-issue on every connect).
+pub async fn device_token_handshakes(
+    url: &str,
+    identity: Arc<DeviceIdentity>,
+    mut token: String,
+    n: usize,
+) -> Result<Vec<Duration>> {
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let auth = Auth::DeviceToken(identity.clone(), token.clone());
+        let t = Instant::now();
+        let (mut ws, hello) = connect(url, "", &auth).await?;
+        out.push(t.elapsed());
+        if let Some(next) = hello.pointer("/auth/deviceToken").and_then(Value::as_str) {
+            token = next.to_string();
+        }
         let _ = ws.close(None).await;
     }
     Ok(out)

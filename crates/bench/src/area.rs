@@ -1,0 +1,383 @@
+//! Measures that belong to the other areas, through their public entry points: the app-server
+//! lease pool and run execution (embedded runtime), sessions through the gateway, the cooldown
+//! table, and the reload classifier.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use futures_util::SinkExt;
+use openclaw_app_server::{CancelToken, Pool, PoolConfig, ProcessKey, RunSpec};
+use openclaw_protocol::{Frame, RequestFrame};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::report::percentile;
+use crate::ws;
+
+/// Median time of one `acquire` + drop of the lease, on a process that is already running.
+pub async fn lease_acquire_release(app_server: &Path, iterations: usize) -> Result<Duration> {
+    let pool = Pool::new(PoolConfig::default());
+    let key = ProcessKey::new(vec![app_server.to_string_lossy().into_owned()]);
+    let deadline = || tokio::time::Instant::now() + Duration::from_secs(30);
+    // Warm: the first acquire spawns and initializes the process.
+    drop(
+        pool.acquire(&key, deadline())
+            .await
+            .context("first acquire (spawn)")?,
+    );
+    // Batches of 100, so the clock's own cost stays out of the figure.
+    let batch = 100;
+    let mut per_op = Vec::new();
+    for _ in 0..(iterations / batch).max(1) {
+        let t = Instant::now();
+        for _ in 0..batch {
+            let lease = pool.acquire(&key, deadline()).await?;
+            drop(lease);
+        }
+        per_op.push(t.elapsed() / batch as u32);
+    }
+    pool.shutdown().await;
+    percentile(&per_op, 50.0).ok_or_else(|| anyhow!("no sample"))
+}
+
+/// Trivial runs (`true` on the `exec` model) per second through one shared embedded app-server,
+/// `concurrency` at a time, for `duration`.
+pub async fn runs_per_sec(
+    app_server: &Path,
+    concurrency: usize,
+    duration: Duration,
+) -> Result<f64> {
+    let pool = Pool::new(PoolConfig::default());
+    let key = ProcessKey::new(vec![app_server.to_string_lossy().into_owned()]);
+    let cwd = tempfile::tempdir()?;
+    let spec = RunSpec {
+        task: "true".into(),
+        model: Some("exec".into()),
+        cwd: cwd.path().to_path_buf(),
+        timeout: Duration::from_secs(60),
+        thread_id: None,
+    };
+    let one = |pool: Pool, key: ProcessKey, spec: RunSpec| async move {
+        let (tx, _rx) = tokio::sync::mpsc::channel(64);
+        openclaw_app_server::run::execute(&pool, &key, spec, tx, CancelToken::new())
+            .await
+            .map_err(|e| anyhow!("run failed: {e:?}"))
+    };
+    // Warm the process.
+    one(pool.clone(), key.clone(), spec.clone()).await?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..concurrency {
+        let (pool, key, spec) = (pool.clone(), key.clone(), spec.clone());
+        let (stop, done) = (stop.clone(), done.clone());
+        tasks.spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                one(pool.clone(), key.clone(), spec.clone()).await?;
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+            anyhow::Ok(())
+        });
+    }
+    tokio::time::sleep(duration).await;
+    stop.store(true, Ordering::Relaxed);
+    while let Some(r) = tasks.join_next().await {
+        r??;
+    }
+    let rate = done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
+    pool.shutdown().await;
+    Ok(rate)
+}
+
+/// Median cost of one `Cooldowns::check` while another thread keeps swapping the table
+/// (`record_failure` in a loop).
+pub fn cooldown_lookup_under_swaps(duration: Duration) -> Result<(Duration, u64)> {
+    use openclaw_cooldowns::{Cooldowns, FailureReason, Policy};
+    let table = Arc::new(Cooldowns::in_memory(Policy::default()));
+    let now = openclaw_cooldowns::now_ms();
+    for p in 0..200 {
+        table.record_failure(
+            &format!("profile-{p}"),
+            "gpt",
+            "main",
+            FailureReason::RateLimit,
+            now,
+        )?;
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let swaps = Arc::new(AtomicU64::new(0));
+    let writer = {
+        let (table, stop, swaps) = (table.clone(), stop.clone(), swaps.clone());
+        std::thread::spawn(move || {
+            let mut i = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let p = format!("profile-{}", i % 200);
+                let _ = table.record_failure(&p, "gpt", "main", FailureReason::Transient, now);
+                swaps.fetch_add(1, Ordering::Relaxed);
+                i += 1;
+            }
+        })
+    };
+    let batch = 1000u32;
+    let mut per_op = Vec::new();
+    let mut hits = 0u64;
+    let until = Instant::now() + duration;
+    let mut i = 0usize;
+    while Instant::now() < until {
+        let t = Instant::now();
+        for _ in 0..batch {
+            let p = PROFILES[i % PROFILES.len()];
+            if std::hint::black_box(table.check(p, "gpt", "main", now)).is_some() {
+                hits += 1;
+            }
+            i += 1;
+        }
+        per_op.push(t.elapsed() / batch);
+    }
+    stop.store(true, Ordering::Relaxed);
+    let _ = writer.join();
+    if hits == 0 {
+        bail!("no lookup hit a cooling-down profile: the measure is not exercising the table");
+    }
+    let median = percentile(&per_op, 50.0).ok_or_else(|| anyhow!("no sample"))?;
+    Ok((median, swaps.load(Ordering::Relaxed)))
+}
+
+const PROFILES: [&str; 8] = [
+    "profile-1",
+    "profile-17",
+    "profile-42",
+    "profile-99",
+    "profile-123",
+    "profile-150",
+    "profile-199",
+    "profile-none",
+];
+
+/// Median time of `classify(old, new)` where the two configs differ in many paths; returns
+/// the time and the number of changed paths.
+pub fn classify_large_diff() -> Result<(Duration, usize)> {
+    let build = |model: &str, level: &str, port: u16| -> Result<openclaw_config::Config> {
+        let mut entries = serde_json::Map::new();
+        for i in 0..1000 {
+            entries.insert(
+                format!("agent-{i}"),
+                json!({"model": format!("{model}-{i}"), "workspace": format!("/work/{model}/{i}")}),
+            );
+        }
+        let mut runtimes = serde_json::Map::new();
+        for i in 0..100 {
+            runtimes.insert(
+                format!("rt-{i}"),
+                json!({"kind": "app-server", "command": ["codex", "app-server", model], "env": {"K": model}}),
+            );
+        }
+        let mut profiles = serde_json::Map::new();
+        for i in 0..200 {
+            profiles.insert(
+                format!("p-{i}"),
+                json!({"provider": "openai", "label": model}),
+            );
+        }
+        let doc = json!({
+            "gateway": {"port": port},
+            "logging": {"level": level},
+            "agents": {"defaults": {"model": model}, "entries": entries},
+            "runtimes": runtimes,
+            "auth": {"profiles": profiles},
+        });
+        Ok(serde_json::from_value(doc)?)
+    };
+    let old = build("a", "info", 18789)?;
+    let new = build("b", "debug", 18790)?;
+    let plan = openclaw_reload::classify(&old, &new);
+    let paths = plan.changed_paths.len();
+    if paths < 1000 {
+        bail!("the large diff only has {paths} changed paths");
+    }
+    let mut samples = Vec::new();
+    for _ in 0..15 {
+        let t = Instant::now();
+        std::hint::black_box(openclaw_reload::classify(&old, &new));
+        samples.push(t.elapsed());
+    }
+    Ok((
+        percentile(&samples, 50.0).ok_or_else(|| anyhow!("no sample"))?,
+        paths,
+    ))
+}
+
+/// Latencies of `sessions.spawn {task:"echo …"}` on the embedded runtime, one at a time:
+/// request sent → first `agent`/`chat` event of the run, and → its final `chat` event.
+pub async fn spawn_latency(
+    url: &str,
+    token: &str,
+    n: usize,
+) -> Result<(Vec<Duration>, Vec<Duration>)> {
+    let (mut conn, _) = ws::connect_scoped(
+        url,
+        token,
+        &ws::Auth::Token,
+        &["operator.read", "operator.write"],
+    )
+    .await?;
+    let mut first = Vec::with_capacity(n);
+    let mut fin = Vec::with_capacity(n);
+    for i in 0..n {
+        let t = Instant::now();
+        send(
+            &mut conn,
+            &format!("s{i}"),
+            "sessions.spawn",
+            json!({"task": format!("echo bench-{i}")}),
+        )
+        .await?;
+        let mut run_id: Option<String> = None;
+        let mut early: Vec<(String, Instant, bool)> = Vec::new();
+        let mut got_first: Option<Duration> = None;
+        loop {
+            let frame = ws::next_frame(&mut conn).await?;
+            let now = Instant::now();
+            match frame {
+                Frame::Response(r) if r.id == format!("s{i}") => {
+                    if !r.ok {
+                        bail!("sessions.spawn failed: {:?}", r.error);
+                    }
+                    let id = r
+                        .payload
+                        .as_ref()
+                        .and_then(|p| p["runId"].as_str())
+                        .map(str::to_string)
+                        .ok_or_else(|| anyhow!("sessions.spawn reply without runId"))?;
+                    for (rid, at, is_final) in early.drain(..) {
+                        if rid == id {
+                            got_first.get_or_insert(at - t);
+                            if is_final {
+                                fin.push(at - t);
+                            }
+                        }
+                    }
+                    run_id = Some(id);
+                    if fin.len() == i + 1 {
+                        break;
+                    }
+                }
+                Frame::Event(e) if e.event == "agent" || e.event == "chat" => {
+                    let payload = e.payload.unwrap_or(Value::Null);
+                    let rid = payload["runId"].as_str().unwrap_or("").to_string();
+                    let state = payload["state"].as_str().unwrap_or("");
+                    if e.event == "chat" && (state == "error" || state == "aborted") {
+                        bail!("run ended {state}: {payload}");
+                    }
+                    let is_final = e.event == "chat" && state == "final";
+                    match &run_id {
+                        None => early.push((rid, now, is_final)),
+                        Some(id) if *id == rid => {
+                            got_first.get_or_insert(now - t);
+                            if is_final {
+                                fin.push(now - t);
+                                break;
+                            }
+                        }
+                        Some(_) => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+        first.push(got_first.ok_or_else(|| anyhow!("no event before the final one"))?);
+    }
+    Ok((first, fin))
+}
+
+/// Completed `sessions.spawn` runs per second with `concurrency` spawns in flight on one connection.
+pub async fn spawn_throughput(
+    url: &str,
+    token: &str,
+    concurrency: usize,
+    duration: Duration,
+) -> Result<f64> {
+    let (mut conn, _) = ws::connect_scoped(
+        url,
+        token,
+        &ws::Auth::Token,
+        &["operator.read", "operator.write"],
+    )
+    .await?;
+    let started = Instant::now();
+    let mut next = 0u64;
+    let mut in_flight = 0usize;
+    let mut done = 0u64;
+    // runId → still running; replies map request ids to run ids.
+    let mut finished_early: HashMap<String, ()> = HashMap::new();
+    let mut running: HashMap<String, ()> = HashMap::new();
+    loop {
+        while in_flight < concurrency && started.elapsed() < duration {
+            send(
+                &mut conn,
+                &format!("t{next}"),
+                "sessions.spawn",
+                json!({"task": "true"}),
+            )
+            .await?;
+            next += 1;
+            in_flight += 1;
+        }
+        if in_flight == 0 {
+            break;
+        }
+        match ws::next_frame(&mut conn).await? {
+            Frame::Response(r) if r.id.starts_with('t') => {
+                if !r.ok {
+                    bail!("sessions.spawn failed: {:?}", r.error);
+                }
+                let id = r
+                    .payload
+                    .as_ref()
+                    .and_then(|p| p["runId"].as_str())
+                    .unwrap_or("")
+                    .to_string();
+                if finished_early.remove(&id).is_some() {
+                    in_flight -= 1;
+                    done += 1;
+                } else {
+                    running.insert(id, ());
+                }
+            }
+            Frame::Event(e) if e.event == "chat" => {
+                let payload = e.payload.unwrap_or(Value::Null);
+                let state = payload["state"].as_str().unwrap_or("");
+                if matches!(state, "final" | "error" | "aborted") {
+                    if state != "final" {
+                        bail!("run ended {state}: {payload}");
+                    }
+                    let rid = payload["runId"].as_str().unwrap_or("").to_string();
+                    if running.remove(&rid).is_some() {
+                        in_flight -= 1;
+                        done += 1;
+                    } else {
+                        finished_early.insert(rid, ());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(done as f64 / started.elapsed().as_secs_f64())
+}
+
+async fn send(conn: &mut ws::Ws, id: &str, method: &str, params: Value) -> Result<()> {
+    let frame = Frame::Request(RequestFrame {
+        id: id.into(),
+        method: method.into(),
+        params: Some(params),
+        traceparent: None,
+    });
+    conn.send(Message::text(frame.to_text())).await?;
+    Ok(())
+}
