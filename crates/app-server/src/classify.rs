@@ -108,6 +108,7 @@ fn classify_message(message: &str) -> (FailureClass, bool) {
     } else if m.contains("429") || m.contains("too many requests") || m.contains("rate limit") {
         (FailureClass::RateLimit, true)
     } else if m.contains("missing environment variable")
+        || m.contains("is not a directory")
         || m.contains("unknown model")
         || m.contains("model not found")
         || m.contains("not found")

@@ -92,8 +92,8 @@ impl Default for PoolConfig {
 pub struct Process {
     /// The connection.
     pub client: Arc<Client>,
-    /// Result of `initialize`.
-    pub init: InitInfo,
+    /// Result of `initialize` (shared: cloning a process handle allocates nothing).
+    pub init: Arc<InitInfo>,
 }
 
 impl Health for Process {
@@ -403,7 +403,7 @@ async fn startup_task(
         Ok(init) => {
             let process = Process {
                 client: client.clone(),
-                init,
+                init: Arc::new(init),
             };
             let res =
                 lock(&inner.ledger).startup_ready(id, process.clone(), std::time::Instant::now());

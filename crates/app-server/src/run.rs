@@ -20,7 +20,7 @@ use tokio::time::Instant;
 
 use crate::classify::{classify_client_error, classify_turn_error};
 use crate::client::{Client, Subscription};
-use crate::error::{ClientError, FailureClass, RunError, CODE_OVERLOADED};
+use crate::error::{ClientError, FailureClass, PoolError, RunError, CODE_OVERLOADED};
 use crate::key::ProcessKey;
 use crate::pool::{Lease, Pool, PoolConfig};
 
@@ -141,7 +141,13 @@ pub async fn execute(
     let (lease, thread_id) = loop {
         attempts += 1;
         let lease = tokio::select! {
-            r = pool.acquire(key, deadline) => r.map_err(RunError::from)?,
+            r = pool.acquire(key, deadline) => match r {
+                Ok(lease) => lease,
+                Err(e @ PoolError::AcquireTimeout { .. }) => {
+                    return Err(RunError::new(FailureClass::Timeout, format!("run deadline passed before the app-server was ready: {e}"), true));
+                }
+                Err(e) => return Err(e.into()),
+            },
             _ = cancel.cancelled() => return Err(RunError::new(FailureClass::Interrupted, "run cancelled while waiting for the app-server", false)),
         };
         match open_thread(&cfg, &lease, &spec).await {
