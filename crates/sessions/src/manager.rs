@@ -1407,7 +1407,7 @@ impl Shared {
             inner
                 .sessions
                 .get(&a.child_key)
-                .filter(|c| c.cleanup == Cleanup::Delete && !c.is_active() && !c.worker)
+                .filter(|c| c.cleanup == Cleanup::Delete && !c.is_active())
                 .map(|_| a.child_key.clone())
         };
         let dir = self.dir.clone();
@@ -1549,8 +1549,18 @@ impl Shared {
                 Some(s) => (s.agent_id.clone(), s.spawned_by.clone()),
                 None => return true,
             };
+            let draining = inner.draining || inner.closed;
             match inner.runs.get_mut(run_id) {
                 Some(run) if run.state.is_terminal() => None,
+                Some(_) if draining => {
+                    // A restart drain began while this run waited for a lane slot: it goes
+                    // back to the head of the queue and starts after the restart.
+                    if let Some(s) = inner.sessions.get_mut(key) {
+                        s.running = None;
+                        s.queue.push_front(run_id.to_string());
+                    }
+                    return true;
+                }
                 Some(run) => {
                     run.attempts += 1;
                     run.state = RunState::Running;
@@ -1599,7 +1609,7 @@ impl Shared {
             json!({"phase": "start", "attempt": attempt}),
         );
 
-        let (runtime_name, cwd) = self.resolve_runtime(&agent_id, runtime.as_deref());
+        let (runtime_name, model, cwd) = self.resolve_runtime(&agent_id, runtime.as_deref(), model);
         let timeout = timeout_ms
             .map(Duration::from_millis)
             .unwrap_or(self.opts.default_run_timeout);
@@ -1725,10 +1735,19 @@ impl Shared {
         }
     }
 
-    /// Runtime name and working directory for a run.
-    fn resolve_runtime(&self, agent_id: &str, requested: Option<&str>) -> (String, PathBuf) {
+    /// Runtime name, model and working directory for a run: each from the run, else the
+    /// agent's entry, else `agents.defaults` (runtime finally `embedded`).
+    fn resolve_runtime(
+        &self,
+        agent_id: &str,
+        requested: Option<&str>,
+        model: Option<String>,
+    ) -> (String, Option<String>, PathBuf) {
         let cfg = lock(&self.config).clone();
         let entry = cfg.agents.entries.get(agent_id);
+        let model = model
+            .or_else(|| entry.and_then(|e| e.model.clone()))
+            .or_else(|| cfg.agents.defaults.model.clone());
         let runtime = requested
             .map(str::to_string)
             .or_else(|| entry.and_then(|e| e.runtime.clone()))
@@ -1738,7 +1757,7 @@ impl Shared {
             .and_then(|e| e.workspace.clone())
             .or_else(|| cfg.agents.defaults.workspace.clone())
             .unwrap_or_else(|| self.opts.workspace.clone());
-        (runtime, cwd)
+        (runtime, model, cwd)
     }
 
     async fn acquire_lane(self: &Arc<Self>) -> Option<LaneGuard> {

@@ -46,6 +46,9 @@ impl RunExecutor for TestExec {
                             }),
                         }
                     }
+                    "model" => {
+                        out.push_str(req.model.as_deref().unwrap_or("none"));
+                    }
                     "echo" => {
                         let line = format!("{arg}\n");
                         out.push_str(&line);
@@ -587,5 +590,111 @@ async fn bad_inputs_name_the_problem() {
         .await
         .unwrap_err();
     assert!(matches!(e, SessionError::NotFound(_)), "{e}");
+    m.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn draining_accepts_and_persists_but_starts_nothing_new() {
+    let d = tempfile::tempdir().unwrap();
+    let exec = Arc::new(TestExec::default());
+    let m = open(d.path(), exec.clone(), Default::default());
+    let key = "agent:main:main";
+    let send = |msg: &str| SendRequest {
+        session_key: key.into(),
+        message: msg.into(),
+        ..Default::default()
+    };
+    let first = m.send(send("sleep 300; echo a")).await.unwrap().run_id;
+    for _ in 0..300 {
+        if m.running_runs() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    m.set_draining(true);
+    let second = m.send(send("echo b")).await.unwrap().run_id;
+    // The run in flight finishes; the new one waits.
+    assert_eq!(
+        m.wait(&first, LONG).await.unwrap().state,
+        RunState::Completed
+    );
+    let s = m.wait(&second, Duration::from_millis(300)).await.unwrap();
+    assert_eq!(s.state, RunState::Queued);
+    assert_eq!(m.running_runs(), 0);
+    m.set_draining(false);
+    assert_eq!(
+        m.wait(&second, LONG).await.unwrap().state,
+        RunState::Completed
+    );
+    m.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cleanup_delete_archives_the_child_after_its_announce() {
+    let d = tempfile::tempdir().unwrap();
+    let m = open(d.path(), Arc::new(TestExec::default()), Default::default());
+    let a = m
+        .spawn(SpawnRequest {
+            task: "echo bye".into(),
+            cleanup: Cleanup::Delete,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        m.wait(&a.run_id, LONG).await.unwrap().state,
+        RunState::Completed
+    );
+    for _ in 0..300 {
+        if m.get(&a.child_session_key).is_none() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(m.get(&a.child_session_key).is_none(), "child not archived");
+    let archived = std::fs::read_dir(d.path().join("sessions/archive"))
+        .unwrap()
+        .count();
+    assert_eq!(archived, 1);
+    let h = m.history("agent:main:main", 10).await.unwrap();
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0].text, "bye\n");
+    // The result is still readable after the archive (from memory).
+    assert_eq!(
+        m.run(&a.run_id).await.unwrap().text.as_deref(),
+        Some("bye\n")
+    );
+    m.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn model_comes_from_the_run_then_the_agent_then_defaults() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = cfg_with(|c| {
+        c.agents.defaults.model = Some("default-model".into());
+        c.agents.entries.insert(
+            "ops".into(),
+            openclaw_config::AgentSettings {
+                model: Some("ops-model".into()),
+                ..Default::default()
+            },
+        );
+    });
+    let m = open(d.path(), Arc::new(TestExec::default()), cfg);
+    let run = |key: &str, model: Option<&str>| SendRequest {
+        session_key: key.into(),
+        message: "model".into(),
+        model: model.map(str::to_string),
+        ..Default::default()
+    };
+    for (key, model, want) in [
+        ("agent:main:main", Some("asked"), "asked"),
+        ("agent:ops:main", None, "ops-model"),
+        ("agent:main:main", None, "default-model"),
+    ] {
+        let id = m.send(run(key, model)).await.unwrap().run_id;
+        let s = m.wait(&id, LONG).await.unwrap();
+        assert_eq!(s.text.as_deref(), Some(want));
+    }
     m.shutdown().await;
 }
