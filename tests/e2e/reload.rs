@@ -624,3 +624,78 @@ async fn restart_with_runs_in_flight_and_queued_loses_nothing() {
     let _ = child.start_kill();
     let _ = child.wait().await;
 }
+
+async fn openclaw_cli(args: &[&str]) -> std::process::Output {
+    let mut cmd =
+        tokio::process::Command::new(openclaw_test_support::gateway::bin_path("openclaw"));
+    cmd.args(args)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    for k in [
+        "OPENCLAW_STATE_DIR",
+        "OPENCLAW_CONFIG_PATH",
+        "OPENCLAW_GATEWAY_PORT",
+        "OPENCLAW_GATEWAY_TOKEN",
+        "OPENCLAW_GATEWAY_URL",
+        "OPENCLAW_LISTEN_FDS",
+    ] {
+        cmd.env_remove(k);
+    }
+    tokio::time::timeout(Duration::from_secs(90), cmd.output())
+        .await
+        .expect("openclaw did not finish in time")
+        .expect("run openclaw")
+}
+
+/// `openclaw gateway restart` on a running gateway restarts it in place: same pid, a new boot,
+/// and a 5 ms connect probe sees no refusal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_gateway_restart_is_in_place_and_refuses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let sd = dir.path().to_str().unwrap().to_owned();
+    let port = openclaw_test_support::gateway::free_port();
+    let p = port.to_string();
+    let out = openclaw_cli(&["gateway", "start", "--port", &p, "--state-dir", &sd]).await;
+    let guard = StopGuard(sd.clone());
+    assert!(
+        out.status.success(),
+        "start: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = std::fs::read_to_string(dir.path().join("gateway.token")).unwrap();
+    let url = format!("ws://127.0.0.1:{port}");
+    let c = connect_retry(&url, Some(token.trim()), None).await;
+    let before = call(&c, "status", json!({})).await;
+    let probe = Probe::start(port);
+    let out = openclaw_cli(&["gateway", "restart", "--state-dir", &sd]).await;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "restart: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("restarting in place"), "{stdout}");
+    let c = connect_retry(&url, Some(token.trim()), None).await;
+    let after = call(&c, "status", json!({})).await;
+    assert_eq!(after["pid"], before["pid"], "in place: same pid");
+    assert_ne!(after["bootId"], before["bootId"], "a new image serves");
+    let (ok, refused) = probe.finish().await;
+    assert_eq!(
+        refused, 0,
+        "connection refused during `openclaw gateway restart` ({ok} ok)"
+    );
+    c.close().await;
+    drop(guard);
+}
+
+/// Stops the background gateway of a state dir, also when an assertion fails.
+struct StopGuard(String);
+
+impl Drop for StopGuard {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(openclaw_test_support::gateway::bin_path("openclaw"))
+            .args(["gateway", "stop", "--state-dir", &self.0])
+            .env_remove("OPENCLAW_STATE_DIR")
+            .output();
+    }
+}

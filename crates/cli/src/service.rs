@@ -326,9 +326,44 @@ fn stop_in(state: &StateDir, wait: u64) -> anyhow::Result<Option<RuntimeInfo>> {
     Ok(Some(info))
 }
 
-/// `gateway restart`: stop (if running), then start with the same port unless told otherwise.
+/// `gateway restart`: a running gateway restarts in place (SIGUSR2: it drains in-flight runs,
+/// then re-execs with its listening socket inherited, so no connection is refused). With run
+/// flags given, or when nothing is running, it is stop-then-start instead.
 pub fn restart(mut args: StartArgs) -> anyhow::Result<ExitCode> {
     let state = client::state_dir(args.run.state_dir.as_ref());
+    let r = &args.run;
+    let no_run_flags = r.port.is_none()
+        && r.bind.is_none()
+        && r.auth.is_none()
+        && r.token.is_none()
+        && r.password.is_none()
+        && r.log_level.is_none();
+    if let Some(info) = RuntimeInfo::read(&state).filter(|_| no_run_flags && is_locked(&state)) {
+        if kill(info.pid, libc::SIGUSR2).is_ok() {
+            println!(
+                "gateway (pid {}) is restarting in place: in-flight runs drain first (gateway.reload.drainTimeoutMs), new messages are queued",
+                info.pid
+            );
+            let deadline = Instant::now() + Duration::from_secs(args.wait.max(1));
+            while Instant::now() < deadline {
+                if let Some(now) = RuntimeInfo::read(&state) {
+                    if now.started_at_ms != info.started_at_ms && is_locked(&state) {
+                        println!("gateway restarted (pid {}, {})", now.pid, now.url);
+                        return Ok(ExitCode::SUCCESS);
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            return Err(CliError::new(
+                1,
+                format!(
+                    "the gateway (pid {}) has not restarted within {} s; it may still be draining in-flight runs: see `openclaw gateway status`",
+                    info.pid, args.wait
+                ),
+            )
+            .into());
+        }
+    }
     if let Some(prev) = stop_in(&state, args.wait)? {
         if args.run.port.is_none() {
             args.run.port = Some(prev.port);
