@@ -172,6 +172,8 @@ struct SessionState {
     persisted: bool,
     queue: VecDeque<String>,
     running: Option<String>,
+    /// The running run's `started` record is on disk (it counts as running from then on).
+    started: bool,
     /// A worker task is active for this session.
     worker: bool,
     pending_announces: Vec<Announce>,
@@ -245,6 +247,7 @@ impl SessionState {
             persisted: false,
             queue: VecDeque::new(),
             running: None,
+            started: false,
             worker: false,
             pending_announces: Vec::new(),
             delivered: HashSet::new(),
@@ -280,8 +283,8 @@ impl SessionState {
             label: self.label.clone(),
             created_at: self.created_at,
             updated_at: self.updated_at,
-            running_run_id: self.running.clone(),
-            queued: self.queue.len(),
+            running_run_id: self.running.clone().filter(|_| self.started),
+            queued: self.queue.len() + usize::from(self.running.is_some() && !self.started),
             last_run_id: self.last_run.as_ref().map(|(r, _)| r.clone()),
             last_run_state: self.last_run.as_ref().map(|(_, s)| *s),
             children: self.children.len(),
@@ -1519,6 +1522,7 @@ impl Shared {
         let Some((is_sub, already_aborted)) = setup else {
             if let Some(s) = lock(&self.inner).sessions.get_mut(key) {
                 s.running = None;
+                s.started = false;
             }
             return true;
         };
@@ -1557,6 +1561,7 @@ impl Shared {
                     // back to the head of the queue and starts after the restart.
                     if let Some(s) = inner.sessions.get_mut(key) {
                         s.running = None;
+                        s.started = false;
                         s.queue.push_front(run_id.to_string());
                     }
                     return true;
@@ -1582,6 +1587,7 @@ impl Shared {
         else {
             if let Some(s) = lock(&self.inner).sessions.get_mut(key) {
                 s.running = None;
+                s.started = false;
             }
             return true;
         };
@@ -1600,6 +1606,9 @@ impl Shared {
             if let Err(e) = blocking(move || journal::append(&path, &[started])).await {
                 tracing::error!(run = %run_id, error = %e, "cannot record run start");
             }
+        }
+        if let Some(s) = lock(&self.inner).sessions.get_mut(key) {
+            s.started = true;
         }
         self.emit_changed(key, "run.started", Some(run_id));
         self.emit_run_status(run_id, "started");
@@ -1916,6 +1925,7 @@ impl Shared {
             if let Some(s) = inner.sessions.get_mut(&key) {
                 if s.running.as_deref() == Some(run_id) {
                     s.running = None;
+                    s.started = false;
                 }
                 s.queue.retain(|q| q != run_id);
                 s.last_run = Some((run_id.to_string(), e.state));
