@@ -699,3 +699,198 @@ impl Drop for StopGuard {
             .output();
     }
 }
+
+/// Seed 003 end to end on real runs: the user's run is in flight on the main lane; a helper
+/// (spawned) run on the same auth profile fails with HTTP 401. The failure is recorded as a
+/// cooldown in the helper's lane only (`state/cooldowns.json`, never `openclaw.json`): no
+/// config change, no reload, no restart; the user's run completes and the user's next message
+/// runs on the same profile. The next helper fails over to the backup profile, and the error
+/// when nothing is left names the skipped profiles and until when.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
+    let fake = openclaw_test_support::fake_app_server::binary_path();
+    let dir = tempfile::tempdir().unwrap();
+    let gate = dir.path().join("gate");
+    let mut config = token_config("t");
+    config.runtimes.insert(
+        "claude".into(),
+        openclaw_config::RuntimeConfig {
+            kind: "app-server".into(),
+            command: vec![
+                fake.to_string_lossy().into_owned(),
+                "--auth-fail-turn-model".into(),
+                "bad-key".into(),
+                "--gate-model".into(),
+                "gated".into(),
+                "--gate-file".into(),
+                gate.to_string_lossy().into_owned(),
+            ],
+            auth_profile: Some("anthropic:cli".into()),
+            ..Default::default()
+        },
+    );
+    config.agents.defaults.runtime = Some("claude".into());
+    let gw = TestGateway::start(TestGatewayOptions {
+        auth: Some(SharedAuth::token("t")),
+        config: Some(config),
+        ..Default::default()
+    })
+    .await;
+    let c = connect(&gw.url, "t").await.unwrap();
+    let mut events = c.events();
+    let conn_status = c.status();
+    let user = call(
+        &c,
+        "chat.send",
+        json!({"sessionKey": "agent:main:main", "message": "long user task", "model": "gated", "idempotencyKey": "user-1"}),
+    )
+    .await;
+    assert_eq!(user["runId"], "user-1");
+    wait_status(&c, |_| true).await;
+    tokio::time::timeout(HANG_GUARD, async {
+        loop {
+            let s = call(&c, "sessions.get", json!({"sessionKey": "agent:main:main"})).await;
+            if s["session"]["status"] == "running" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the user's run never started");
+
+    // The helper fails with 401 on the same profile.
+    let helper = call(
+        &c,
+        "sessions.spawn",
+        json!({"task": "make a slug", "model": "bad-key"}),
+    )
+    .await;
+    let h = call(
+        &c,
+        "agent.wait",
+        json!({"runId": helper["runId"], "timeoutMs": 60_000}),
+    )
+    .await;
+    assert_eq!(h["status"], "failed", "{h}");
+    assert_eq!(h["errorClass"], "auth", "{h}");
+    let cd = gw.state.reload.cooldowns().clone();
+    let now = openclaw_cooldowns::now_ms();
+    let in_helper = cd.check("anthropic:cli", "bad-key", "subagent", now);
+    assert!(
+        in_helper.is_some(),
+        "the helper lane cools down: {:?}",
+        cd.snapshot()
+    );
+    assert!(
+        cd.check("anthropic:cli", "gated", MAIN_LANE, now).is_none(),
+        "the user's lane must stay usable"
+    );
+    let persisted =
+        std::fs::read_to_string(gw.state_dir.path().join("state/cooldowns.json")).unwrap();
+    assert!(persisted.contains("\"lane\": \"subagent\""), "{persisted}");
+    assert!(
+        !config_path(&gw).exists(),
+        "a cooldown never writes openclaw.json"
+    );
+
+    // The user's run completes; the user's next message is accepted and runs.
+    std::fs::write(&gate, b"go").unwrap();
+    let u = call(
+        &c,
+        "agent.wait",
+        json!({"runId": "user-1", "timeoutMs": 60_000}),
+    )
+    .await;
+    assert_eq!(u["status"], "completed", "{u}");
+    let next = call(
+        &c,
+        "chat.send",
+        json!({"sessionKey": "agent:main:main", "message": "next message", "model": "echo", "idempotencyKey": "user-2"}),
+    )
+    .await;
+    let n = call(
+        &c,
+        "agent.wait",
+        json!({"runId": next["runId"], "timeoutMs": 60_000}),
+    )
+    .await;
+    assert_eq!(n["status"], "completed", "{n}");
+
+    // No reload, no restart, the socket never closed.
+    while let Ok(ev) = events.try_recv() {
+        assert!(
+            ev.event != "shutdown" && ev.event != "config.changed",
+            "unexpected {} event: {:?}",
+            ev.event,
+            ev.payload
+        );
+    }
+    assert!(
+        matches!(&*conn_status.borrow(), openclaw_client::Status::Connected),
+        "the user's connection changed state: {:?}",
+        &*conn_status.borrow()
+    );
+    let s = call(&c, "status", json!({})).await;
+    assert!(s["reload"]["restart"].is_null(), "{s}");
+    assert!(
+        s["reload"]["lastAppliedAtMs"].is_null(),
+        "nothing was reloaded: {s}"
+    );
+
+    // With a backup profile in auth.order, the next helper fails over to it.
+    let got = call(&c, "config.get", json!({})).await;
+    let res = call(
+        &c,
+        "config.patch",
+        json!({"raw": "{ auth: { order: { claude: ['anthropic:cli', 'anthropic:backup'] } } }", "baseHash": got["hash"]}),
+    )
+    .await;
+    assert_eq!(res["requiresRestart"], false, "{res}");
+    let h2 = call(
+        &c,
+        "sessions.spawn",
+        json!({"task": "slug again", "model": "echo"}),
+    )
+    .await;
+    let w = call(
+        &c,
+        "agent.wait",
+        json!({"runId": h2["runId"], "timeoutMs": 60_000}),
+    )
+    .await;
+    assert_eq!(
+        w["status"], "completed",
+        "failover to the backup profile: {w}"
+    );
+    // Once the backup is disabled too, the helper's error names both profiles.
+    cd.record_failure(
+        "anthropic:backup",
+        "echo",
+        "subagent",
+        FailureReason::AuthPermanent,
+        openclaw_cooldowns::now_ms(),
+    )
+    .unwrap();
+    let h3 = call(
+        &c,
+        "sessions.spawn",
+        json!({"task": "slug 3", "model": "echo"}),
+    )
+    .await;
+    let w = call(
+        &c,
+        "agent.wait",
+        json!({"runId": h3["runId"], "timeoutMs": 60_000}),
+    )
+    .await;
+    assert_eq!(w["status"], "failed", "{w}");
+    let err = w["error"].as_str().unwrap_or_default();
+    assert!(
+        err.contains("anthropic:cli (auth_permanent, disabled until")
+            && err.contains("anthropic:backup (auth_permanent, disabled until"),
+        "{w}"
+    );
+    c.close().await;
+    gw.stop().await.unwrap();
+}

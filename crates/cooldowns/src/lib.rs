@@ -47,9 +47,11 @@ impl FailureReason {
     pub fn from_class_name(class: &str) -> Option<FailureReason> {
         match class {
             "auth" => Some(FailureReason::AuthPermanent),
-            "rateLimit" => Some(FailureReason::RateLimit),
+            "rateLimit" | "rate_limit" => Some(FailureReason::RateLimit),
             "quota" => Some(FailureReason::Billing),
-            "upstream" | "streamIdle" | "timeout" | "overload" => Some(FailureReason::Transient),
+            "upstream" | "streamIdle" | "stream_idle" | "timeout" | "overload" => {
+                Some(FailureReason::Transient)
+            }
             _ => None,
         }
     }

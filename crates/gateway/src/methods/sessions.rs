@@ -711,8 +711,29 @@ impl RunExecutor for AppServerExecutor {
     ) -> BoxFuture<'static, Result<ExecOutcome, ExecError>> {
         let key = self.process_key(&req.runtime);
         let pool = self.pool.clone();
+        // Auth-profile cooldowns and failover (reload area): pick a profile not cooling down
+        // in this run's lane; a failure is recorded in that lane only.
+        let weak = self.state.clone();
+        let auth = match weak.upgrade() {
+            Some(st) => crate::reload::select_run_auth(
+                &st,
+                &req.runtime,
+                req.model.as_deref(),
+                req.spawned_by.is_some(),
+            ),
+            None => Ok(None),
+        };
         Box::pin(async move {
-            let key = key?;
+            let mut key = key?;
+            let auth = auth.map_err(|message| ExecError {
+                class: FailureClass::RateLimit,
+                message,
+                retryable: false,
+            })?;
+            if let Some(a) = &auth {
+                key.auth_identity = Some(a.profile.clone());
+                key.env.extend(a.env.clone());
+            }
             if let Err(e) = std::fs::create_dir_all(&req.cwd) {
                 return Err(ExecError {
                     class: FailureClass::Config,
@@ -752,13 +773,18 @@ impl RunExecutor for AppServerExecutor {
                     final_text: out.final_text,
                     thread_id: Some(out.thread_id),
                 }),
-                Err(e) => Err(ExecError {
-                    class: map_class(e.class),
-                    message: match e.http_status {
-                        Some(code) => format!("{} (HTTP {code})", e.message),
-                        None => e.message,
-                    },
-                    retryable: e.retryable,
+                Err(e) => Err({
+                    if let (Some(a), Some(st)) = (&auth, weak.upgrade()) {
+                        crate::reload::record_run_failure(&st, a, e.class.as_str());
+                    }
+                    ExecError {
+                        class: map_class(e.class),
+                        message: match e.http_status {
+                            Some(code) => format!("{} (HTTP {code})", e.message),
+                            None => e.message,
+                        },
+                        retryable: e.retryable,
+                    }
                 }),
             }
         })
