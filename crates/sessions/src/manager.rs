@@ -43,6 +43,8 @@ pub const DEFAULT_RUNTIME: &str = "embedded";
 pub const MAX_TASK_BYTES: usize = 256 * 1024;
 /// Largest final text kept in a journal record (longer output is cut, with a marker).
 pub const MAX_TEXT_BYTES: usize = 1024 * 1024;
+/// Terminal runs whose text is larger than this are not kept in memory (bounds the cache).
+const MAX_CACHED_TEXT_BYTES: usize = 8 * 1024;
 /// Time an executor gets to wind down after cancel before its future is dropped.
 const CANCEL_GRACE: Duration = Duration::from_secs(5);
 
@@ -1931,14 +1933,22 @@ impl Shared {
                 s.last_run = Some((run_id.to_string(), e.state));
                 s.updated_at = now_ms();
             }
-            inner.recent_terminal.push_back(run_id.to_string());
+            // Large results are read back from the journal instead of being cached.
+            let small = e
+                .text
+                .as_ref()
+                .is_none_or(|t| t.len() <= MAX_CACHED_TEXT_BYTES);
+            if small {
+                inner.recent_terminal.push_back(run_id.to_string());
+            }
             while inner.recent_terminal.len() > self.opts.recent_runs {
                 if let Some(old) = inner.recent_terminal.pop_front() {
                     inner.runs.remove(&old);
                 }
             }
-            key
+            (key, small)
         };
+        let (key, cached) = key;
         let state = match e.state {
             RunState::Completed => ChatState::Final,
             RunState::Aborted => ChatState::Aborted,
@@ -1960,6 +1970,9 @@ impl Shared {
             self.emit(SessionEvent::Chat(ev));
         }
         self.emit_changed(&key, "run.ended", Some(run_id));
+        if !cached {
+            lock(&self.inner).runs.remove(run_id);
+        }
     }
 }
 

@@ -706,3 +706,23 @@ async fn model_comes_from_the_run_then_the_agent_then_defaults() {
     }
     m.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_results_are_read_back_from_the_journal() {
+    let d = tempfile::tempdir().unwrap();
+    let m = open(d.path(), Arc::new(TestExec::default()), Default::default());
+    let big = "x".repeat(20_000);
+    let id = m
+        .send(SendRequest {
+            session_key: "agent:main:main".into(),
+            message: format!("echo {big}"),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .run_id;
+    let s = m.wait(&id, LONG).await.unwrap();
+    assert_eq!(s.state, RunState::Completed);
+    assert_eq!(s.text.unwrap().len(), big.len() + 1);
+    m.shutdown().await;
+}
