@@ -381,3 +381,103 @@ async fn send(conn: &mut ws::Ws, id: &str, method: &str, params: Value) -> Resul
     conn.send(Message::text(frame.to_text())).await?;
     Ok(())
 }
+
+/// What clients saw while a gateway restarted in place.
+#[derive(Debug, Clone, Copy)]
+pub struct RestartWindow {
+    /// Longest gap between two consecutive successful handshakes (probing back to back).
+    pub gap: Duration,
+    /// Connection attempts refused by the kernel (nothing listening).
+    pub refused: u64,
+    /// Other failed attempts (reset, closed during the handshake, refused by the gateway).
+    pub failed: u64,
+    /// SIGUSR2 → first hello-ok carrying a new `bootId`.
+    pub to_new_boot: Duration,
+}
+
+/// Probes `url` with back-to-back handshakes, sends SIGUSR2 to `pid`, and watches until a
+/// handshake returns a new `server.bootId` (then probes 300 ms more).
+pub async fn restart_window(
+    url: &str,
+    token: &str,
+    pid: u32,
+    deadline: Duration,
+) -> Result<RestartWindow> {
+    let boot_of = |hello: &Value| {
+        hello
+            .pointer("/server/bootId")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let (_, hello) = ws::connect(url, token, &ws::Auth::Token).await?;
+    let first_boot = boot_of(&hello).ok_or_else(|| anyhow!("hello-ok has no server.bootId"))?;
+    // A little steady state first.
+    let mut last_ok = Instant::now();
+    let mut gap = Duration::ZERO;
+    let mut refused = 0;
+    let mut failed = 0;
+    let probe_deadline = Duration::from_secs(10);
+    let mut signalled: Option<Instant> = None;
+    let mut new_boot_at: Option<Instant> = None;
+    let started = Instant::now();
+    loop {
+        if signalled.is_none() && started.elapsed() > Duration::from_millis(300) {
+            let status = std::process::Command::new("kill")
+                .args(["-USR2", &pid.to_string()])
+                .status()?;
+            if !status.success() {
+                bail!("kill -USR2 {pid} failed");
+            }
+            signalled = Some(Instant::now());
+        }
+        if let Some(at) = new_boot_at {
+            if at.elapsed() > Duration::from_millis(300) {
+                break;
+            }
+        }
+        if let Some(s) = signalled {
+            if s.elapsed() > deadline {
+                bail!("no handshake with a new bootId within {deadline:?} of SIGUSR2 ({refused} refused, {failed} failed)");
+            }
+        }
+        match tokio::time::timeout(probe_deadline, ws::connect(url, token, &ws::Auth::Token)).await
+        {
+            Ok(Ok((mut conn, hello))) => {
+                let now = Instant::now();
+                gap = gap.max(now - last_ok);
+                last_ok = now;
+                if new_boot_at.is_none()
+                    && signalled.is_some()
+                    && boot_of(&hello).as_deref() != Some(first_boot.as_str())
+                {
+                    new_boot_at = Some(now);
+                }
+                let _ = conn.close(None).await;
+            }
+            Ok(Err(e)) => {
+                let refused_now = e.chain().any(|c| {
+                    c.downcast_ref::<std::io::Error>()
+                        .map(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+                        .unwrap_or(false)
+                        || c.to_string().contains("Connection refused")
+                });
+                if refused_now {
+                    refused += 1;
+                } else {
+                    failed += 1;
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            Err(_) => failed += 1,
+        }
+    }
+    let (Some(s), Some(n)) = (signalled, new_boot_at) else {
+        bail!("restart not observed");
+    };
+    Ok(RestartWindow {
+        gap,
+        refused,
+        failed,
+        to_new_boot: n - s,
+    })
+}

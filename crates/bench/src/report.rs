@@ -11,6 +11,8 @@ pub enum Cell {
     Rate(f64),
     /// A rate with a remark (e.g. how many requests the server refused).
     RateNote(f64, String),
+    /// Two counts: refused, failed.
+    Count(u64, u64),
     /// Not applicable to this side (e.g. a Rust-only micro-benchmark).
     Na,
     /// Not measured, with the reason.
@@ -67,6 +69,7 @@ fn value(cell: &Cell) -> Option<f64> {
         Cell::Time(d) => Some(d.as_secs_f64()),
         Cell::Bytes(b) => Some(*b as f64),
         Cell::Rate(r) | Cell::RateNote(r, _) => Some(*r),
+        Cell::Count(a, b) => Some((a + b) as f64),
         Cell::Na | Cell::Missing(_) => None,
     }
 }
@@ -78,6 +81,7 @@ pub fn show(cell: &Cell) -> String {
         Cell::Rate(r) if *r >= 10_000.0 => format!("{:.0} k/s", r / 1000.0),
         Cell::Rate(r) => format!("{r:.0} /s"),
         Cell::RateNote(r, note) => format!("{} ({note})", show(&Cell::Rate(*r))),
+        Cell::Count(refused, failed) => format!("{refused} refused, {failed} failed"),
         Cell::Na => "—".to_string(),
         Cell::Missing(why) => format!("not measured: {why}"),
     }
