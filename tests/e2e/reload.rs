@@ -130,6 +130,25 @@ async fn invalid_edit_keeps_last_good_config_and_status_shows_the_error() {
     assert_eq!(after["hash"], before["hash"]);
     assert_eq!(after["valid"], false);
     connect(&gw.url, "t").await.expect("old token still works");
+    // `openclaw doctor` shows the same: the file is invalid and the gateway kept its config.
+    let sd = gw.state_dir.path().to_str().unwrap().to_owned();
+    let out = openclaw_cli(&[
+        "doctor",
+        "--json",
+        "--url",
+        &gw.url,
+        "--token",
+        "t",
+        "--state-dir",
+        &sd,
+    ])
+    .await;
+    assert_eq!(out.status.code(), Some(1), "doctor exit code");
+    let d: Value = serde_json::from_slice(&out.stdout).expect("doctor --json");
+    assert_eq!(d["config"]["valid"], false, "{d}");
+    let problems = d["problems"].to_string();
+    assert!(problems.contains("keeps its last good config"), "{d}");
+    assert!(problems.contains("line"), "{d}");
     // A good edit clears the error.
     let pending = {
         let c = c.clone();

@@ -9,6 +9,7 @@
 //! Exit codes: 0 success, 1 failure, 3 gateway not running, 64 usage or config error.
 
 pub mod client;
+pub mod doctor;
 pub mod gateway;
 pub mod run;
 pub mod service;
@@ -68,6 +69,8 @@ pub enum Command {
     SessionsSpawn(sessions::SpawnArgs),
     /// List sessions (`sessions [list]`) or follow one (`sessions tail KEY`).
     Sessions(sessions::SessionsArgs),
+    /// Check the config file, auth-profile cooldowns and the gateway's reload status.
+    Doctor(client::ClientArgs),
 }
 
 /// Run the CLI with `args` (including the program name) and return the exit code.
@@ -112,6 +115,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Health(args) => block_on_result(client::health(args)),
         Command::SessionsSpawn(args) => block_on_result(sessions::spawn(args)),
         Command::Sessions(args) => block_on_result(sessions::sessions(args)),
+        Command::Doctor(args) => block_on_result(doctor::run(args)),
     }
 }
 
