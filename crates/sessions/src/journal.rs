@@ -177,6 +177,57 @@ pub(crate) fn replay(path: &Path) -> Result<Vec<Record>, SessionError> {
     Ok(out)
 }
 
+/// The last records of a journal, read backwards in blocks until `limit` records matching
+/// `counts` were found (records in between are returned too, in file order). Read-only: a torn
+/// or unreadable line is skipped, never repaired here.
+pub(crate) fn read_tail(
+    path: &Path,
+    limit: usize,
+    counts: impl Fn(&Record) -> bool,
+) -> Result<Vec<Record>, SessionError> {
+    use std::io::{Seek, SeekFrom};
+    const BLOCK: u64 = 64 * 1024;
+    let mut f = File::open(path).map_err(|e| io_err("open", path, e))?;
+    let len = f.metadata().map_err(|e| io_err("stat", path, e))?.len();
+    let mut pos = len;
+    // Bytes of a line that started before the block read last.
+    let mut carry: Vec<u8> = Vec::new();
+    let mut rev = Vec::new();
+    let mut found = 0usize;
+    while pos > 0 && found < limit {
+        let start = pos.saturating_sub(BLOCK);
+        let mut buf = vec![0u8; (pos - start) as usize];
+        f.seek(SeekFrom::Start(start))
+            .and_then(|_| f.read_exact(&mut buf))
+            .map_err(|e| io_err("read", path, e))?;
+        buf.extend_from_slice(&carry);
+        let mut lines: Vec<&[u8]> = buf.split(|b| *b == b'\n').collect();
+        let partial = if start > 0 && !lines.is_empty() {
+            lines.remove(0).to_vec()
+        } else {
+            Vec::new()
+        };
+        for line in lines.iter().rev() {
+            if line.is_empty() {
+                continue;
+            }
+            if let Ok(r) = serde_json::from_slice::<Record>(line) {
+                if counts(&r) {
+                    found += 1;
+                }
+                rev.push(r);
+                if found >= limit {
+                    break;
+                }
+            }
+        }
+        carry = partial;
+        pos = start;
+    }
+    rev.reverse();
+    Ok(rev)
+}
+
 /// The outbox file of an announce.
 pub(crate) fn outbox_path(dir: &Path, run_id: &str) -> PathBuf {
     dir.join("outbox")
@@ -265,6 +316,31 @@ mod tests {
         assert_eq!(replay(&p).unwrap(), vec![msg("a")]);
         append(&p, &[msg("c")]).unwrap();
         assert_eq!(replay(&p).unwrap(), vec![msg("a"), msg("c")]);
+    }
+
+    #[test]
+    fn tail_reads_across_blocks_and_skips_a_torn_line() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("j.jsonl");
+        let big = "y".repeat(30_000);
+        let recs: Vec<Record> = (0..10)
+            .map(|i| Record::Message {
+                run_id: format!("r{i}"),
+                text: big.clone(),
+                model: None,
+                runtime: None,
+                timeout_ms: None,
+                ts: i,
+            })
+            .collect();
+        append(&p, &recs).unwrap();
+        let mut f = OpenOptions::new().append(true).open(&p).unwrap();
+        f.write_all(br#"{"t":"mess"#).unwrap();
+        drop(f);
+        let tail = read_tail(&p, 3, |_| true).unwrap();
+        assert_eq!(tail, recs[7..].to_vec());
+        let all = read_tail(&p, 100, |_| true).unwrap();
+        assert_eq!(all, recs);
     }
 
     #[test]

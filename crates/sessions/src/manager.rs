@@ -865,7 +865,15 @@ impl SessionManager {
             return Ok(Vec::new());
         }
         let path = self.shared.journal_path(key);
-        let records = blocking(move || journal::replay(&path)).await?;
+        let records = blocking(move || {
+            journal::read_tail(&path, limit, |r| {
+                matches!(
+                    r,
+                    Record::Message { .. } | Record::Ended { .. } | Record::Announce(_)
+                )
+            })
+        })
+        .await?;
         let mut out = Vec::new();
         for r in records {
             match r {
