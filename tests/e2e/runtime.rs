@@ -29,7 +29,10 @@ fn codex_binary() -> Option<PathBuf> {
 }
 
 fn codex_key(codex: &Path, mock: &ResponsesMock, home: &Path) -> ProcessKey {
-    let mut command = vec![codex.to_string_lossy().into_owned(), "app-server".to_string()];
+    let mut command = vec![
+        codex.to_string_lossy().into_owned(),
+        "app-server".to_string(),
+    ];
     for kv in [
         "model_provider=\"mock\"".to_string(),
         "model_providers.mock.name=\"mock\"".to_string(),
@@ -116,7 +119,9 @@ async fn real_codex_auth_failure_fails_only_that_run() {
         let pool = Pool::new(PoolConfig::default());
 
         // A plain turn streams "Hello".
-        let (res, deltas) = start(&pool, &key, spec("mock-model", work.path())).finish().await;
+        let (res, deltas) = start(&pool, &key, spec("mock-model", work.path()))
+            .finish()
+            .await;
         let first = res.expect("a turn against the mock completes");
         assert_eq!(deltas, "Hello");
         assert_eq!(first.final_text, "Hello");
@@ -127,14 +132,21 @@ async fn real_codex_auth_failure_fails_only_that_run() {
         parent.wait_delta("Hel").await;
 
         // Helper with a rejected credential: fails with Auth only.
-        let (res, _) = start(&pool, &key, spec("bad-model", work.path())).finish().await;
+        let (res, _) = start(&pool, &key, spec("bad-model", work.path()))
+            .finish()
+            .await;
         let err = res.expect_err("the helper's upstream answers 401");
         assert_eq!(err.class, FailureClass::Auth, "{err}");
         assert_eq!(err.http_status, Some(401), "{err}");
-        assert!(!parent.handle.is_finished(), "the parent is still in flight");
+        assert!(
+            !parent.handle.is_finished(),
+            "the parent is still in flight"
+        );
 
         // Sibling right after, same process.
-        let (res, deltas) = start(&pool, &key, spec("mock-model", work.path())).finish().await;
+        let (res, deltas) = start(&pool, &key, spec("mock-model", work.path()))
+            .finish()
+            .await;
         let sibling = res.expect("sibling succeeds");
         assert_eq!(deltas, "Hello");
         assert_eq!(sibling.pid, pid, "the shared process kept its PID");
@@ -183,7 +195,9 @@ async fn real_codex_kill_9_mid_turn_respawns() {
         let err = res.expect_err("the run on the killed process fails");
         assert_eq!(err.class, FailureClass::Transport, "{err}");
         assert!(err.retryable);
-        let (res, deltas) = start(&pool, &key, spec("mock-model", work.path())).finish().await;
+        let (res, deltas) = start(&pool, &key, spec("mock-model", work.path()))
+            .finish()
+            .await;
         let next = res.expect("the next run gets a fresh process");
         assert_eq!(deltas, "Hello");
         assert_ne!(next.pid, pids[0]);
@@ -191,4 +205,208 @@ async fn real_codex_kill_9_mid_turn_respawns() {
     })
     .await
     .expect("hang guard (180 s)");
+}
+
+// ---- Through the gateway: runs reach the runtime via sessions; the user's socket never closes.
+
+mod via_gateway {
+    use std::collections::BTreeMap;
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    use openclaw_client::{Client, ClientOptions, Status};
+    use openclaw_config::{Config, RuntimeConfig};
+    use openclaw_test_support::fake_app_server::responses_mock::{Behavior, ResponsesMock};
+    use openclaw_test_support::gateway::{TestGateway, TestGatewayOptions};
+    use serde_json::{json, Value};
+
+    const GUARD: Duration = Duration::from_secs(120);
+
+    async fn gateway(runtime: RuntimeConfig) -> (TestGateway, Client) {
+        let mut config = Config::default();
+        config.runtimes.insert("rt".into(), runtime);
+        config.agents.defaults.runtime = Some("rt".into());
+        let gw = TestGateway::start(TestGatewayOptions {
+            config: Some(config),
+            ..TestGatewayOptions::default()
+        })
+        .await;
+        let mut o = ClientOptions::new(gw.url.clone());
+        o.token = gw.token.clone();
+        o.request_timeout = GUARD;
+        let c = Client::connect(o).await.expect("connect");
+        (gw, c)
+    }
+
+    async fn call(c: &Client, method: &str, params: Value) -> Value {
+        c.request(method, params)
+            .await
+            .unwrap_or_else(|e| panic!("{method} failed: {e}"))
+    }
+
+    async fn wait_run(c: &Client, run_id: &str) -> Value {
+        let r = call(
+            c,
+            "agent.wait",
+            json!({"runId": run_id, "timeoutMs": GUARD.as_millis() as u64 - 10_000}),
+        )
+        .await;
+        assert!(r["waitTimedOut"].is_null(), "run {run_id} did not end: {r}");
+        r
+    }
+
+    /// Waits until the main session's run is running and the pool has exactly one process.
+    async fn running_pid(gw: &TestGateway, c: &Client) -> u32 {
+        let sessions = gw.state.sessions.get().expect("sessions started");
+        let deadline = tokio::time::Instant::now() + GUARD;
+        loop {
+            let s = call(c, "sessions.get", json!({"sessionKey": "agent:main:main"})).await;
+            let pids = sessions.pool.live_pids();
+            if s["session"]["status"] == "running" && pids.len() == 1 {
+                return pids[0];
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "parent never started: {s}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn connected(c: &Client) -> bool {
+        matches!(&*c.status().borrow(), Status::Connected)
+    }
+
+    /// kill -9 of the shared app-server mid-turn: only the run on it fails (retryable class),
+    /// the next run gets a fresh process, and the user's connection stays up.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn kill_9_mid_turn_through_the_gateway() {
+        let fake = openclaw_test_support::fake_app_server::binary_path();
+        let dir = tempfile::tempdir().unwrap();
+        let gate = dir.path().join("never-opened");
+        let (gw, c) = gateway(RuntimeConfig {
+            kind: "app-server".into(),
+            command: vec![
+                fake.to_string_lossy().into_owned(),
+                "--gate-model".into(),
+                "gated".into(),
+                "--gate-file".into(),
+                gate.to_string_lossy().into_owned(),
+            ],
+            ..Default::default()
+        })
+        .await;
+        call(
+            &c,
+            "chat.send",
+            json!({"sessionKey": "agent:main:main", "message": "long task", "model": "gated", "idempotencyKey": "victim-1"}),
+        )
+        .await;
+        let pid = running_pid(&gw, &c).await;
+        let status = std::process::Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let r = wait_run(&c, "victim-1").await;
+        assert_eq!(r["status"], "failed", "{r}");
+        assert!(
+            r["error"].as_str().unwrap_or_default().contains("exited"),
+            "the error names the process exit: {r}"
+        );
+        let next = call(
+            &c,
+            "chat.send",
+            json!({"sessionKey": "agent:main:main", "message": "again", "model": "echo", "idempotencyKey": "next-1"}),
+        )
+        .await;
+        assert_eq!(next["runId"], "next-1");
+        let r = wait_run(&c, "next-1").await;
+        assert_eq!(r["status"], "completed", "{r}");
+        let pids = gw.state.sessions.get().unwrap().pool.live_pids();
+        assert_eq!(pids.len(), 1);
+        assert_ne!(pids[0], pid, "a fresh process");
+        assert!(connected(&c), "the user's connection stayed up");
+        c.close().await;
+        gw.stop().await.unwrap();
+    }
+
+    /// The seed scenario through the gateway with real Codex: a helper whose upstream answers 401
+    /// fails with `auth` while the parent's turn (held open by the mock) continues on the same
+    /// process; the parent completes; a sibling succeeds; the process keeps its pid.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn real_codex_seed_through_the_gateway() {
+        let Some(codex) = super::codex_binary() else {
+            eprintln!("!!! SKIPPED real_codex_seed_through_the_gateway: native codex 0.169.0 not installed (run `cargo xtask install-deps`)");
+            return;
+        };
+        let home = tempfile::tempdir().unwrap();
+        let mock = ResponsesMock::start(
+            Behavior::Hello,
+            HashMap::from([
+                ("bad-model".to_string(), Behavior::Unauthorized),
+                ("gated-model".to_string(), Behavior::Gated),
+            ]),
+        )
+        .await
+        .unwrap();
+        let key = super::codex_key(&codex, &mock, home.path());
+        let mut env: BTreeMap<String, String> = key.env.clone();
+        env.insert(
+            "CODEX_HOME".into(),
+            home.path().to_string_lossy().into_owned(),
+        );
+        let (gw, c) = gateway(RuntimeConfig {
+            kind: "app-server".into(),
+            command: key.command.clone(),
+            env,
+            ..Default::default()
+        })
+        .await;
+        call(
+            &c,
+            "chat.send",
+            json!({"sessionKey": "agent:main:main", "message": "Say hello.", "model": "gated-model", "idempotencyKey": "parent-1"}),
+        )
+        .await;
+        let pid = running_pid(&gw, &c).await;
+        let helper = call(
+            &c,
+            "sessions.spawn",
+            json!({"task": "Say hello.", "model": "bad-model"}),
+        )
+        .await;
+        let h = wait_run(&c, helper["runId"].as_str().unwrap()).await;
+        assert_eq!(h["status"], "failed", "{h}");
+        assert_eq!(h["errorClass"], "auth", "{h}");
+        assert!(h["error"].as_str().unwrap().contains("401"), "{h}");
+        let s = call(&c, "sessions.get", json!({"sessionKey": "agent:main:main"})).await;
+        assert_eq!(
+            s["session"]["status"], "running",
+            "the parent is still in flight: {s}"
+        );
+
+        let sibling = call(
+            &c,
+            "sessions.spawn",
+            json!({"task": "Say hello.", "model": "mock-model"}),
+        )
+        .await;
+        let s = wait_run(&c, sibling["runId"].as_str().unwrap()).await;
+        assert_eq!(s["status"], "completed", "{s}");
+        assert_eq!(s["text"], "Hello", "{s}");
+
+        mock.open_gate();
+        let p = wait_run(&c, "parent-1").await;
+        assert_eq!(p["status"], "completed", "{p}");
+        assert_eq!(p["text"], "Hello", "{p}");
+        assert_eq!(
+            gw.state.sessions.get().unwrap().pool.live_pids(),
+            vec![pid],
+            "same shared process"
+        );
+        assert!(connected(&c), "the parent's connection never closed");
+        c.close().await;
+        gw.stop().await.unwrap();
+    }
 }
