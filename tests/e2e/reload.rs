@@ -913,3 +913,97 @@ async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
     c.close().await;
     gw.stop().await.unwrap();
 }
+
+/// `gateway.restart.request {force: true}` skips the drain wait but never the persistence: the
+/// run in flight is interrupted by the restart and re-run by the new image (attempt 2), and
+/// the restart still refuses no connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forced_restart_reruns_the_interrupted_run() {
+    let bin = openclaw_test_support::gateway::bin_path("gateway");
+    openclaw_test_support::gateway::bin_path("openclaw-app-server");
+    let dir = tempfile::tempdir().unwrap();
+    let port = openclaw_test_support::gateway::free_port();
+    std::fs::write(
+        dir.path().join("openclaw.json"),
+        format!("{{ gateway: {{ port: {port}, auth: {{ mode: 'token', token: 'tok' }} }} }}"),
+    )
+    .unwrap();
+    let log = std::fs::File::create(dir.path().join("gateway-test.log")).unwrap();
+    let mut child = tokio::process::Command::new(&bin)
+        .arg("--state-dir")
+        .arg(dir.path())
+        .env_remove("OPENCLAW_GATEWAY_TOKEN")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::from(log.try_clone().unwrap()))
+        .stderr(std::process::Stdio::from(log))
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn gateway");
+    let url = format!("ws://127.0.0.1:{port}");
+    let c = connect_retry(&url, Some("tok"), None).await;
+    let run = call(
+        &c,
+        "chat.send",
+        json!({"sessionKey": "agent:main:main", "message": "sleep 3; echo survived", "idempotencyKey": "long-1"}),
+    )
+    .await;
+    tokio::time::timeout(HANG_GUARD, async {
+        loop {
+            let s = call(&c, "sessions.get", json!({"sessionKey": "agent:main:main"})).await;
+            if s["session"]["status"] == "running" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the run never started");
+    let boot1 = call(&c, "status", json!({})).await["bootId"].clone();
+    let probe = Probe::start(port);
+    let r = call(
+        &c,
+        "gateway.restart.request",
+        json!({"force": true, "reason": "e2e forced restart"}),
+    )
+    .await;
+    assert_eq!(r["restart"]["force"], true, "{r}");
+    assert!(
+        r["restart"]["who"]
+            .as_str()
+            .unwrap()
+            .contains("gateway.restart.request"),
+        "{r}"
+    );
+    let c = tokio::time::timeout(HANG_GUARD, async {
+        loop {
+            let c = connect_retry(&url, Some("tok"), None).await;
+            if let Ok(s) = c.request("status", json!({})).await {
+                if s["bootId"] != boot1 {
+                    return c;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the gateway did not come back");
+    let w = call(
+        &c,
+        "agent.wait",
+        json!({"runId": run["runId"], "timeoutMs": 60_000}),
+    )
+    .await;
+    assert_eq!(w["status"], "completed", "{w}");
+    assert_eq!(
+        w["attempts"], 2,
+        "the interrupted run was re-run after the restart: {w}"
+    );
+    let (ok, refused) = probe.finish().await;
+    assert_eq!(
+        refused, 0,
+        "connection refused during a forced restart ({ok} ok)"
+    );
+    c.close().await;
+    let _ = child.start_kill();
+    let _ = child.wait().await;
+}
