@@ -384,11 +384,7 @@ async fn serve_connection(
                 }
             }
             Some((id, result)) = inflight.next() => {
-                let frame = match result {
-                    Ok(payload) => Frame::ok(id, payload),
-                    Err(error) => Frame::err(id, error),
-                };
-                conn.send_text(frame.to_text());
+                conn.send_text(reply_text(id, result));
             }
             msg = source.next(), if inflight.len() < MAX_INFLIGHT => {
                 last_seen = tokio::time::Instant::now();
@@ -487,10 +483,41 @@ fn dispatch(
         conn.send_text(Frame::err(id, error).to_text());
         return None;
     }
+    if let Some(fast) = spec.fast {
+        conn.send_text(ok_raw(&id, &fast(state)));
+        return None;
+    }
     let ctx = CallCtx::new(conn.clone(), Arc::from(id.as_str()));
     let params = params.unwrap_or_else(|| Value::Object(Default::default()));
-    let fut = (spec.handler)(state.clone(), ctx, params);
+    let mut fut = (spec.handler)(state.clone(), ctx, params);
+    // Most handlers finish without waiting: answer those now instead of a trip through the
+    // in-flight set. (Polling again later with the real waker is fine for any future.)
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    if let std::task::Poll::Ready(result) = fut.as_mut().poll(&mut cx) {
+        conn.send_text(reply_text(id, result));
+        return None;
+    }
     Some(fut.map(move |r| (id, r)))
+}
+
+fn reply_text(id: String, result: Result<Value, ErrorShape>) -> String {
+    match result {
+        Ok(payload) => Frame::ok(id, payload),
+        Err(error) => Frame::err(id, error),
+    }
+    .to_text()
+}
+
+/// `{"type":"res","id":ID,"ok":true,"payload":RAW}` around an already serialized payload.
+fn ok_raw(id: &str, payload: &str) -> String {
+    let id = serde_json::to_string(id).unwrap_or_else(|_| "\"\"".into());
+    let mut s = String::with_capacity(payload.len() + id.len() + 40);
+    s.push_str(r#"{"type":"res","id":"#);
+    s.push_str(&id);
+    s.push_str(r#","ok":true,"payload":"#);
+    s.push_str(payload);
+    s.push('}');
+    s
 }
 
 async fn writer_task(

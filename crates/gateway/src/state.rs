@@ -264,6 +264,18 @@ pub struct GatewayState {
     shutdown_flag: AtomicBool,
     health_version: AtomicU64,
     presence_version: AtomicU64,
+    /// The serialized `health` payload, rebuilt at most every [`HEALTH_CACHE_TTL`].
+    health_cache: arc_swap::ArcSwapOption<CachedText>,
+}
+
+/// How long a serialized `health` payload is served before it is rebuilt (OpenClaw also
+/// serves `health` from a cache).
+pub const HEALTH_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+#[derive(Debug)]
+struct CachedText {
+    built: Instant,
+    text: Arc<str>,
 }
 
 impl GatewayState {
@@ -308,6 +320,7 @@ impl GatewayState {
             shutdown_flag: AtomicBool::new(false),
             health_version: AtomicU64::new(1),
             presence_version: AtomicU64::new(1),
+            health_cache: arc_swap::ArcSwapOption::empty(),
         })
     }
 
@@ -410,6 +423,25 @@ impl GatewayState {
 
     pub(crate) fn begin_drain(&self) {
         self.draining.send_replace(true);
+        self.health_cache.store(None);
+    }
+
+    /// The `health` payload serialized, from a cache at most [`HEALTH_CACHE_TTL`] old.
+    pub fn health_text(&self) -> Arc<str> {
+        if let Some(c) = &*self.health_cache.load() {
+            if c.built.elapsed() < HEALTH_CACHE_TTL {
+                return c.text.clone();
+            }
+        }
+        let payload = crate::methods::health_payload(self);
+        let text: Arc<str> = serde_json::to_string(&payload)
+            .unwrap_or_else(|_| "null".into())
+            .into();
+        self.health_cache.store(Some(Arc::new(CachedText {
+            built: Instant::now(),
+            text: text.clone(),
+        })));
+        text
     }
 
     pub(crate) fn drain_watch(&self) -> watch::Receiver<bool> {

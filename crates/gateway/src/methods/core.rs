@@ -10,7 +10,8 @@ pub(crate) fn specs() -> Vec<MethodSpec> {
     vec![
         MethodSpec::new("health", scopes::READ, |state, _ctx, _params| async move {
             Ok(health_payload(&state))
-        }),
+        })
+        .with_fast(|state| state.health_text()),
         MethodSpec::new("status", scopes::READ, |state, _ctx, _params| async move {
             Ok(status_payload(&state))
         }),
@@ -95,13 +96,17 @@ pub fn rss_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// The machine's hostname (`/proc/sys/kernel/hostname`), or `localhost`.
+/// The machine's hostname (`/proc/sys/kernel/hostname`, read once), or `localhost`.
 pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_owned())
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "localhost".into())
+    static HOST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|s| s.trim().to_owned())
+            .ok()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "localhost".into())
+    })
+    .clone()
 }
 
 #[cfg(test)]

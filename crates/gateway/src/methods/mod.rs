@@ -14,8 +14,8 @@
 
 mod config;
 mod core;
-pub mod sessions;
 mod devices;
+pub mod sessions;
 
 pub(crate) use self::core::{health_payload as core_health, hostname as core_hostname};
 pub use self::core::{health_payload, rss_bytes, status_payload};
@@ -57,13 +57,20 @@ pub struct MethodSpec {
     /// An operator scope (`scopes::READ`, …), [`SCOPE_NODE_ROLE`] or [`SCOPE_DYNAMIC`].
     pub scope: &'static str,
     pub handler: Handler,
+    /// Optional synchronous fast path returning the payload already serialized as JSON
+    /// (e.g. a cached `health`). When set, the connection answers with it and skips `handler`.
+    pub fast: Option<FastHandler>,
 }
+
+/// A synchronous handler returning the serialized payload (see [`MethodSpec::fast`]).
+pub type FastHandler = fn(&GatewayState) -> Arc<str>;
 
 impl std::fmt::Debug for MethodSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MethodSpec")
             .field("name", &self.name)
             .field("scope", &self.scope)
+            .field("fast", &self.fast.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -79,7 +86,14 @@ impl MethodSpec {
             name,
             scope,
             handler: Arc::new(move |s, c, p| Box::pin(f(s, c, p))),
+            fast: None,
         }
+    }
+
+    /// Add a synchronous, pre-serialized fast path (params are ignored on that path).
+    pub fn with_fast(mut self, fast: FastHandler) -> MethodSpec {
+        self.fast = Some(fast);
+        self
     }
 
     /// Role and scope check for a connection (before the handler runs).
