@@ -327,18 +327,11 @@ impl Client {
 
     /// Asks the child to exit: stdin is closed, and after the close grace its group is killed.
     pub fn close(&self) {
+        // Poisoning closes stdin; the supervisor escalates to killing the group after the grace.
         poison(
             &self.inner,
             TransportError::new(TransportFailureKind::Closed, "closed by the pool"),
         );
-        self.inner.close_tx.send_if_modified(|m| {
-            if *m == CloseMode::Open {
-                *m = CloseMode::Graceful;
-                true
-            } else {
-                false
-            }
-        });
     }
 
     /// Handle that resolves when the child has exited and been reaped.
@@ -438,10 +431,22 @@ fn poison(inner: &Inner, err: TransportError) {
     for (_, (_, tx)) in drained {
         let _ = tx.send(Err(ClientError::Transport(err.clone())));
     }
-    let mut routes = lock(&inner.routes);
-    routes.subs.clear();
-    routes.orphans.clear();
-    routes.orphan_order.clear();
+    {
+        let mut routes = lock(&inner.routes);
+        routes.subs.clear();
+        routes.orphans.clear();
+        routes.orphan_order.clear();
+    }
+    // A poisoned transport is never written again: close stdin so the child exits (its group is
+    // killed after the close grace if it does not).
+    inner.close_tx.send_if_modified(|m| {
+        if *m == CloseMode::Open {
+            *m = CloseMode::Graceful;
+            true
+        } else {
+            false
+        }
+    });
 }
 
 async fn writer_task(
