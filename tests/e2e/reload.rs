@@ -1007,3 +1007,35 @@ async fn forced_restart_reruns_the_interrupted_run() {
     let _ = child.start_kill();
     let _ = child.wait().await;
 }
+
+/// A token given by flag or environment wins over the file: a config token edit does not
+/// rotate it and closes nobody.
+#[tokio::test]
+async fn flag_token_is_not_rotated_by_a_config_edit() {
+    let gw = TestGateway::start(TestGatewayOptions {
+        auth: Some(SharedAuth::token("flag-token")),
+        ..Default::default()
+    })
+    .await;
+    let c = connect(&gw.url, "flag-token").await.unwrap();
+    let pending = {
+        let c = c.clone();
+        tokio::spawn(async move { config_changed(&c).await })
+    };
+    std::fs::write(
+        config_path(&gw),
+        "{ gateway: { auth: { token: 'file-token' } } }",
+    )
+    .unwrap();
+    let ev = pending.await.unwrap();
+    assert_eq!(ev["changedPaths"], json!(["gateway.auth.token"]), "{ev}");
+    c.request("health", json!({}))
+        .await
+        .expect("the flag-token connection stays open");
+    connect(&gw.url, "flag-token")
+        .await
+        .expect("the flag token still works");
+    let err = connect(&gw.url, "file-token").await.unwrap_err();
+    assert_eq!(err.detail_code(), Some("AUTH_TOKEN_MISMATCH"), "{err}");
+    gw.stop().await.unwrap();
+}

@@ -325,9 +325,21 @@ fn rotate_shared_secret(state: &GatewayState, old: &Config, new: &Config) {
     let current = state.auth.load_full();
     let mut next: SharedAuth = (*current).clone();
     let mut closed_method = None;
+    // Where the token in force came from: the config file, the generated token file, or a
+    // flag/environment variable (which wins and is never rotated by a config edit).
+    let token_file = || {
+        openclaw_state::read_optional(&state.opts.state_dir.join(crate::launch::TOKEN_FILE))
+            .ok()
+            .flatten()
+            .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+            .filter(|t| !t.is_empty())
+    };
     if old.gateway.auth.token != new.gateway.auth.token {
-        if current.token != old.gateway.auth.token && old.gateway.auth.token.is_some() {
-            tracing::warn!("gateway.auth.token changed in config, but the token in force comes from a flag or environment; not rotated");
+        let from_config = current.token.is_some()
+            && (current.token == old.gateway.auth.token
+                || (old.gateway.auth.token.is_none() && current.token == token_file()));
+        if !from_config {
+            tracing::warn!("gateway.auth.token changed in config, but the token in force comes from a flag or environment variable; not rotated");
         } else {
             next.token = match new.gateway.auth.token.clone().filter(|t| !t.is_empty()) {
                 Some(t) => Some(t),
@@ -344,8 +356,9 @@ fn rotate_shared_secret(state: &GatewayState, old: &Config, new: &Config) {
         }
     }
     if old.gateway.auth.password != new.gateway.auth.password {
-        if current.password != old.gateway.auth.password && old.gateway.auth.password.is_some() {
-            tracing::warn!("gateway.auth.password changed in config, but the password in force comes from a flag or environment; not rotated");
+        let from_config = current.password == old.gateway.auth.password;
+        if !from_config {
+            tracing::warn!("gateway.auth.password changed in config, but the password in force comes from a flag or environment variable; not rotated");
         } else {
             next.password = new.gateway.auth.password.clone();
             if next.password != current.password && current.mode == AuthMode::Password {

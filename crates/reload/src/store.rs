@@ -308,6 +308,18 @@ impl ConfigStore {
                 )
             }
         };
+        if !exists && inner.current.exists {
+            // A deleted file is not "everything back to defaults" (that would rotate tokens
+            // and restart): keep the last good config until a new file is written.
+            return self.reject(
+                &inner,
+                hash_bytes(b""),
+                format!(
+                    "config file {} was removed; keeping the last good config (write a new file to change settings)",
+                    self.path.display()
+                ),
+            );
+        }
         self.apply_bytes(&mut inner, &bytes, exists)
     }
 
@@ -620,6 +632,19 @@ mod tests {
         assert_eq!(a.plan.actions, [HotAction::SetLogLevel].into());
         assert!(s.status().last_error.is_none());
         assert_eq!(s.config().logging.level.as_deref(), Some("debug"));
+    }
+
+    #[test]
+    fn removed_file_keeps_last_good_config() {
+        let (_d, s) = store("{ gateway: { auth: { token: 'a' } } }");
+        std::fs::remove_file(s.path()).unwrap();
+        let ReloadOutcome::Rejected(r) = s.reload_from_disk() else {
+            panic!("a removed file must not reset the config")
+        };
+        assert!(r.error.contains("removed"), "{}", r.error);
+        assert_eq!(s.config().gateway.auth.token.as_deref(), Some("a"));
+        std::fs::write(s.path(), "{ gateway: { auth: { token: 'b' } } }").unwrap();
+        assert!(matches!(s.reload_from_disk(), ReloadOutcome::Applied(_)));
     }
 
     #[test]
