@@ -399,7 +399,9 @@ async fn restart_reexecs_without_refusing_connections() {
         .arg(dir.path())
         .env("OPENCLAW_LOG", "info")
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
+        .stderr(std::process::Stdio::from(
+            std::fs::File::create(dir.path().join("gateway-test.log")).unwrap(),
+        ))
         .kill_on_drop(true)
         .spawn()
         .expect("spawn gateway");
@@ -420,12 +422,17 @@ async fn restart_reexecs_without_refusing_connections() {
 
     let probe = Probe::start(port);
     tokio::time::sleep(Duration::from_millis(100)).await;
-    // Restart-required edit: the auth mode (password) changes; the port stays.
-    std::fs::write(
-        dir.path().join("openclaw.json"),
-        format!("{{ gateway: {{ port: {port}, auth: {{ mode: 'password', password: 'pw' }} }} }}"),
-    )
-    .unwrap();
+    // A burst of restart-required edits (the auth mode becomes password; the port stays):
+    // one restart, with the last edit's values.
+    for pw in ["pw-1", "pw-2", "pw"] {
+        std::fs::write(
+            dir.path().join("openclaw.json"),
+            format!(
+                "{{ gateway: {{ port: {port}, auth: {{ mode: 'password', password: '{pw}' }} }} }}"
+            ),
+        )
+        .unwrap();
+    }
     // The old connection gets shutdown + 1012.
     let mut st = first.status();
     let info = tokio::time::timeout(HANG_GUARD, async {
@@ -464,6 +471,13 @@ async fn restart_reexecs_without_refusing_connections() {
         "a client saw connection refused during the restart"
     );
     assert!(ok > 0);
+    let log = std::fs::read_to_string(dir.path().join("gateway-test.log")).unwrap();
+    assert_eq!(
+        log.matches("re-executing gateway with inherited listeners")
+            .count(),
+        1,
+        "a burst of edits must cause exactly one restart:\n{log}"
+    );
     let _ = child.start_kill();
     let _ = child.wait().await;
 }
