@@ -34,6 +34,8 @@ use tokio::sync::{mpsc, watch, Notify};
 pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// `shutdown.restartExpectedMs` announced for a re-exec restart.
 pub const RESTART_EXPECTED_MS: u64 = 1500;
+/// How often the config file is polled when it cannot be watched.
+const POLL_FALLBACK: Duration = Duration::from_secs(2);
 /// How often a drain re-checks in-flight work.
 const DRAIN_POLL: Duration = Duration::from_millis(100);
 
@@ -389,13 +391,17 @@ fn rotate_shared_secret(state: &GatewayState, old: &Config, new: &Config) {
 pub async fn run_loop(state: Arc<GatewayState>) {
     let rt = &state.reload;
     let (tx, mut rx) = mpsc::channel(16);
-    let _watcher = match ConfigWatcher::spawn(rt.store.clone(), rt.debounce, tx) {
+    let watcher = match ConfigWatcher::spawn(rt.store.clone(), rt.debounce, tx) {
         Ok(w) => Some(w),
         Err(e) => {
-            tracing::error!("{e}; config edits will not be picked up until restart");
+            tracing::error!("{e}; polling the config file every {POLL_FALLBACK:?} instead");
             None
         }
     };
+    // Without a file watch (e.g. inotify limits), poll the file instead.
+    let mut poll = watcher
+        .is_none()
+        .then(|| tokio::time::interval(POLL_FALLBACK));
     let mut usr2 = if rt.restart_signal.load(std::sync::atomic::Ordering::Acquire) {
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined2()).ok()
     } else {
@@ -410,6 +416,10 @@ pub async fn run_loop(state: Arc<GatewayState>) {
                 rt.request_restart("SIGUSR2", "restart signal received", false);
             }
             _ = tokio::time::sleep(DRAIN_POLL), if draining => {}
+            _ = async { match poll.as_mut() { Some(p) => { p.tick().await; } None => std::future::pending().await } } => {
+                let outcome = rt.store.reload_from_disk();
+                apply_outcome(&state, &outcome);
+            }
         }
         if step_restart(&state) {
             // The gateway is shutting down to restart; nothing more to watch.
