@@ -17,6 +17,7 @@
 //! | `--hang-method METHOD` | requests of METHOD are never answered |
 //! | `--garbage-model M` | the process writes a non-JSON line during the turn |
 //! | `--gate-model M --gate-file PATH` | the turn streams `wait`, then completes (`done`) once PATH exists |
+//! | `--slow-model M --slow-ms N` | the turn streams `Hel`, waits N ms, then `lo` |
 //! | `--approval-model M` | the turn asks a command approval; final text is the decision received |
 //! | `--overload-thread-start N` | the first N `thread/start` calls fail with `-32001` |
 //!
@@ -65,6 +66,10 @@ pub struct Faults {
     pub gate_file: Option<PathBuf>,
     /// `--approval-model`.
     pub approval_model: Option<String>,
+    /// `--slow-model`.
+    pub slow_model: Option<String>,
+    /// `--slow-ms`.
+    pub slow_ms: u64,
     /// `--overload-thread-start`.
     pub overload_thread_start: u64,
 }
@@ -98,6 +103,8 @@ impl Faults {
                 "--gate-model" => f.gate_model = Some(value()?),
                 "--gate-file" => f.gate_file = Some(PathBuf::from(value()?)),
                 "--approval-model" => f.approval_model = Some(value()?),
+                "--slow-model" => f.slow_model = Some(value()?),
+                "--slow-ms" => f.slow_ms = value()?.parse().map_err(|e| format!("{flag}: {e}"))?,
                 "--overload-thread-start" => {
                     f.overload_thread_start =
                         value()?.parse().map_err(|e| format!("{flag}: {e}"))?
@@ -438,6 +445,11 @@ async fn turn(
             .to_string();
         delta(&decision);
         decision
+    } else if is(&faults.slow_model) {
+        delta("Hel");
+        tokio::time::sleep(Duration::from_millis(faults.slow_ms)).await;
+        delta("lo");
+        "Hello".to_string()
     } else if model.as_deref() == Some("echo") {
         delta(&task);
         task.clone()
