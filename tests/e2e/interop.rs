@@ -112,7 +112,25 @@ async fn raw_connect(
     auth: Value,
     device: Option<&DeviceIdentity>,
 ) -> Result<Value, Refusal> {
-    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+    raw_connect_from(url, auth, device, None).await
+}
+
+/// Like [`raw_connect`]; `forwarded_for` adds an `X-Forwarded-For` header, which makes the
+/// socket remote for a gateway without trusted proxies.
+async fn raw_connect_from(
+    url: &str,
+    auth: Value,
+    device: Option<&DeviceIdentity>,
+    forwarded_for: Option<&str>,
+) -> Result<Value, Refusal> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = url.into_client_request().expect("ws request");
+    if let Some(ip) = forwarded_for {
+        request
+            .headers_mut()
+            .insert("x-forwarded-for", ip.parse().expect("header value"));
+    }
+    let (mut ws, _) = tokio_tungstenite::connect_async(request)
         .await
         .expect("ws connect");
     let challenge = next_json(&mut ws).await.expect("challenge");
@@ -474,5 +492,79 @@ async fn our_cli_gateway_call_health_against_the_node_gateway() {
     assert!(
         printed["plugins"]["loaded"].is_array(),
         "not Node's health payload: {printed}"
+    );
+}
+
+#[tokio::test]
+async fn real_cli_devices_list_and_approve_manage_our_gateway() {
+    if node::node_bin().is_none() || node::openclaw_mjs().is_none() {
+        return skip(
+            "real_cli_devices_list_and_approve_manage_our_gateway",
+            "node/openclaw missing",
+        );
+    }
+    let gw = TestGateway::start_default().await;
+    let token = gw.token.clone().expect("token auth");
+    let remote = Some("203.0.113.7");
+
+    // A remote device with the right shared token waits for approval.
+    let identity = DeviceIdentity::generate(now_ms()).expect("identity");
+    let refusal = raw_connect_from(&gw.url, json!({ "token": token }), Some(&identity), remote)
+        .await
+        .expect_err("a remote unpaired device must wait for approval");
+    assert_eq!(refusal.error["code"], "NOT_PAIRED", "{refusal:?}");
+    assert_eq!(
+        refusal.error["details"]["code"], "PAIRING_REQUIRED",
+        "{refusal:?}"
+    );
+    let request_id = refusal.error["details"]["requestId"]
+        .as_str()
+        .expect("requestId in details")
+        .to_string();
+
+    let cli = |args: Vec<String>| async move {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, out, err) = real_cli(&args).await.expect("node/openclaw present");
+        assert_eq!(
+            code, 0,
+            "real CLI {args:?} failed\nstdout:\n{out}\nstderr:\n{err}"
+        );
+        parse_json_out(&out, &err)
+    };
+    let base = |cmd: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
+        v.extend(["--url", &gw.url, "--token", &token, "--json"].map(String::from));
+        v
+    };
+
+    let listed = cli(base(&["devices", "list"])).await;
+    let pending = listed["pending"].as_array().expect("pending array");
+    assert!(
+        pending.iter().any(|p| p["requestId"] == request_id.as_str()
+            && p["deviceId"] == identity.device_id()),
+        "the real CLI does not list our pending request {request_id}: {listed}"
+    );
+
+    cli(base(&["devices", "approve", &request_id])).await;
+
+    let hello = raw_connect_from(&gw.url, json!({ "token": token }), Some(&identity), remote)
+        .await
+        .unwrap_or_else(|r| panic!("approved device still refused: {r:?}"));
+    assert!(
+        hello["auth"]["deviceToken"].is_string(),
+        "an approved device gets a device token: {hello}"
+    );
+    let listed = cli(base(&["devices", "list"])).await;
+    let paired = listed["paired"].as_array().expect("paired array");
+    assert!(
+        paired.iter().any(|d| d["deviceId"] == identity.device_id()),
+        "the real CLI does not list the approved device: {listed}"
+    );
+    assert!(
+        listed["pending"]
+            .as_array()
+            .map(|p| p.is_empty())
+            .unwrap_or(false),
+        "nothing pending after approval: {listed}"
     );
 }
