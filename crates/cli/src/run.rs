@@ -196,8 +196,16 @@ pub fn run_foreground(args: RunArgs) -> anyhow::Result<ExitCode> {
         started_at_ms: openclaw_gateway::state::now_ms(),
         state_dir: state.root().display().to_string(),
     };
-    info.write(&state)
-        .map_err(|e| CliError::new(1, format!("cannot write the runtime file: {e}")))?;
+    // The runtime file is written (fsynced) beside startup, not before it: on a re-exec restart
+    // those fsyncs would otherwise add ~100 ms during which the inherited socket only queues.
+    let info_writer = {
+        let state = state.clone();
+        std::thread::spawn(move || {
+            if let Err(e) = info.write(&state) {
+                tracing::error!("cannot write the runtime file: {e}");
+            }
+        })
+    };
     if resolved.token_generated {
         tracing::info!(
             path = %state.join(launch::TOKEN_FILE).display(),
@@ -216,6 +224,7 @@ pub fn run_foreground(args: RunArgs) -> anyhow::Result<ExitCode> {
         signals(),
         log_hook,
     ));
+    let _ = info_writer.join();
     let restart = result.map_err(|e| CliError::new(1, e.to_string()));
     if let Ok(Some(restart)) = restart {
         // Same pid after exec: the runtime file stays; the lock is re-taken by the new image.

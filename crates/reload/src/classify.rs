@@ -108,11 +108,13 @@ fn wildcards(p: &str) -> usize {
     p.split('.').filter(|s| *s == "*").count()
 }
 
-/// Whether `prefix` covers `path` (`path == prefix` or `path` starts with `prefix.`).
+/// Whether `prefix` covers `path` (`path == prefix` or `path` starts with `prefix.`), segment
+/// by segment, `*` matching any one segment. Allocation-free: it runs per changed path per rule.
 fn covers(prefix: &str, path: &str) -> bool {
-    let n = segments(prefix);
-    let segs: Vec<&str> = path.splitn(n + 1, '.').collect();
-    segs.len() >= n && pattern_matches(prefix, &segs[..n].join("."))
+    let mut q = path.split('.');
+    prefix
+        .split('.')
+        .all(|a| q.next().is_some_and(|b| a == "*" || a == b))
 }
 
 /// The most specific rule covering `path`, if any.
