@@ -6,7 +6,7 @@
 //! unknown key — is classified `none` and reported in the plan's diagnostics, never silently
 //! turned into a restart.
 
-use openclaw_config::schema::{self, pattern_matches};
+use openclaw_config::schema;
 use openclaw_config::Config;
 use serde::Serialize;
 use std::collections::BTreeSet;
