@@ -248,6 +248,11 @@ impl Client {
             }
             pending.insert(id, (method.to_string(), tx));
         }
+        // If this future is dropped (or times out), the id stops waiting.
+        let _forget = ForgetPending {
+            inner: &self.inner,
+            id,
+        };
         let line = json!({"id": id, "method": method, "params": params}).to_string();
         let outcome = tokio::time::timeout(timeout, async {
             if self.inner.out_tx.send(line).await.is_err() {
@@ -261,13 +266,10 @@ impl Client {
         .await;
         match outcome {
             Ok(r) => r,
-            Err(_) => {
-                lock(&self.inner.pending).remove(&id);
-                Err(ClientError::Timeout {
-                    method: method.to_string(),
-                    timeout,
-                })
-            }
+            Err(_) => Err(ClientError::Timeout {
+                method: method.to_string(),
+                timeout,
+            }),
         }
     }
 
@@ -355,6 +357,18 @@ impl Drop for Client {
         // The supervisor task keeps running until the child is reaped; the I/O tasks end with it.
         // Nothing else needs the handles.
         self.tasks.clear();
+    }
+}
+
+/// Removes a request's pending entry when its waiter goes away.
+struct ForgetPending<'a> {
+    inner: &'a Inner,
+    id: u64,
+}
+
+impl Drop for ForgetPending<'_> {
+    fn drop(&mut self) {
+        lock(&self.inner.pending).remove(&self.id);
     }
 }
 

@@ -150,7 +150,16 @@ pub async fn execute(
             },
             _ = cancel.cancelled() => return Err(RunError::new(FailureClass::Interrupted, "run cancelled while waiting for the app-server", false)),
         };
-        match open_thread(&cfg, &lease, &spec).await {
+        let opened = tokio::select! {
+            r = open_thread(&cfg, &lease, &spec) => r,
+            _ = tokio::time::sleep_until(deadline) => {
+                return Err(RunError::new(FailureClass::Timeout, "run deadline passed while the app-server was opening the thread", true));
+            }
+            _ = cancel.cancelled() => {
+                return Err(RunError::new(FailureClass::Interrupted, "run cancelled while the thread was opening", false));
+            }
+        };
+        match opened {
             Ok(id) => break (lease, id),
             Err(e) => {
                 let err = on_request_error(&lease, &e, "thread/start");
@@ -180,11 +189,16 @@ pub async fn execute(
     if let Some(model) = &spec.model {
         input["model"] = json!(model);
     }
-    let turn =
-        match request_with_retry(&cfg, &client, "turn/start", input, cfg.request_timeout).await {
-            Ok(v) => v,
-            Err(e) => return Err(on_request_error(&lease, &e, "turn/start")),
-        };
+    let started = tokio::select! {
+        r = request_with_retry(&cfg, &client, "turn/start", input, cfg.request_timeout) => r,
+        _ = tokio::time::sleep_until(deadline) => {
+            return Err(RunError::new(FailureClass::Timeout, "run deadline passed before the app-server accepted the turn", true));
+        }
+    };
+    let turn = match started {
+        Ok(v) => v,
+        Err(e) => return Err(on_request_error(&lease, &e, "turn/start")),
+    };
     let Some(turn_id) = turn
         .get("turn")
         .and_then(|t| t.get("id"))
