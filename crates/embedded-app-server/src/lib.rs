@@ -111,7 +111,29 @@ struct ActiveTurn {
 struct State {
     initialized: bool,
     threads: HashMap<String, Thread>,
+    /// Thread ids, oldest first (for eviction beyond [`MAX_THREADS`]).
+    thread_order: std::collections::VecDeque<String>,
     turns: HashMap<String, ActiveTurn>,
+}
+
+/// Threads kept in memory; the oldest idle ones are forgotten beyond this.
+pub const MAX_THREADS: usize = 4096;
+
+impl State {
+    fn add_thread(&mut self, id: String, thread: Thread) {
+        while self.threads.len() >= MAX_THREADS {
+            let idle = self
+                .thread_order
+                .iter()
+                .position(|t| self.threads.get(t).is_none_or(|t| t.active_turn.is_none()));
+            let Some(i) = idle else { break };
+            if let Some(old) = self.thread_order.remove(i) {
+                self.threads.remove(&old);
+            }
+        }
+        self.thread_order.push_back(id.clone());
+        self.threads.insert(id, thread);
+    }
 }
 
 type Shared = Arc<Mutex<State>>;
@@ -287,7 +309,7 @@ async fn handle(
             let model = str_param("model");
             let thread_id = new_id("thr");
             let thread = thread_json(&thread_id, &cwd, model.as_deref());
-            lock(state).threads.insert(
+            lock(state).add_thread(
                 thread_id,
                 Thread {
                     cwd,
