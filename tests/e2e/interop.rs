@@ -568,3 +568,208 @@ async fn real_cli_devices_list_and_approve_manage_our_gateway() {
         "nothing pending after approval: {listed}"
     );
 }
+
+/// Sends one hand-built first frame (built from the challenge payload) and returns the refusal.
+async fn refusal_for(url: &str, build: &(dyn Fn(&Value) -> Value + Sync)) -> Refusal {
+    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("ws connect");
+    let challenge = next_json(&mut ws).await.expect("challenge");
+    let frame = build(&challenge["payload"]);
+    ws.send(Message::text(frame.to_string()))
+        .await
+        .expect("send first frame");
+    let mut error = Value::Null;
+    loop {
+        let msg = tokio::time::timeout(WS_GUARD, ws.next())
+            .await
+            .expect("no close within the hang guard");
+        match msg {
+            Some(Ok(Message::Text(t))) => {
+                let v: Value = serde_json::from_str(t.as_str()).expect("json frame");
+                if v["type"] == "res" {
+                    assert_eq!(v["ok"], false, "expected a refusal, got {v}");
+                    error = v["error"].clone();
+                }
+            }
+            Some(Ok(Message::Close(frame))) => {
+                let (code, reason) = frame
+                    .map(|f| (u16::from(f.code), f.reason.to_string()))
+                    .unwrap_or((u16::from(CloseCode::Status), String::new()));
+                return Refusal {
+                    error,
+                    close_code: code,
+                    close_reason: reason,
+                };
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => panic!("socket error before the close frame: {e}"),
+            None => panic!("socket ended without a close frame"),
+        }
+    }
+}
+
+fn connect_frame(params: Value) -> Value {
+    json!({"type": "req", "id": "1", "method": "connect", "params": params})
+}
+
+fn cli_params(token: Option<&str>) -> Value {
+    let mut p = json!({
+        "minProtocol": 4, "maxProtocol": 4,
+        "client": {"id": "cli", "version": "2026.9.6", "platform": "linux", "deviceFamily": "Linux", "mode": "cli"},
+        "caps": [], "role": "operator", "scopes": ["operator.read"]
+    });
+    if let Some(t) = token {
+        p["auth"] = json!({ "token": t });
+    }
+    p
+}
+
+/// `params` with a device block signed by `identity`; `tamper` edits the signed fields or the
+/// resulting proof to produce each device-auth failure.
+fn signed_params(
+    identity: &DeviceIdentity,
+    token: &str,
+    challenge: &Value,
+    tamper: &dyn Fn(&mut String, &mut u64, &mut Value),
+) -> Value {
+    let mut params = cli_params(Some(token));
+    let mut nonce = challenge["nonce"].as_str().unwrap_or("").to_string();
+    let mut signed_at = challenge["ts"].as_u64().unwrap_or(0);
+    let mut proof = Value::Null;
+    tamper(&mut nonce, &mut signed_at, &mut proof);
+    let scopes = vec!["operator.read".to_string()];
+    let p = identity.prove(&SignedFields {
+        client_id: "cli",
+        client_mode: "cli",
+        role: "operator",
+        scopes: &scopes,
+        signed_at_ms: signed_at,
+        token,
+        nonce: &nonce,
+        platform: "linux",
+        device_family: "Linux",
+    });
+    let mut device = serde_json::to_value(p).expect("proof json");
+    // A tamper that set fields on `proof` overrides them after signing.
+    if let Some(over) = proof.as_object() {
+        for (k, v) in over {
+            device[k] = v.clone();
+        }
+    }
+    params["device"] = device;
+    params
+}
+
+#[tokio::test]
+async fn handshake_refusals_match_the_node_gateway() {
+    let node_gw = match node_gateway().await {
+        Ok(gw) => gw,
+        Err(why) => return skip("handshake_refusals_match_the_node_gateway", &why),
+    };
+    let ours = TestGateway::start_default().await;
+    let our_token = ours.token.clone().expect("token");
+    let identity = DeviceIdentity::generate(now_ms()).expect("identity");
+    let other = DeviceIdentity::generate(now_ms()).expect("identity");
+    let other_id = other.device_id().to_string();
+
+    type Build<'a> = Box<dyn Fn(&Value, &str) -> Value + Sync + 'a>;
+    let rows: Vec<(&str, Build<'_>)> = vec![
+        (
+            "no auth, no device",
+            Box::new(|_, _| connect_frame(cli_params(None))),
+        ),
+        (
+            "first request is not connect",
+            Box::new(|_, _| json!({"type": "req", "id": "1", "method": "health", "params": {}})),
+        ),
+        (
+            "protocol 1..2",
+            Box::new(|_, t| {
+                let mut p = cli_params(Some(t));
+                p["minProtocol"] = json!(1);
+                p["maxProtocol"] = json!(2);
+                connect_frame(p)
+            }),
+        ),
+        (
+            "bad signature",
+            Box::new(|c, t| {
+                connect_frame(signed_params(&identity, t, c, &|_, _, proof| {
+                    *proof = json!({"signature": "A".repeat(86)});
+                }))
+            }),
+        ),
+        (
+            "wrong nonce",
+            Box::new(|c, t| {
+                connect_frame(signed_params(&identity, t, c, &|nonce, _, proof| {
+                    *nonce = "00000000-0000-0000-0000-000000000000".into();
+                    *proof = json!({"nonce": nonce.clone()});
+                }))
+            }),
+        ),
+        (
+            "blank nonce (spaces)",
+            Box::new(|c, t| {
+                connect_frame(signed_params(&identity, t, c, &|nonce, _, proof| {
+                    *nonce = "   ".into();
+                    *proof = json!({"nonce": "   "});
+                }))
+            }),
+        ),
+        (
+            "empty nonce (schema: minLength 1)",
+            Box::new(|c, t| {
+                connect_frame(signed_params(&identity, t, c, &|nonce, _, proof| {
+                    nonce.clear();
+                    *proof = json!({"nonce": ""});
+                }))
+            }),
+        ),
+        (
+            "device id is not sha256(public key)",
+            Box::new(|c, t| {
+                let other_id = other_id.clone();
+                connect_frame(signed_params(&identity, t, c, &move |_, _, proof| {
+                    *proof = json!({"id": other_id.clone()});
+                }))
+            }),
+        ),
+        (
+            "signedAt 10 min old",
+            Box::new(|c, t| {
+                connect_frame(signed_params(&identity, t, c, &|_, at, _| {
+                    *at -= 600_000;
+                }))
+            }),
+        ),
+    ];
+    let mut diffs = Vec::new();
+    for (name, build) in &rows {
+        let theirs = refusal_for(&node_gw.url, &|c| build(c, NODE_TOKEN)).await;
+        let mine = refusal_for(&ours.url, &|c| build(c, &our_token)).await;
+        let key = |r: &Refusal| {
+            (
+                r.error["code"].clone(),
+                r.error["message"].clone(),
+                r.error["details"].clone(),
+                r.close_code,
+                r.close_reason.clone(),
+            )
+        };
+        if key(&mine) != key(&theirs) {
+            diffs.push(format!("{name}:\n  node: {theirs:?}\n  ours: {mine:?}"));
+        } else {
+            eprintln!(
+                "same refusal for {name}: {} / {}",
+                mine.error["code"], mine.close_code
+            );
+        }
+    }
+    assert!(
+        diffs.is_empty(),
+        "refusals that differ from the Node gateway:\n{}",
+        diffs.join("\n")
+    );
+}
