@@ -7,7 +7,8 @@ use std::process::Stdio;
 
 use tokio::process::{Child, Command};
 
-/// Variables passed through from the parent environment; everything else is scrubbed.
+/// Variables passed through from the parent environment; everything else (API keys included) is
+/// scrubbed and must be given explicitly in the runtime's `env`.
 pub const INHERITED_ENV: &[&str] = &[
     "PATH",
     "HOME",
@@ -20,6 +21,20 @@ pub const INHERITED_ENV: &[&str] = &[
     "TZ",
     "TMPDIR",
     "TERM",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "XDG_CACHE_HOME",
+    // The user's own Codex home, unless the key sets one.
+    "CODEX_HOME",
+    // Network setup the upstream needs.
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
     "RUST_LOG",
     "RUST_BACKTRACE",
 ];

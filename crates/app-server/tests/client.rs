@@ -154,3 +154,24 @@ async fn close_kills_a_child_that_ignores_stdin_eof() {
         "killed after the grace: {status}"
     );
 }
+
+#[tokio::test]
+async fn environment_is_scrubbed_and_explicit() {
+    // A variable in our environment must not reach the child; explicit variables must.
+    std::env::set_var("OPENCLAW_SCRUB_PROBE", "leaked");
+    let spec = SpawnSpec {
+        command: vec![
+            "sh".into(),
+            "-c".into(),
+            r#"read a; printf '{"id":1,"result":{"secret":"%s","explicit":"%s","home":"%s"}}\n' "${OPENCLAW_SCRUB_PROBE:-unset}" "$EXPLICIT" "$CODEX_HOME"; cat >/dev/null"#.into(),
+        ],
+        env: [("EXPLICIT".to_string(), "yes".to_string()), ("CODEX_HOME".to_string(), "/tmp/h".to_string())].into(),
+        ..SpawnSpec::default()
+    };
+    let client = Client::spawn(&spec, ClientConfig::default()).unwrap();
+    let r = client.request("env", json!({}), T).await.unwrap();
+    assert_eq!(
+        r,
+        json!({"secret": "unset", "explicit": "yes", "home": "/tmp/h"})
+    );
+}
