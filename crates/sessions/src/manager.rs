@@ -1386,7 +1386,15 @@ impl Shared {
 
     /// Record an announce in `key`'s journal (once), then drop it from the outbox.
     async fn deliver(self: &Arc<Self>, key: &str, a: Announce) -> Result<(), SessionError> {
-        let (jl, already, records) = {
+        let jl = lock(&self.inner)
+            .sessions
+            .get(key)
+            .map(|s| s.journal.clone())
+            .ok_or_else(|| SessionError::NotFound(format!("unknown session {key:?}")))?;
+        // Decide what to write while holding the journal lock, so a concurrent `send` cannot
+        // also write the `session` record.
+        let guard = jl.lock().await;
+        let (already, records) = {
             let inner = lock(&self.inner);
             let s = inner
                 .sessions
@@ -1397,14 +1405,9 @@ impl Shared {
                 records.push(s.session_record(key));
             }
             records.push(Record::Announce(a.clone()));
-            (
-                s.journal.clone(),
-                s.delivered.contains(&a.announce_id),
-                records,
-            )
+            (s.delivered.contains(&a.announce_id), records)
         };
         if !already {
-            let _g = jl.lock().await;
             let path = self.journal_path(key);
             blocking(move || journal::append(&path, &records)).await?;
         }
@@ -1417,6 +1420,7 @@ impl Shared {
                     .retain(|p| p.announce_id != a.announce_id);
                 s.updated_at = now_ms();
             }
+            drop(guard);
             inner
                 .sessions
                 .get(&a.child_key)
