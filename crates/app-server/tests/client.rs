@@ -157,21 +157,33 @@ async fn close_kills_a_child_that_ignores_stdin_eof() {
 
 #[tokio::test]
 async fn environment_is_scrubbed_and_explicit() {
-    // A variable in our environment must not reach the child; explicit variables must.
-    std::env::set_var("OPENCLAW_SCRUB_PROBE", "leaked");
+    // A variable of ours that is not on the pass-through list must not reach the child
+    // (cargo sets CARGO_MANIFEST_DIR for test processes); explicit variables must.
+    let probe = std::env::vars().map(|(k, _)| k).find(|k| {
+        !openclaw_app_server::spawn::INHERITED_ENV.contains(&k.as_str())
+            && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    });
+    let Some(probe) = probe else {
+        eprintln!("!!! SKIPPED environment_is_scrubbed_and_explicit: no non-inherited variable in the environment to probe");
+        return;
+    };
+    let body = format!(
+        r#"read a; printf '{{"id":1,"result":{{"probe":"%s","explicit":"%s","home":"%s"}}}}\n' "${{{probe}:-unset}}" "$EXPLICIT" "$CODEX_HOME"; cat >/dev/null"#
+    );
     let spec = SpawnSpec {
-        command: vec![
-            "sh".into(),
-            "-c".into(),
-            r#"read a; printf '{"id":1,"result":{"secret":"%s","explicit":"%s","home":"%s"}}\n' "${OPENCLAW_SCRUB_PROBE:-unset}" "$EXPLICIT" "$CODEX_HOME"; cat >/dev/null"#.into(),
-        ],
-        env: [("EXPLICIT".to_string(), "yes".to_string()), ("CODEX_HOME".to_string(), "/tmp/h".to_string())].into(),
+        command: vec!["sh".into(), "-c".into(), body],
+        env: [
+            ("EXPLICIT".to_string(), "yes".to_string()),
+            ("CODEX_HOME".to_string(), "/tmp/h".to_string()),
+        ]
+        .into(),
         ..SpawnSpec::default()
     };
     let client = Client::spawn(&spec, ClientConfig::default()).unwrap();
     let r = client.request("env", json!({}), T).await.unwrap();
     assert_eq!(
         r,
-        json!({"secret": "unset", "explicit": "yes", "home": "/tmp/h"})
+        json!({"probe": "unset", "explicit": "yes", "home": "/tmp/h"}),
+        "{probe} leaked into the child"
     );
 }
