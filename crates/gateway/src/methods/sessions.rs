@@ -303,6 +303,7 @@ fn manager(state: &GatewayState) -> Result<&SessionManager, ErrorShape> {
 }
 
 /// Params reader that names the method and field in every error.
+#[derive(Debug)]
 struct Params<'a> {
     method: &'static str,
     v: &'a Value,
@@ -788,5 +789,76 @@ impl RunExecutor for AppServerExecutor {
                 }),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openclaw_sessions::{ChatEvent, LimitKind, LimitViolation, RunState};
+
+    #[test]
+    fn limit_errors_are_forbidden_with_the_setting() {
+        let e = error_shape(SessionError::Limit(LimitViolation {
+            kind: LimitKind::ChildrenPerSession,
+            value: 6,
+            max: 5,
+        }));
+        assert_eq!(e.code, ErrorCode::Forbidden);
+        assert!(
+            e.message.contains("session.maxChildrenPerSession = 5"),
+            "{e}"
+        );
+        let d = e.details.unwrap();
+        assert_eq!(d["code"], "LIMIT_EXCEEDED");
+        assert_eq!(d["limit"], "maxChildrenPerSession");
+        assert_eq!(d["value"], 6);
+        let e = error_shape(SessionError::Storage("disk full".into()));
+        assert_eq!(e.code, ErrorCode::Unavailable);
+        assert_eq!(e.retryable, Some(true));
+        let e = error_shape(SessionError::NotFound("unknown runId".into()));
+        assert_eq!(e.code, ErrorCode::InvalidRequest);
+    }
+
+    #[test]
+    fn chat_events_have_the_openclaw_shape() {
+        let ev = SessionEvent::Chat(ChatEvent {
+            run_id: "r1".into(),
+            session_key: "agent:main:main".into(),
+            agent_id: "main".into(),
+            seq: 3,
+            state: ChatState::Final,
+            phase: None,
+            delta_text: None,
+            message: Some("hi\n".into()),
+            error_message: None,
+            error_class: None,
+            run_state: Some(RunState::Completed),
+            spawned_by: None,
+            origin: Some(Arc::from("conn-1")),
+        });
+        let (name, p) = wire_event(&ev);
+        assert_eq!(name, "chat");
+        assert_eq!(p["state"], "final");
+        assert_eq!(p["seq"], 3);
+        assert_eq!(p["message"]["role"], "assistant");
+        assert_eq!(p["message"]["content"][0]["text"], "hi\n");
+        assert_eq!(p["status"], "completed");
+        // Internal routing data never reaches the wire.
+        assert!(p.get("origin").is_none());
+        assert!(p.get("spawnedBy").is_none());
+    }
+
+    #[test]
+    fn params_name_the_method_and_field() {
+        let v = json!({"task": 5});
+        let p = Params::new("sessions.spawn", &v).unwrap();
+        let e = p.str("task").unwrap_err();
+        assert_eq!(
+            e.message,
+            "invalid sessions.spawn params: `task` must be a string"
+        );
+        let e = Params::new("chat.send", &json!([1])).unwrap_err();
+        assert!(e.message.contains("must be an object"));
     }
 }
