@@ -46,7 +46,7 @@ const FIRST_MUST_BE_CONNECT: &str = "invalid handshake: first request must be co
 
 /// Serve one accepted socket to completion.
 pub(crate) async fn handle(state: Arc<GatewayState>, mut stream: TcpStream, peer: SocketAddr) {
-    let deadline = tokio::time::Instant::now() + state.opts.handshake_timeout;
+    let deadline = tokio::time::Instant::now() + state.reload.handshake_timeout();
     let head = match tokio::time::timeout_at(deadline, http::read_head(&mut stream)).await {
         Ok(Ok(head)) => head,
         Ok(Err(http::HeadError::Io)) | Err(_) => return,

@@ -93,6 +93,10 @@ pub struct ReloadRuntime {
     log_hook: Mutex<Option<LogLevelHook>>,
     restart_signal: std::sync::atomic::AtomicBool,
     debounce: Duration,
+    /// The handshake timeout came from `gateway.handshakeTimeoutMs` (or its default), not from
+    /// the environment: config edits then apply to the next connection.
+    handshake_from_config: bool,
+    handshake_fixed: Duration,
 }
 
 impl std::fmt::Debug for ReloadRuntime {
@@ -136,7 +140,29 @@ impl ReloadRuntime {
             log_hook: Mutex::new(None),
             restart_signal: Default::default(),
             debounce: openclaw_reload::DEFAULT_DEBOUNCE,
+            handshake_from_config: opts.handshake_timeout
+                == opts
+                    .config
+                    .gateway
+                    .handshake_timeout_ms
+                    .map(|ms| Duration::from_millis(ms.max(1)))
+                    .unwrap_or(crate::options::DEFAULT_HANDSHAKE_TIMEOUT),
+            handshake_fixed: opts.handshake_timeout,
         }
+    }
+
+    /// The handshake timeout for a new connection: `gateway.handshakeTimeoutMs` from the live
+    /// config (hot), unless the environment fixed it at start.
+    pub fn handshake_timeout(&self) -> Duration {
+        if !self.handshake_from_config {
+            return self.handshake_fixed;
+        }
+        self.store
+            .config()
+            .gateway
+            .handshake_timeout_ms
+            .map(|ms| Duration::from_millis(ms.max(1)))
+            .unwrap_or(crate::options::DEFAULT_HANDSHAKE_TIMEOUT)
     }
 
     /// The config file and live config.
