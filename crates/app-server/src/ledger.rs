@@ -537,4 +537,156 @@ mod tests {
             })
         ));
     }
+
+    mod model {
+        //! Random operation sequences against the ledger, checked against a simple model:
+        //! every claim is counted once, nothing leased is ever handed out for closing, and
+        //! every process handed out for closing is never leased again.
+        use super::*;
+        use proptest::prelude::*;
+        use std::collections::HashSet;
+
+        #[derive(Debug, Clone)]
+        enum Op {
+            Acquire(u8),
+            StartOk(usize),
+            StartFail(usize),
+            Abandon(usize),
+            Release(usize),
+            Retire(usize),
+            Poison(usize),
+            Reap,
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            prop_oneof![
+                (0u8..3).prop_map(Op::Acquire),
+                any::<usize>().prop_map(Op::StartOk),
+                any::<usize>().prop_map(Op::StartFail),
+                any::<usize>().prop_map(Op::Abandon),
+                any::<usize>().prop_map(Op::Release),
+                any::<usize>().prop_map(Op::Retire),
+                any::<usize>().prop_map(Op::Poison),
+                Just(Op::Reap),
+            ]
+        }
+
+        #[derive(Debug, Clone)]
+        struct P(u64, Arc<AtomicBool>);
+        impl Health for P {
+            fn is_poisoned(&self) -> bool {
+                self.1.load(Ordering::SeqCst)
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn ledger_matches_the_model(ops in proptest::collection::vec(op(), 1..200)) {
+                let caps = Caps { per_key: 3, total: 5 };
+                let mut l = Ledger::<P>::default();
+                let mut next_proc = 0u64;
+                // Outstanding claims: (entry, process serial when leased).
+                let mut waiting: Vec<EntryId> = Vec::new();
+                let mut starting: Vec<EntryId> = Vec::new();
+                let mut leases: Vec<(EntryId, u64)> = Vec::new();
+                let mut procs: Vec<P> = Vec::new();
+                let mut closed: HashSet<u64> = HashSet::new();
+                let t0 = Instant::now();
+                let mut tick = 0u64;
+                for op in ops {
+                    tick += 1;
+                    let now = t0 + Duration::from_millis(tick * 10);
+                    let mut close = Vec::new();
+                    match op {
+                        Op::Acquire(k) => match l.begin_acquire(&key(&format!("k{k}")), caps, &mut close) {
+                            Ok(Begin::Leased(id, p)) => leases.push((id, p.0)),
+                            Ok(Begin::Wait(id, _)) => waiting.push(id),
+                            Ok(Begin::Start(id, _, _)) => { waiting.push(id); starting.push(id); }
+                            Err(_) => {}
+                        },
+                        Op::StartOk(i) if !starting.is_empty() => {
+                            let id = starting.remove(i % starting.len());
+                            next_proc += 1;
+                            let p = P(next_proc, Arc::default());
+                            procs.push(p.clone());
+                            match l.startup_ready(id, p, now) {
+                                Ok(()) => {
+                                    // Every waiter of this entry converts to a lease.
+                                    let n = waiting.iter().filter(|w| **w == id).count();
+                                    waiting.retain(|w| *w != id);
+                                    for _ in 0..n {
+                                        let p = l.finish_wait(id).expect("ready entry");
+                                        leases.push((id, p.0));
+                                    }
+                                }
+                                Err(p) => close.push(p),
+                            }
+                        }
+                        Op::StartFail(i) if !starting.is_empty() => {
+                            let id = starting.remove(i % starting.len());
+                            l.startup_failed(id);
+                            let n = waiting.iter().filter(|w| **w == id).count();
+                            waiting.retain(|w| *w != id);
+                            for _ in 0..n {
+                                let ab = l.abandon_wait(id, now);
+                                prop_assert!(!ab.cancel_startup && ab.close.is_none());
+                            }
+                        }
+                        Op::Abandon(i) if !waiting.is_empty() => {
+                            let id = waiting.remove(i % waiting.len());
+                            let ab = l.abandon_wait(id, now);
+                            let still_waiting = waiting.contains(&id);
+                            prop_assert_eq!(ab.cancel_startup, !still_waiting && starting.contains(&id),
+                                "only the last claimant cancels a startup");
+                            if ab.cancel_startup {
+                                starting.retain(|s| *s != id);
+                            }
+                            close.extend(ab.close);
+                        }
+                        Op::Release(i) if !leases.is_empty() => {
+                            let (id, _) = leases.remove(i % leases.len());
+                            close.extend(l.release(id, now));
+                        }
+                        Op::Retire(i) if !leases.is_empty() => {
+                            let (id, _) = leases[i % leases.len()];
+                            close.extend(l.retire(id));
+                        }
+                        Op::Poison(i) if !procs.is_empty() => {
+                            procs[i % procs.len()].1.store(true, Ordering::SeqCst);
+                        }
+                        Op::Reap => close.extend(l.reap_idle(now, Duration::from_millis(50))),
+                        _ => {}
+                    }
+                    for p in close {
+                        prop_assert!(closed.insert(p.0), "process {} closed twice", p.0);
+                        prop_assert!(!leases.iter().any(|(_, s)| *s == p.0), "closed a leased process {}", p.0);
+                    }
+                    for (_, s) in &leases {
+                        prop_assert!(!closed.contains(s), "a closed process is leased");
+                    }
+                    let c = l.counts();
+                    prop_assert_eq!(c.leases, leases.len());
+                    prop_assert_eq!(c.pending, waiting.len());
+                    prop_assert_eq!(c.starting, starting.len());
+                    prop_assert!(c.processes <= caps.total);
+                }
+                // Drain: everything releases, and every process is closed exactly once.
+                let now = t0 + Duration::from_secs(3600);
+                let mut close = Vec::new();
+                for (id, _) in leases.drain(..) {
+                    close.extend(l.release(id, now));
+                }
+                for id in waiting.drain(..) {
+                    close.extend(l.abandon_wait(id, now).close);
+                }
+                close.extend(l.reap_idle(now, Duration::from_millis(50)));
+                let (rest, _) = l.drain();
+                close.extend(rest);
+                for p in close {
+                    prop_assert!(closed.insert(p.0), "process {} closed twice", p.0);
+                }
+                prop_assert_eq!(closed.len() as u64, next_proc, "every started process is closed once");
+            }
+        }
+    }
 }
