@@ -1053,3 +1053,38 @@ async fn flag_token_is_not_rotated_by_a_config_edit() {
     assert_eq!(err.detail_code(), Some("AUTH_TOKEN_MISMATCH"), "{err}");
     gw.stop().await.unwrap();
 }
+
+/// `gateway.handshakeTimeoutMs` is hot: after the edit, a socket that never sends `connect` is
+/// closed by the new timeout (200 ms), long before the 10 s default.
+#[tokio::test]
+async fn handshake_timeout_edit_applies_to_the_next_connection() {
+    use futures_util::StreamExt;
+    let gw = start_with_token("t").await;
+    let c = connect(&gw.url, "t").await.unwrap();
+    let got = call(&c, "config.get", json!({})).await;
+    let res = call(
+        &c,
+        "config.patch",
+        json!({"raw": "{ gateway: { handshakeTimeoutMs: 200 } }", "baseHash": got["hash"]}),
+    )
+    .await;
+    assert_eq!(res["actions"], json!(["updateLimits"]), "{res}");
+    let (mut ws, _) = tokio_tungstenite::connect_async(gw.url.as_str())
+        .await
+        .unwrap();
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(m) = ws.next().await {
+            match m {
+                Ok(tokio_tungstenite::tungstenite::Message::Close(f)) => return f,
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+        None
+    })
+    .await
+    .expect("the socket was not closed by the new handshake timeout");
+    let f = closed.expect("close frame");
+    assert_eq!(f.reason.as_str(), "connect challenge timeout");
+    gw.stop().await.unwrap();
+}
