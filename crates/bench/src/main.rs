@@ -122,6 +122,7 @@ fn main() -> std::process::ExitCode {
 
 fn real_main() -> Result<()> {
     let args = parse_args()?;
+    let load_before = loadavg();
     let plan = Plan::new(args.quick);
     // One client thread: the load generator takes at most one core, the server gets the rest.
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -166,7 +167,8 @@ fn real_main() -> Result<()> {
     let table = report::markdown(&rows);
     println!("{table}");
     if let Some(out) = &args.out {
-        let doc = document(&table, &args, &plan, &ours, &node);
+        let load = format!("{load_before} at the start, {} at the end", loadavg());
+        let doc = document(&table, &args, &plan, &ours, &node, &load);
         std::fs::write(out, doc).with_context(|| format!("writing {}", out.display()))?;
         eprintln!("openclaw-bench: wrote {}", out.display());
     }
@@ -690,6 +692,7 @@ fn document(
     plan: &Plan,
     ours: &Result<Side>,
     node: &Result<Side>,
+    load: &str,
 ) -> String {
     let cpus = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -723,9 +726,24 @@ fn document(
          (ours: {ours_procs} process(es), Node: {node_procs}).\n\
          - Handshake = TCP connect + WebSocket upgrade + `connect.challenge` + `connect` → `hello-ok`, \
          client `cli`, scope `operator.read`. Device-signature handshakes use one identity paired \
-         silently on loopback by a first connect; device-token handshakes use the token that connect returned.\n\
+         silently on loopback by a first connect.\n\
          - Pipelined runs keep a window of requests in flight for {secs} s per configuration.\n\
-         - {spawns} spawns of ours, {nspawns} of Node (Node takes 5–12 s to start).\n",
+         - {spawns} spawns of ours, {nspawns} of Node (Node takes 5–12 s to start on an idle box).\n\
+         - The machine is shared (other builds may run): load average {load}. Compare sides within one run only.\n\
+         - Device-token handshakes: each connect presents the token the previous `hello-ok` returned (a \
+         gateway that re-issues on every connect is followed, as a real client would).\n\
+         - Lease: `Pool::acquire` + drop of the lease on an already running `openclaw-app-server` (release \
+         build), timed in batches of 100. Runs/s: `openclaw_app_server::run::execute` of task `true` on model \
+         `exec`, 32 tasks looping concurrently on one shared process.\n\
+         - `sessions.spawn`: over the WebSocket on a fresh gateway of ours whose config raises \
+         `session.maxChildrenPerSession` and `session.maxConcurrentSubagentRuns` (32); first event = first \
+         `agent`/`chat` event of the run, final = its `chat` `state:\"final\"`.\n\
+         - Cooldown lookup: `Cooldowns::check` on a 200-profile table while another thread calls \
+         `record_failure` in a loop (each call swaps the whole snapshot). Classify: `openclaw_reload::classify` \
+         on two configs that differ in the reported number of paths.\n\
+         - Restart: a client handshakes back to back; after 300 ms the gateway gets SIGUSR2 (ours: drain, then \
+         re-exec with the listening socket inherited; Node: its in-process restart). Refused = TCP connection \
+         refused; failed = any other failed handshake.\n",
         command = args.command,
         ours_procs = procs(ours),
         node_procs = procs(node),
@@ -733,4 +751,14 @@ fn document(
         spawns = plan.ours_spawns,
         nspawns = plan.node_spawns,
     )
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|t| {
+            let parts: Vec<&str> = t.split_whitespace().take(3).collect();
+            (parts.len() == 3).then(|| parts.join(" "))
+        })
+        .unwrap_or_else(|| "unknown".into())
 }
