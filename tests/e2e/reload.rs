@@ -289,6 +289,9 @@ async fn config_writes_check_base_hash_and_hold_restart_paths() {
         .in_flight
         .store(1, std::sync::atomic::Ordering::SeqCst);
     gw.state.reload.add_drain_target(target.clone());
+    let pre = call(&c, "gateway.restart.preflight", json!({})).await;
+    assert_eq!(pre["inFlightRuns"], 1, "{pre}");
+    assert!(pre["restart"].is_null(), "{pre}");
     let got = c.request("config.get", json!({})).await.unwrap();
     let res = c
         .request(
@@ -346,6 +349,15 @@ async fn config_writes_check_base_hash_and_hold_restart_paths() {
     c.request("health", json!({}))
         .await
         .expect("still serving, no restart");
+    // OpenClaw's config.apply is a whole-file write.
+    let got = call(&c, "config.get", json!({})).await;
+    let res = call(
+        &c,
+        "config.apply",
+        json!({"raw": got["raw"], "baseHash": got["hash"], "note": "no-op"}),
+    )
+    .await;
+    assert_eq!(res["changedPaths"], json!([]), "{res}");
     gw.stop().await.unwrap();
 }
 

@@ -254,6 +254,17 @@ impl ReloadRuntime {
         }
     }
 
+    /// `gateway.restart.preflight`: what a restart would wait for right now.
+    pub fn preflight_json(&self) -> Value {
+        json!({
+            "inFlightRuns": self.in_flight(),
+            "drainTimeoutMs": self.drain_timeout(false).as_millis() as u64,
+            "pendingRestartPaths": self.store.pending_restart(),
+            "restart": self.pending_restart(),
+            "mode": "re-exec with inherited listeners",
+        })
+    }
+
     /// The `reload` section of `status` / `doctor`.
     pub fn status_json(&self) -> Value {
         let st = self.store.status();

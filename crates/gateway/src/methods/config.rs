@@ -23,6 +23,17 @@ pub(crate) fn specs() -> Vec<MethodSpec> {
         MethodSpec::new("config.patch", scopes::ADMIN, |state, _ctx, p| async move {
             write(&state, "config.patch", &p, true).await
         }),
+        // OpenClaw's `config.apply {raw, baseHash?, …}`: a whole-file write like `config.set`
+        // (its extra fields — sessionKey, note, restartDelayMs — are accepted and ignored:
+        // restarts here are drained, never scheduled by delay).
+        MethodSpec::new("config.apply", scopes::ADMIN, |state, _ctx, p| async move {
+            write(&state, "config.apply", &p, false).await
+        }),
+        MethodSpec::new(
+            "gateway.restart.preflight",
+            scopes::ADMIN,
+            |state, _ctx, _p| async move { Ok(state.reload.preflight_json()) },
+        ),
         MethodSpec::new(
             "gateway.restart.request",
             scopes::ADMIN,
