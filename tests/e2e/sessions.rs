@@ -780,3 +780,62 @@ async fn real_openclaw_cli_calls_chat_send_and_sessions_list() {
     c.close().await;
     gw.stop().await.unwrap();
 }
+
+/// Converse of the seed scenario: the shared app-server dies mid-turn. Only the run on it fails
+/// (retryable), the next run gets a fresh process, and no connection drops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn app_server_crash_fails_only_its_run_and_the_next_gets_a_fresh_process() {
+    let fake = openclaw_test_support::fake_app_server::binary_path();
+    let mut config = Config::default();
+    config.runtimes.insert(
+        "fake".into(),
+        openclaw_config::RuntimeConfig {
+            kind: "app-server".into(),
+            command: vec![
+                fake.to_string_lossy().into_owned(),
+                "--crash-model".into(),
+                "crash".into(),
+            ],
+            ..Default::default()
+        },
+    );
+    config.agents.defaults.runtime = Some("fake".into());
+    let gw = TestGateway::start(TestGatewayOptions {
+        config: Some(config),
+        ..TestGatewayOptions::default()
+    })
+    .await;
+    let c = client(&gw).await;
+    let status = c.status();
+    let sessions = gw.state.sessions.get().expect("sessions started");
+    let spawn_wait = |task: &'static str, model: &'static str| {
+        let c = &c;
+        async move {
+            let a = call(c, "sessions.spawn", json!({"task": task, "model": model})).await;
+            wait_run(c, a["runId"].as_str().unwrap()).await
+        }
+    };
+    let first = spawn_wait("before", "echo").await;
+    assert_eq!(first["status"], "completed", "{first}");
+    let before = sessions.pool.live_pids();
+    assert_eq!(before.len(), 1, "{before:?}");
+
+    let crashed = spawn_wait("boom", "crash").await;
+    assert_eq!(crashed["status"], "failed", "{crashed}");
+    assert_eq!(crashed["retryable"], true, "{crashed}");
+    assert_eq!(crashed["errorClass"], "runtime", "{crashed}");
+
+    let after = spawn_wait("after", "echo").await;
+    assert_eq!(after["status"], "completed", "{after}");
+    let now = sessions.pool.live_pids();
+    assert_eq!(now.len(), 1, "{now:?}");
+    assert_ne!(now, before, "the crashed process was reused");
+    assert_eq!(wait_announces(&c, "agent:main:main", 3).await.len(), 3);
+    assert!(
+        matches!(&*status.borrow(), Status::Connected),
+        "the connection closed: {:?}",
+        &*status.borrow()
+    );
+    c.close().await;
+    gw.stop().await.unwrap();
+}

@@ -65,6 +65,9 @@ pub(crate) enum Record {
         error: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error_class: Option<String>,
+        /// The failure may go away if the same run is tried again (e.g. the process crashed).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        retryable: bool,
         ts: u64,
     },
     /// A child's result, recorded in the parent's journal (exactly once per `announce_id`).

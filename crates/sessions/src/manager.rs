@@ -200,6 +200,7 @@ struct RunEntry {
     final_text: Option<String>,
     error: Option<String>,
     error_class: Option<FailureClass>,
+    retryable: bool,
     origin: Option<Arc<str>>,
     seq: u64,
     abort_requested: bool,
@@ -311,6 +312,7 @@ impl RunEntry {
             final_text: None,
             error: None,
             error_class: None,
+            retryable: false,
             origin: None,
             seq: 0,
             abort_requested: false,
@@ -331,6 +333,7 @@ impl RunEntry {
             text: self.final_text.clone(),
             error: self.error.clone(),
             error_class: self.error_class,
+            retryable: self.retryable,
             spawned_by,
         }
     }
@@ -343,6 +346,7 @@ struct Ending {
     text: Option<String>,
     error: Option<String>,
     class: Option<FailureClass>,
+    retryable: bool,
 }
 
 impl SessionManager {
@@ -797,6 +801,7 @@ impl SessionManager {
                         text: None,
                         error: None,
                         error_class: None,
+                        retryable: false,
                         spawned_by: spawned.clone(),
                     })
                 }
@@ -816,9 +821,11 @@ impl SessionManager {
                     text,
                     error,
                     error_class,
+                    retryable,
                     ts,
                 } if id == run_id => {
                     if let Some(s) = &mut snap {
+                        s.retryable = retryable;
                         s.state = RunState::parse(&status).unwrap_or(RunState::Interrupted);
                         s.text = text;
                         s.error = error;
@@ -896,6 +903,7 @@ impl SessionManager {
                     error,
                     error_class,
                     ts,
+                    ..
                 } => out.push(TranscriptEntry {
                     role: "assistant",
                     run_id,
@@ -1021,6 +1029,7 @@ impl SessionManager {
                             text: a.text.clone(),
                             error: a.error.clone(),
                             error_class: a.error_class.clone(),
+                            retryable: false,
                             ts: a.ts,
                         };
                         journal::append(&sh.journal_path(&a.child_key), &[rec])?;
@@ -1059,6 +1068,7 @@ impl SessionManager {
                         "the gateway stopped during this run {max_attempts} times; it was not run again"
                     )),
                     class: Some(FailureClass::Interrupted),
+                    retryable: false,
                 };
                 sh.finish_sync(&run_id, ending);
             }
@@ -1198,6 +1208,7 @@ fn aborted_before_start() -> Ending {
         text: None,
         error: Some("aborted before it started".into()),
         class: None,
+        retryable: false,
     }
 }
 
@@ -1700,6 +1711,7 @@ impl Shared {
                 text: (!streamed.is_empty()).then_some(streamed),
                 error: Some("aborted".into()),
                 class: None,
+                retryable: false,
             },
             Some(Ok(out)) if !timed_out => Ending {
                 state: RunState::Completed,
@@ -1710,6 +1722,7 @@ impl Shared {
                 }),
                 error: None,
                 class: None,
+                retryable: false,
             },
             Some(Err(e)) if !timed_out && e.class != FailureClass::Timeout => Ending {
                 state: if e.class == FailureClass::Interrupted {
@@ -1720,12 +1733,14 @@ impl Shared {
                 text: (!streamed.is_empty()).then_some(streamed),
                 error: Some(e.message),
                 class: Some(e.class),
+                retryable: e.retryable,
             },
             _ => Ending {
                 state: RunState::Timeout,
                 text: (!streamed.is_empty()).then_some(streamed),
                 error: Some(format!("run timed out after {secs:.0} s")),
                 class: Some(FailureClass::Timeout),
+                retryable: false,
             },
         };
         self.finish(run_id, ending).await;
@@ -1915,6 +1930,7 @@ impl Shared {
                 text,
                 error: e.error.clone(),
                 error_class: class,
+                retryable: e.retryable,
                 ts,
             }],
         )?;
@@ -1933,6 +1949,7 @@ impl Shared {
             run.final_text = e.text.clone();
             run.error = e.error.clone();
             run.error_class = e.class;
+            run.retryable = e.retryable;
             run.cancel = None;
             let _ = run.done.send(true);
             let key = run.session_key.clone();

@@ -124,6 +124,8 @@ pub struct RunSnapshot {
     pub text: Option<String>,
     pub error: Option<String>,
     pub error_class: Option<FailureClass>,
+    /// A failed run that may succeed if tried again (its process crashed, an overload …).
+    pub retryable: bool,
     pub spawned_by: Option<String>,
 }
 

@@ -254,6 +254,7 @@ fn run_payload(r: &RunSnapshot) -> Value {
         "text": r.text,
         "error": r.error,
         "errorClass": r.error_class.map(|c| c.as_str()),
+        "retryable": r.retryable,
         "spawnedBy": r.spawned_by,
     })
 }
