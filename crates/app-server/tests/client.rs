@@ -187,3 +187,27 @@ async fn environment_is_scrubbed_and_explicit() {
         "{probe} leaked into the child"
     );
 }
+
+#[tokio::test]
+async fn epipe_poisons_the_transport() {
+    // The child closes its stdin but stays alive: our write fails with EPIPE.
+    let client = script("exec 0<&-; sleep 30");
+    // Give the child time to close its end; the first write may still land in the pipe buffer
+    // before the close, so keep writing until the failure shows (bounded).
+    let mut last = None;
+    for _ in 0..200 {
+        match client
+            .request("x", json!({}), Duration::from_millis(50))
+            .await
+        {
+            Err(ClientError::Transport(t)) => {
+                last = Some(t);
+                break;
+            }
+            _ => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
+    let t = last.expect("writing to a closed stdin poisons the transport");
+    assert_eq!(t.kind(), &TransportFailureKind::BrokenPipe, "{t}");
+    assert!(client.is_poisoned());
+}
