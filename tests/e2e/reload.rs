@@ -1100,3 +1100,42 @@ async fn handshake_timeout_edit_applies_to_the_next_connection() {
     assert_eq!(f.reason.as_str(), "connect challenge timeout");
     gw.stop().await.unwrap();
 }
+
+/// A restart never re-execs into a config file that cannot be loaded: if the file turns invalid
+/// while a restart drains, the restart is cancelled and the gateway keeps serving.
+#[tokio::test]
+async fn restart_is_cancelled_when_the_file_turns_invalid_during_the_drain() {
+    let gw = start_with_token("t").await;
+    let c = connect(&gw.url, "t").await.unwrap();
+    let target = std::sync::Arc::new(FakeRuns::default());
+    target
+        .in_flight
+        .store(1, std::sync::atomic::Ordering::SeqCst);
+    gw.state.reload.add_drain_target(target.clone());
+    std::fs::write(
+        config_path(&gw),
+        "{ gateway: { port: 1, auth: { mode: 'token', token: 't' } } }",
+    )
+    .unwrap();
+    wait_status(&c, |s| s["reload"]["restart"]["phase"] == "draining").await;
+    let pending = {
+        let c = c.clone();
+        tokio::spawn(async move { config_changed(&c).await })
+    };
+    std::fs::write(config_path(&gw), "{ gateway: { port: 1, ").unwrap();
+    let ev = pending.await.unwrap();
+    assert!(ev["error"].is_string(), "{ev}");
+    // The run finishes; the drain would now restart, but the file cannot be loaded.
+    target
+        .in_flight
+        .store(0, std::sync::atomic::Ordering::SeqCst);
+    let s = wait_status(&c, |s| s["reload"]["restart"].is_null()).await;
+    assert!(s["reload"]["lastError"]["message"].is_string(), "{s}");
+    assert!(
+        !target.paused.load(std::sync::atomic::Ordering::SeqCst),
+        "runs resume when the restart is cancelled"
+    );
+    call(&c, "health", json!({})).await;
+    connect(&gw.url, "t").await.expect("still serving");
+    gw.stop().await.unwrap();
+}

@@ -536,6 +536,14 @@ fn step_restart(state: &GatewayState) -> bool {
     if in_flight > 0 && now < active.deadline_ms && !active.force {
         return false;
     }
+    // The next image boots from the file: never restart into a config it cannot load (that
+    // would turn a restart into an outage). Keep serving and say why.
+    if let Err(e) = openclaw_config::load(rt.store.path()) {
+        tracing::error!(error = %e, who = %active.who, "restart cancelled: the config file cannot be loaded; fix it and the restart proceeds");
+        lock(&rt.restart).active = None;
+        rt.pause_runs(false);
+        return false;
+    }
     if in_flight > 0 {
         tracing::warn!(
             in_flight,
