@@ -205,9 +205,88 @@ pub fn decode_frame(text: &str, limit: usize) -> Result<Frame, DecodeError> {
     serde_json::from_str::<Frame>(text).map_err(|e| DecodeError::Invalid(e.to_string()))
 }
 
+/// A frame as a client sends it, decoded in one pass (no buffering of the whole object as the
+/// internally tagged [`Frame`] needs). Unknown fields are ignored.
+#[derive(Deserialize)]
+struct Incoming<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: std::borrow::Cow<'a, str>,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    params: Option<Value>,
+    #[serde(default)]
+    traceparent: Option<String>,
+}
+
+/// Decode a frame received by the server: `Ok(Some(req))` for a request, `Ok(None)` for a
+/// well-formed `res`/`event` frame (which servers ignore), an error for anything else.
+/// Refuses anything over `limit` bytes before parsing.
+pub fn decode_request(text: &str, limit: usize) -> Result<Option<RequestFrame>, DecodeError> {
+    if text.len() > limit {
+        return Err(DecodeError::TooLarge {
+            len: text.len(),
+            limit,
+        });
+    }
+    let f: Incoming<'_> =
+        serde_json::from_str(text).map_err(|e| DecodeError::Invalid(e.to_string()))?;
+    match f.kind.as_ref() {
+        "req" => match (f.id, f.method) {
+            (Some(id), Some(method)) if !id.is_empty() && !method.is_empty() => {
+                Ok(Some(RequestFrame {
+                    id,
+                    method,
+                    params: f.params,
+                    traceparent: f.traceparent,
+                }))
+            }
+            _ => Err(DecodeError::Invalid(
+                "request frames need a non-empty `id` and `method`".into(),
+            )),
+        },
+        "res" | "event" => Ok(None),
+        other => Err(DecodeError::Invalid(format!(
+            "unknown frame type `{other}`"
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decode_request_matches_decode_frame() {
+        let text = r#"{"type":"req","id":"1:4c72","method":"health","params":{"a":[1,2]},"traceparent":"00-x"}"#;
+        let Frame::Request(expected) = decode_frame(text, 1024).unwrap() else {
+            panic!("expected request")
+        };
+        assert_eq!(decode_request(text, 1024).unwrap(), Some(expected));
+        assert_eq!(
+            decode_request(r#"{"type":"event","event":"tick","payload":{}}"#, 1024).unwrap(),
+            None
+        );
+        for bad in [
+            r#"{"type":"req","id":"","method":"x"}"#,
+            r#"{"type":"req","method":"x"}"#,
+            r#"{"type":"nope"}"#,
+            r#"{"id":"1"}"#,
+            "[]",
+            "",
+        ] {
+            assert!(
+                matches!(decode_request(bad, 1024), Err(DecodeError::Invalid(_))),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            decode_request(&"x".repeat(2000), 1024),
+            Err(DecodeError::TooLarge { .. })
+        ));
+    }
     use crate::limits::MAX_PREAUTH_PAYLOAD_BYTES;
 
     #[test]
@@ -278,6 +357,9 @@ mod tests {
     #[test]
     fn roundtrips_response_without_nulls() {
         let f = Frame::ok("7", serde_json::json!({"ok":true}));
-        assert_eq!(f.to_text(), r#"{"type":"res","id":"7","ok":true,"payload":{"ok":true}}"#);
+        assert_eq!(
+            f.to_text(),
+            r#"{"type":"res","id":"7","ok":true,"payload":{"ok":true}}"#
+        );
     }
 }

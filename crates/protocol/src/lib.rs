@@ -13,7 +13,8 @@ pub mod scopes;
 
 pub use codes::{close, detail, ErrorCode};
 pub use frames::{
-    decode_frame, DecodeError, ErrorShape, EventFrame, Frame, RequestFrame, ResponseFrame,
+    decode_frame, decode_request, DecodeError, ErrorShape, EventFrame, Frame, RequestFrame,
+    ResponseFrame,
 };
 pub use handshake::{
     AuthInfo, ChallengePayload, ClientInfo, ConnectAuth, ConnectParams, DeviceProof, Features,

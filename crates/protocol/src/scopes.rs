@@ -30,8 +30,6 @@ pub const ALL_OPERATOR_SCOPES: &[&str] = &[
 /// (and talk), as in OpenClaw.
 pub fn satisfies(granted: &[String], required: &str) -> bool {
     granted.iter().any(|g| {
-        g == required
-            || g == ADMIN
-            || (g == WRITE && (required == READ || required == TALK))
+        g == required || g == ADMIN || (g == WRITE && (required == READ || required == TALK))
     })
 }

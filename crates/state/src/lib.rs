@@ -51,7 +51,9 @@ impl StateDir {
         if let Some(dir) = get("OPENCLAW_STATE_DIR").filter(|s| !s.is_empty()) {
             return StateDir::new(dir);
         }
-        let home = get("HOME").filter(|s| !s.is_empty()).unwrap_or_else(|| ".".into());
+        let home = get("HOME")
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| ".".into());
         StateDir::new(Path::new(&home).join(".openclaw"))
     }
 
@@ -107,7 +109,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), StateErr
             .map_err(|e| StateError::new("chmod", &tmp, e))?;
         f.write_all(bytes)
             .map_err(|e| StateError::new("write", &tmp, e))?;
-        f.sync_all().map_err(|e| StateError::new("fsync", &tmp, e))?;
+        f.sync_all()
+            .map_err(|e| StateError::new("fsync", &tmp, e))?;
         fs::rename(&tmp, path).map_err(|e| StateError::new("rename into", path, e))?;
         if let Ok(d) = File::open(dir) {
             let _ = d.sync_all();
