@@ -334,6 +334,20 @@ async fn startup_failures_are_clear() {
             .expect_err("missing")
             .to_string();
         assert!(msg.contains("/nonexistent/app-server"), "{msg}");
+        // A child that never answers `initialize` fails the startup at the startup timeout.
+        let quick = Pool::new(PoolConfig {
+            startup_timeout: Duration::from_millis(300),
+            ..PoolConfig::default()
+        });
+        let hung = fake_key(&["--hang-method", "initialize"]);
+        let msg = quick
+            .acquire(&hung, Instant::now() + LONG)
+            .await
+            .expect_err("hung init")
+            .to_string();
+        assert!(msg.contains("did not answer `initialize`"), "{msg}");
+        eventually("hung child reaped", || quick.live_pids().is_empty()).await;
+        quick.shutdown().await;
         let empty = openclaw_app_server::ProcessKey::new(vec![]);
         assert!(matches!(
             pool.acquire(&empty, Instant::now() + LONG).await,
