@@ -839,3 +839,73 @@ async fn app_server_crash_fails_only_its_run_and_the_next_gets_a_fresh_process()
     c.close().await;
     gw.stop().await.unwrap();
 }
+
+/// `openclaw sessions-spawn` outlives a gateway crash: it reconnects once the gateway is back
+/// and reports the re-run's result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_spawn_reports_the_result_across_a_gateway_crash() {
+    bin_path("openclaw-app-server");
+    let state = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let token = "cli-crash-token";
+    let mut gw = start_gateway_proc(state.path(), port, token).await;
+    let c = connect_retry(&gw.url, token, state.path()).await;
+    let cli_state = tempfile::tempdir().unwrap();
+    let mut cli = tokio::process::Command::new(bin_path("openclaw"));
+    cli.args([
+        "sessions-spawn",
+        "--task",
+        "sleep 2; echo survived",
+        "--url",
+        &gw.url,
+        "--token",
+        token,
+    ])
+    .env("OPENCLAW_STATE_DIR", cli_state.path())
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .kill_on_drop(true);
+    let cli = cli.spawn().unwrap();
+    // Wait until the run is running, then crash the gateway under it.
+    let deadline = tokio::time::Instant::now() + GUARD;
+    loop {
+        let l = call(&c, "sessions.list", json!({})).await;
+        if l["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["status"] == "running")
+        {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never ran: {l}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(c);
+    let pid = gw.child.id().unwrap();
+    assert!(std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let _ = gw.child.wait().await;
+    let mut gw2 = start_gateway_proc(state.path(), port, token).await;
+    let out = tokio::time::timeout(GUARD, cli.wait_with_output())
+        .await
+        .expect("the CLI hung")
+        .unwrap();
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(stderr.contains("connection lost"), "{stderr}");
+    assert!(
+        stdout.contains("survived"),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    let _ = gw2.child.start_kill();
+    let _ = gw2.child.wait().await;
+}

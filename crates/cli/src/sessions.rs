@@ -285,8 +285,29 @@ pub async fn spawn(args: SpawnArgs) -> anyhow::Result<ExitCode> {
         client.close().await;
         return Ok(ExitCode::SUCCESS);
     }
-    let outcome = follow_run(&client, &mut events, &run_id, &child, !args.json).await;
+    let followed = follow_run(&client, &mut events, &run_id, &child, !args.json).await;
     client.close().await;
+    let outcome = match followed {
+        // The gateway went away (restart, crash): runs survive that, so wait for the result.
+        Err(ClientError::Closed(close)) => {
+            eprintln!(
+                "gateway connection lost{}; waiting for run {run_id} once the gateway is back",
+                close.map(|c| format!(" ({c})")).unwrap_or_default()
+            );
+            let r = wait_after_reconnect(&client_args, &run_id).await;
+            if let (Ok(v), false) = (&r, args.json) {
+                if let Some(t) = v["text"].as_str().filter(|t| !t.is_empty()) {
+                    eprintln!("--- output of the run's last attempt:");
+                    print!("{t}");
+                    if !t.ends_with('\n') {
+                        println!();
+                    }
+                }
+            }
+            r
+        }
+        other => other,
+    };
     let outcome = outcome.map_err(|e| {
         CliError::new(
             1,
@@ -309,6 +330,46 @@ pub async fn spawn(args: SpawnArgs) -> anyhow::Result<ExitCode> {
         eprintln!("error: run {run_id} {status} ({class}): {msg}");
     }
     Ok(ExitCode::from(code))
+}
+
+/// Reconnect (for up to two minutes) and `agent.wait` until the run ends.
+async fn wait_after_reconnect(args: &ClientArgs, run_id: &str) -> Result<Value, ClientError> {
+    let give_up = Instant::now() + Duration::from_secs(120);
+    let mut last = ClientError::Closed(None);
+    while Instant::now() < give_up {
+        match connect_classified(args, &[scopes::READ, scopes::WRITE]).await {
+            Ok((client, _)) => loop {
+                let r = client
+                    .request_with_timeout(
+                        "agent.wait",
+                        json!({"runId": run_id, "timeoutMs": 30_000}),
+                        Duration::from_secs(40),
+                    )
+                    .await;
+                match r {
+                    Ok(v) if v["waitTimedOut"].as_bool() == Some(true) => continue,
+                    Ok(v) => {
+                        client.close().await;
+                        return Ok(v);
+                    }
+                    Err(e @ ClientError::Server(_)) => return Err(e),
+                    Err(e) => {
+                        last = e;
+                        break;
+                    }
+                }
+            },
+            Err(e) => {
+                if let Some(c) = e.downcast_ref::<CliError>() {
+                    if c.exit == EXIT_AUTH {
+                        return Err(ClientError::Protocol(c.message.clone()));
+                    }
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    Err(last)
 }
 
 /// Stream a run's output until it ends. Returns the `agent.wait`-shaped result.
