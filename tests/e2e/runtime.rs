@@ -5,7 +5,8 @@
 //! Seed scenario with real Codex: a parent run is in flight on the shared process; a helper run
 //! whose upstream answers 401 fails with `FailureClass::Auth`; the parent completes; the process
 //! keeps its PID; a sibling right after succeeds. Converse: kill -9 mid-turn fails only the runs
-//! on that process (retryable) and the next run gets a fresh process.
+//! on that process (retryable) and the next run gets a fresh process. Both also run through the
+//! gateway (sessions → runtime), with the fake and with real Codex, and the socket stays up.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -406,6 +407,65 @@ mod via_gateway {
             "same shared process"
         );
         assert!(connected(&c), "the parent's connection never closed");
+        c.close().await;
+        gw.stop().await.unwrap();
+    }
+
+    /// kill -9 of the real Codex app-server mid-turn through the gateway: that run fails, the
+    /// next run gets a fresh process, the connection stays up.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn real_codex_kill_9_through_the_gateway() {
+        let Some(codex) = super::codex_binary() else {
+            eprintln!("!!! SKIPPED real_codex_kill_9_through_the_gateway: native codex 0.169.0 not installed (run `cargo xtask install-deps`)");
+            return;
+        };
+        let home = tempfile::tempdir().unwrap();
+        let mock = ResponsesMock::start(
+            Behavior::Hello,
+            HashMap::from([("gated-model".to_string(), Behavior::Gated)]),
+        )
+        .await
+        .unwrap();
+        let key = super::codex_key(&codex, &mock, home.path());
+        let mut env: BTreeMap<String, String> = key.env.clone();
+        env.insert(
+            "CODEX_HOME".into(),
+            home.path().to_string_lossy().into_owned(),
+        );
+        let (gw, c) = gateway(RuntimeConfig {
+            kind: "app-server".into(),
+            command: key.command.clone(),
+            env,
+            ..Default::default()
+        })
+        .await;
+        call(
+            &c,
+            "chat.send",
+            json!({"sessionKey": "agent:main:main", "message": "Say hello.", "model": "gated-model", "idempotencyKey": "victim-1"}),
+        )
+        .await;
+        let pid = running_pid(&gw, &c).await;
+        let status = std::process::Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let r = wait_run(&c, "victim-1").await;
+        assert_eq!(r["status"], "failed", "{r}");
+        call(
+            &c,
+            "chat.send",
+            json!({"sessionKey": "agent:main:main", "message": "Say hello.", "model": "mock-model", "idempotencyKey": "next-1"}),
+        )
+        .await;
+        let r = wait_run(&c, "next-1").await;
+        assert_eq!(r["status"], "completed", "{r}");
+        assert_eq!(r["text"], "Hello", "{r}");
+        let pids = gw.state.sessions.get().unwrap().pool.live_pids();
+        assert_eq!(pids.len(), 1);
+        assert_ne!(pids[0], pid, "a fresh process");
+        assert!(connected(&c), "the user's connection stayed up");
         c.close().await;
         gw.stop().await.unwrap();
     }
