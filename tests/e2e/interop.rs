@@ -773,3 +773,47 @@ async fn handshake_refusals_match_the_node_gateway() {
         diffs.join("\n")
     );
 }
+
+#[tokio::test]
+async fn real_cli_gateway_status_probe_sees_ours_like_the_node_gateway() {
+    let node_gw = match node_gateway().await {
+        Ok(gw) => gw,
+        Err(why) => {
+            return skip(
+                "real_cli_gateway_status_probe_sees_ours_like_the_node_gateway",
+                &why,
+            )
+        }
+    };
+    let ours = TestGateway::start_default().await;
+    let our_token = ours.token.clone().expect("token");
+    let probe = |url: String, token: String| async move {
+        let (code, out, err) = real_cli(&[
+            "gateway", "status", "--url", &url, "--token", &token, "--json",
+        ])
+        .await
+        .expect("node/openclaw present");
+        assert_eq!(
+            code, 0,
+            "gateway status failed for {url}\nstdout:\n{out}\nstderr:\n{err}"
+        );
+        parse_json_out(&out, &err)["rpc"].clone()
+    };
+    let theirs = probe(node_gw.url.clone(), NODE_TOKEN.to_string()).await;
+    let mine = probe(ours.url.clone(), our_token).await;
+    assert_eq!(theirs["ok"], true, "node probe: {theirs}");
+    assert_eq!(mine["ok"], true, "our probe: {mine}");
+    assert_eq!(mine["kind"], theirs["kind"], "ours {mine}\nnode {theirs}");
+    assert_eq!(
+        mine["capability"], theirs["capability"],
+        "ours {mine}\nnode {theirs}"
+    );
+    assert_eq!(
+        mine["auth"]["role"], theirs["auth"]["role"],
+        "ours {mine}\nnode {theirs}"
+    );
+    assert_eq!(
+        mine["auth"]["scopes"], theirs["auth"]["scopes"],
+        "ours {mine}\nnode {theirs}"
+    );
+}
