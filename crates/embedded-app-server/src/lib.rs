@@ -580,7 +580,37 @@ impl Turn {
         let deadline = tokio::time::Instant::now() + self.config.exec_timeout;
         let mut stopped: Option<Ending> = None;
         let mut streams_open = true;
+        let mut exited: Option<std::io::Result<std::process::ExitStatus>> = None;
+        let mut drain_until: Option<tokio::time::Instant> = None;
         loop {
+            if !streams_open {
+                if let Some(status) = exited.take() {
+                    let ending = match (stopped.take(), status) {
+                        (Some(e), _) => e,
+                        (None, Ok(s)) if s.success() => Ending::Completed,
+                        (None, Ok(s)) => {
+                            let code = s.code().map_or_else(
+                                || "killed by a signal".to_string(),
+                                |c| format!("exit code {c}"),
+                            );
+                            let msg = format!("command exited with {code}: {}", first_line(task));
+                            Ending::Failed(msg, json!("other"))
+                        }
+                        (None, Err(e)) => Ending::Failed(
+                            format!("waiting for the command failed: {e}"),
+                            json!("other"),
+                        ),
+                    };
+                    if !pending_utf8.is_empty() {
+                        let piece = String::from_utf8_lossy(&pending_utf8).into_owned();
+                        text.push_str(&piece);
+                        self.delta(&piece).await;
+                    }
+                    kill_group(pgid);
+                    while readers.join_next().await.is_some() {}
+                    return (text, ending);
+                }
+            }
             tokio::select! {
                 chunk = chunk_rx.recv(), if streams_open => match chunk {
                     Some(bytes) => {
@@ -611,25 +641,15 @@ impl Turn {
                     }
                     None => streams_open = false,
                 },
-                status = child.wait(), if !streams_open => {
-                    let ending = match (stopped.take(), status) {
-                        (Some(e), _) => e,
-                        (None, Ok(s)) if s.success() => Ending::Completed,
-                        (None, Ok(s)) => {
-                            let code = s.code().map_or_else(|| "killed by a signal".to_string(), |c| format!("exit code {c}"));
-                            let msg = format!("command exited with {code}: {}", first_line(task));
-                            Ending::Failed(msg, json!("other"))
-                        }
-                        (None, Err(e)) => Ending::Failed(format!("waiting for the command failed: {e}"), json!("other")),
-                    };
-                    if !pending_utf8.is_empty() {
-                        let piece = String::from_utf8_lossy(&pending_utf8).into_owned();
-                        text.push_str(&piece);
-                        self.delta(&piece).await;
-                    }
+                status = child.wait(), if exited.is_none() => {
+                    exited = Some(status);
+                    // Background processes may keep the pipes open: give them a moment, then
+                    // stop the whole group so the turn can end.
+                    drain_until = Some(tokio::time::Instant::now() + Duration::from_millis(300));
+                }
+                _ = sleep_until_opt(drain_until), if streams_open && drain_until.is_some() => {
+                    drain_until = None;
                     kill_group(pgid);
-                    while readers.join_next().await.is_some() {}
-                    return (text, ending);
                 }
                 _ = tokio::time::sleep_until(deadline), if stopped.is_none() => {
                     let msg = format!("command timed out after {}s and was stopped: {}", self.config.exec_timeout.as_secs(), first_line(task));
@@ -642,6 +662,13 @@ impl Turn {
                 }
             }
         }
+    }
+}
+
+async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 

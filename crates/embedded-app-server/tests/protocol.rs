@@ -198,6 +198,12 @@ async fn exec_streams_caps_and_interrupts() {
     assert_eq!(done["turn"]["status"], "interrupted");
     assert!(!text.contains("never"));
 
+    // A background process holding the output open does not keep the turn alive.
+    s.turn_start(8, &thread, "sleep 60 & echo started").await;
+    let (text, done) = s.turn().await;
+    assert_eq!(text, "started\n");
+    assert_eq!(done["turn"]["status"], "completed");
+
     // Non-zero exit fails with the exit code.
     s.turn_start(7, &thread, "exit 4").await;
     let (_, done) = s.turn().await;
