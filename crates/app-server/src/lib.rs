@@ -4,6 +4,34 @@
 //! - [`pool::Pool`]: one shared process per [`ProcessKey`], leased by runs ([`pool::Lease`]).
 //! - [`run::execute`]: one agent run (thread + turn) on a leased process, with typed failures.
 //! - [`classify`]: failure shapes to [`FailureClass`].
+//!
+//! A run-level failure (a 401 on the turn, a `-32600` rejection, a failed `thread/start`) fails
+//! only that run; the shared process stays for every other run. Only a broken transport or a
+//! wedged process retires it. See `docs/app-server.md`.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), openclaw_app_server::RunError> {
+//! use std::time::Duration;
+//! use openclaw_app_server::{execute, CancelToken, Pool, PoolConfig, ProcessKey, RunSpec};
+//!
+//! let pool = Pool::new(PoolConfig::default());
+//! let key = ProcessKey::new(vec!["openclaw-app-server".into()]);
+//! let (events, mut rx) = tokio::sync::mpsc::channel(64);
+//! let spec = RunSpec {
+//!     task: "echo test".into(),
+//!     model: None,
+//!     cwd: std::env::temp_dir(),
+//!     timeout: Duration::from_secs(60),
+//!     thread_id: None,
+//! };
+//! let run = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+//! let outcome = execute(&pool, &key, spec, events, CancelToken::new()).await?;
+//! assert_eq!(outcome.final_text, "test\n");
+//! # let _ = run.await;
+//! pool.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod classify;
 pub mod client;
