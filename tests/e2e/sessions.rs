@@ -356,6 +356,15 @@ async fn kill_9_with_queued_and_running_runs_loses_nothing() {
     let token = "kill9-test-token";
     let mut gw = start_gateway_proc(state.path(), port, token).await;
     let c = connect_retry(&gw.url, token, state.path()).await;
+    // A completed run on the main session before the crash: its thread dies with the
+    // app-server, so the next message there must fall back to a fresh thread.
+    call(
+        &c,
+        "chat.send",
+        json!({"sessionKey": "agent:main:main", "message": "echo warm", "idempotencyKey": "warm"}),
+    )
+    .await;
+    assert_eq!(wait_run(&c, "warm").await["status"], "completed");
     let mut runs = Vec::new();
     let mut children = Vec::new();
     for i in 0..3 {
@@ -419,6 +428,16 @@ async fn kill_9_with_queued_and_running_runs_loses_nothing() {
     );
     let expected: HashSet<&String> = runs.iter().collect();
     assert_eq!(uniq, expected, "announces do not match the runs");
+    // The main session continues although its previous thread died with the old process.
+    call(
+        &c,
+        "chat.send",
+        json!({"sessionKey": "agent:main:main", "message": "echo after", "idempotencyKey": "after"}),
+    )
+    .await;
+    let w = wait_run(&c, "after").await;
+    assert_eq!(w["status"], "completed", "{w}");
+    assert_eq!(w["text"], "after\n");
     // The interrupted runs were re-run: attempt 2.
     for r in &runs[..3] {
         let w = wait_run(&c, r).await;

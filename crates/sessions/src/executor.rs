@@ -34,6 +34,9 @@ pub struct ExecRequest {
     pub attempt: u32,
     /// In-process handle for spawning subagents from inside this run (parent = this session).
     pub spawner: SpawnHandle,
+    /// The thread of this session's last completed run: continue the conversation there.
+    /// An executor that cannot resume it should start a fresh thread instead of failing.
+    pub resume_thread_id: Option<String>,
 }
 
 /// Progress reported by an executor while a run is in flight.

@@ -68,6 +68,9 @@ pub(crate) enum Record {
         /// The failure may go away if the same run is tried again (e.g. the process crashed).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         retryable: bool,
+        /// The runtime thread the run used (the session's next run resumes it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        thread_id: Option<String>,
         ts: u64,
     },
     /// A child's result, recorded in the parent's journal (exactly once per `announce_id`).

@@ -183,6 +183,8 @@ struct SessionState {
     delivered: HashSet<String>,
     children: Vec<String>,
     last_run: Option<(String, RunState)>,
+    /// Runtime thread of the last completed run (the next run resumes it).
+    thread_id: Option<String>,
     journal: Arc<tokio::sync::Mutex<()>>,
 }
 
@@ -256,6 +258,7 @@ impl SessionState {
             delivered: HashSet::new(),
             children: Vec::new(),
             last_run: None,
+            thread_id: None,
             journal: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
@@ -347,6 +350,7 @@ struct Ending {
     error: Option<String>,
     class: Option<FailureClass>,
     retryable: bool,
+    thread_id: Option<String>,
 }
 
 impl SessionManager {
@@ -823,6 +827,7 @@ impl SessionManager {
                     error_class,
                     retryable,
                     ts,
+                    ..
                 } if id == run_id => {
                     if let Some(s) = &mut snap {
                         s.retryable = retryable;
@@ -1030,6 +1035,7 @@ impl SessionManager {
                             error: a.error.clone(),
                             error_class: a.error_class.clone(),
                             retryable: false,
+                            thread_id: None,
                             ts: a.ts,
                         };
                         journal::append(&sh.journal_path(&a.child_key), &[rec])?;
@@ -1069,6 +1075,7 @@ impl SessionManager {
                     )),
                     class: Some(FailureClass::Interrupted),
                     retryable: false,
+                    thread_id: None,
                 };
                 sh.finish_sync(&run_id, ending);
             }
@@ -1153,8 +1160,15 @@ fn load_session(
                 }
             }
             Record::Ended {
-                run_id, status, ts, ..
+                run_id,
+                status,
+                ts,
+                thread_id,
+                ..
             } => {
+                if thread_id.is_some() {
+                    s.thread_id = thread_id;
+                }
                 s.queue.retain(|q| q != &run_id);
                 let state = RunState::parse(&status).unwrap_or(RunState::Interrupted);
                 s.last_run = Some((run_id.clone(), state));
@@ -1209,6 +1223,7 @@ fn aborted_before_start() -> Ending {
         error: Some("aborted before it started".into()),
         class: None,
         retryable: false,
+        thread_id: None,
     }
 }
 
@@ -1574,8 +1589,12 @@ impl Shared {
         let prepared = {
             let mut inner = lock(&self.inner);
             let inner = &mut *inner;
-            let (agent_id, spawned_by) = match inner.sessions.get(key) {
-                Some(s) => (s.agent_id.clone(), s.spawned_by.clone()),
+            let (agent_id, spawned_by, thread_id) = match inner.sessions.get(key) {
+                Some(s) => (
+                    s.agent_id.clone(),
+                    s.spawned_by.clone(),
+                    s.thread_id.clone(),
+                ),
                 None => return true,
             };
             let draining = inner.draining || inner.closed;
@@ -1603,12 +1622,14 @@ impl Shared {
                         run.timeout_ms,
                         agent_id,
                         spawned_by,
+                        thread_id,
                     ))
                 }
                 None => None,
             }
         };
-        let Some((attempt, task, model, runtime, timeout_ms, agent_id, spawned_by)) = prepared
+        let Some((attempt, task, model, runtime, timeout_ms, agent_id, spawned_by, thread_id)) =
+            prepared
         else {
             if let Some(s) = lock(&self.inner).sessions.get_mut(key) {
                 s.running = None;
@@ -1658,6 +1679,7 @@ impl Shared {
             timeout,
             spawned_by,
             attempt,
+            resume_thread_id: thread_id,
             spawner: SpawnHandle {
                 shared: Arc::downgrade(self),
                 parent: key.to_string(),
@@ -1712,6 +1734,7 @@ impl Shared {
                 error: Some("aborted".into()),
                 class: None,
                 retryable: false,
+                thread_id: None,
             },
             Some(Ok(out)) if !timed_out => Ending {
                 state: RunState::Completed,
@@ -1723,6 +1746,7 @@ impl Shared {
                 error: None,
                 class: None,
                 retryable: false,
+                thread_id: out.thread_id,
             },
             Some(Err(e)) if !timed_out && e.class != FailureClass::Timeout => Ending {
                 state: if e.class == FailureClass::Interrupted {
@@ -1734,6 +1758,7 @@ impl Shared {
                 error: Some(e.message),
                 class: Some(e.class),
                 retryable: e.retryable,
+                thread_id: None,
             },
             _ => Ending {
                 state: RunState::Timeout,
@@ -1741,6 +1766,7 @@ impl Shared {
                 error: Some(format!("run timed out after {secs:.0} s")),
                 class: Some(FailureClass::Timeout),
                 retryable: false,
+                thread_id: None,
             },
         };
         self.finish(run_id, ending).await;
@@ -1931,6 +1957,7 @@ impl Shared {
                 error: e.error.clone(),
                 error_class: class,
                 retryable: e.retryable,
+                thread_id: e.thread_id.clone(),
                 ts,
             }],
         )?;
@@ -1961,6 +1988,9 @@ impl Shared {
                 s.queue.retain(|q| q != run_id);
                 s.last_run = Some((run_id.to_string(), e.state));
                 s.updated_at = now_ms();
+                if e.thread_id.is_some() {
+                    s.thread_id = e.thread_id.clone();
+                }
             }
             // Large results are read back from the journal instead of being cached.
             let small = e

@@ -46,6 +46,9 @@ impl RunExecutor for TestExec {
                             }),
                         }
                     }
+                    "thread" => {
+                        out.push_str(req.resume_thread_id.as_deref().unwrap_or("none"));
+                    }
                     "model" => {
                         out.push_str(req.model.as_deref().unwrap_or("none"));
                     }
@@ -82,7 +85,7 @@ impl RunExecutor for TestExec {
             }
             Ok(ExecOutcome {
                 final_text: out,
-                thread_id: None,
+                thread_id: Some(format!("thread-{}", req.run_id)),
             })
         })
     }
@@ -724,5 +727,40 @@ async fn large_results_are_read_back_from_the_journal() {
     let s = m.wait(&id, LONG).await.unwrap();
     assert_eq!(s.state, RunState::Completed);
     assert_eq!(s.text.unwrap().len(), big.len() + 1);
+    m.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_resumes_the_thread_of_its_last_completed_run() {
+    let d = tempfile::tempdir().unwrap();
+    let exec = Arc::new(TestExec::default());
+    let send = |id: &str, msg: &str| SendRequest {
+        session_key: "agent:main:main".into(),
+        message: msg.into(),
+        idempotency_key: Some(id.into()),
+        ..Default::default()
+    };
+    let m = open(d.path(), exec.clone(), Default::default());
+    m.send(send("r1", "thread")).await.unwrap();
+    assert_eq!(
+        m.wait("r1", LONG).await.unwrap().text.as_deref(),
+        Some("none")
+    );
+    m.send(send("r2", "fail runtime boom")).await.unwrap();
+    m.wait("r2", LONG).await.unwrap();
+    // A failed run does not replace the thread.
+    m.send(send("r3", "thread")).await.unwrap();
+    assert_eq!(
+        m.wait("r3", LONG).await.unwrap().text.as_deref(),
+        Some("thread-r1")
+    );
+    m.shutdown().await;
+    // Remembered across a restart (from the journal).
+    let m = open(d.path(), exec, Default::default());
+    m.send(send("r4", "thread")).await.unwrap();
+    assert_eq!(
+        m.wait("r4", LONG).await.unwrap().text.as_deref(),
+        Some("thread-r3")
+    );
     m.shutdown().await;
 }

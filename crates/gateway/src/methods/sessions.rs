@@ -743,33 +743,58 @@ impl RunExecutor for AppServerExecutor {
                     retryable: false,
                 });
             }
-            let spec = RunSpec {
+            let mut spec = RunSpec {
                 task: req.task,
                 model: req.model,
                 cwd: req.cwd,
                 timeout: req.timeout,
-                thread_id: None,
+                thread_id: req.resume_thread_id,
             };
             let token = CancelToken::new();
-            let (tx, mut rx) = mpsc::channel::<RunEvent>(256);
-            let run = openclaw_app_server::execute(&pool, &key, spec, tx, token.clone());
-            tokio::pin!(run);
             let mut cancelled = false;
             let result = loop {
-                tokio::select! {
-                    r = &mut run => break r,
-                    Some(ev) = rx.recv() => {
-                        let _ = events.send(map_event(ev)).await;
+                let (tx, mut rx) = mpsc::channel::<RunEvent>(256);
+                let resuming = spec.thread_id.is_some();
+                let run =
+                    openclaw_app_server::execute(&pool, &key, spec.clone(), tx, token.clone());
+                tokio::pin!(run);
+                let mut thread_opened = false;
+                let result = loop {
+                    tokio::select! {
+                        r = &mut run => break r,
+                        Some(ev) = rx.recv() => {
+                            thread_opened |= matches!(ev, RunEvent::ThreadStarted { .. });
+                            let _ = events.send(map_event(ev)).await;
+                        }
+                        _ = cancel.cancelled(), if !cancelled => {
+                            cancelled = true;
+                            token.cancel();
+                        }
                     }
-                    _ = cancel.cancelled(), if !cancelled => {
-                        cancelled = true;
-                        token.cancel();
-                    }
+                };
+                while let Ok(ev) = rx.try_recv() {
+                    thread_opened |= matches!(ev, RunEvent::ThreadStarted { .. });
+                    let _ = events.send(map_event(ev)).await;
                 }
+                // The previous thread is gone (its process was replaced, or it never existed
+                // there): nothing ran yet, so continue in a fresh thread.
+                let refused_resume = resuming
+                    && !thread_opened
+                    && !cancelled
+                    && matches!(&result, Err(e) if !matches!(
+                        e.class,
+                        openclaw_app_server::FailureClass::Interrupted
+                            | openclaw_app_server::FailureClass::Timeout
+                    ));
+                if refused_resume {
+                    if let Err(e) = &result {
+                        tracing::info!(error = %e, "cannot resume the session's thread; starting a new one");
+                    }
+                    spec.thread_id = None;
+                    continue;
+                }
+                break result;
             };
-            while let Ok(ev) = rx.try_recv() {
-                let _ = events.send(map_event(ev)).await;
-            }
             match result {
                 Ok(out) => Ok(ExecOutcome {
                     final_text: out.final_text,
