@@ -234,6 +234,36 @@ pub(crate) fn read_tail(
     Ok(rev)
 }
 
+/// The first record of a journal (its `session` record), read-only.
+pub(crate) fn read_first(path: &Path) -> Result<Option<Record>, SessionError> {
+    use std::io::BufRead;
+    let f = File::open(path).map_err(|e| io_err("open", path, e))?;
+    let mut line = String::new();
+    std::io::BufReader::new(f)
+        .read_line(&mut line)
+        .map_err(|e| io_err("read", path, e))?;
+    Ok(serde_json::from_str(line.trim_end()).ok())
+}
+
+/// Where a session's journal is: live, else the newest archived copy (`cleanup: "delete"`).
+pub(crate) fn locate(dir: &Path, stem: &str) -> Option<PathBuf> {
+    let live = dir.join(format!("{stem}.jsonl"));
+    if live.is_file() {
+        return Some(live);
+    }
+    let prefix = format!("{stem}.");
+    fs::read_dir(dir.join("archive"))
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".jsonl"))
+        })
+        .max()
+}
+
 /// The outbox file of an announce.
 pub(crate) fn outbox_path(dir: &Path, run_id: &str) -> PathBuf {
     dir.join("outbox")

@@ -786,10 +786,28 @@ impl SessionManager {
                 .cloned()
                 .ok_or_else(|| SessionError::NotFound(format!("unknown runId {run_id:?}")))?
         };
-        let path = self.shared.journal_path(&key);
-        let records = blocking(move || journal::replay(&path)).await?;
+        let dir = self.shared.dir.clone();
+        let stem = key::file_stem(&key);
+        let id = run_id.to_string();
+        let (first, records) = blocking(move || {
+            let path = journal::locate(&dir, &stem).ok_or_else(|| {
+                SessionError::NotFound(format!("the journal of run {id:?} is gone"))
+            })?;
+            // Backwards from the end to the run's message: the cost is bounded by how much
+            // happened in the session since.
+            let records = journal::read_tail(
+                &path,
+                1,
+                |r| matches!(r, Record::Message { run_id, .. } if *run_id == id),
+            )?;
+            Ok((journal::read_first(&path)?, records))
+        })
+        .await?;
         let mut snap: Option<RunSnapshot> = None;
-        let mut spawned = None;
+        let mut spawned = match first {
+            Some(Record::Session { spawned_by, .. }) => spawned_by,
+            _ => None,
+        };
         for r in records {
             match r {
                 Record::Session { spawned_by, .. } => spawned = spawned_by,

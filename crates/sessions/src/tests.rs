@@ -676,6 +676,12 @@ async fn cleanup_delete_archives_the_child_after_its_announce() {
         Some("bye\n")
     );
     m.shutdown().await;
+    // After a restart the archived child is not loaded; its result lives on in the parent.
+    let m = open(d.path(), Arc::new(TestExec::default()), Default::default());
+    let s = m.run(&a.run_id).await;
+    assert!(matches!(s, Err(SessionError::NotFound(_))), "{s:?}");
+    assert_eq!(m.history("agent:main:main", 10).await.unwrap().len(), 1);
+    m.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
