@@ -295,13 +295,15 @@ pub async fn spawn_latency(
     Ok((first, fin))
 }
 
-/// Completed `sessions.spawn` runs per second with `concurrency` spawns in flight on one connection.
+/// Completed `sessions.spawn` runs per second with `concurrency` spawns in flight on one
+/// connection, for `duration` or until `max_spawns` were sent; returns (runs/s, runs completed).
 pub async fn spawn_throughput(
     url: &str,
     token: &str,
     concurrency: usize,
     duration: Duration,
-) -> Result<f64> {
+    max_spawns: u64,
+) -> Result<(f64, u64)> {
     let (mut conn, _) = ws::connect_scoped(
         url,
         token,
@@ -317,7 +319,7 @@ pub async fn spawn_throughput(
     let mut finished_early: HashMap<String, ()> = HashMap::new();
     let mut running: HashMap<String, ()> = HashMap::new();
     loop {
-        while in_flight < concurrency && started.elapsed() < duration {
+        while in_flight < concurrency && started.elapsed() < duration && next < max_spawns {
             send(
                 &mut conn,
                 &format!("t{next}"),
@@ -368,7 +370,7 @@ pub async fn spawn_throughput(
             _ => {}
         }
     }
-    Ok(done as f64 / started.elapsed().as_secs_f64())
+    Ok((done as f64 / started.elapsed().as_secs_f64(), done))
 }
 
 async fn send(conn: &mut ws::Ws, id: &str, method: &str, params: Value) -> Result<()> {

@@ -538,22 +538,34 @@ fn area_rows(
     ));
 
     // Sessions through a fresh gateway of ours whose limits allow 32 concurrent subagent runs.
-    let sessions = (|| -> Result<(Vec<Duration>, Vec<Duration>, f64)> {
+    /// First-event and final latencies, runs/s, and (RSS, process count) with 1,000 sessions.
+    type SessionsOut = (Vec<Duration>, Vec<Duration>, f64, (u64, usize));
+    let sessions = (|| -> Result<SessionsOut> {
         let running = ours_spec.spawn_with_config(
             TOKEN,
             r#"{ "session": { "maxChildrenPerSession": 100000, "maxConcurrentSubagentRuns": 32 } }"#,
         )?;
         let url = running.url();
         let out = rt.block_on(async {
-            let (first, fin) = area::spawn_latency(&url, TOKEN, plan.handshakes / 2).await?;
-            let rate = area::spawn_throughput(&url, TOKEN, 32, secs).await?;
+            let n = plan.handshakes / 2;
+            let (first, fin) = area::spawn_latency(&url, TOKEN, n).await?;
+            let (rate, done) = area::spawn_throughput(&url, TOKEN, 32, secs, u64::MAX).await?;
+            // Top up to 1,000 sessions (each spawn leaves its child session), then idle.
+            let have = n as u64 + done;
+            if have < 1000 {
+                area::spawn_throughput(&url, TOKEN, 32, Duration::from_secs(600), 1000 - have)
+                    .await?;
+            }
+            tokio::time::sleep(plan.idle).await;
             anyhow::Ok((first, fin, rate))
         });
+        let rss = running.tree_rss();
         running.stop(Duration::from_secs(10));
-        out
+        let (first, fin, rate) = out?;
+        Ok((first, fin, rate, rss?))
     })();
     match sessions {
-        Ok((first, fin, rate)) => {
+        Ok((first, fin, rate, (rss, procs))) => {
             let n = first.len();
             rows.push(
                 Row::new(
@@ -575,6 +587,15 @@ fn area_rows(
                 Cell::Rate(rate),
                 Cell::Na,
                 Better::Higher,
+            ));
+            rows.push(Row::new(
+                format!(
+                    "RSS with ≥ 1,000 idle sessions (gateway + {} child process(es))",
+                    procs - 1
+                ),
+                Cell::Bytes(rss),
+                Cell::Na,
+                Better::Lower,
             ));
         }
         Err(e) => {
