@@ -214,10 +214,7 @@ pub fn run_foreground(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     tracing::info!(urls = ?urls, auth = resolved.options.auth.mode.as_str(), state_dir = %state.root().display(), "listening");
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
+    let runtime = build_runtime()?;
     let result = runtime.block_on(openclaw_gateway::reload::serve_restartable(
         listeners,
         resolved.options,
@@ -239,6 +236,23 @@ pub fn run_foreground(args: RunArgs) -> anyhow::Result<ExitCode> {
     drop(lock);
     restart?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The gateway's runtime: `OPENCLAW_GATEWAY_THREADS` workers (1 = a single-threaded runtime),
+/// default one per CPU.
+fn build_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    let threads = env("OPENCLAW_GATEWAY_THREADS").and_then(|v| v.trim().parse::<usize>().ok());
+    let built = match threads {
+        Some(1) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        Some(n) if n > 1 => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build(),
+        _ => tokio::runtime::Builder::new_multi_thread().enable_all().build(),
+    };
+    built.map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))
 }
 
 fn acquire_with_wait(path: &std::path::Path) -> anyhow::Result<Option<FileLock>> {

@@ -13,7 +13,7 @@ use futures_util::stream::{FuturesUnordered, SplitSink, SplitStream};
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use openclaw_protocol::limits::MAX_PREAUTH_PAYLOAD_BYTES;
 use openclaw_protocol::{
-    close, decode_frame, AuthInfo, ConnectParams, DecodeError, ErrorCode, ErrorShape, Features,
+    close, decode_request, AuthInfo, ConnectParams, DecodeError, ErrorCode, ErrorShape, Features,
     Frame, HelloOk, Policy, RequestFrame, ServerInfo, Snapshot,
 };
 use serde_json::{json, Value};
@@ -39,6 +39,8 @@ const PREAUTH_READ_BUDGET: usize = 2 * MAX_PREAUTH_PAYLOAD_BYTES;
 const MAX_INFLIGHT: usize = 1024;
 /// How long a closing socket waits for the peer's close reply.
 const CLOSE_LINGER: Duration = Duration::from_secs(2);
+/// Socket read buffer and write batching threshold per connection.
+const IO_BUFFER: usize = 16 * 1024;
 /// Frames written per flush when the queue is busy.
 const WRITE_BATCH: usize = 128;
 
@@ -72,7 +74,11 @@ pub(crate) async fn handle(state: Arc<GatewayState>, mut stream: TcpStream, peer
         return;
     }
     let budget = Budget::new(PREAUTH_READ_BUDGET);
+    // Small socket buffers: tungstenite's 128 KiB defaults would cost a large allocation per
+    // connection (and page faults) for frames that are almost always a few hundred bytes.
     let config = WebSocketConfig::default()
+        .read_buffer_size(IO_BUFFER)
+        .write_buffer_size(IO_BUFFER)
         .max_message_size(Some(state.opts.max_payload))
         .max_frame_size(Some(state.opts.max_payload));
     let ws = WebSocketStream::from_partially_read(
@@ -130,9 +136,9 @@ pub(crate) async fn handle(state: Arc<GatewayState>, mut stream: TcpStream, peer
                 .await
         }
     };
-    let req = match decode_frame(&text, MAX_PREAUTH_PAYLOAD_BYTES) {
-        Ok(Frame::Request(req)) => req,
-        Ok(_) | Err(DecodeError::Invalid(_)) => {
+    let req = match decode_request(&text, MAX_PREAUTH_PAYLOAD_BYTES) {
+        Ok(Some(req)) => req,
+        Ok(None) | Err(DecodeError::Invalid(_)) => {
             return close_preauth(sink, source, close::POLICY_VIOLATION, FIRST_MUST_BE_CONNECT)
                 .await
         }
@@ -371,33 +377,41 @@ async fn serve_connection(
     let ping_every = state.opts.ping_interval;
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last_seen = tokio::time::Instant::now();
+    // Ping ticks without any frame from the peer in between.
+    let mut silent_ticks = 0u32;
     let max_payload = state.opts.max_payload;
+    // One long-lived future for close requests (not a fresh registration per loop turn).
+    let close_requested = async {
+        loop {
+            if close_rx.changed().await.is_err() {
+                return None;
+            }
+            if let Some(req) = close_rx.borrow().clone() {
+                return Some(req);
+            }
+        }
+    };
+    tokio::pin!(close_requested);
 
     let outcome: Option<CloseRequest> = loop {
         tokio::select! {
             biased;
-            changed = close_rx.changed() => {
-                let req = close_rx.borrow().clone();
-                if changed.is_err() || req.is_some() {
-                    break req;
-                }
-            }
+            req = &mut close_requested => break req,
             Some((id, result)) = inflight.next() => {
                 conn.send_text(reply_text(id, result));
             }
             msg = source.next(), if inflight.len() < MAX_INFLIGHT => {
-                last_seen = tokio::time::Instant::now();
+                silent_ticks = 0;
                 match msg {
                     Some(Ok(Message::Text(text))) => {
-                        match decode_frame(text.as_str(), max_payload) {
-                            Ok(Frame::Request(req)) => {
+                        match decode_request(text.as_str(), max_payload) {
+                            Ok(Some(req)) => {
                                 if let Some(fut) = dispatch(&state, &conn, req) {
                                     inflight.push(fut);
                                 }
                             }
                             // Clients have no business sending res/event frames; ignore them.
-                            Ok(_) => {}
+                            Ok(None) => {}
                             Err(DecodeError::TooLarge { .. }) => break Some(CloseRequest {
                                 code: close::MESSAGE_TOO_BIG,
                                 reason: Cow::Borrowed(close::REASON_PAYLOAD_TOO_LARGE),
@@ -422,7 +436,8 @@ async fn serve_connection(
                 }
             }
             _ = ping.tick() => {
-                if last_seen.elapsed() > ping_every * 2 {
+                silent_ticks += 1;
+                if silent_ticks > 2 {
                     tracing::debug!(conn = %conn_id, "peer silent for two ping intervals; dropping");
                     break None;
                 }
