@@ -3,8 +3,8 @@
 //! Entry point: [`SessionManager`]. It owns every session (`agent:<id>:main` and spawned
 //! children `agent:<id>:subagent:<uuid>`), runs each session's messages one at a time (FIFO),
 //! caps concurrent subagent runs, and executes runs through a [`RunExecutor`] supplied by the
-//! gateway. Everything is journaled under `$STATE/sessions/` (see [`journal`](crate) docs in
-//! `journal.rs`) so that a crash loses nothing that was acknowledged.
+//! gateway. Everything is journaled under `$STATE/sessions/` (layout in `journal.rs`, rules in
+//! `docs/sessions.md`) so that a crash loses nothing that was acknowledged.
 //!
 //! **API Boundary:** this crate knows nothing of WebSockets or the wire format; it emits
 //! [`SessionEvent`]s that the gateway maps to `chat`, `agent` and `sessions.changed` frames.
