@@ -817,3 +817,34 @@ async fn real_cli_gateway_status_probe_sees_ours_like_the_node_gateway() {
         "ours {mine}\nnode {theirs}"
     );
 }
+
+#[tokio::test]
+async fn node_gateway_accepts_our_v3_device_signature() {
+    let node_gw = match node_gateway().await {
+        Ok(gw) => gw,
+        Err(why) => return skip("node_gateway_accepts_our_v3_device_signature", &why),
+    };
+    // Signed by openclaw-auth, verified by the real Node gateway: a new device on loopback with
+    // the shared token is paired silently and gets a device token, which then works on its own.
+    let identity = DeviceIdentity::generate(now_ms()).expect("identity");
+    let hello = raw_connect(
+        &node_gw.url,
+        json!({ "token": NODE_TOKEN }),
+        Some(&identity),
+    )
+    .await
+    .unwrap_or_else(|r| panic!("the Node gateway refused our signature: {r:?}"));
+    assert_eq!(hello["auth"]["role"], "operator", "{hello}");
+    let token = hello["auth"]["deviceToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no device token for our device: {hello}"))
+        .to_string();
+    let again = raw_connect(
+        &node_gw.url,
+        json!({ "deviceToken": token }),
+        Some(&identity),
+    )
+    .await
+    .unwrap_or_else(|r| panic!("the Node gateway refused our device token: {r:?}"));
+    assert_eq!(again["auth"]["method"], "device-token", "{again}");
+}
