@@ -12,6 +12,7 @@
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::SessionError;
@@ -110,9 +111,11 @@ pub(crate) fn append(path: &Path, records: &[Record]) -> Result<(), SessionError
         buf.push(b'\n');
     }
     let existed = path.exists();
+    // Transcripts can hold anything a user or an agent wrote: owner-only.
     let mut f = OpenOptions::new()
         .create(true)
         .append(true)
+        .mode(openclaw_state::SECRET_MODE)
         .open(path)
         .map_err(|e| io_err("open", path, e))?;
     f.write_all(&buf)
@@ -333,9 +336,12 @@ mod tests {
 
     #[test]
     fn append_and_replay_roundtrip() {
+        use std::os::unix::fs::PermissionsExt;
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("j.jsonl");
         append(&p, &[msg("a"), msg("b")]).unwrap();
+        let mode = fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
         append(&p, &[msg("c")]).unwrap();
         let r = replay(&p).unwrap();
         assert_eq!(r, vec![msg("a"), msg("b"), msg("c")]);
