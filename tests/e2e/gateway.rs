@@ -997,3 +997,66 @@ async fn gateway_binary_sigterm_sends_shutdown_and_1012() {
         .unwrap();
     assert!(exit.success(), "{exit}");
 }
+
+#[tokio::test]
+async fn preauth_flood_beyond_the_read_budget_is_cut_off() {
+    let gw = TestGateway::start_default().await;
+    let mut raw = Raw::open(&gw.url).await;
+    // One frame far beyond the pre-auth budget: the gateway stops reading and closes.
+    let pad = "a".repeat(400 * 1024);
+    let _ = raw
+        .ws
+        .send(Message::text(format!(
+            r#"{{"type":"req","id":"1","method":"connect","params":{{"pad":"{pad}"}}}}"#
+        )))
+        .await;
+    assert_eq!(
+        raw.closed().await,
+        Closed {
+            code: 1009,
+            reason: "preauth payload too large".into()
+        }
+    );
+    assert_eq!(gw.state.connection_count(), 0);
+}
+
+#[tokio::test]
+async fn oversized_http_head_gets_431() {
+    let gw = TestGateway::start_default().await;
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", gw.port))
+        .await
+        .unwrap();
+    let big = "x".repeat(20 * 1024);
+    let _ = s
+        .write_all(format!("GET /healthz HTTP/1.1\r\nX-Big: {big}\r\n\r\n").as_bytes())
+        .await;
+    let mut buf = Vec::new();
+    let _ = tokio::time::timeout(HANG_GUARD, s.read_to_end(&mut buf)).await;
+    let text = String::from_utf8_lossy(&buf);
+    assert!(text.starts_with("HTTP/1.1 431"), "{text}");
+}
+
+#[tokio::test]
+async fn idle_preauth_sockets_are_capped() {
+    let gw = TestGateway::start(TestGatewayOptions {
+        max_preauth_connections: Some(3),
+        ..TestGatewayOptions::default()
+    })
+    .await;
+    let mut idle = Vec::new();
+    for _ in 0..3 {
+        idle.push(Raw::open(&gw.url).await);
+    }
+    assert_eq!(gw.state.preauth_count(), 3);
+    // The fourth socket is dropped on accept: no upgrade, no challenge.
+    assert!(tokio_tungstenite::connect_async(gw.url.as_str())
+        .await
+        .is_err());
+    // Completing a handshake frees a slot.
+    let res = idle[0].connect(cli_params(gw.token.as_deref(), ALL)).await;
+    assert_eq!(res["ok"], true);
+    assert_eq!(gw.state.preauth_count(), 2);
+    let mut fourth = Raw::open(&gw.url).await;
+    let res = fourth.connect(cli_params(gw.token.as_deref(), ALL)).await;
+    assert_eq!(res["ok"], true);
+}

@@ -48,6 +48,10 @@ const FIRST_MUST_BE_CONNECT: &str = "invalid handshake: first request must be co
 
 /// Serve one accepted socket to completion.
 pub(crate) async fn handle(state: Arc<GatewayState>, mut stream: TcpStream, peer: SocketAddr) {
+    let Some(preauth_slot) = state.preauth_slot() else {
+        tracing::debug!(%peer, "too many sockets before connect; dropping");
+        return;
+    };
     let deadline = tokio::time::Instant::now() + state.reload.handshake_timeout();
     let head = match tokio::time::timeout_at(deadline, http::read_head(&mut stream)).await {
         Ok(Ok(head)) => head,
@@ -193,6 +197,7 @@ pub(crate) async fn handle(state: Arc<GatewayState>, mut stream: TcpStream, peer
         }
     };
     budget.lift();
+    drop(preauth_slot);
     serve_connection(state, sink, source, peer, req, params, protocol, grant).await;
 }
 

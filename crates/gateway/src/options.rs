@@ -68,6 +68,9 @@ pub struct GatewayOptions {
     pub shutdown_grace: Duration,
     /// Listen addresses as text, for `status`.
     pub listen_urls: Vec<String>,
+    /// Sockets allowed at once before `connect` succeeds (HTTP probes included); more are
+    /// dropped on accept, so a flood of idle sockets cannot exhaust memory.
+    pub max_preauth_connections: usize,
     /// Methods added by an embedder or a test, on top of the built-in registry.
     pub extra_methods: Vec<crate::MethodSpec>,
 }
@@ -90,6 +93,7 @@ impl GatewayOptions {
             max_buffered_bytes: limits::DEFAULT_MAX_BUFFERED_BYTES,
             shutdown_grace: Duration::from_secs(5),
             listen_urls: Vec::new(),
+            max_preauth_connections: 1024,
             extra_methods: Vec::new(),
         }
     }

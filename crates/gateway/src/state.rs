@@ -264,6 +264,8 @@ pub struct GatewayState {
     shutdown_flag: AtomicBool,
     health_version: AtomicU64,
     presence_version: AtomicU64,
+    /// Sockets currently before a successful `connect`.
+    preauth: AtomicUsize,
     /// The serialized `health` payload, rebuilt at most every [`HEALTH_CACHE_TTL`].
     health_cache: arc_swap::ArcSwapOption<CachedText>,
 }
@@ -321,6 +323,7 @@ impl GatewayState {
             health_version: AtomicU64::new(1),
             presence_version: AtomicU64::new(1),
             health_cache: arc_swap::ArcSwapOption::empty(),
+            preauth: AtomicUsize::new(0),
         })
     }
 
@@ -426,6 +429,21 @@ impl GatewayState {
         self.health_cache.store(None);
     }
 
+    /// Take a pre-auth slot (released on drop), or None when `max_preauth_connections` are in use.
+    pub(crate) fn preauth_slot(self: &Arc<Self>) -> Option<PreauthSlot> {
+        let before = self.preauth.fetch_add(1, Ordering::AcqRel);
+        if before >= self.opts.max_preauth_connections {
+            self.preauth.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        Some(PreauthSlot(self.clone()))
+    }
+
+    /// Sockets currently in the pre-auth phase.
+    pub fn preauth_count(&self) -> usize {
+        self.preauth.load(Ordering::Acquire)
+    }
+
     /// The `health` payload serialized, from a cache at most [`HEALTH_CACHE_TTL`] old.
     pub fn health_text(&self) -> Arc<str> {
         if let Some(c) = &*self.health_cache.load() {
@@ -492,6 +510,16 @@ impl GatewayState {
 
     pub(crate) fn bump_health_version(&self) {
         self.health_version.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A held pre-auth slot.
+#[derive(Debug)]
+pub(crate) struct PreauthSlot(Arc<GatewayState>);
+
+impl Drop for PreauthSlot {
+    fn drop(&mut self) {
+        self.0.preauth.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

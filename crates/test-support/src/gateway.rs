@@ -25,6 +25,7 @@ pub struct TestGatewayOptions {
     pub max_payload: Option<usize>,
     pub max_buffered_bytes: Option<usize>,
     pub shutdown_grace: Option<Duration>,
+    pub max_preauth_connections: Option<usize>,
     /// Listen on this loopback port instead of a fresh one (e.g. to restart "the same" gateway).
     pub port: Option<u16>,
     /// Extra methods (e.g. a slow method to observe out-of-order replies).
@@ -74,6 +75,9 @@ impl TestGateway {
         }
         if let Some(v) = opts.shutdown_grace {
             o.shutdown_grace = v;
+        }
+        if let Some(v) = opts.max_preauth_connections {
+            o.max_preauth_connections = v;
         }
         o.extra_methods = opts.extra_methods;
         let listener = std::net::TcpListener::bind(("127.0.0.1", opts.port.unwrap_or(0)))
