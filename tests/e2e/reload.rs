@@ -936,6 +936,36 @@ async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
             && err.contains("anthropic:backup (auth_permanent, disabled until"),
         "{w}"
     );
+    // Cooldowns are listed and cleared over RPC, never through config.
+    let l = call(&c, "auth.cooldowns.list", json!({})).await;
+    assert_eq!(l["cooldowns"].as_array().unwrap().len(), 2, "{l}");
+    call(
+        &c,
+        "auth.cooldowns.clear",
+        json!({"profile": "anthropic:cli"}),
+    )
+    .await;
+    assert!(cd
+        .check(
+            "anthropic:cli",
+            "echo",
+            "subagent",
+            openclaw_cooldowns::now_ms()
+        )
+        .is_none());
+    let h4 = call(
+        &c,
+        "sessions.spawn",
+        json!({"task": "slug 4", "model": "echo"}),
+    )
+    .await;
+    let w = call(
+        &c,
+        "agent.wait",
+        json!({"runId": h4["runId"], "timeoutMs": 60_000}),
+    )
+    .await;
+    assert_eq!(w["status"], "completed", "after clearing: {w}");
     c.close().await;
     gw.stop().await.unwrap();
 }

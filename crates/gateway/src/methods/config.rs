@@ -29,6 +29,55 @@ pub(crate) fn specs() -> Vec<MethodSpec> {
         MethodSpec::new("config.apply", scopes::ADMIN, |state, _ctx, p| async move {
             write(&state, "config.apply", &p, false).await
         }),
+        // Auth-profile cooldowns are runtime state: list them, and clear one profile by hand
+        // (e.g. after topping up a billing account) without touching config.
+        MethodSpec::new(
+            "auth.cooldowns.list",
+            scopes::READ,
+            |state, _ctx, _p| async move {
+                let now = openclaw_cooldowns::now_ms();
+                let snap = state.reload.cooldowns().snapshot();
+                let rows: Vec<Value> = snap
+                    .entries()
+                    .into_iter()
+                    .map(|e| {
+                        let mut v = serde_json::to_value(e).unwrap_or_default();
+                        v["active"] = json!(e.until() > now);
+                        v
+                    })
+                    .collect();
+                Ok(json!({ "cooldowns": rows, "ts": now }))
+            },
+        ),
+        MethodSpec::new(
+            "auth.cooldowns.clear",
+            scopes::ADMIN,
+            |state, _ctx, p| async move {
+                let profile = p
+                    .get("profile")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| {
+                        invalid(
+                            "auth.cooldowns.clear",
+                            "`profile` (an auth profile id) is required",
+                        )
+                    })?
+                    .to_string();
+                let cd = state.reload.cooldowns().clone();
+                let p2 = profile.clone();
+                tokio::task::spawn_blocking(move || cd.clear_profile(&p2))
+                    .await
+                    .map_err(|e| ErrorShape::new(ErrorCode::Unavailable, e.to_string()))?
+                    .map_err(|e| {
+                        ErrorShape::new(
+                            ErrorCode::Unavailable,
+                            format!("auth.cooldowns.clear: {e}"),
+                        )
+                    })?;
+                tracing::info!(%profile, "auth profile cooldowns cleared by request");
+                Ok(json!({ "ok": true, "profile": profile }))
+            },
+        ),
         MethodSpec::new(
             "gateway.restart.preflight",
             scopes::ADMIN,
