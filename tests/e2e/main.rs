@@ -4,3 +4,4 @@ mod interop;
 mod sessions;
 mod runtime;
 mod reload;
+mod auth;

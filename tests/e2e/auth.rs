@@ -1,0 +1,1033 @@
+//! Auth end to end: device proofs, silent pairing, remote pairing through a trusted proxy,
+//! device tokens (issue, heal, rotate, revoke), rate limiting and concurrency, against real
+//! in-process gateways on 127.0.0.1:0.
+//!
+//! Every refusal row of reference §4.3 that concerns auth or devices is checked for its exact
+//! error code, message, details code and close code/reason. (The shared-secret rows without a
+//! device are in `gateway.rs`.)
+
+use futures_util::{SinkExt, StreamExt};
+use openclaw_auth::proof::SignedFields;
+use openclaw_auth::{DeviceIdentity, PairingStore};
+use openclaw_config::Config;
+use openclaw_state::StateDir;
+use openclaw_test_support::gateway::{TestGateway, TestGatewayOptions};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+const HANG_GUARD: Duration = Duration::from_secs(30);
+const ALL: &[&str] = &["operator.read", "operator.write", "operator.admin"];
+const PAIRING: &[&str] = &["operator.pairing"];
+
+type WsStream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A raw client that sends exact frames and optional upgrade headers.
+struct Raw {
+    ws: WsStream,
+    nonce: String,
+    ts: u64,
+    /// Events that arrived while waiting for a response.
+    seen: Vec<Value>,
+}
+
+#[derive(Debug, PartialEq)]
+struct Closed {
+    code: u16,
+    reason: String,
+}
+
+impl Raw {
+    async fn open(url: &str) -> Raw {
+        Raw::open_with(url, &[]).await
+    }
+
+    async fn open_with(url: &str, headers: &[(&'static str, &str)]) -> Raw {
+        let mut req = url.into_client_request().expect("request");
+        for (k, v) in headers {
+            req.headers_mut()
+                .insert(*k, v.parse().expect("header value"));
+        }
+        let (mut ws, _) = tokio::time::timeout(HANG_GUARD, tokio_tungstenite::connect_async(req))
+            .await
+            .expect("hang guard: ws connect")
+            .expect("ws connect");
+        let ch = next_json(&mut ws).await.expect("challenge");
+        assert_eq!(ch["event"], "connect.challenge");
+        Raw {
+            nonce: ch["payload"]["nonce"].as_str().expect("nonce").to_owned(),
+            ts: ch["payload"]["ts"].as_u64().expect("ts"),
+            ws,
+            seen: Vec::new(),
+        }
+    }
+
+    async fn send(&mut self, v: Value) {
+        self.ws
+            .send(Message::text(v.to_string()))
+            .await
+            .expect("send");
+    }
+
+    async fn next(&mut self) -> Option<Value> {
+        next_json(&mut self.ws).await
+    }
+
+    async fn response(&mut self) -> Value {
+        loop {
+            let f = self
+                .next()
+                .await
+                .expect("socket closed while waiting for a response");
+            if f["type"] == "res" {
+                return f;
+            }
+            self.seen.push(f);
+        }
+    }
+
+    /// Next event named `name` (skipping others).
+    async fn event(&mut self, name: &str) -> Value {
+        if let Some(i) = self.seen.iter().position(|f| f["event"] == name) {
+            return self.seen.remove(i);
+        }
+        loop {
+            let f = self
+                .next()
+                .await
+                .expect("socket closed while waiting for an event");
+            if f["type"] == "event" && f["event"] == name {
+                return f;
+            }
+        }
+    }
+
+    async fn connect(&mut self, params: Value) -> Value {
+        self.send(json!({"type":"req","id":"c1","method":"connect","params":params}))
+            .await;
+        self.response().await
+    }
+
+    async fn call(&mut self, id: &str, method: &str, params: Value) -> Value {
+        self.send(json!({"type":"req","id":id,"method":method,"params":params}))
+            .await;
+        self.response().await
+    }
+
+    async fn closed(&mut self) -> Closed {
+        tokio::time::timeout(HANG_GUARD, async {
+            loop {
+                match self.ws.next().await {
+                    Some(Ok(Message::Close(Some(f)))) => {
+                        return Closed {
+                            code: u16::from(f.code),
+                            reason: f.reason.to_string(),
+                        }
+                    }
+                    Some(Ok(Message::Close(None))) | None | Some(Err(_)) => {
+                        return Closed {
+                            code: 0,
+                            reason: "no close frame".into(),
+                        }
+                    }
+                    Some(Ok(_)) => continue,
+                }
+            }
+        })
+        .await
+        .expect("hang guard: no close")
+    }
+}
+
+async fn next_json(ws: &mut WsStream) -> Option<Value> {
+    tokio::time::timeout(HANG_GUARD, async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(t))) => {
+                    return Some(serde_json::from_str(t.as_str()).expect("server sent JSON"))
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await
+    .expect("hang guard: no frame")
+}
+
+/// How to build a signed `connect`.
+#[derive(Clone)]
+struct Connect<'a> {
+    client_id: &'a str,
+    mode: &'a str,
+    role: &'a str,
+    scopes: Vec<String>,
+    auth: Value,
+    signed_at: Option<u64>,
+    nonce: Option<String>,
+}
+
+impl<'a> Connect<'a> {
+    fn cli(auth: Value, scopes: &[&str]) -> Self {
+        Connect {
+            client_id: "cli",
+            mode: "cli",
+            role: "operator",
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            auth,
+            signed_at: None,
+            nonce: None,
+        }
+    }
+
+    /// Params for `raw`'s challenge, signed by `id` if given.
+    fn params(&self, raw: &Raw, id: Option<&DeviceIdentity>) -> Value {
+        let mut p = json!({
+            "minProtocol": 4, "maxProtocol": 4,
+            "client": {"id": self.client_id, "version": "test", "platform": "Linux", "deviceFamily": "Linux", "mode": self.mode},
+            "role": self.role, "scopes": self.scopes, "caps": [], "auth": self.auth,
+        });
+        if let Some(id) = id {
+            let token = ["token", "deviceToken", "bootstrapToken"]
+                .iter()
+                .find_map(|k| self.auth.get(*k).and_then(Value::as_str))
+                .unwrap_or("")
+                .to_owned();
+            let nonce = self.nonce.clone().unwrap_or_else(|| raw.nonce.clone());
+            let fields = SignedFields {
+                client_id: self.client_id,
+                client_mode: self.mode,
+                role: self.role,
+                scopes: &self.scopes,
+                signed_at_ms: self.signed_at.unwrap_or(raw.ts),
+                token: &token,
+                nonce: &nonce,
+                platform: "Linux",
+                device_family: "Linux",
+            };
+            p["device"] = serde_json::to_value(id.prove(&fields)).expect("device json");
+        }
+        p
+    }
+}
+
+fn token_auth(gw: &TestGateway) -> Value {
+    json!({ "token": gw.token.as_deref().expect("token gateway") })
+}
+
+fn identity() -> DeviceIdentity {
+    DeviceIdentity::generate(0).expect("identity")
+}
+
+/// A loopback operator connection with the shared token and `scopes` (no device).
+async fn operator(gw: &TestGateway, scopes: &[&str]) -> Raw {
+    let mut raw = Raw::open(&gw.url).await;
+    let p = Connect::cli(token_auth(gw), scopes).params(&raw, None);
+    let res = raw.connect(p).await;
+    assert_eq!(res["ok"], true, "{res}");
+    raw
+}
+
+/// Connect `id` on loopback with `auth`; returns the response.
+async fn device_connect(
+    gw: &TestGateway,
+    id: &DeviceIdentity,
+    auth: Value,
+    scopes: &[&str],
+) -> (Raw, Value) {
+    let mut raw = Raw::open(&gw.url).await;
+    let p = Connect::cli(auth, scopes).params(&raw, Some(id));
+    let res = raw.connect(p).await;
+    (raw, res)
+}
+
+/// Expect a refusal with exact code, message, details code, and close.
+async fn assert_refused(
+    raw: &mut Raw,
+    res: &Value,
+    code: &str,
+    message: &str,
+    detail: &str,
+    close_reason: &str,
+) {
+    assert_eq!(res["ok"], false, "{res}");
+    assert_eq!(res["error"]["code"], code, "{res}");
+    assert_eq!(res["error"]["message"], message, "{res}");
+    assert_eq!(res["error"]["details"]["code"], detail, "{res}");
+    assert_eq!(
+        raw.closed().await,
+        Closed {
+            code: 1008,
+            reason: close_reason.into()
+        }
+    );
+}
+
+fn proxy_config() -> Config {
+    let mut c = Config::default();
+    c.gateway.trusted_proxies = vec!["127.0.0.1".into()];
+    c
+}
+
+async fn proxied_gateway(config: Config) -> TestGateway {
+    TestGateway::start(TestGatewayOptions {
+        config: Some(config),
+        ..TestGatewayOptions::default()
+    })
+    .await
+}
+
+const REMOTE: &[(&str, &str)] = &[("x-forwarded-for", "192.0.2.9")];
+
+// ---- §4.3 device rows -------------------------------------------------------------------
+
+#[tokio::test]
+async fn row_bad_signature() {
+    let gw = TestGateway::start_default().await;
+    let id = identity();
+    let mut raw = Raw::open(&gw.url).await;
+    let mut p = Connect::cli(token_auth(&gw), ALL).params(&raw, Some(&id));
+    // Sign something else: the request's scopes no longer match the signed string.
+    p["scopes"] = json!(["operator.read"]);
+    let res = raw.connect(p).await;
+    assert_eq!(
+        res["error"]["details"],
+        json!({"code":"DEVICE_AUTH_SIGNATURE_INVALID","reason":"device-signature"})
+    );
+    assert_refused(
+        &mut raw,
+        &res,
+        "INVALID_REQUEST",
+        "device signature invalid",
+        "DEVICE_AUTH_SIGNATURE_INVALID",
+        "device signature invalid",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn row_wrong_nonce() {
+    let gw = TestGateway::start_default().await;
+    let id = identity();
+    let mut raw = Raw::open(&gw.url).await;
+    let c = Connect {
+        nonce: Some("00000000-0000-4000-8000-000000000000".into()),
+        ..Connect::cli(token_auth(&gw), ALL)
+    };
+    let res = raw.connect(c.params(&raw, Some(&id))).await;
+    assert_eq!(
+        res["error"]["details"],
+        json!({"code":"DEVICE_AUTH_NONCE_MISMATCH","reason":"device-nonce-mismatch"})
+    );
+    assert_refused(
+        &mut raw,
+        &res,
+        "INVALID_REQUEST",
+        "device nonce mismatch",
+        "DEVICE_AUTH_NONCE_MISMATCH",
+        "device nonce mismatch",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn row_blank_nonce() {
+    let gw = TestGateway::start_default().await;
+    let id = identity();
+    let mut raw = Raw::open(&gw.url).await;
+    let c = Connect {
+        nonce: Some("   ".into()),
+        ..Connect::cli(token_auth(&gw), ALL)
+    };
+    let res = raw.connect(c.params(&raw, Some(&id))).await;
+    assert_eq!(
+        res["error"]["details"],
+        json!({"code":"DEVICE_AUTH_NONCE_REQUIRED","reason":"device-nonce-missing"})
+    );
+    assert_refused(
+        &mut raw,
+        &res,
+        "INVALID_REQUEST",
+        "device nonce required",
+        "DEVICE_AUTH_NONCE_REQUIRED",
+        "device nonce required",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn row_device_id_mismatch_and_garbage_key() {
+    let gw = TestGateway::start_default().await;
+    let id = identity();
+    for tamper in ["id", "key"] {
+        let mut raw = Raw::open(&gw.url).await;
+        let mut p = Connect::cli(token_auth(&gw), ALL).params(&raw, Some(&id));
+        match tamper {
+            "id" => p["device"]["id"] = json!("0".repeat(64)),
+            _ => p["device"]["publicKey"] = json!("not-a-key!"),
+        }
+        let res = raw.connect(p).await;
+        assert_eq!(
+            res["error"]["details"],
+            json!({"code":"DEVICE_AUTH_DEVICE_ID_MISMATCH","reason":"device-id-mismatch"}),
+            "{tamper}"
+        );
+        assert_refused(
+            &mut raw,
+            &res,
+            "INVALID_REQUEST",
+            "device identity mismatch",
+            "DEVICE_AUTH_DEVICE_ID_MISMATCH",
+            "device identity mismatch",
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn row_signature_ten_minutes_old() {
+    let gw = TestGateway::start_default().await;
+    let id = identity();
+    let mut raw = Raw::open(&gw.url).await;
+    let c = Connect {
+        signed_at: Some(raw.ts - 600_000),
+        ..Connect::cli(token_auth(&gw), ALL)
+    };
+    let res = raw.connect(c.params(&raw, Some(&id))).await;
+    assert_eq!(
+        res["error"]["details"],
+        json!({"code":"DEVICE_AUTH_SIGNATURE_EXPIRED","reason":"device-signature-stale"})
+    );
+    assert_refused(
+        &mut raw,
+        &res,
+        "INVALID_REQUEST",
+        "device signature expired",
+        "DEVICE_AUTH_SIGNATURE_EXPIRED",
+        "device signature expired",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn row_bad_revoked_and_rotated_device_token() {
+    let gw = TestGateway::start_default().await;
+    let id = identity();
+    let (_, res) = device_connect(&gw, &id, token_auth(&gw), ALL).await;
+    let t1 = res["payload"]["auth"]["deviceToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let msg = "unauthorized: device token mismatch (rotate/reissue device token)";
+
+    // A wrong token.
+    let (mut raw, res) =
+        device_connect(&gw, &id, json!({"deviceToken": "x".repeat(43)}), ALL).await;
+    assert_refused(
+        &mut raw,
+        &res,
+        "INVALID_REQUEST",
+        msg,
+        "AUTH_DEVICE_TOKEN_MISMATCH",
+        msg,
+    )
+    .await;
+    let d = &res["error"]["details"];
+    assert_eq!(d["authReason"], "device_token_mismatch");
+    assert_eq!(d["canRetryWithDeviceToken"], false);
+    assert_eq!(d["recommendedNextStep"], "update_auth_credentials");
+    assert_eq!(d["fixCommand"], "openclaw doctor --token <gateway-token>");
+
+    // Rotated from another connection (delivery withheld): the old token stops at once.
+    let mut admin = operator(&gw, PAIRING).await;
+    let r = admin
+        .call(
+            "r1",
+            "device.token.rotate",
+            json!({"deviceId": id.device_id(), "role": "operator"}),
+        )
+        .await;
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(r["payload"]["tokenDelivery"], "withheld-cross-device");
+    assert!(r["payload"].get("token").is_none(), "{r}");
+    let (mut raw, res) = device_connect(&gw, &id, json!({"deviceToken": t1}), ALL).await;
+    assert_refused(
+        &mut raw,
+        &res,
+        "INVALID_REQUEST",
+        msg,
+        "AUTH_DEVICE_TOKEN_MISMATCH",
+        msg,
+    )
+    .await;
+
+    // Heal with the shared token, then revoke: the fresh token fails the same way.
+    let (_, res) = device_connect(&gw, &id, token_auth(&gw), ALL).await;
+    let t2 = res["payload"]["auth"]["deviceToken"]
+        .as_str()
+        .expect("fresh token")
+        .to_owned();
+    let r = admin
+        .call(
+            "r2",
+            "device.token.revoke",
+            json!({"deviceId": id.device_id(), "role": "operator"}),
+        )
+        .await;
+    assert!(r["payload"]["revokedAtMs"].is_u64(), "{r}");
+    let (mut raw, res) = device_connect(&gw, &id, json!({"deviceToken": t2}), ALL).await;
+    assert_eq!(res["error"]["details"]["tokenReason"], "token-revoked");
+    assert_refused(
+        &mut raw,
+        &res,
+        "INVALID_REQUEST",
+        msg,
+        "AUTH_DEVICE_TOKEN_MISMATCH",
+        msg,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn row_remote_unpaired_device_then_approve() {
+    let gw = proxied_gateway(proxy_config()).await;
+    let mut admin = operator(&gw, PAIRING).await;
+    let id = identity();
+    let mut raw = Raw::open_with(&gw.url, REMOTE).await;
+    let res = raw
+        .connect(Connect::cli(token_auth(&gw), &["operator.read"]).params(&raw, Some(&id)))
+        .await;
+    let d = res["error"]["details"].clone();
+    let rid = d["requestId"].as_str().expect("requestId").to_owned();
+    let msg = "pairing required: device is not approved yet";
+    assert_eq!(res["error"]["code"], "NOT_PAIRED");
+    assert_eq!(res["error"]["message"], msg);
+    assert_eq!(d["code"], "PAIRING_REQUIRED");
+    assert_eq!(d["reason"], "not-paired");
+    assert_eq!(
+        d["remediationHint"],
+        "Approve this device from the pending pairing requests."
+    );
+    assert_eq!(d["deviceId"], id.device_id());
+    assert_eq!(d["requestedRole"], "operator");
+    assert_eq!(d["requestedScopes"], json!(["operator.read"]));
+    assert_eq!(
+        raw.closed().await,
+        Closed {
+            code: 1008,
+            reason: format!("{msg} (requestId: {rid})")
+        }
+    );
+
+    // The operator sees the request as an event and in the list.
+    let ev = admin.event("device.pair.requested").await;
+    assert_eq!(ev["payload"]["requestId"], rid.as_str());
+    assert_eq!(ev["payload"]["remoteIp"], "192.0.2.9");
+    assert_eq!(ev["payload"]["isRepair"], false);
+    assert!(ev["seq"].is_u64());
+    let list = admin.call("l1", "device.pair.list", json!({})).await;
+    assert_eq!(
+        list["payload"]["pending"][0]["requestId"],
+        rid.as_str(),
+        "{list}"
+    );
+
+    // Reconnecting refreshes the same request.
+    let mut raw = Raw::open_with(&gw.url, REMOTE).await;
+    let res = raw
+        .connect(Connect::cli(token_auth(&gw), &["operator.read"]).params(&raw, Some(&id)))
+        .await;
+    assert_eq!(res["error"]["details"]["requestId"], rid.as_str());
+
+    let ok = admin
+        .call("a1", "device.pair.approve", json!({"requestId": rid}))
+        .await;
+    assert_eq!(ok["payload"]["device"]["approvedVia"], "owner", "{ok}");
+    assert_eq!(ok["payload"]["device"]["deviceId"], id.device_id());
+    let ev = admin.event("device.pair.resolved").await;
+    assert_eq!(ev["payload"]["decision"], "approved");
+
+    // The next connect gets a token, and the token alone works from remote.
+    let mut raw = Raw::open_with(&gw.url, REMOTE).await;
+    let res = raw
+        .connect(Connect::cli(token_auth(&gw), &["operator.read"]).params(&raw, Some(&id)))
+        .await;
+    assert_eq!(res["ok"], true, "{res}");
+    let token = res["payload"]["auth"]["deviceToken"]
+        .as_str()
+        .expect("deviceToken")
+        .to_owned();
+    assert_eq!(token.len(), 43);
+    assert_eq!(res["payload"]["auth"]["scopes"], json!(["operator.read"]));
+    assert!(res["payload"]["auth"]["issuedAtMs"].is_u64());
+    let mut raw = Raw::open_with(&gw.url, REMOTE).await;
+    let res = raw
+        .connect(
+            Connect::cli(json!({"deviceToken": token}), &["operator.read"]).params(&raw, Some(&id)),
+        )
+        .await;
+    assert_eq!(res["payload"]["auth"]["method"], "device-token", "{res}");
+    assert_eq!(res["payload"]["auth"]["deviceToken"], token.as_str());
+
+    // Remote, stale token, no shared secret: the mismatch names the remote fix.
+    let mut raw = Raw::open_with(&gw.url, REMOTE).await;
+    let res = raw
+        .connect(
+            Connect::cli(json!({"deviceToken": "stale"}), &["operator.read"])
+                .params(&raw, Some(&id)),
+        )
+        .await;
+    assert_eq!(
+        res["error"]["details"]["code"],
+        "AUTH_DEVICE_TOKEN_MISMATCH"
+    );
+    assert_eq!(
+        res["error"]["details"]["fixCommand"],
+        "openclaw doctor --url <gateway-url> --token <gateway-token>"
+    );
+}
+
+#[tokio::test]
+async fn reject_and_remove() {
+    let gw = proxied_gateway(proxy_config()).await;
+    let mut admin = operator(&gw, PAIRING).await;
+    let id = identity();
+    let mut raw = Raw::open_with(&gw.url, REMOTE).await;
+    let res = raw
+        .connect(Connect::cli(token_auth(&gw), &["operator.read"]).params(&raw, Some(&id)))
+        .await;
+    let rid = res["error"]["details"]["requestId"]
+        .as_str()
+        .expect("rid")
+        .to_owned();
+    let r = admin
+        .call("j1", "device.pair.reject", json!({"requestId": rid}))
+        .await;
+    assert_eq!(r["payload"]["decision"], "rejected", "{r}");
+    let again = admin
+        .call("j2", "device.pair.reject", json!({"requestId": rid}))
+        .await;
+    assert_eq!(again["error"]["code"], "INVALID_REQUEST");
+    assert!(
+        again["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("unknown requestId"),
+        "{again}"
+    );
+
+    // A local device, paired silently, then removed: its live connection is closed.
+    let local = identity();
+    let (mut live, res) = device_connect(&gw, &local, token_auth(&gw), ALL).await;
+    assert_eq!(res["ok"], true);
+    let r = admin
+        .call(
+            "m1",
+            "device.pair.remove",
+            json!({"deviceId": local.device_id()}),
+        )
+        .await;
+    assert_eq!(r["payload"]["deviceId"], local.device_id(), "{r}");
+    assert_eq!(live.closed().await.code, 4006);
+    let r = admin
+        .call(
+            "m2",
+            "device.pair.remove",
+            json!({"deviceId": local.device_id()}),
+        )
+        .await;
+    assert_eq!(r["ok"], false);
+    // Missing scope.
+    let mut reader = operator(&gw, &["operator.read"]).await;
+    let r = reader.call("x", "device.pair.list", json!({})).await;
+    assert_eq!(r["error"]["code"], "FORBIDDEN", "{r}");
+}
+
+// ---- Locality and labels -------------------------------------------------------------------
+
+#[tokio::test]
+async fn remote_shared_token_without_device_gets_no_scopes() {
+    let gw = proxied_gateway(proxy_config()).await;
+    let mut raw = Raw::open_with(&gw.url, REMOTE).await;
+    let res = raw
+        .connect(Connect::cli(token_auth(&gw), ALL).params(&raw, None))
+        .await;
+    assert_eq!(res["ok"], true, "{res}");
+    assert_eq!(res["payload"]["auth"]["scopes"], json!([]));
+    // The same from loopback keeps the scopes; a probe gets none.
+    let mut raw = Raw::open(&gw.url).await;
+    let res = raw
+        .connect(Connect::cli(token_auth(&gw), ALL).params(&raw, None))
+        .await;
+    assert_eq!(res["payload"]["auth"]["scopes"], json!(ALL));
+    let mut raw = Raw::open(&gw.url).await;
+    let c = Connect {
+        mode: "probe",
+        ..Connect::cli(token_auth(&gw), ALL)
+    };
+    let res = raw.connect(c.params(&raw, None)).await;
+    assert_eq!(res["payload"]["auth"]["scopes"], json!([]));
+}
+
+#[tokio::test]
+async fn untrusted_forwarding_header_is_remote() {
+    // No trusted proxies: a loopback peer that carries X-Forwarded-For is not local.
+    let gw = TestGateway::start_default().await;
+    let id = identity();
+    let mut raw = Raw::open_with(&gw.url, &[("x-forwarded-for", "127.0.0.1")]).await;
+    let res = raw
+        .connect(Connect::cli(token_auth(&gw), ALL).params(&raw, Some(&id)))
+        .await;
+    assert_eq!(res["error"]["details"]["code"], "PAIRING_REQUIRED", "{res}");
+    let mut raw = Raw::open_with(&gw.url, &[("forwarded", "for=127.0.0.1")]).await;
+    let res = raw
+        .connect(Connect::cli(token_auth(&gw), ALL).params(&raw, None))
+        .await;
+    assert_eq!(res["payload"]["auth"]["scopes"], json!([]), "{res}");
+}
+
+#[tokio::test]
+async fn backend_label_gains_nothing() {
+    // OpenClaw #72418: a loopback client claiming gateway-client/backend must prove something.
+    let gw = proxied_gateway(proxy_config()).await;
+    let mut raw = Raw::open(&gw.url).await;
+    let c = Connect {
+        client_id: "gateway-client",
+        mode: "backend",
+        ..Connect::cli(json!({}), ALL)
+    };
+    let res = raw.connect(c.params(&raw, None)).await;
+    assert_refused(
+        &mut raw,
+        &res,
+        "NOT_PAIRED",
+        "device identity required",
+        "DEVICE_IDENTITY_REQUIRED",
+        "device identity required",
+    )
+    .await;
+    // With the token but from remote, it is a remote device-less client like any other.
+    let mut raw = Raw::open_with(&gw.url, REMOTE).await;
+    let c = Connect {
+        client_id: "gateway-client",
+        mode: "backend",
+        ..Connect::cli(token_auth(&gw), ALL)
+    };
+    let res = raw.connect(c.params(&raw, None)).await;
+    assert_eq!(res["payload"]["auth"]["scopes"], json!([]), "{res}");
+}
+
+// ---- Seeds -----------------------------------------------------------------------------------
+
+/// Seed 004: an external CLI on loopback with the valid shared token and a brand-new identity
+/// is paired silently and succeeds on its first connect.
+#[tokio::test]
+async fn seed_004_new_identity_on_loopback_first_connect_succeeds() {
+    let gw = TestGateway::start_default().await;
+    let id = identity();
+    let (mut raw, res) = device_connect(&gw, &id, token_auth(&gw), ALL).await;
+    assert_eq!(res["ok"], true, "{res}");
+    let auth = &res["payload"]["auth"];
+    assert_eq!(auth["method"], "token");
+    assert_eq!(auth["scopes"], json!(ALL));
+    assert_eq!(
+        auth["deviceToken"].as_str().map(str::len),
+        Some(43),
+        "{auth}"
+    );
+    assert!(auth["issuedAtMs"].is_u64());
+    let h = raw.call("h1", "health", json!({})).await;
+    assert_eq!(h["ok"], true, "{h}");
+    // Paired silently, on disk, with only a hash of the token.
+    let store = PairingStore::open(&StateDir::new(gw.state_dir.path())).expect("store");
+    let doc = store.snapshot();
+    assert_eq!(doc.paired[id.device_id()].approved_via, "silent");
+    let text = std::fs::read_to_string(store.path()).expect("store file");
+    assert!(
+        !text.contains(auth["deviceToken"].as_str().unwrap_or("-")),
+        "plaintext token on disk"
+    );
+}
+
+/// Seed 001: a loopback client whose stored device token is stale, and that also proves the
+/// shared token, gets a fresh device token in hello-ok instead of a refusal. No restart.
+#[tokio::test]
+async fn seed_001_stale_device_token_heals_with_shared_token() {
+    let gw = TestGateway::start_default().await;
+    let id = identity();
+    let (_, res) = device_connect(&gw, &id, token_auth(&gw), ALL).await;
+    let stale = res["payload"]["auth"]["deviceToken"]
+        .as_str()
+        .expect("t1")
+        .to_owned();
+    // The token goes stale behind the client's back (rotated elsewhere).
+    let mut admin = operator(&gw, PAIRING).await;
+    let r = admin
+        .call(
+            "r",
+            "device.token.rotate",
+            json!({"deviceId": id.device_id()}),
+        )
+        .await;
+    assert_eq!(r["ok"], true, "{r}");
+
+    // What a client holding both sends: shared token + its (stale) device token.
+    let both = json!({"token": gw.token.as_deref().expect("token"), "deviceToken": stale});
+    let (mut raw, res) = device_connect(&gw, &id, both, ALL).await;
+    assert_eq!(res["ok"], true, "{res}");
+    let fresh = res["payload"]["auth"]["deviceToken"]
+        .as_str()
+        .expect("fresh")
+        .to_owned();
+    assert_ne!(fresh, stale);
+    assert_eq!(raw.call("h", "health", json!({})).await["ok"], true);
+    // The fresh token works alone; the stale one still does not.
+    let (_, res) = device_connect(&gw, &id, json!({"deviceToken": fresh}), ALL).await;
+    assert_eq!(res["payload"]["auth"]["method"], "device-token", "{res}");
+    let (_, res) = device_connect(&gw, &id, json!({"deviceToken": stale}), ALL).await;
+    assert_eq!(
+        res["error"]["details"]["code"],
+        "AUTH_DEVICE_TOKEN_MISMATCH"
+    );
+}
+
+#[tokio::test]
+async fn rotate_delivers_in_band_to_the_same_device_only() {
+    let gw = TestGateway::start_default().await;
+    let id = identity();
+    let (_, res) = device_connect(
+        &gw,
+        &id,
+        token_auth(&gw),
+        &["operator.pairing", "operator.read"],
+    )
+    .await;
+    let t1 = res["payload"]["auth"]["deviceToken"]
+        .as_str()
+        .expect("t1")
+        .to_owned();
+    let (mut me, res) =
+        device_connect(&gw, &id, json!({"deviceToken": t1}), &["operator.pairing"]).await;
+    assert_eq!(res["ok"], true, "{res}");
+    let r = me
+        .call(
+            "r",
+            "device.token.rotate",
+            json!({"deviceId": id.device_id(), "role": "operator"}),
+        )
+        .await;
+    assert_eq!(r["payload"]["tokenDelivery"], "in-band", "{r}");
+    let t2 = r["payload"]["token"]
+        .as_str()
+        .expect("in-band token")
+        .to_owned();
+    assert_eq!(
+        r["payload"]["scopes"],
+        json!(["operator.pairing", "operator.read"])
+    );
+    let (_, res) = device_connect(&gw, &id, json!({"deviceToken": t2}), &["operator.read"]).await;
+    assert_eq!(res["ok"], true, "{res}");
+    let (_, res) = device_connect(&gw, &id, json!({"deviceToken": t1}), &["operator.read"]).await;
+    assert_eq!(res["ok"], false);
+    // Asking for more than the token carries: scope mismatch.
+    let (_, res) = device_connect(&gw, &id, json!({"deviceToken": t2}), &["operator.admin"]).await;
+    assert_eq!(
+        res["error"]["details"]["code"], "AUTH_DEVICE_TOKEN_SCOPE_MISMATCH",
+        "{res}"
+    );
+    assert_eq!(
+        res["error"]["message"],
+        "unauthorized: device token scope mismatch (re-pair or approve scope upgrade)"
+    );
+}
+
+#[tokio::test]
+async fn node_role_device_pairs_with_no_scopes() {
+    let gw = proxied_gateway(proxy_config()).await;
+    let id = identity();
+    let mut raw = Raw::open_with(&gw.url, REMOTE).await;
+    let c = Connect {
+        client_id: "node-host",
+        mode: "node",
+        role: "node",
+        ..Connect::cli(token_auth(&gw), &[])
+    };
+    let res = raw.connect(c.params(&raw, Some(&id))).await;
+    assert_eq!(res["error"]["details"]["requestedRole"], "node", "{res}");
+    let rid = res["error"]["details"]["requestId"]
+        .as_str()
+        .expect("rid")
+        .to_owned();
+    let mut admin = operator(&gw, PAIRING).await;
+    assert_eq!(
+        admin
+            .call("a", "device.pair.approve", json!({"requestId": rid}))
+            .await["ok"],
+        true
+    );
+    let mut raw = Raw::open_with(&gw.url, REMOTE).await;
+    let res = raw.connect(c.params(&raw, Some(&id))).await;
+    assert_eq!(res["payload"]["auth"]["role"], "node", "{res}");
+    assert_eq!(res["payload"]["auth"]["scopes"], json!([]));
+    assert!(res["payload"]["auth"]["deviceToken"].is_string());
+}
+
+#[tokio::test]
+async fn failed_auth_is_rate_limited_per_client_address() {
+    let mut c = proxy_config();
+    c.gateway.auth.rate_limit.max_attempts = Some(3);
+    c.gateway.auth.rate_limit.lockout_ms = Some(60_000);
+    let gw = proxied_gateway(c).await;
+    for _ in 0..3 {
+        let mut raw = Raw::open_with(&gw.url, REMOTE).await;
+        let res = raw
+            .connect(Connect::cli(json!({"token": "wrong"}), ALL).params(&raw, None))
+            .await;
+        assert_eq!(
+            res["error"]["details"]["code"], "AUTH_TOKEN_MISMATCH",
+            "{res}"
+        );
+    }
+    // Locked out, even with the right token.
+    let mut raw = Raw::open_with(&gw.url, REMOTE).await;
+    let res = raw
+        .connect(Connect::cli(token_auth(&gw), ALL).params(&raw, None))
+        .await;
+    let msg = "unauthorized: too many failed authentication attempts (retry later)";
+    assert_eq!(res["error"]["retryable"], true, "{res}");
+    assert!(
+        res["error"]["retryAfterMs"]
+            .as_u64()
+            .is_some_and(|ms| ms > 0 && ms <= 60_000),
+        "{res}"
+    );
+    assert_refused(
+        &mut raw,
+        &res,
+        "INVALID_REQUEST",
+        msg,
+        "AUTH_RATE_LIMITED",
+        msg,
+    )
+    .await;
+    // Another client address is unaffected.
+    let mut raw = Raw::open_with(&gw.url, &[("x-forwarded-for", "192.0.2.10")]).await;
+    let res = raw
+        .connect(Connect::cli(token_auth(&gw), ALL).params(&raw, None))
+        .await;
+    assert_eq!(res["ok"], true, "{res}");
+}
+
+// ---- Concurrency -------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_clients_pair_at_once_and_nothing_is_lost() {
+    let gw = Arc::new(TestGateway::start_default().await);
+    let ids: Vec<Arc<DeviceIdentity>> = (0..50).map(|_| Arc::new(identity())).collect();
+    let tasks: Vec<_> = ids
+        .iter()
+        .cloned()
+        .map(|id| {
+            let gw = gw.clone();
+            tokio::spawn(async move {
+                let (_, res) = device_connect(&gw, &id, token_auth(&gw), ALL).await;
+                assert_eq!(res["ok"], true, "{res}");
+                res["payload"]["auth"]["deviceToken"]
+                    .as_str()
+                    .expect("token")
+                    .to_owned()
+            })
+        })
+        .collect();
+    let mut tokens = Vec::new();
+    for t in tasks {
+        tokens.push(t.await.expect("task"));
+    }
+    // Reload from disk with a fresh store: every device paired, every token verifies.
+    let store = PairingStore::open(&StateDir::new(gw.state_dir.path())).expect("store");
+    let doc = store.snapshot();
+    assert_eq!(doc.paired.len(), 50);
+    for (id, t) in ids.iter().zip(&tokens) {
+        let scopes: Vec<String> = ALL.iter().map(|s| s.to_string()).collect();
+        assert!(
+            doc.verify_token(id.device_id(), "operator", t, &scopes)
+                .is_ok(),
+            "{}",
+            id.device_id()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_token_connects_while_one_device_rotates() {
+    let gw = Arc::new(TestGateway::start_default().await);
+    let scopes = ["operator.read", "operator.pairing"];
+    let mut devices = Vec::new();
+    for _ in 0..10 {
+        let id = Arc::new(identity());
+        let (_, res) = device_connect(&gw, &id, token_auth(&gw), &scopes).await;
+        let t = res["payload"]["auth"]["deviceToken"]
+            .as_str()
+            .expect("token")
+            .to_owned();
+        devices.push((id, t));
+    }
+    // Device 0 rotates its own token repeatedly while the others connect with theirs.
+    let (rot_id, rot_t) = devices[0].clone();
+    let rotator = {
+        let gw = gw.clone();
+        tokio::spawn(async move {
+            let (mut me, res) =
+                device_connect(&gw, &rot_id, json!({"deviceToken": rot_t}), &scopes).await;
+            assert_eq!(res["ok"], true, "{res}");
+            let mut last = String::new();
+            for i in 0..20 {
+                let r = me
+                    .call(
+                        &format!("r{i}"),
+                        "device.token.rotate",
+                        json!({"deviceId": rot_id.device_id()}),
+                    )
+                    .await;
+                last = r["payload"]["token"]
+                    .as_str()
+                    .expect("in-band token")
+                    .to_owned();
+            }
+            last
+        })
+    };
+    let sem = Arc::new(tokio::sync::Semaphore::new(40));
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let (id, t) = devices[1 + i % 9].clone();
+        let gw = gw.clone();
+        let sem = sem.clone();
+        tasks.push(tokio::spawn(async move {
+            let _p = sem.acquire().await.expect("semaphore");
+            let (_, res) =
+                device_connect(&gw, &id, json!({"deviceToken": t}), &["operator.read"]).await;
+            assert_eq!(res["payload"]["auth"]["method"], "device-token", "{res}");
+        }));
+    }
+    for t in tasks {
+        t.await.expect("connect task");
+    }
+    let last = rotator.await.expect("rotator");
+    // Reload from disk: all ten devices intact, the rotated one holds exactly the last token.
+    let store = PairingStore::open(&StateDir::new(gw.state_dir.path())).expect("store");
+    let doc = store.snapshot();
+    assert_eq!(doc.paired.len(), 10);
+    for (id, t) in &devices[1..] {
+        assert!(doc.verify_token(id.device_id(), "operator", t, &[]).is_ok());
+    }
+    assert!(doc
+        .verify_token(devices[0].0.device_id(), "operator", &last, &[])
+        .is_ok());
+    assert!(doc
+        .verify_token(devices[0].0.device_id(), "operator", &devices[0].1, &[])
+        .is_err());
+}
