@@ -724,6 +724,18 @@ async fn cli_gateway_restart_is_in_place_and_refuses_nothing() {
     let after = call(&c, "status", json!({})).await;
     assert_eq!(after["pid"], before["pid"], "in place: same pid");
     assert_ne!(after["bootId"], before["bootId"], "a new image serves");
+    // `--force` goes through gateway.restart.request {force}: again in place, again a new boot.
+    let out = openclaw_cli(&["gateway", "restart", "--force", "--state-dir", &sd]).await;
+    assert!(
+        out.status.success(),
+        "restart --force: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let c = connect_retry(&url, Some(token.trim()), None).await;
+    let forced = call(&c, "status", json!({})).await;
+    assert_eq!(forced["pid"], before["pid"]);
+    assert_ne!(forced["bootId"], after["bootId"], "--force restarted again");
     let (ok, refused) = probe.finish().await;
     assert_eq!(
         refused, 0,

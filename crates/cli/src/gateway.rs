@@ -22,8 +22,8 @@ pub enum GatewayCommand {
     Start(service::StartArgs),
     /// Stop the background gateway gracefully and wait for it to exit.
     Stop(service::StopArgs),
-    /// Stop, then start the gateway.
-    Restart(service::StartArgs),
+    /// Restart a running gateway in place (drain, re-exec, no refused connection); else start it.
+    Restart(service::RestartArgs),
     /// Report whether the gateway runs, and its pid, version, uptime, url, auth mode, connections.
     Status(ClientArgs),
     /// Call one RPC method and print its JSON result.

@@ -326,10 +326,22 @@ fn stop_in(state: &StateDir, wait: u64) -> anyhow::Result<Option<RuntimeInfo>> {
     Ok(Some(info))
 }
 
+/// Flags of `gateway restart`.
+#[derive(Debug, Clone, Args)]
+pub struct RestartArgs {
+    #[command(flatten)]
+    pub start: StartArgs,
+    /// Do not wait for in-flight runs: they are persisted and re-run after the restart.
+    #[arg(long)]
+    pub force: bool,
+}
+
 /// `gateway restart`: a running gateway restarts in place (SIGUSR2: it drains in-flight runs,
 /// then re-execs with its listening socket inherited, so no connection is refused). With run
 /// flags given, or when nothing is running, it is stop-then-start instead.
-pub fn restart(mut args: StartArgs) -> anyhow::Result<ExitCode> {
+pub fn restart(args: RestartArgs) -> anyhow::Result<ExitCode> {
+    let force = args.force;
+    let mut args = args.start;
     let state = client::state_dir(args.run.state_dir.as_ref());
     let r = &args.run;
     let no_run_flags = r.port.is_none()
@@ -339,7 +351,30 @@ pub fn restart(mut args: StartArgs) -> anyhow::Result<ExitCode> {
         && r.password.is_none()
         && r.log_level.is_none();
     if let Some(info) = RuntimeInfo::read(&state).filter(|_| no_run_flags && is_locked(&state)) {
-        if kill(info.pid, libc::SIGUSR2).is_ok() {
+        let asked = if force {
+            // `force` needs the RPC (a signal carries no options).
+            let cargs = ClientArgs {
+                url: Some(info.url.clone()),
+                state_dir: args.run.state_dir.clone(),
+                timeout: 10_000,
+                ..ClientArgs::default()
+            };
+            crate::block_on(async {
+                let (c, _) = client::connect(&cargs, &[openclaw_protocol::scopes::ADMIN]).await?;
+                let r = c
+                    .request(
+                        "gateway.restart.request",
+                        serde_json::json!({"force": true, "reason": "openclaw gateway restart --force"}),
+                    )
+                    .await;
+                c.close().await;
+                r.map_err(anyhow::Error::from)
+            })?
+            .map(|_| ())
+        } else {
+            kill(info.pid, libc::SIGUSR2).map_err(anyhow::Error::from)
+        };
+        if asked.is_ok() {
             println!(
                 "gateway (pid {}) is restarting in place: in-flight runs drain first (gateway.reload.drainTimeoutMs), new messages are queued",
                 info.pid
