@@ -863,6 +863,31 @@ mod tests {
     }
 
     #[test]
+    fn a_writer_killed_mid_write_leaves_the_last_complete_document() {
+        // write_atomic writes a temp file and renames it; a writer killed before the rename
+        // leaves only a stray temp file. The store must keep serving the last complete document.
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::new(dir.path());
+        let a = PairingStore::open(&state).unwrap();
+        a.update(|d| d.pair_silently(&req("d1", "operator", &[]), 1))
+            .unwrap();
+        let devices = dir.path().join("devices");
+        std::fs::write(
+            devices.join(".pairing.json.tmp.99999.1"),
+            "{\"version\":1,\"paired\":{\"d2\":",
+        )
+        .unwrap();
+        let fresh = PairingStore::open(&state).unwrap();
+        assert_eq!(fresh.snapshot().paired.len(), 1);
+        fresh
+            .update(|d| d.pair_silently(&req("d3", "operator", &[]), 2))
+            .unwrap();
+        let again = PairingStore::open(&state).unwrap();
+        let keys: Vec<_> = again.snapshot().paired.keys().cloned().collect();
+        assert_eq!(keys, vec!["d1".to_string(), "d3".to_string()]);
+    }
+
+    #[test]
     fn new_tokens_are_43_chars() {
         let t = new_token().unwrap();
         assert_eq!(t.len(), 43);
