@@ -317,6 +317,20 @@ impl<P: Clone + Health> Ledger<P> {
         (procs, starting)
     }
 
+    /// One row per process slot: (key, ready process if any, leases, pending, detached).
+    pub fn slots(&self) -> Vec<(ProcessKey, Option<P>, usize, usize, bool)> {
+        self.recs
+            .values()
+            .map(|r| {
+                let p = match &r.phase {
+                    Phase::Ready(p) => Some(p.clone()),
+                    Phase::Starting(_) => None,
+                };
+                (r.key.clone(), p, r.leases, r.pending, r.detached)
+            })
+            .collect()
+    }
+
     /// Current counts.
     pub fn counts(&self) -> Counts {
         let mut c = Counts::default();

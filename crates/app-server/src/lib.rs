@@ -44,5 +44,5 @@ pub mod spawn;
 
 pub use error::{ClientError, FailureClass, PoolError, RunError, TransportError};
 pub use key::ProcessKey;
-pub use pool::{Lease, Pool, PoolConfig, PoolStats};
+pub use pool::{Lease, Pool, PoolConfig, PoolStats, ProcessInfo};
 pub use run::{execute, CancelToken, RunEvent, RunOutcome, RunSpec};

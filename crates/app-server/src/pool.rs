@@ -113,6 +113,25 @@ pub struct PoolStats {
     pub spawned_total: u64,
 }
 
+/// One process slot, for status output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessInfo {
+    /// Program of the key.
+    pub program: String,
+    /// Pid, once the process is ready.
+    pub pid: Option<u32>,
+    /// Server version parsed from `userAgent`.
+    pub version: Option<String>,
+    /// Active leases.
+    pub leases: usize,
+    /// Acquirers waiting on its startup.
+    pub pending: usize,
+    /// Retired (detached from its key), closing when its last lease drops.
+    pub retired: bool,
+    /// The transport failed.
+    pub poisoned: bool,
+}
+
 #[derive(Debug)]
 struct Startup {
     cancel: watch::Sender<bool>,
@@ -217,6 +236,25 @@ impl Pool {
                 .count(),
             spawned_total: self.inner.spawned.load(Ordering::Relaxed),
         }
+    }
+
+    /// Every process slot (starting, ready, retired but draining).
+    pub fn processes(&self) -> Vec<ProcessInfo> {
+        let mut out: Vec<ProcessInfo> = lock(&self.inner.ledger)
+            .slots()
+            .into_iter()
+            .map(|(key, p, leases, pending, retired)| ProcessInfo {
+                program: key.program().to_string(),
+                pid: p.as_ref().map(|p| p.client.pid()),
+                version: p.as_ref().and_then(|p| p.init.version.clone()),
+                leases,
+                pending,
+                retired,
+                poisoned: p.as_ref().is_some_and(|p| p.client.is_poisoned()),
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.program, a.pid).cmp(&(&b.program, b.pid)));
+        out
     }
 
     /// Pids of children spawned and not yet reaped.

@@ -96,6 +96,11 @@ async fn helper_auth_failure_fails_only_that_run() {
         let out = parent.handle.await.unwrap().expect("parent completes");
         assert_eq!(out.final_text, "wait done");
         assert_eq!(out.pid, pid, "the parent finished on the same process");
+        let procs = pool.processes();
+        assert_eq!(procs.len(), 1, "{procs:?}");
+        assert_eq!(procs[0].pid, Some(pid));
+        assert_eq!(procs[0].version.as_deref(), Some("0.169.0-fake"));
+        assert!(!procs[0].retired && !procs[0].poisoned);
         let stats = pool.stats();
         assert_eq!(stats.spawned_total, 1, "one shared process for everything");
         assert_eq!(stats.ledger.leases, 0);
