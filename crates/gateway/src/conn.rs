@@ -70,11 +70,17 @@ pub(crate) async fn handle(state: Arc<GatewayState>, mut stream: TcpStream, peer
         let _ = stream.write_all(out.as_bytes()).await;
         return;
     }
-    if stream
-        .write_all(http::upgrade_response(&key).as_bytes())
-        .await
-        .is_err()
-    {
+    // The 101 response and the `connect.challenge` frame leave in one write.
+    let nonce = uuid::Uuid::new_v4().to_string();
+    let challenge_ts = now_ms();
+    let challenge = Frame::event(
+        "connect.challenge",
+        json!({ "nonce": nonce, "ts": challenge_ts }),
+    )
+    .to_text();
+    let mut out = http::upgrade_response(&key).into_bytes();
+    push_server_text_frame(&mut out, challenge.as_bytes());
+    if stream.write_all(&out).await.is_err() {
         return;
     }
     let budget = Budget::new(PREAUTH_READ_BUDGET);
@@ -92,17 +98,7 @@ pub(crate) async fn handle(state: Arc<GatewayState>, mut stream: TcpStream, peer
         Some(config),
     )
     .await;
-    let (mut sink, mut source) = ws.split();
-
-    let nonce = uuid::Uuid::new_v4().to_string();
-    let challenge_ts = now_ms();
-    let challenge = Frame::event(
-        "connect.challenge",
-        json!({ "nonce": nonce, "ts": challenge_ts }),
-    );
-    if sink.send(Message::text(challenge.to_text())).await.is_err() {
-        return;
-    }
+    let (sink, mut source) = ws.split();
 
     let mut drain = state.drain_watch();
     let first = tokio::select! {
@@ -164,18 +160,10 @@ pub(crate) async fn handle(state: Arc<GatewayState>, mut stream: TcpStream, peer
         ));
         return reject(sink, source, &req.id, rej).await;
     }
-    let params: ConnectParams =
-        match serde_json::from_value(req.params.clone().unwrap_or(Value::Null)) {
-            Ok(p) => p,
-            Err(e) => {
-                let rej = ConnectRejection {
-                    error: ErrorShape::invalid_params("connect", e),
-                    close_code: close::POLICY_VIOLATION,
-                    close_reason: "invalid connect params".into(),
-                };
-                return reject(sink, source, &req.id, rej).await;
-            }
-        };
+    let params: ConnectParams = match connect::parse_connect_params(req.params.as_ref()) {
+        Ok(p) => p,
+        Err(rej) => return reject(sink, source, &req.id, rej).await,
+    };
     let protocol = match connect::negotiate_protocol(&params) {
         Ok(p) => p,
         Err(rej) => return reject(sink, source, &req.id, rej).await,
@@ -199,6 +187,23 @@ pub(crate) async fn handle(state: Arc<GatewayState>, mut stream: TcpStream, peer
     budget.lift();
     drop(preauth_slot);
     serve_connection(state, sink, source, peer, req, params, protocol, grant).await;
+}
+
+/// Append one unmasked, unfragmented server text frame (RFC 6455 §5.2).
+fn push_server_text_frame(out: &mut Vec<u8>, payload: &[u8]) {
+    out.push(0x81);
+    match payload.len() {
+        n if n < 126 => out.push(n as u8),
+        n if n <= u16::MAX as usize => {
+            out.push(126);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            out.push(127);
+            out.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    out.extend_from_slice(payload);
 }
 
 fn is_local(peer: SocketAddr, facts: &RequestFacts) -> bool {
@@ -574,6 +579,27 @@ async fn writer_task(
         }
         if sink.flush().await.is_err() {
             return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_server_text_frame;
+
+    #[test]
+    fn server_text_frame_headers() {
+        for (len, header) in [
+            (5usize, vec![0x81u8, 5]),
+            (125, vec![0x81, 125]),
+            (126, vec![0x81, 126, 0, 126]),
+            (70_000, vec![0x81, 127, 0, 0, 0, 0, 0, 1, 0x11, 0x70]),
+        ] {
+            let payload = vec![b'a'; len];
+            let mut out = Vec::new();
+            push_server_text_frame(&mut out, &payload);
+            assert_eq!(&out[..header.len()], &header[..], "len {len}");
+            assert_eq!(out.len(), header.len() + len);
         }
     }
 }

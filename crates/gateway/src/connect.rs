@@ -62,6 +62,37 @@ impl ConnectRejection {
     }
 }
 
+/// Parse and schema-check `connect` params. Like OpenClaw, schema violations are refused
+/// before any protocol or auth check: `INVALID_REQUEST "invalid connect params: …"`, close 1008
+/// with the message as reason.
+pub fn parse_connect_params(params: Option<&Value>) -> Result<ConnectParams, ConnectRejection> {
+    let invalid = |problem: String| {
+        ConnectRejection::policy(ErrorShape::new(
+            ErrorCode::InvalidRequest,
+            format!("invalid connect params: {problem}"),
+        ))
+    };
+    let params: ConnectParams = serde_json::from_value(params.cloned().unwrap_or(Value::Null))
+        .map_err(|e| invalid(e.to_string()))?;
+    // Constraints of OpenClaw's ConnectParamsSchema that serde does not express.
+    if let Some(d) = &params.device {
+        if d.nonce.is_empty() {
+            return Err(invalid(
+                "at /device/nonce: must not have fewer than 1 characters".into(),
+            ));
+        }
+    }
+    for (path, v) in [
+        ("/minProtocol", params.min_protocol),
+        ("/maxProtocol", params.max_protocol),
+    ] {
+        if v < 1 {
+            return Err(invalid(format!("at {path}: must be >= 1")));
+        }
+    }
+    Ok(params)
+}
+
 /// Pick the protocol version: 4, or 3..4 for probe clients and the node role.
 pub fn negotiate_protocol(params: &ConnectParams) -> Result<u32, ConnectRejection> {
     let (min, max) = (params.min_protocol, params.max_protocol);
@@ -364,6 +395,23 @@ mod tests {
             challenge_ts: 0,
             protocol: 4,
         }
+    }
+
+    #[test]
+    fn schema_checks_come_first() {
+        let e = parse_connect_params(Some(&json!({"minProtocol":4,"maxProtocol":4,"client":{"id":"cli","mode":"cli"},"device":{"id":"d","publicKey":"k","signature":"s","signedAt":1,"nonce":""}}))).unwrap_err();
+        assert_eq!(
+            e.error.message,
+            "invalid connect params: at /device/nonce: must not have fewer than 1 characters"
+        );
+        assert_eq!(e.close_code, 1008);
+        assert_eq!(e.close_reason, e.error.message);
+        let e = parse_connect_params(None).unwrap_err();
+        assert!(e.error.message.starts_with("invalid connect params: "));
+        assert!(parse_connect_params(Some(
+            &json!({"minProtocol":4,"maxProtocol":4,"client":{"id":"cli","mode":"cli"}})
+        ))
+        .is_ok());
     }
 
     #[test]
