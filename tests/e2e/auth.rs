@@ -1031,3 +1031,84 @@ async fn two_hundred_token_connects_while_one_device_rotates() {
         .verify_token(devices[0].0.device_id(), "operator", &devices[0].1, &[])
         .is_err());
 }
+
+// ---- The client's device signer ---------------------------------------------------------------
+
+#[tokio::test]
+async fn client_signer_stores_heals_and_never_wipes_its_token() {
+    use openclaw_client::{Client, ClientOptions, DeviceSigner};
+    let gw = TestGateway::start_default().await;
+    let home = tempfile::tempdir().expect("client state dir");
+    let state = StateDir::new(home.path());
+    let signer = Arc::new(DeviceSigner::from_state_dir(&state).expect("identity"));
+    let device_id = signer.identity().device_id().to_owned();
+    let opts = |token: Option<&str>| {
+        let mut o = ClientOptions::new(gw.url.clone());
+        o.token = token.map(String::from);
+        o.signer = Some(signer.clone());
+        o
+    };
+
+    // First connect: shared token + brand-new identity → paired silently, token stored (0600).
+    let c = Client::connect(opts(gw.token.as_deref()))
+        .await
+        .expect("first connect");
+    let t1 = c.hello()["auth"]["deviceToken"]
+        .as_str()
+        .expect("issued")
+        .to_owned();
+    c.close().await;
+    assert_eq!(
+        signer.stored_token("operator").map(|t| t.token),
+        Some(t1.clone())
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(signer.token_path())
+        .expect("token file")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    // Next connect without the shared token: the stored device token is enough.
+    let c = Client::connect(opts(None))
+        .await
+        .expect("device-token connect");
+    assert_eq!(c.hello()["auth"]["method"], "device-token");
+    c.close().await;
+
+    // The token is rotated elsewhere; a connect with only the stale token is refused …
+    let mut admin = operator(&gw, PAIRING).await;
+    let r = admin
+        .call("r", "device.token.rotate", json!({"deviceId": device_id}))
+        .await;
+    assert_eq!(r["ok"], true, "{r}");
+    let e = Client::connect(opts(None))
+        .await
+        .expect_err("stale token refused");
+    assert_eq!(
+        e.error_shape().and_then(|s| s.detail_code()),
+        Some("AUTH_DEVICE_TOKEN_MISMATCH")
+    );
+    // … and the stored token is not wiped by that single mismatch.
+    assert_eq!(
+        signer.stored_token("operator").map(|t| t.token),
+        Some(t1.clone())
+    );
+
+    // With the shared token as well, the gateway heals it and the client replaces it.
+    let c = Client::connect(opts(gw.token.as_deref()))
+        .await
+        .expect("heal");
+    let t3 = c.hello()["auth"]["deviceToken"]
+        .as_str()
+        .expect("fresh")
+        .to_owned();
+    c.close().await;
+    assert_ne!(t3, t1);
+    assert_eq!(signer.stored_token("operator").map(|t| t.token), Some(t3));
+    let c = Client::connect(opts(None))
+        .await
+        .expect("fresh token alone");
+    assert_eq!(c.hello()["auth"]["method"], "device-token");
+    c.close().await;
+}
