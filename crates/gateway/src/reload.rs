@@ -97,6 +97,9 @@ pub struct ReloadRuntime {
     /// the environment: config edits then apply to the next connection.
     handshake_from_config: bool,
     handshake_fixed: Duration,
+    /// Serializes [`apply_outcome`] (watcher and RPC writes) so actions see a consistent
+    /// before/after.
+    apply_lock: Mutex<()>,
 }
 
 impl std::fmt::Debug for ReloadRuntime {
@@ -148,6 +151,7 @@ impl ReloadRuntime {
                     .map(|ms| Duration::from_millis(ms.max(1)))
                     .unwrap_or(crate::options::DEFAULT_HANDSHAKE_TIMEOUT),
             handshake_fixed: opts.handshake_timeout,
+            apply_lock: Mutex::new(()),
         }
     }
 
@@ -286,6 +290,7 @@ impl ReloadRuntime {
 /// hot actions, broadcast `config.changed`, and wake the restart logic.
 pub fn apply_outcome(state: &GatewayState, outcome: &ReloadOutcome) {
     let rt = &state.reload;
+    let _serial = lock(&rt.apply_lock);
     match outcome {
         ReloadOutcome::Unchanged => {}
         ReloadOutcome::Rejected(r) => {
