@@ -134,7 +134,11 @@ pub async fn execute(
     events: mpsc::Sender<RunEvent>,
     cancel: CancelToken,
 ) -> Result<RunOutcome, RunError> {
-    let deadline = Instant::now() + spec.timeout;
+    // A huge timeout means "no deadline" in practice; never overflow.
+    let now = Instant::now();
+    let deadline = now
+        .checked_add(spec.timeout)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600));
     let cfg = pool.config().clone();
     // A process that dies before the thread exists costs the run nothing: retry once, fresh.
     let mut attempts = 0;

@@ -79,7 +79,8 @@ impl EmbeddedConfig {
                         value: v.clone(),
                         reason: format!("{e}; use a whole number of seconds"),
                     })?;
-            c.exec_timeout = Duration::from_secs(secs.max(1));
+            // At least 1 s, at most 30 days.
+            c.exec_timeout = Duration::from_secs(secs.clamp(1, 30 * 24 * 3600));
         }
         if let Ok(v) = std::env::var("OPENCLAW_EXEC_OUTPUT_CAP") {
             c.output_cap =
