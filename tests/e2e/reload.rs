@@ -1180,3 +1180,62 @@ async fn restart_is_cancelled_when_the_file_turns_invalid_during_the_drain() {
     connect(&gw.url, "t").await.expect("still serving");
     gw.stop().await.unwrap();
 }
+
+/// `logging.level` is hot on the real binary: the tracing filter is swapped in place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logging_level_edit_swaps_the_log_filter_of_the_binary() {
+    let bin = openclaw_test_support::gateway::bin_path("gateway");
+    let dir = tempfile::tempdir().unwrap();
+    let port = openclaw_test_support::gateway::free_port();
+    let cfg = dir.path().join("openclaw.json");
+    let write = |level: &str| {
+        std::fs::write(
+            &cfg,
+            format!("{{ gateway: {{ port: {port}, auth: {{ mode: 'token', token: 'tok' }} }}, logging: {{ level: '{level}' }} }}"),
+        )
+        .unwrap()
+    };
+    write("info");
+    let log_path = dir.path().join("gateway-test.log");
+    let mut child = tokio::process::Command::new(&bin)
+        .arg("--state-dir")
+        .arg(dir.path())
+        .env_remove("OPENCLAW_LOG")
+        .env_remove("OPENCLAW_GATEWAY_TOKEN")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::from(
+            std::fs::File::create(&log_path).unwrap(),
+        ))
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn gateway");
+    let url = format!("ws://127.0.0.1:{port}");
+    let c = connect_retry(&url, Some("tok"), None).await;
+    let before = std::fs::read_to_string(&log_path).unwrap();
+    assert!(!before.contains("DEBUG"), "info level at start:\n{before}");
+    let pending = {
+        let c = c.clone();
+        tokio::spawn(async move { config_changed(&c).await })
+    };
+    write("debug");
+    let ev = pending.await.unwrap();
+    assert_eq!(ev["actions"], json!(["setLogLevel"]), "{ev}");
+    // Something that logs at debug: a connection that comes and goes.
+    connect_retry(&url, Some("tok"), None).await.close().await;
+    let after = tokio::time::timeout(HANG_GUARD, async {
+        loop {
+            let l = std::fs::read_to_string(&log_path).unwrap();
+            if l.contains("DEBUG") {
+                return l;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("no debug line after switching logging.level to debug");
+    assert!(after.contains("log level changed"), "{after}");
+    c.close().await;
+    let _ = child.start_kill();
+    let _ = child.wait().await;
+}
