@@ -928,3 +928,101 @@ async fn cli_spawn_reports_the_result_across_a_gateway_crash() {
     let _ = gw2.child.start_kill();
     let _ = gw2.child.wait().await;
 }
+
+/// `sessions.list` filters, `sessions.get`/`chat.history` errors, and `openclaw sessions tail`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_filters_errors_and_tail() {
+    bin_path("openclaw-app-server");
+    let gw = TestGateway::start_default().await;
+    let token = gw.token.clone().unwrap();
+    let c = client(&gw).await;
+    let a = call(
+        &c,
+        "sessions.spawn",
+        json!({"task": "echo from-ops", "agentId": "ops", "label": "ops-child"}),
+    )
+    .await;
+    wait_run(&c, a["runId"].as_str().unwrap()).await;
+    call(
+        &c,
+        "chat.send",
+        json!({"sessionKey": "agent:main:main", "message": "echo hi", "idempotencyKey": "t-1"}),
+    )
+    .await;
+    wait_run(&c, "t-1").await;
+
+    let ops = call(&c, "sessions.list", json!({"agentId": "ops"})).await;
+    let keys: Vec<&str> = ops["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys.len(), 2, "{ops}");
+    assert!(keys.contains(&"agent:ops:main"));
+    let mains = call(&c, "sessions.list", json!({"excludeSubagents": true})).await;
+    assert_eq!(mains["totalCount"], 2, "{mains}");
+    let kids = call(&c, "sessions.list", json!({"spawnedBy": "agent:ops:main"})).await;
+    assert_eq!(kids["sessions"][0]["label"], "ops-child", "{kids}");
+    let page = call(&c, "sessions.list", json!({"limit": 1})).await;
+    assert_eq!(page["count"], 1);
+    assert_eq!(page["hasMore"], true);
+
+    let e = call_err(
+        &c,
+        "sessions.get",
+        json!({"sessionKey": "agent:nobody:main"}),
+    )
+    .await;
+    assert!(e.message.contains("unknown session"), "{}", e.message);
+    let e = call_err(&c, "chat.history", json!({"sessionKey": "session:agent:x"})).await;
+    assert!(e.message.contains("malformed session key"), "{}", e.message);
+    let e = call_err(
+        &c,
+        "chat.send",
+        json!({"sessionKey": "agent:main:main", "message": "x"}),
+    )
+    .await;
+    assert!(e.message.contains("idempotencyKey"), "{}", e.message);
+    let e = call_err(&c, "agent.wait", json!({"runId": "nope"})).await;
+    assert!(e.message.contains("unknown runId"), "{}", e.message);
+
+    let out = openclaw(
+        &[
+            "sessions",
+            "tail",
+            "agent:main:main",
+            "--no-follow",
+            "--url",
+            &gw.url,
+            "--token",
+            &token,
+        ],
+        gw.state_dir.path(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "> echo hi\nhi\n");
+    let out = openclaw(
+        &[
+            "sessions",
+            "tail",
+            "agent:ops:main",
+            "--no-follow",
+            "--url",
+            &gw.url,
+            "--token",
+            &token,
+        ],
+        gw.state_dir.path(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let printed = text(&out.stdout);
+    assert!(
+        printed.starts_with("[announce from agent:ops:subagent:") && printed.contains("from-ops"),
+        "{printed}"
+    );
+    c.close().await;
+    gw.stop().await.unwrap();
+}

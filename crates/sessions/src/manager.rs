@@ -887,6 +887,7 @@ impl SessionManager {
         key: &str,
         limit: usize,
     ) -> Result<Vec<TranscriptEntry>, SessionError> {
+        key::parse_key(key)?;
         let persisted = {
             let inner = lock(&self.shared.inner);
             match inner.sessions.get(key) {

@@ -466,6 +466,7 @@ async fn sessions_get(
     let key = p
         .session_key()?
         .ok_or_else(|| ErrorShape::invalid_params("sessions.get", "`sessionKey` is required"))?;
+    openclaw_sessions::parse_key(&key).map_err(error_shape)?;
     let s = manager(&state)?.get(&key).ok_or_else(|| {
         ErrorShape::new(
             ErrorCode::InvalidRequest,
