@@ -533,7 +533,10 @@ impl TurnStream {
             }
         }
         // Wait briefly for the terminal notification so the thread is idle for the next run.
-        let wait_until = Instant::now() + cfg.interrupt_timeout;
+        let now = Instant::now();
+        let wait_until = now
+            .checked_add(cfg.interrupt_timeout)
+            .unwrap_or(now + Duration::from_secs(3600));
         loop {
             let n = tokio::select! {
                 n = sub.recv() => n,
