@@ -283,7 +283,9 @@ impl AuthService {
                             None => PairingFact::NotPaired,
                             Some(d) => PairingFact::Paired {
                                 role_approved: d.roles.iter().any(|r| r == role.as_str()),
-                                scopes_approved: requested.iter().all(|s| d.scopes.contains(s)),
+                                scopes_approved: requested
+                                    .iter()
+                                    .all(|s| openclaw_protocol::scopes::satisfies(&d.scopes, s)),
                             },
                         };
                         verified = Some(v);

@@ -427,7 +427,7 @@ impl PairingDoc {
         }
         let extra: Vec<String> = scopes
             .iter()
-            .filter(|s| !d.scopes.contains(s))
+            .filter(|s| !openclaw_protocol::scopes::satisfies(&d.scopes, s))
             .cloned()
             .collect();
         if !extra.is_empty() {
@@ -492,7 +492,10 @@ impl PairingDoc {
         if t.revoked_at_ms.is_some() {
             return Err(TokenReject::Revoked);
         }
-        if requested_scopes.iter().any(|s| !t.scopes.contains(s)) {
+        if requested_scopes
+            .iter()
+            .any(|s| !openclaw_protocol::scopes::satisfies(&t.scopes, s))
+        {
             return Err(TokenReject::ScopeMismatch);
         }
         Ok(t.scopes.clone())
