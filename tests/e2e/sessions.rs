@@ -1026,3 +1026,51 @@ async fn list_filters_errors_and_tail() {
     c.close().await;
     gw.stop().await.unwrap();
 }
+
+/// Session limits are hot: raising `session.maxChildrenPerSession` over `config.patch` lets the
+/// next spawn through without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_limits_apply_on_hot_reload() {
+    bin_path("openclaw-app-server");
+    let mut config = Config::default();
+    config.session.max_children_per_session = Some(1);
+    let gw = TestGateway::start(TestGatewayOptions {
+        config: Some(config),
+        ..TestGatewayOptions::default()
+    })
+    .await;
+    let c = client(&gw).await;
+    let slow = json!({"task": "sleep 30"});
+    let a = call(&c, "sessions.spawn", slow.clone()).await;
+    let e = call_err(&c, "sessions.spawn", slow.clone()).await;
+    assert!(
+        e.message.contains("session.maxChildrenPerSession = 1"),
+        "{}",
+        e.message
+    );
+    let got = call(&c, "config.get", json!({})).await;
+    let res = call(
+        &c,
+        "config.patch",
+        json!({"raw": "{ session: { maxChildrenPerSession: 3 } }", "baseHash": got["hash"]}),
+    )
+    .await;
+    assert_eq!(res["requiresRestart"], false, "{res}");
+    let b = call(&c, "sessions.spawn", slow).await;
+    assert_eq!(b["status"], "accepted");
+    // Still the same process and connection: clean up the slow runs.
+    for r in [&a, &b] {
+        call(
+            &c,
+            "chat.abort",
+            json!({"sessionKey": r["childSessionKey"]}),
+        )
+        .await;
+        assert_eq!(
+            wait_run(&c, r["runId"].as_str().unwrap()).await["status"],
+            "aborted"
+        );
+    }
+    c.close().await;
+    gw.stop().await.unwrap();
+}
