@@ -304,9 +304,9 @@ pub fn apply_outcome(state: &GatewayState, outcome: &ReloadOutcome) {
         }
         ReloadOutcome::Applied(a) => {
             if !a.apply_disabled {
-                let old = state.config.load_full();
+                // `state.config` is the store's ArcSwap: already swapped.
+                let old = a.previous.clone();
                 let new = rt.store.config();
-                state.config.store(new.clone());
                 for action in &a.plan.actions {
                     apply_action(state, *action, &old, &new);
                 }

@@ -239,7 +239,7 @@ impl Default for ShutdownPlan {
 #[derive(Debug)]
 pub struct GatewayState {
     /// Live config; swapped by the reload area.
-    pub config: ArcSwap<Config>,
+    pub config: Arc<ArcSwap<Config>>,
     /// The shared secret in force; swapped on reload (then call [`GatewayState::close_where`] with 4001).
     pub auth: ArcSwap<SharedAuth>,
     /// Device identity, pairing store, device tokens, failed-auth rate limit (`openclaw-auth`).
@@ -302,15 +302,17 @@ impl GatewayState {
         for w in warnings {
             tracing::warn!("{w}");
         }
+        // The live config is the reload area's ConfigStore: one ArcSwap for the whole gateway.
+        let reload = crate::reload::ReloadRuntime::new(&opts);
         Arc::new(GatewayState {
             devices: Arc::new(devices),
-            config: ArcSwap::from_pointee(opts.config.clone()),
+            config: reload.store().live(),
             auth: ArcSwap::from_pointee(opts.auth.clone()),
             sessions: std::sync::OnceLock::new(),
             boot_id: uuid::Uuid::new_v4().to_string(),
             started_at: Instant::now(),
             started_at_ms: now_ms(),
-            reload: crate::reload::ReloadRuntime::new(&opts),
+            reload,
             opts,
             connections: DashMap::new(),
             methods,

@@ -105,6 +105,9 @@ pub struct Applied {
     /// `gateway.reload.mode=off`: validated, written (for in-process writes), not applied.
     pub apply_disabled: bool,
     pub warnings: Vec<String>,
+    /// The live config before this change (for actions that compare before and after).
+    #[serde(skip)]
+    pub previous: Arc<Config>,
 }
 
 /// An edit that was rejected; the last good config stays live.
@@ -380,6 +383,7 @@ impl ConfigStore {
                 restart_cancelled: false,
                 apply_disabled: true,
                 warnings: snap.warnings,
+                previous: self.live.load_full(),
             });
         }
         let (effective, pending) = effective_config(&inner.boot, &snap.config);
@@ -392,7 +396,7 @@ impl ConfigStore {
             pending_restart = ?pending,
             "config change applied"
         );
-        self.live.store(Arc::new(effective));
+        let previous = self.live.swap(Arc::new(effective));
         st.hash = hash.clone();
         st.last_applied_at_ms = Some(ts);
         st.last_changed_paths = file_plan.changed_paths.clone();
@@ -413,6 +417,7 @@ impl ConfigStore {
             restart_cancelled,
             apply_disabled: false,
             warnings,
+            previous,
         })
     }
 
