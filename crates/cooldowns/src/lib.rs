@@ -784,6 +784,29 @@ mod tests {
     }
 
     #[test]
+    fn settings_override_defaults() {
+        let p = Policy::from_settings(&CooldownSettings {
+            transient_ms: Some(vec![]),
+            rate_limit_base_ms: Some(1_000),
+            rate_limit_max_ms: Some(3_000),
+            failure_window_ms: Some(5),
+            ..Default::default()
+        });
+        // An empty list falls back to the reference steps rather than "no cooldown".
+        assert_eq!(p.backoff_ms(FailureReason::Transient, 1), 30 * S);
+        assert_eq!(p.backoff_ms(FailureReason::RateLimit, 2), 2_000);
+        assert_eq!(p.backoff_ms(FailureReason::RateLimit, 3), 3_000);
+        assert_eq!(p.failure_window_ms, 5);
+        // Hot reload: new failures use the new policy.
+        let c = cd();
+        c.set_policy(p);
+        let i = c
+            .record_failure("p", "m", MAIN_LANE, FailureReason::RateLimit, T0)
+            .unwrap();
+        assert_eq!(i.until, T0 + 1_000);
+    }
+
+    #[test]
     fn class_names_map() {
         assert_eq!(
             FailureReason::from_class_name("auth"),
