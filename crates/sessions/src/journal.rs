@@ -285,12 +285,15 @@ pub(crate) fn write_outbox(dir: &Path, a: &Announce) -> Result<(), SessionError>
     Ok(())
 }
 
-/// Remove a delivered announce from the outbox.
-pub(crate) fn remove_outbox(dir: &Path, run_id: &str) {
+/// Remove a delivered announce from the outbox. Returns whether the file is gone.
+pub(crate) fn remove_outbox(dir: &Path, run_id: &str) -> bool {
     let p = outbox_path(dir, run_id);
-    if let Err(e) = fs::remove_file(&p) {
-        if e.kind() != io::ErrorKind::NotFound {
+    match fs::remove_file(&p) {
+        Ok(()) => true,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => true,
+        Err(e) => {
             tracing::warn!(path = %p.display(), error = %e, "cannot remove delivered announce");
+            false
         }
     }
 }

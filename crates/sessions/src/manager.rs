@@ -182,7 +182,8 @@ struct SessionState {
     /// A worker task is active for this session.
     worker: bool,
     pending_announces: Vec<Announce>,
-    /// Announce ids already recorded in this journal.
+    /// Announce ids recorded in this journal whose outbox file may still exist (the only ones
+    /// that could be offered again; others are forgotten to keep idle parents small).
     delivered: HashSet<String>,
     children: Vec<String>,
     last_run: Option<(String, RunState)>,

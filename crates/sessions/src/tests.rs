@@ -770,3 +770,49 @@ async fn a_session_resumes_the_thread_of_its_last_completed_run() {
     );
     m.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn announce_recorded_but_outbox_not_yet_removed_is_not_delivered_twice() {
+    let d = tempfile::tempdir().unwrap();
+    let exec = Arc::new(TestExec::default());
+    let m = open(d.path(), exec.clone(), Default::default());
+    let a = m
+        .spawn(SpawnRequest {
+            task: "echo once".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    m.wait(&a.run_id, LONG).await.unwrap();
+    for _ in 0..300 {
+        if !m.history("agent:main:main", 10).await.unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    m.shutdown().await;
+    // The crash window: the parent's journal has the announce, the outbox file is still there.
+    let sessions = d.path().join("sessions");
+    journal::write_outbox(
+        &sessions,
+        &journal::Announce {
+            announce_id: format!("announce:{}", a.run_id),
+            parent_key: "agent:main:main".into(),
+            child_key: a.child_session_key.clone(),
+            run_id: a.run_id.clone(),
+            status: "completed".into(),
+            text: Some("once\n".into()),
+            error: None,
+            error_class: None,
+            label: None,
+            ts: 1,
+        },
+    )
+    .unwrap();
+    let m = open(d.path(), exec, Default::default());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let h = m.history("agent:main:main", 10).await.unwrap();
+    assert_eq!(h.iter().filter(|e| e.role == "system").count(), 1, "{h:?}");
+    assert!(journal::read_outbox(&sessions).unwrap().is_empty());
+    m.shutdown().await;
+}

@@ -42,6 +42,8 @@ impl SessionManager {
         }
         // The outbox: drop what was delivered, complete children whose `ended` never made it,
         // hand the rest to the parents.
+        // Announce ids worth remembering: those whose outbox file could not be removed.
+        let mut still_in_outbox = HashSet::new();
         for a in journal::read_outbox(&dir)? {
             let mut inner = lock(&sh.inner);
             let delivered = inner
@@ -49,7 +51,11 @@ impl SessionManager {
                 .get(&a.parent_key)
                 .map(|p| p.delivered.contains(&a.announce_id));
             match delivered {
-                Some(true) => journal::remove_outbox(&dir, &a.run_id),
+                Some(true) => {
+                    if !journal::remove_outbox(&dir, &a.run_id) {
+                        still_in_outbox.insert(a.announce_id.clone());
+                    }
+                }
                 None => tracing::warn!(
                     parent = %a.parent_key, run = %a.run_id,
                     "announce for a parent session that no longer exists is kept in the outbox"
@@ -111,6 +117,9 @@ impl SessionManager {
                 };
                 sh.finish_sync(&run_id, ending);
             }
+        }
+        for s in lock(&sh.inner).sessions.values_mut() {
+            s.delivered.retain(|id| still_in_outbox.contains(id));
         }
         let keys: Vec<String> = {
             let inner = lock(&sh.inner);

@@ -130,11 +130,15 @@ impl Shared {
         };
         let dir = self.dir.clone();
         let run_id = a.run_id.clone();
-        let _ = blocking(move || {
-            journal::remove_outbox(&dir, &run_id);
-            Ok(())
-        })
-        .await;
+        let removed = blocking(move || Ok(journal::remove_outbox(&dir, &run_id)))
+            .await
+            .unwrap_or(false);
+        if removed {
+            // The announce can never come back: its id need not be remembered any more.
+            if let Some(s) = lock(&self.inner).sessions.get_mut(key) {
+                s.delivered.remove(&a.announce_id);
+            }
+        }
         if !already {
             self.emit_announce(key, &a);
         }
