@@ -1060,3 +1060,24 @@ async fn idle_preauth_sockets_are_capped() {
     let res = fourth.connect(cli_params(gw.token.as_deref(), ALL)).await;
     assert_eq!(res["ok"], true);
 }
+
+#[test]
+fn second_gateway_on_the_same_state_dir_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().to_str().unwrap().to_owned();
+    let out = openclaw(&["gateway", "start", "--port", "0", "--state-dir", &state]);
+    let _guard = StopOnDrop(state.clone());
+    assert!(out.status.success(), "{:?}", text(&out));
+    let out = Command::new(bin_path("gateway"))
+        .args(["--port", "0", "--state-dir", &state])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("already running"), "{stderr}");
+    assert!(stderr.contains("openclaw gateway stop"), "{stderr}");
+    // Status against a URL where nothing listens: not running, exit 3.
+    let url = format!("ws://127.0.0.1:{}", free_port());
+    let out = openclaw(&["gateway", "status", "--url", &url, "--state-dir", &state]);
+    assert_eq!(out.status.code(), Some(3), "{:?}", text(&out));
+}

@@ -410,7 +410,12 @@ pub fn restart(args: RestartArgs) -> anyhow::Result<ExitCode> {
 /// `gateway status`.
 pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
     let state = client::state_dir(args.state_dir.as_ref());
-    let info = RuntimeInfo::read(&state);
+    // With --url the question is about that gateway only, not the state dir's.
+    let info = if args.url.is_some() {
+        None
+    } else {
+        RuntimeInfo::read(&state)
+    };
     if info.is_none() && args.url.is_none() {
         if args.json {
             client::print_json(&json!({
