@@ -116,6 +116,9 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
         json!({"running": false})
     };
 
+    // 4. Auth: token sources vs the running gateway, this machine's device, pending pairing.
+    let auth = crate::devices::doctor_section(&args, &state, &mut problems, &mut notes).await;
+
     if args.json {
         client::print_json(&json!({
             "ok": problems.is_empty(),
@@ -124,6 +127,7 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
             "config": config,
             "cooldowns": cooldowns,
             "gateway": gateway,
+            "auth": auth,
         }));
     } else {
         for p in &problems {

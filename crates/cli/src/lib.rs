@@ -9,6 +9,7 @@
 //! Exit codes: 0 success, 1 failure, 3 gateway not running, 64 usage or config error.
 
 pub mod client;
+pub mod devices;
 pub mod doctor;
 pub mod gateway;
 pub mod run;
@@ -71,6 +72,8 @@ pub enum Command {
     Sessions(sessions::SessionsArgs),
     /// Check the config file, auth-profile cooldowns and the gateway's reload status.
     Doctor(client::ClientArgs),
+    /// Pairing requests, paired devices and device tokens (list, approve, reject, remove, rotate, revoke).
+    Devices(devices::DevicesArgs),
 }
 
 /// Run the CLI with `args` (including the program name) and return the exit code.
@@ -116,6 +119,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::SessionsSpawn(args) => block_on_result(sessions::spawn(args)),
         Command::Sessions(args) => block_on_result(sessions::sessions(args)),
         Command::Doctor(args) => block_on_result(doctor::run(args)),
+        Command::Devices(args) => block_on_result(devices::run(args)),
     }
 }
 

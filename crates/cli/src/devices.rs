@@ -1,0 +1,592 @@
+//! `openclaw devices list|approve|reject|remove|rotate|revoke` and the auth checks of
+//! `openclaw doctor`.
+//!
+//! These commands connect with this machine's device identity (`$STATE/identity/device.json`,
+//! created on first use) so that a token the gateway issues or rotates for this machine is
+//! stored (`$STATE/identity/device-auth.json`) — `devices rotate` on the own device persists the
+//! new token, unlike OpenClaw #20679.
+
+use crate::client::{self, ClientArgs, Target};
+use crate::CliError;
+use clap::{Args, Subcommand};
+use openclaw_auth::{CachedToken, DeviceTokenCache};
+use openclaw_client::{Client, ClientError, ClientOptions, DeviceSigner};
+use openclaw_protocol::scopes;
+use openclaw_state::StateDir;
+use serde_json::{json, Value};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// `openclaw devices …`
+#[derive(Debug, Args)]
+pub struct DevicesArgs {
+    #[command(subcommand)]
+    pub command: DevicesCommand,
+}
+
+/// Device pairing and device-token commands (scope `operator.pairing`).
+#[derive(Debug, Subcommand)]
+pub enum DevicesCommand {
+    /// List pending pairing requests and paired devices.
+    List(ClientArgs),
+    /// Approve a pending pairing request.
+    Approve {
+        request_id: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Reject a pending pairing request.
+    Reject {
+        request_id: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Remove a paired device (its live connections are closed).
+    Remove {
+        device_id: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Rotate a device token; the old one stops working at once.
+    Rotate {
+        /// Device id (default: this machine's device).
+        #[arg(long)]
+        device: Option<String>,
+        /// Role of the token.
+        #[arg(long, default_value = "operator")]
+        role: String,
+        /// Scopes for the new token (default: the device's approved scopes).
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Revoke a device token.
+    Revoke {
+        /// Device id (default: this machine's device).
+        #[arg(long)]
+        device: Option<String>,
+        /// Role of the token.
+        #[arg(long, default_value = "operator")]
+        role: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+/// A connection made with this machine's device identity.
+struct DeviceConn {
+    client: Client,
+    target: Target,
+    signer: Arc<DeviceSigner>,
+}
+
+fn signer_for(state: &StateDir) -> anyhow::Result<Arc<DeviceSigner>> {
+    DeviceSigner::from_state_dir(state)
+        .map(Arc::new)
+        .map_err(|e| CliError::new(1, format!("device identity: {e}")).into())
+}
+
+fn options(
+    target: &Target,
+    args: &ClientArgs,
+    signer: &Arc<DeviceSigner>,
+    scopes: &[&str],
+) -> ClientOptions {
+    let mut o = ClientOptions::new(target.url.clone());
+    o.token = target.token.clone();
+    o.password = target.password.clone();
+    o.scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
+    o.signer = Some(signer.clone());
+    o.connect_timeout = Duration::from_millis(args.timeout.max(1));
+    o.request_timeout = Duration::from_millis(args.timeout.max(1));
+    o
+}
+
+async fn connect(args: &ClientArgs, scopes: &[&str]) -> anyhow::Result<DeviceConn> {
+    let target = client::resolve_target(args)?;
+    let signer = signer_for(&target.state_dir)?;
+    match Client::connect(options(&target, args, &signer, scopes)).await {
+        Ok(client) => Ok(DeviceConn {
+            client,
+            target,
+            signer,
+        }),
+        Err(e) => Err(explain(&e, &target, &signer).into()),
+    }
+}
+
+/// Actionable messages for the device-specific refusals; the rest as `client::explain`.
+fn explain(e: &ClientError, target: &Target, signer: &DeviceSigner) -> CliError {
+    let details = e
+        .error_shape()
+        .and_then(|s| s.details.clone())
+        .unwrap_or(Value::Null);
+    let device = signer.identity().device_id();
+    match e.detail_code() {
+        Some("PAIRING_REQUIRED") => {
+            let rid = details["requestId"].as_str().unwrap_or("?");
+            CliError::new(
+                1,
+                format!(
+                    "{e}\nthis machine's device {device} waits for approval.\non the gateway host run: openclaw devices approve {rid}\nthen run this command again"
+                ),
+            )
+        }
+        Some("AUTH_DEVICE_TOKEN_MISMATCH") | Some("AUTH_DEVICE_TOKEN_SCOPE_MISMATCH") => {
+            let fix = fix_command(target);
+            CliError::new(
+                1,
+                format!("{e}\nthe device token stored in {} is no longer valid for this gateway.\nfix: {fix}", signer.token_path().display()),
+            )
+        }
+        _ => client::explain(e, target),
+    }
+}
+
+/// The command that heals a stale device token: connect once with the gateway token.
+fn fix_command(target: &Target) -> String {
+    if target.url == format!("ws://127.0.0.1:{}", openclaw_config::DEFAULT_PORT) {
+        "openclaw doctor --token <gateway-token>".into()
+    } else {
+        format!(
+            "openclaw doctor --url {} --token <gateway-token>",
+            target.url
+        )
+    }
+}
+
+/// `openclaw devices …`
+pub async fn run(args: DevicesArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        DevicesCommand::List(c) => list(c).await,
+        DevicesCommand::Approve { request_id, client } => {
+            let r = call(
+                &client,
+                &[scopes::PAIRING],
+                "device.pair.approve",
+                json!({"requestId": request_id}),
+            )
+            .await?;
+            output(&client, &r, || {
+                format!(
+                    "Approved {} ({})",
+                    r["device"]["deviceId"].as_str().unwrap_or("?"),
+                    r["requestId"].as_str().unwrap_or("?")
+                )
+            })
+        }
+        DevicesCommand::Reject { request_id, client } => {
+            let r = call(
+                &client,
+                &[scopes::PAIRING],
+                "device.pair.reject",
+                json!({"requestId": request_id}),
+            )
+            .await?;
+            output(&client, &r, || {
+                format!("Rejected {}", r["deviceId"].as_str().unwrap_or("?"))
+            })
+        }
+        DevicesCommand::Remove { device_id, client } => {
+            let r = call(
+                &client,
+                &[scopes::PAIRING],
+                "device.pair.remove",
+                json!({"deviceId": device_id}),
+            )
+            .await?;
+            output(&client, &r, || {
+                format!("Removed {}", r["deviceId"].as_str().unwrap_or("?"))
+            })
+        }
+        DevicesCommand::Rotate {
+            device,
+            role,
+            scopes: wanted,
+            client,
+        } => rotate(client, device, role, wanted).await,
+        DevicesCommand::Revoke {
+            device,
+            role,
+            client,
+        } => {
+            let conn = connect(&client, &[scopes::PAIRING]).await?;
+            let device = device.unwrap_or_else(|| conn.signer.identity().device_id().to_owned());
+            let r = request(
+                &conn,
+                "device.token.revoke",
+                json!({"deviceId": device, "role": role}),
+            )
+            .await?;
+            output(&client, &r, || format!("Revoked {role} token of {device}"))
+        }
+    }
+}
+
+async fn request(conn: &DeviceConn, method: &str, params: Value) -> anyhow::Result<Value> {
+    let r = conn.client.request(method, params).await;
+    match r {
+        Ok(v) => Ok(v),
+        Err(e) => Err(CliError::new(1, format!("{method}: {e}")).into()),
+    }
+}
+
+async fn call(
+    args: &ClientArgs,
+    scopes: &[&str],
+    method: &str,
+    params: Value,
+) -> anyhow::Result<Value> {
+    let conn = connect(args, scopes).await?;
+    let r = request(&conn, method, params).await;
+    conn.client.close().await;
+    r
+}
+
+fn output(args: &ClientArgs, v: &Value, text: impl FnOnce() -> String) -> anyhow::Result<ExitCode> {
+    if args.json {
+        client::print_json(v);
+    } else {
+        println!("{}", text());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn list(args: ClientArgs) -> anyhow::Result<ExitCode> {
+    let conn = connect(&args, &[scopes::PAIRING]).await?;
+    let v = request(&conn, "device.pair.list", json!({})).await?;
+    conn.client.close().await;
+    if args.json {
+        client::print_json(&v);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let me = conn.signer.identity().device_id().to_owned();
+    let pending = v["pending"].as_array().cloned().unwrap_or_default();
+    let paired = v["paired"].as_array().cloned().unwrap_or_default();
+    println!("Pending ({}):", pending.len());
+    for p in &pending {
+        println!(
+            "  {}  device {}  role {}  scopes [{}]  from {}  → openclaw devices approve {}",
+            p["requestId"].as_str().unwrap_or("?"),
+            short(p["deviceId"].as_str().unwrap_or("?")),
+            p["role"].as_str().unwrap_or("?"),
+            join(&p["scopes"]),
+            p["remoteIp"].as_str().unwrap_or("?"),
+            p["requestId"].as_str().unwrap_or("?"),
+        );
+    }
+    println!("Paired ({}):", paired.len());
+    for d in &paired {
+        let id = d["deviceId"].as_str().unwrap_or("?");
+        println!(
+            "  {}  roles [{}]  scopes [{}]  via {}  {} {}{}",
+            id,
+            join(&d["roles"]),
+            join(&d["scopes"]),
+            d["approvedVia"].as_str().unwrap_or("?"),
+            d["clientId"].as_str().unwrap_or(""),
+            d["platform"].as_str().unwrap_or(""),
+            if id == me { "  (this machine)" } else { "" },
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn short(id: &str) -> &str {
+    &id[..id.len().min(16)]
+}
+
+fn join(v: &Value) -> String {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default()
+}
+
+async fn rotate(
+    args: ClientArgs,
+    device: Option<String>,
+    role: String,
+    wanted: Vec<String>,
+) -> anyhow::Result<ExitCode> {
+    let mut needed: Vec<&str> = vec![scopes::PAIRING];
+    needed.extend(wanted.iter().map(String::as_str));
+    let conn = connect(&args, &needed).await?;
+    let me = conn.signer.identity().device_id().to_owned();
+    let device = device.unwrap_or_else(|| me.clone());
+    let mut params = json!({"deviceId": device, "role": role});
+    if !wanted.is_empty() {
+        params["scopes"] = json!(wanted);
+    }
+    let r = request(&conn, "device.token.rotate", params).await?;
+    conn.client.close().await;
+    // The new token of this machine is stored at once (OpenClaw #20679 lost it).
+    let stored = match r["token"].as_str() {
+        Some(t) if device == me => {
+            let entry = CachedToken {
+                token: t.to_owned(),
+                scopes: r["scopes"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|s| s.as_str().map(String::from))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                updated_at_ms: r["rotatedAtMs"].as_u64().unwrap_or(0),
+            };
+            DeviceTokenCache::store_token(conn.signer.token_path(), &me, &role, entry).map_err(
+                |e| CliError::new(1, format!("rotated, but storing the new token failed: {e}")),
+            )?;
+            true
+        }
+        _ => false,
+    };
+    let mut shown = r.clone();
+    if let Some(o) = shown.as_object_mut() {
+        // Never print a secret; it is stored or withheld.
+        o.remove("token");
+        o.insert("storedLocally".into(), json!(stored));
+    }
+    output(&args, &shown, || {
+        if stored {
+            format!("Rotated {role} token of {device} (this machine; new token stored)")
+        } else {
+            format!(
+                "Rotated {role} token of {device}; the old token stopped working. The device gets its new token on its next connect with the gateway token ({})",
+                fix_command(&conn.target)
+            )
+        }
+    })
+}
+
+/// The auth part of `openclaw doctor`: token sources against the running gateway, this
+/// machine's device identity and token (healed when a working gateway token is at hand), and
+/// pending pairing requests. Each problem carries the one command that fixes it.
+pub async fn doctor_section(
+    args: &ClientArgs,
+    state: &StateDir,
+    problems: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) -> Value {
+    let url = args
+        .url
+        .clone()
+        .or_else(|| {
+            std::env::var("OPENCLAW_GATEWAY_URL")
+                .ok()
+                .filter(|u| !u.is_empty())
+        })
+        .or_else(|| crate::service::RuntimeInfo::read(state).map(|r| r.url));
+    let Some(url) = url else {
+        notes.push(
+            "auth: no running gateway found for this state dir (pass --url to check a remote one)"
+                .into(),
+        );
+        return json!({"checked": false});
+    };
+    let timeout = Duration::from_millis(args.timeout.max(1));
+
+    // Token sources, each tried against the gateway.
+    let config_path =
+        openclaw_config::config_path(state, |k| std::env::var(k).ok().filter(|v| !v.is_empty()));
+    let config_token = openclaw_config::load(&config_path)
+        .ok()
+        .and_then(|l| l.config.gateway.auth.token)
+        .filter(|t| !t.is_empty());
+    let file_path = state.join(openclaw_gateway::launch::TOKEN_FILE);
+    let file_token = std::fs::read_to_string(&file_path)
+        .ok()
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty());
+    let sources: Vec<(&str, Option<String>, String)> = vec![
+        ("--token", args.token.clone(), "pass the gateway's token with --token".into()),
+        (
+            "OPENCLAW_GATEWAY_TOKEN",
+            std::env::var("OPENCLAW_GATEWAY_TOKEN").ok().filter(|t| !t.is_empty()),
+            "unset OPENCLAW_GATEWAY_TOKEN (or set it to the gateway's token)".into(),
+        ),
+        (
+            "gateway.auth.token",
+            config_token,
+            format!("set gateway.auth.token in {} to the running gateway's token (it is reloaded without a restart)", config_path.display()),
+        ),
+        (
+            "$STATE/gateway.token",
+            file_token,
+            format!("remove {} and restart the gateway: openclaw gateway restart", file_path.display()),
+        ),
+    ];
+    let mut checked = Vec::new();
+    let mut good: Option<String> = None;
+    let mut reachable = true;
+    for (source, token, fix) in sources {
+        let Some(token) = token else { continue };
+        let mut o = ClientOptions::new(url.clone());
+        o.token = Some(token.clone());
+        o.password = args.password.clone();
+        o.scopes = vec![scopes::READ.into()];
+        o.connect_timeout = timeout;
+        match Client::connect(o).await {
+            Ok(c) => {
+                c.close().await;
+                good.get_or_insert(token);
+                checked.push(json!({"source": source, "matches": true}));
+            }
+            Err(ClientError::Connect { .. }) => {
+                reachable = false;
+                break;
+            }
+            Err(e) => {
+                problems.push(format!("token from {source} is not accepted by the gateway at {url}: {e}\n  fix: {fix}"));
+                checked.push(json!({"source": source, "matches": false, "error": e.to_string()}));
+            }
+        }
+    }
+    if !reachable {
+        problems.push(format!(
+            "gateway not reachable at {url}\n  fix: openclaw gateway start"
+        ));
+        return json!({"checked": true, "url": url, "reachable": false});
+    }
+    if checked.is_empty() {
+        notes.push("auth: no gateway token found (flag, env, config, state file)".into());
+    }
+
+    // This machine's device identity and token.
+    let signer = match signer_for(state) {
+        Ok(s) => s,
+        Err(e) => {
+            problems.push(format!("{e}"));
+            return json!({"checked": true, "url": url, "tokenSources": checked});
+        }
+    };
+    let device_id = signer.identity().device_id().to_owned();
+    let target = Target {
+        url: url.clone(),
+        token: None,
+        token_source: "none",
+        password: args.password.clone(),
+        state_dir: state.clone(),
+        config_path: config_path.clone(),
+    };
+    let stored = signer.stored_token(scopes::ROLE_OPERATOR);
+    let had_token = stored.is_some();
+    // Ask for exactly what the stored token carries, so that only a stale token fails.
+    let stored_scopes: Vec<String> = stored
+        .map(|t| t.scopes)
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| vec![scopes::READ.to_owned()]);
+    let stored_scopes: Vec<&str> = stored_scopes.iter().map(String::as_str).collect();
+    let mut device = json!({"deviceId": device_id, "storedToken": had_token});
+    let with = |token: Option<String>, wanted: &[&str]| {
+        let mut t = target.clone();
+        t.token = token;
+        options(&t, args, &signer, wanted)
+    };
+    let mut conn: Option<Client> = None;
+    if had_token {
+        match Client::connect(with(None, &stored_scopes)).await {
+            Ok(c) => {
+                device["tokenValid"] = json!(true);
+                conn = Some(c);
+            }
+            Err(e)
+                if matches!(
+                    e.detail_code(),
+                    Some("AUTH_DEVICE_TOKEN_MISMATCH" | "AUTH_DEVICE_TOKEN_SCOPE_MISMATCH")
+                ) =>
+            {
+                device["tokenValid"] = json!(false);
+                if good.is_none() {
+                    problems.push(format!(
+                        "this machine's device token is no longer valid ({e})\n  fix: {}",
+                        fix_command(&target)
+                    ));
+                }
+            }
+            Err(e) => problems.push(format!(
+                "connecting with this machine's device failed: {}",
+                explain(&e, &target, &signer)
+            )),
+        }
+    }
+    if conn.is_none() {
+        if let Some(tok) = good.clone() {
+            // Proving the gateway token pairs this machine (loopback) or heals its stale token.
+            match Client::connect(with(Some(tok), &[scopes::READ])).await {
+                Ok(c) => {
+                    if c.hello()["auth"]["deviceToken"].is_string() {
+                        notes.push(if had_token {
+                            "fixed: this machine's stale device token was replaced by a fresh one"
+                                .into()
+                        } else {
+                            "this machine's device is paired and its device token stored".into()
+                        });
+                        device["tokenValid"] = json!(true);
+                    }
+                    conn = Some(c);
+                }
+                Err(e) if e.detail_code() == Some("PAIRING_REQUIRED") => {
+                    let rid = e
+                        .error_shape()
+                        .and_then(|s| s.details.as_ref())
+                        .and_then(|d| d["requestId"].as_str())
+                        .unwrap_or("?")
+                        .to_owned();
+                    device["pairingRequest"] = json!(rid);
+                    problems.push(format!(
+                        "this machine's device {device_id} waits for approval\n  fix (on the gateway host): openclaw devices approve {rid}"
+                    ));
+                }
+                Err(e) => problems.push(format!(
+                    "connecting with this machine's device failed: {}",
+                    explain(&e, &target, &signer)
+                )),
+            }
+        }
+    }
+    device["paired"] = json!(conn.is_some());
+    if let Some(c) = conn {
+        c.close().await;
+    }
+
+    // Pending pairing requests (needs operator.pairing: a loopback token connection has it).
+    let mut pending = Vec::new();
+    if let Some(tok) = good.clone() {
+        let mut o = ClientOptions::new(url.clone());
+        o.token = Some(tok);
+        o.scopes = vec![scopes::PAIRING.into()];
+        o.connect_timeout = timeout;
+        if let Ok(c) = Client::connect(o).await {
+            if let Ok(v) = c.request("device.pair.list", json!({})).await {
+                for p in v["pending"].as_array().cloned().unwrap_or_default() {
+                    let rid = p["requestId"].as_str().unwrap_or("?");
+                    notes.push(format!(
+                        "pairing request {rid} waits: device {} ({} {}) from {}\n  fix: openclaw devices approve {rid}   (or: openclaw devices reject {rid})",
+                        p["deviceId"].as_str().unwrap_or("?"),
+                        p["clientId"].as_str().unwrap_or(""),
+                        p["platform"].as_str().unwrap_or(""),
+                        p["remoteIp"].as_str().unwrap_or("?"),
+                    ));
+                    pending.push(p);
+                }
+            }
+            c.close().await;
+        }
+    }
+    json!({
+        "checked": true,
+        "url": url,
+        "reachable": true,
+        "tokenSources": checked,
+        "device": device,
+        "pendingRequests": pending,
+    })
+}
