@@ -110,9 +110,21 @@ pub struct RateLimitConfig {
 #[serde(default, rename_all = "camelCase")]
 pub struct ReloadConfig {
     /// `hybrid` (default) or `off`.
-    pub mode: Option<String>,
+    pub mode: Option<ReloadMode>,
     /// How long a restart waits for in-flight runs before persisting them and restarting.
     pub drain_timeout_ms: Option<u64>,
+}
+
+/// `gateway.reload.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReloadMode {
+    /// Apply hot changes in place; drain and re-exec for the rest. OpenClaw's retired `hot`
+    /// and `restart` values mean this too.
+    #[serde(alias = "hot", alias = "restart")]
+    Hybrid,
+    /// Validate edits, apply nothing.
+    Off,
 }
 
 /// `agents.*`.
@@ -409,6 +421,18 @@ mod tests {
         let e = parse("{ gateway: { port: 'x' } }", Path::new("x")).unwrap_err();
         assert!(matches!(e, ConfigError::Invalid { .. }));
         assert!(e.to_string().contains("`gateway.port`"), "{e}");
+    }
+
+    #[test]
+    fn reload_mode_accepts_retired_values_and_names_bad_ones() {
+        let l = parse("{ gateway: { reload: { mode: 'hot' } } }", Path::new("x")).unwrap();
+        assert_eq!(l.config.gateway.reload.mode, Some(ReloadMode::Hybrid));
+        let e = parse(
+            "{ gateway: { reload: { mode: 'sometimes' } } }",
+            Path::new("x"),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("`gateway.reload.mode`"), "{e}");
     }
 
     #[test]

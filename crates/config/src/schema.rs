@@ -102,7 +102,7 @@ pub const SCHEMA: &[FieldDoc] = &[
         "gateway.reload.mode",
         "`hybrid` | `off`",
         "`hybrid`",
-        "`hybrid` applies hot changes and restarts for the rest; `off` validates edits but applies nothing.",
+        "`hybrid` applies hot changes and restarts for the rest; `off` validates edits but applies nothing. The retired `hot` and `restart` mean `hybrid`.",
     ),
     f(
         "gateway.reload.drainTimeoutMs",
@@ -337,7 +337,7 @@ mod tests {
             handshake_timeout_ms: Some(1),
             trusted_proxies: vec!["1.2.3.4".into()],
             reload: ReloadConfig {
-                mode: Some("off".into()),
+                mode: Some(ReloadMode::Off),
                 drain_timeout_ms: Some(1),
             },
         };

@@ -403,7 +403,7 @@ mod tests {
 
     #[test]
     fn rule_gateway_reload_is_none() {
-        let p = plan(|c| c.gateway.reload.mode = Some("off".into()));
+        let p = plan(|c| c.gateway.reload.mode = Some(openclaw_config::ReloadMode::Off));
         assert_eq!(one(&p), ("gateway.reload.mode", Kind::None, None));
         let p = plan(|c| c.gateway.reload.drain_timeout_ms = Some(5));
         assert_eq!(one(&p), ("gateway.reload.drainTimeoutMs", Kind::None, None));

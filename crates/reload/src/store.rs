@@ -366,7 +366,8 @@ impl ConfigStore {
         for d in &file_plan.diagnostics {
             tracing::warn!("{d}");
         }
-        let apply_disabled = snap.config.gateway.reload.mode.as_deref() == Some("off");
+        let apply_disabled =
+            snap.config.gateway.reload.mode == Some(openclaw_config::ReloadMode::Off);
         let mut st = (*self.status.load_full()).clone();
         st.last_error = None;
         if apply_disabled {
