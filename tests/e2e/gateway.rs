@@ -176,6 +176,8 @@ async fn handshake_returns_challenge_and_hello_ok() {
     }
     let events = p["features"]["events"].as_array().unwrap();
     assert!(events.contains(&json!("tick")) && events.contains(&json!("shutdown")));
+    // Only events this gateway really emits are advertised.
+    assert!(!events.contains(&json!("presence")));
     assert!(p["snapshot"]["presence"].is_array());
     assert_eq!(p["snapshot"]["health"]["ok"], true);
     assert!(p["snapshot"]["stateVersion"]["presence"].is_u64());
@@ -502,6 +504,10 @@ async fn tick_events_arrive() {
     assert!(f["payload"]["ts"].is_u64());
     let f = raw.next().await.unwrap();
     assert_eq!(f["event"], "health", "{f}");
+    assert!(f["stateVersion"]["health"].as_u64().unwrap() >= 2, "{f}");
+    assert!(f["stateVersion"]["presence"].is_u64(), "{f}");
+    assert_eq!(f["payload"]["ok"], true);
+    assert_eq!(f["seq"], 2);
 }
 
 #[tokio::test]

@@ -5,7 +5,6 @@ pub const EVENTS: &[&str] = &[
     "connect.challenge",
     "tick",
     "health",
-    "presence",
     "shutdown",
     "config.changed",
     "chat",

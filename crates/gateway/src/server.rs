@@ -153,6 +153,6 @@ async fn tick_loop(state: Arc<GatewayState>) {
         state.broadcast("tick", &json!({ "ts": now_ms() }));
         state.bump_health_version();
         let health = crate::methods::health_payload(&state);
-        state.broadcast("health", &health);
+        state.broadcast_versioned("health", &health);
     }
 }

@@ -375,6 +375,24 @@ impl GatewayState {
         self.broadcast_where(event, payload, |_| true)
     }
 
+    /// [`GatewayState::broadcast`] with a top-level `stateVersion` on the frame (as OpenClaw sends
+    /// with `health` and `presence` events).
+    pub fn broadcast_versioned(&self, event: &str, payload: &Value) -> usize {
+        let mut prefix = event_text(event, &payload_text(payload), Some(()));
+        // `…,"seq":` → `…,"stateVersion":{…},"seq":`
+        prefix.truncate(prefix.len() - r#","seq":"#.len());
+        prefix.push_str(r#","stateVersion":"#);
+        prefix.push_str(&payload_text(&self.state_version()));
+        prefix.push_str(r#","seq":"#);
+        let mut n = 0;
+        for entry in self.connections.iter() {
+            if entry.value().send_seq(&prefix) {
+                n += 1;
+            }
+        }
+        n
+    }
+
     /// [`GatewayState::broadcast`] restricted to connections matching `pred`
     /// (e.g. `|c| c.is_subscribed("sessions")`).
     pub fn broadcast_where(
