@@ -122,6 +122,8 @@ pub struct Rejected {
 
 /// The result of looking at the file again.
 #[derive(Debug, Clone)]
+// One value per config edit: its size does not matter, boxing would only add noise to matches.
+#[allow(clippy::large_enum_variant)]
 pub enum ReloadOutcome {
     /// Same bytes as the live config (e.g. our own write seen by the watcher).
     Unchanged,
