@@ -964,6 +964,10 @@ async fn list_filters_errors_and_tail() {
     assert_eq!(mains["totalCount"], 2, "{mains}");
     let kids = call(&c, "sessions.list", json!({"spawnedBy": "agent:ops:main"})).await;
     assert_eq!(kids["sessions"][0]["label"], "ops-child", "{kids}");
+    let status = call(&c, "status", json!({})).await;
+    assert_eq!(status["sessions"]["count"], 3, "{status}");
+    assert_eq!(status["sessions"]["running"], 0, "{status}");
+    assert_eq!(status["sessions"]["limits"]["maxSpawnDepth"], 1, "{status}");
     let page = call(&c, "sessions.list", json!({"limit": 1})).await;
     assert_eq!(page["count"], 1);
     assert_eq!(page["hasMore"], true);

@@ -70,6 +70,7 @@ pub fn status_payload(state: &Arc<GatewayState>) -> Value {
         "listen": state.opts.listen_urls,
         "draining": state.is_draining(),
         "reload": state.reload.status_json(),
+        "sessions": super::sessions::status_json(state),
         "policy": {
             "maxPayload": state.opts.max_payload,
             "maxBufferedBytes": state.opts.max_buffered_bytes,

@@ -217,6 +217,28 @@ pub fn wire_event(ev: &SessionEvent) -> (&'static str, Value) {
     }
 }
 
+/// The `sessions` section of `status`: counts an operator needs to judge the run queue.
+pub fn status_json(state: &GatewayState) -> Value {
+    let Some(s) = state.sessions.get() else {
+        return json!({ "started": false });
+    };
+    let list = s.manager.list();
+    let limits = s.manager.limits();
+    json!({
+        "started": true,
+        "count": list.len(),
+        "running": list.iter().filter(|i| i.running_run_id.is_some()).count(),
+        "queued": list.iter().map(|i| i.queued).sum::<usize>(),
+        "pendingAnnounces": list.iter().map(|i| i.pending_announces).sum::<usize>(),
+        "appServerPids": s.pool.live_pids(),
+        "limits": {
+            "maxSpawnDepth": limits.max_spawn_depth,
+            "maxChildrenPerSession": limits.max_children_per_session,
+            "maxConcurrentSubagentRuns": limits.max_concurrent_subagent_runs,
+        },
+    })
+}
+
 /// One `sessions.list` row.
 pub fn session_row(s: &SessionInfo) -> Value {
     json!({
