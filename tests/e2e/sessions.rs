@@ -526,6 +526,29 @@ async fn helper_auth_failure_does_not_hurt_the_parent() {
         h["error"].as_str().unwrap().contains("401"),
         "the error should say what failed: {h}"
     );
+    // The same failure through the CLI exits with the auth code and says why.
+    let token = gw.token.clone().unwrap();
+    let out = openclaw(
+        &[
+            "sessions-spawn",
+            "--task",
+            "helper via cli",
+            "--model",
+            "bad-key",
+            "--url",
+            &gw.url,
+            "--token",
+            &token,
+        ],
+        gw.state_dir.path(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(77), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("(auth)"),
+        "{}",
+        text(&out.stderr)
+    );
     // The parent is still running on the same process.
     let s = call(&c, "sessions.get", json!({"sessionKey": "agent:main:main"})).await;
     assert_eq!(s["session"]["status"], "running", "{s}");
@@ -553,9 +576,9 @@ async fn helper_auth_failure_does_not_hurt_the_parent() {
         "the shared process was replaced"
     );
 
-    // Both child results reached the parent, once each; the parent's socket never closed.
-    let got = wait_announces(&c, "agent:main:main", 2).await;
-    assert_eq!(got.len(), 2, "{got:?}");
+    // Every child result reached the parent, once each; the parent's socket never closed.
+    let got = wait_announces(&c, "agent:main:main", 3).await;
+    assert_eq!(got.len(), 3, "{got:?}");
     // No reconnect policy: a client whose socket closed never returns to Connected.
     assert!(
         matches!(&*status.borrow(), Status::Connected),
