@@ -1112,3 +1112,332 @@ async fn client_signer_stores_heals_and_never_wipes_its_token() {
     assert_eq!(c.hello()["auth"]["method"], "device-token");
     c.close().await;
 }
+
+// ---- The real `openclaw` CLI -------------------------------------------------------------------
+
+struct Cli {
+    bin: std::path::PathBuf,
+    state: tempfile::TempDir,
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Out {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", self.stdout, self.stderr))
+    }
+}
+
+impl Cli {
+    fn new() -> Cli {
+        Cli {
+            bin: openclaw_test_support::gateway::bin_path("openclaw"),
+            state: tempfile::tempdir().expect("cli state dir"),
+        }
+    }
+
+    fn device_id(&self) -> String {
+        let text = std::fs::read_to_string(self.state.path().join("identity/device.json"))
+            .expect("cli identity file");
+        let v: Value = serde_json::from_str(&text).expect("identity json");
+        v["deviceId"].as_str().expect("deviceId").to_owned()
+    }
+
+    /// Run `openclaw <args> --state-dir <own>` with a clean environment, bounded in time.
+    async fn run(&self, args: &[&str]) -> Out {
+        self.run_in(None, args).await
+    }
+
+    async fn run_in(&self, netns: Option<&str>, args: &[&str]) -> Out {
+        let state = self.state.path().to_str().expect("utf-8 path").to_owned();
+        let mut cmd = match netns {
+            Some(ns) => {
+                let mut c = tokio::process::Command::new("ip");
+                c.args(["netns", "exec", ns]).arg(&self.bin);
+                c
+            }
+            None => tokio::process::Command::new(&self.bin),
+        };
+        cmd.args(args)
+            .args(["--state-dir", &state])
+            .env_remove("OPENCLAW_GATEWAY_TOKEN")
+            .env_remove("OPENCLAW_GATEWAY_PASSWORD")
+            .env_remove("OPENCLAW_GATEWAY_URL")
+            .env_remove("OPENCLAW_STATE_DIR")
+            .env_remove("OPENCLAW_CONFIG_PATH")
+            .kill_on_drop(true);
+        let out = tokio::time::timeout(HANG_GUARD, cmd.output())
+            .await
+            .expect("hang guard: openclaw did not finish")
+            .expect("spawn openclaw");
+        Out {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+#[tokio::test]
+async fn cli_devices_and_doctor_pair_approve_rotate_and_heal() {
+    let gw = proxied_gateway(proxy_config()).await;
+    let cli = Cli::new();
+    let url = gw.url.as_str();
+    let token = gw.token.clone().expect("token");
+
+    // First use: the CLI's brand-new identity pairs silently over loopback with the token.
+    let out = cli
+        .run(&["devices", "list", "--url", url, "--token", &token, "--json"])
+        .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let me = cli.device_id();
+    let paired = out.json()["paired"].clone();
+    assert!(
+        paired
+            .as_array()
+            .is_some_and(|a| a.iter().any(|d| d["deviceId"] == me.as_str())),
+        "{paired}"
+    );
+
+    // A remote device asks; the CLI (with only its stored device token) lists and approves it.
+    let remote = identity();
+    let mut raw = Raw::open_with(&gw.url, REMOTE).await;
+    let res = raw
+        .connect(Connect::cli(token_auth(&gw), &["operator.read"]).params(&raw, Some(&remote)))
+        .await;
+    let rid = res["error"]["details"]["requestId"]
+        .as_str()
+        .expect("rid")
+        .to_owned();
+    let out = cli.run(&["devices", "list", "--url", url]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains(&format!("openclaw devices approve {rid}")),
+        "{}",
+        out.stdout
+    );
+    let out = cli.run(&["devices", "approve", &rid, "--url", url]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout.trim(),
+        format!("Approved {} ({rid})", remote.device_id())
+    );
+
+    // Rotating its own token stores the new one at once: the next command still works.
+    let out = cli
+        .run(&["devices", "rotate", "--url", url, "--json"])
+        .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.json()["storedLocally"], true, "{}", out.stdout);
+    assert!(
+        out.json().get("token").is_none(),
+        "the CLI must not print the token"
+    );
+    assert_eq!(cli.run(&["devices", "list", "--url", url]).await.code, 0);
+
+    // The token is rotated behind the CLI's back: doctor names the problem and the fix …
+    let mut admin = operator(&gw, PAIRING).await;
+    let r = admin
+        .call("r", "device.token.rotate", json!({"deviceId": me}))
+        .await;
+    assert_eq!(r["ok"], true, "{r}");
+    let out = cli.run(&["doctor", "--url", url, "--json"]).await;
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let problems = out.json()["problems"].to_string();
+    assert!(
+        problems.contains(&format!(
+            "fix: openclaw doctor --url {url} --token <gateway-token>"
+        )),
+        "{problems}"
+    );
+    // … the failed connects did not wipe the stored token file …
+    assert!(cli.state.path().join("identity/device-auth.json").is_file());
+    // … and running that fix heals it, without any restart.
+    let out = cli
+        .run(&["doctor", "--url", url, "--token", &token, "--json"])
+        .await;
+    let report = out.json();
+    assert_eq!(report["auth"]["device"]["tokenValid"], true, "{report}");
+    assert!(report["notes"].to_string().contains("fixed"), "{report}");
+    let out = cli.run(&["devices", "list", "--url", url]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+/// Removes the namespace and veth pair it created.
+struct NetNs {
+    name: String,
+    host_if: String,
+}
+
+impl Drop for NetNs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("ip")
+            .args(["link", "del", &self.host_if])
+            .status();
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+fn ip(args: &[&str]) -> Result<(), String> {
+    let out = std::process::Command::new("ip")
+        .args(args)
+        .output()
+        .map_err(|e| format!("ip {args:?}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "ip {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// A CLI in its own network namespace is a genuinely remote host: pairing required, approved
+/// from loopback, then admitted. Skipped (loudly) where namespaces cannot be created.
+#[tokio::test]
+async fn remote_host_in_a_network_namespace_pairs_after_approval() {
+    let tag = std::process::id() % 10_000;
+    let ns = NetNs {
+        name: format!("ocauth{tag}"),
+        host_if: format!("ocah{tag}"),
+    };
+    let peer_if = format!("ocap{tag}");
+    let (a, b) = ((tag / 250) % 250 + 1, tag % 250);
+    let host_ip = format!("10.{a}.{b}.1");
+    let setup = (|| {
+        ip(&["netns", "add", &ns.name])?;
+        ip(&[
+            "link",
+            "add",
+            &ns.host_if,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            &peer_if,
+        ])?;
+        ip(&["link", "set", &peer_if, "netns", &ns.name])?;
+        ip(&["addr", "add", &format!("{host_ip}/30"), "dev", &ns.host_if])?;
+        ip(&["link", "set", &ns.host_if, "up"])?;
+        ip(&[
+            "netns",
+            "exec",
+            &ns.name,
+            "ip",
+            "addr",
+            "add",
+            &format!("10.{a}.{b}.2/30"),
+            "dev",
+            &peer_if,
+        ])?;
+        ip(&[
+            "netns", "exec", &ns.name, "ip", "link", "set", &peer_if, "up",
+        ])?;
+        ip(&["netns", "exec", &ns.name, "ip", "link", "set", "lo", "up"])
+    })();
+    if let Err(e) = setup {
+        eprintln!("SKIPPED remote_host_in_a_network_namespace_pairs_after_approval: cannot build a network namespace here ({e})");
+        return;
+    }
+
+    // A gateway listening on loopback (for the operator) and on the veth address (for the remote host).
+    let state_dir = tempfile::tempdir().expect("state");
+    let mut o = openclaw_gateway::GatewayOptions::new(StateDir::new(state_dir.path()));
+    let token = "netns-test-token".to_owned();
+    o.auth = openclaw_gateway::SharedAuth::token(token.clone());
+    let lo = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let remote_l = std::net::TcpListener::bind(format!("{host_ip}:0")).expect("bind veth address");
+    let lo_url = format!("ws://{}", lo.local_addr().expect("addr"));
+    let remote_url = format!("ws://{}", remote_l.local_addr().expect("addr"));
+    let gateway = openclaw_gateway::Gateway::new(o).expect("gateway");
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(gateway.serve(vec![lo, remote_l], async move {
+        let _ = stop_rx.await;
+    }));
+
+    let cli = Cli::new();
+    let out = cli
+        .run_in(
+            Some(&ns.name),
+            &["devices", "list", "--url", &remote_url, "--token", &token],
+        )
+        .await;
+    assert_eq!(
+        out.code, 1,
+        "stdout: {}\nstderr: {}",
+        out.stdout, out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("pairing required: device is not approved yet"),
+        "{}",
+        out.stderr
+    );
+    let rid = out
+        .stderr
+        .split("openclaw devices approve ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .expect("the fix command names the request")
+        .to_owned();
+
+    // The operator on the gateway host approves over loopback with the real CLI.
+    let admin = Cli::new();
+    let out = admin
+        .run(&[
+            "devices", "approve", &rid, "--url", &lo_url, "--token", &token,
+        ])
+        .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .starts_with(&format!("Approved {}", cli.device_id())),
+        "{}",
+        out.stdout
+    );
+
+    // The remote host now connects (and gets a device token, so the next time needs no secret).
+    let out = cli
+        .run_in(
+            Some(&ns.name),
+            &[
+                "devices",
+                "list",
+                "--url",
+                &remote_url,
+                "--token",
+                &token,
+                "--json",
+            ],
+        )
+        .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let remote_ip = format!("10.{a}.{b}.2");
+    let paired = out.json()["paired"].clone();
+    assert!(
+        paired
+            .as_array()
+            .is_some_and(|a| a.iter().any(|d| d["remoteIp"] == remote_ip.as_str())),
+        "{paired}"
+    );
+    let out = cli
+        .run_in(Some(&ns.name), &["devices", "list", "--url", &remote_url])
+        .await;
+    assert_eq!(
+        out.code, 0,
+        "device token alone from the remote host: {}",
+        out.stderr
+    );
+
+    let _ = stop_tx.send(());
+    let _ = tokio::time::timeout(HANG_GUARD, task).await;
+}
