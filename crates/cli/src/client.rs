@@ -58,8 +58,19 @@ pub struct Target {
 
 /// Resolve `--url`/`--token` defaults: flag > env > running gateway / config > state dir.
 pub fn resolve_target(args: &ClientArgs) -> anyhow::Result<Target> {
-    let state = state_dir(args.state_dir.as_ref());
-    let config_path = openclaw_config::config_path(&state, env);
+    resolve_target_with(args, env)
+}
+
+/// [`resolve_target`] with an explicit environment lookup.
+pub fn resolve_target_with(
+    args: &ClientArgs,
+    env: impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<Target> {
+    let state = match &args.state_dir {
+        Some(d) => StateDir::new(d),
+        None => StateDir::from_env(&env),
+    };
+    let config_path = openclaw_config::config_path(&state, &env);
     let config = match openclaw_config::load(&config_path) {
         Ok(l) => l.config,
         Err(e) => return Err(CliError::usage(format!("{e}")).into()),
@@ -70,7 +81,7 @@ pub fn resolve_target(args: &ClientArgs) -> anyhow::Result<Target> {
         .or_else(|| env("OPENCLAW_GATEWAY_URL"))
         .or_else(|| crate::service::RuntimeInfo::read(&state).map(|r| r.url))
         .unwrap_or_else(|| {
-            let port = openclaw_config::resolve_port(None, &config, env);
+            let port = openclaw_config::resolve_port(None, &config, &env);
             format!("ws://127.0.0.1:{port}")
         });
     let (token, token_source) = if let Some(t) = args.token.clone() {
@@ -203,5 +214,65 @@ pub fn human_ms(ms: u64) -> String {
         format!("{m}m {s}s")
     } else {
         format!("{s}.{}s", (ms % 1000) / 100)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(dir: &std::path::Path) -> ClientArgs {
+        ClientArgs {
+            state_dir: Some(dir.to_path_buf()),
+            ..ClientArgs::default()
+        }
+    }
+
+    #[test]
+    fn token_precedence_flag_env_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("gateway.token"), "from-file\n").unwrap();
+        let none = |_: &str| None;
+        let t = resolve_target_with(&args(dir.path()), none).unwrap();
+        assert_eq!(t.token.as_deref(), Some("from-file"));
+        assert_eq!(t.token_source, "$STATE/gateway.token");
+        assert_eq!(t.url, "ws://127.0.0.1:18789");
+
+        std::fs::write(
+            dir.path().join("openclaw.json"),
+            "{gateway:{port:1234,auth:{token:'from-config'}}}",
+        )
+        .unwrap();
+        let t = resolve_target_with(&args(dir.path()), none).unwrap();
+        assert_eq!(t.token.as_deref(), Some("from-config"));
+        assert_eq!(t.url, "ws://127.0.0.1:1234");
+
+        let env = |k: &str| match k {
+            "OPENCLAW_GATEWAY_TOKEN" => Some("from-env".to_string()),
+            "OPENCLAW_GATEWAY_PORT" => Some("4321".to_string()),
+            _ => None,
+        };
+        let t = resolve_target_with(&args(dir.path()), env).unwrap();
+        assert_eq!(t.token.as_deref(), Some("from-env"));
+        assert_eq!(t.url, "ws://127.0.0.1:4321");
+
+        let mut a = args(dir.path());
+        a.token = Some("from-flag".into());
+        a.url = Some("ws://127.0.0.1:1".into());
+        let t = resolve_target_with(&a, env).unwrap();
+        assert_eq!(t.token.as_deref(), Some("from-flag"));
+        assert_eq!(t.token_source, "--token");
+        assert_eq!(t.url, "ws://127.0.0.1:1");
+    }
+
+    #[test]
+    fn broken_config_is_a_usage_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("openclaw.json"), "{ gateway: ").unwrap();
+        let e = resolve_target_with(&args(dir.path()), |_| None).unwrap_err();
+        assert_eq!(
+            e.downcast_ref::<CliError>().unwrap().exit,
+            crate::EXIT_USAGE
+        );
     }
 }

@@ -250,7 +250,9 @@ fn build_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
             .worker_threads(n)
             .enable_all()
             .build(),
-        _ => tokio::runtime::Builder::new_multi_thread().enable_all().build(),
+        _ => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
     };
     built.map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))
 }
