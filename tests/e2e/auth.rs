@@ -1214,6 +1214,13 @@ async fn cli_devices_and_doctor_pair_approve_rotate_and_heal() {
         .as_str()
         .expect("rid")
         .to_owned();
+    // `gateway status` shows the waiting request.
+    let out = cli
+        .run(&[
+            "gateway", "status", "--url", url, "--token", &token, "--json",
+        ])
+        .await;
+    assert_eq!(out.json()["pendingPairingRequests"], 1, "{}", out.stdout);
     let out = cli.run(&["devices", "list", "--url", url]).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(

@@ -475,6 +475,7 @@ pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
         .and_then(|s| s["authMode"].as_str().map(str::to_owned))
         .or(info.as_ref().map(|i| i.auth_mode.clone()));
     let connections = s.and_then(|s| s["connections"].as_u64());
+    let pending_pairing = s.and_then(|s| s["pairing"]["pending"].as_u64());
     if args.json {
         client::print_json(&json!({
             "running": true,
@@ -484,6 +485,7 @@ pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
             "uptimeMs": uptime,
             "authMode": auth,
             "connections": connections,
+            "pendingPairingRequests": pending_pairing,
             "rssBytes": s.and_then(|s| s["processMemory"]["rssBytes"].as_u64()),
             "stateDir": state.root().display().to_string(),
             "rpc": match &rpc { Ok(_) => json!({"ok": true}), Err(e) => json!({"ok": false, "error": e.message}) },
@@ -505,6 +507,12 @@ pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
             "  connections: {}",
             connections.map(|c| c.to_string()).unwrap_or("?".into())
         );
+        match pending_pairing {
+            Some(0) | None => {}
+            Some(n) => println!(
+                "  pairing:     {n} pending request(s): see `openclaw devices list`, approve with `openclaw devices approve <requestId>`"
+            ),
+        }
         if let Some(rss) = s.and_then(|s| s["processMemory"]["rssBytes"].as_u64()) {
             println!("  memory:      {:.1} MB RSS", rss as f64 / 1_048_576.0);
         }

@@ -71,6 +71,7 @@ pub fn status_payload(state: &Arc<GatewayState>) -> Value {
         "draining": state.is_draining(),
         "reload": state.reload.status_json(),
         "sessions": super::sessions::status_json(state),
+        "pairing": { "pending": state.devices.pending_count(crate::state::now_ms()) },
         "policy": {
             "maxPayload": state.opts.max_payload,
             "maxBufferedBytes": state.opts.max_buffered_bytes,
