@@ -534,7 +534,17 @@ async fn call(c: &Client, method: &str, params: Value) -> Value {
 
 /// Connect with `token` or `password`, retrying while the gateway (re)starts.
 async fn connect_retry(url: &str, token: Option<&str>, password: Option<&str>) -> Client {
-    tokio::time::timeout(HANG_GUARD, async {
+    connect_retry_log(url, token, password, None).await
+}
+
+/// [`connect_retry`] that prints the gateway's log when it gives up.
+async fn connect_retry_log(
+    url: &str,
+    token: Option<&str>,
+    password: Option<&str>,
+    log: Option<&std::path::Path>,
+) -> Client {
+    let r = tokio::time::timeout(HANG_GUARD, async {
         loop {
             let mut o = ClientOptions::new(url);
             o.token = token.map(str::to_owned);
@@ -546,8 +556,15 @@ async fn connect_retry(url: &str, token: Option<&str>, password: Option<&str>) -
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     })
-    .await
-    .expect("gateway did not accept a connection in time")
+    .await;
+    match r {
+        Ok(c) => c,
+        Err(_) => panic!(
+            "gateway at {url} did not accept a connection in time; log:\n{}",
+            log.and_then(|p| std::fs::read_to_string(p).ok())
+                .unwrap_or_default()
+        ),
+    }
 }
 
 /// The scenario on the real binary: 5 runs in flight and 20 messages queued when a
@@ -569,7 +586,8 @@ async fn restart_with_runs_in_flight_and_queued_loses_nothing() {
         .unwrap()
     };
     write_cfg("{ mode: 'token', token: 'tok' }");
-    let log = std::fs::File::create(dir.path().join("gateway-test.log")).unwrap();
+    let log_path = dir.path().join("gateway-test.log");
+    let log = std::fs::File::create(&log_path).unwrap();
     let mut child = tokio::process::Command::new(&bin)
         .arg("--state-dir")
         .arg(dir.path())
@@ -582,7 +600,7 @@ async fn restart_with_runs_in_flight_and_queued_loses_nothing() {
         .spawn()
         .expect("spawn gateway");
     let url = format!("ws://127.0.0.1:{port}");
-    let c = connect_retry(&url, Some("tok"), None).await;
+    let c = connect_retry_log(&url, Some("tok"), None, Some(&log_path)).await;
     let boot1 = call(&c, "status", json!({})).await["bootId"].clone();
     let mut runs = Vec::new();
     let mut children = Vec::new();
@@ -645,12 +663,12 @@ async fn restart_with_runs_in_flight_and_queued_loses_nothing() {
                 matches!(e, ClientError::Closed(_)),
                 "a message during the drain was refused: {e}"
             );
-            let c2 = connect_retry(&url, None, Some("pw")).await;
+            let c2 = connect_retry_log(&url, None, Some("pw"), Some(&log_path)).await;
             let r = call(&c2, "chat.send", during).await;
             runs.push(r["runId"].as_str().unwrap().to_owned());
         }
     }
-    let c = connect_retry(&url, None, Some("pw")).await;
+    let c = connect_retry_log(&url, None, Some("pw"), Some(&log_path)).await;
     let s = call(&c, "status", json!({})).await;
     assert_ne!(s["bootId"], boot1, "the gateway restarted");
     assert_eq!(s["authMode"], "password");

@@ -106,16 +106,27 @@ fn config_get(state: &GatewayState) -> Value {
     let snap = store.snapshot();
     let status = store.status();
     let live = serde_json::to_value(&*store.config()).unwrap_or_default();
+    let parsed = redact(&snap.raw);
+    let live = redact(&live);
+    // Same keys as OpenClaw's `config.get` (includes are not supported: `includedPaths` is
+    // empty; the source, resolved and runtime configs are the same document here).
     json!({
         "path": store.path(),
+        "includedPaths": [],
         "exists": snap.exists,
         "raw": &*snap.text,
-        "parsed": redact(&snap.raw),
-        "config": redact(&live),
+        "parsed": parsed,
+        "sourceConfig": parsed,
+        "resolved": live,
+        "runtimeConfig": live,
+        "config": live,
         "hash": snap.hash,
+        "configRevisionHash": snap.hash,
+        "appliedConfigHash": status.hash,
         "valid": status.last_error.is_none(),
         "issues": status.last_error.iter().map(|e| json!({"message": e.message, "atMs": e.at_ms})).collect::<Vec<_>>(),
         "warnings": snap.warnings,
+        "legacyIssues": [],
         "pendingRestart": status.pending_restart,
     })
 }
@@ -170,14 +181,24 @@ async fn write(
         ),
         _ => (Vec::new(), store.pending_restart(), json!([])),
     };
+    let hash = store.snapshot().hash;
     Ok(json!({
         "ok": true,
         "path": store.path(),
-        "hash": store.snapshot().hash,
+        "hash": hash,
         "config": redact(&live),
         "changedPaths": changed,
         "actions": actions,
         "requiresRestart": !pending.is_empty(),
         "pendingRestart": pending,
+        // OpenClaw reports the write as a persisted "sentinel".
+        "sentinel": {
+            "persisted": true,
+            "payload": {
+                "kind": method.replace('.', "-"),
+                "status": "ok",
+                "stats": { "mode": method, "root": store.path(), "requiresRestart": !pending.is_empty() },
+            },
+        },
     }))
 }
