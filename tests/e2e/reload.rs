@@ -1257,3 +1257,28 @@ async fn logging_level_edit_swaps_the_log_filter_of_the_binary() {
     let _ = child.start_kill();
     let _ = child.wait().await;
 }
+
+/// A socket that connected but never sent its request does not hold a shutdown (or a
+/// restart's re-exec) for the grace period: draining drops it at once.
+#[tokio::test]
+async fn idle_preauth_socket_does_not_hold_the_shutdown() {
+    let gw = TestGateway::start(TestGatewayOptions {
+        auth: Some(SharedAuth::token("t")),
+        config: Some(token_config("t")),
+        handshake_timeout: Some(Duration::from_secs(600)),
+        shutdown_grace: Some(Duration::from_secs(600)),
+        ..Default::default()
+    })
+    .await;
+    let idle = tokio::net::TcpStream::connect(("127.0.0.1", gw.port))
+        .await
+        .unwrap();
+    // Make sure the gateway accepted it (a full connection right after is served).
+    connect(&gw.url, "t").await.unwrap().close().await;
+    // With a 600 s grace, this only returns within the hang guard if the idle socket is dropped.
+    tokio::time::timeout(HANG_GUARD, gw.stop())
+        .await
+        .expect("an idle pre-auth socket held the shutdown")
+        .unwrap();
+    drop(idle);
+}

@@ -53,7 +53,14 @@ pub(crate) async fn handle(state: Arc<GatewayState>, mut stream: TcpStream, peer
         return;
     };
     let deadline = tokio::time::Instant::now() + state.reload.handshake_timeout();
-    let head = match tokio::time::timeout_at(deadline, http::read_head(&mut stream)).await {
+    // A socket that has not sent its request when the gateway starts draining is dropped: it
+    // must not hold the shutdown (and a restart's re-exec) for the whole grace period.
+    let mut drain = state.drain_watch();
+    let read = tokio::select! {
+        r = tokio::time::timeout_at(deadline, http::read_head(&mut stream)) => r,
+        _ = drain.wait_for(|d| *d) => return,
+    };
+    let head = match read {
         Ok(Ok(head)) => head,
         Ok(Err(http::HeadError::Io)) | Err(_) => return,
         Ok(Err(e)) => return http::respond_error(&mut stream, &e).await,
