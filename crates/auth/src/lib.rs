@@ -15,6 +15,7 @@ pub mod proof;
 pub mod ratelimit;
 pub mod service;
 pub mod store;
+pub mod tokenkey;
 pub mod wire;
 
 pub use identity::{device_id_for, CachedToken, DeviceIdentity, DeviceTokenCache, IdentityError};

@@ -20,7 +20,8 @@ use crate::policy::{
 };
 use crate::proof::{verify_device_proof, SignedFields, VerifiedDevice};
 use crate::ratelimit::{RateLimitSettings, RateLimiter};
-use crate::store::{new_token, DeviceRequest, PairingError, PairingStore, StoreError, TokenRecord};
+use crate::store::{DeviceRequest, PairingError, PairingStore, StoreError, TokenRecord};
+use crate::tokenkey::{new_salt, TokenKey};
 use crate::wire::{paired_view, pending_view, AuthEvent, PairResolvedEvent};
 
 /// The shared secrets the gateway is configured with.
@@ -186,6 +187,7 @@ pub struct Rotated {
 #[derive(Debug)]
 pub struct AuthService {
     store: PairingStore,
+    key: TokenKey,
     limiter: RateLimiter,
     trusted: RwLock<(Vec<String>, TrustedProxies)>,
     rate_source: RwLock<RateLimitConfig>,
@@ -217,10 +219,23 @@ impl AuthService {
         trusted_proxies: &[String],
         rate: &RateLimitConfig,
     ) -> (Self, Vec<String>) {
-        let (trusted, warnings) = TrustedProxies::parse(trusted_proxies);
+        let (trusted, mut warnings) = TrustedProxies::parse(trusted_proxies);
+        let key_path = store.path().with_file_name("token-key");
+        let key = match TokenKey::load_or_create(&key_path) {
+            Ok(k) => k,
+            Err(e) => {
+                warnings.push(format!(
+                    "device-token key unavailable ({e}); using an in-memory key, so devices get new tokens after a restart"
+                ));
+                // Without even OS randomness nothing can be minted; a fixed key keeps the
+                // process up and every device then heals through the gateway token.
+                TokenKey::ephemeral().unwrap_or_else(|_| TokenKey::from_bytes([0; 32]))
+            }
+        };
         (
             AuthService {
                 store,
+                key,
                 limiter: RateLimiter::new(RateLimitSettings::from(rate)),
                 trusted: RwLock::new((trusted_proxies.to_vec(), trusted)),
                 rate_source: RwLock::new(rate.clone()),
@@ -415,7 +430,7 @@ impl AuthService {
                     (TokenAction::Issue, Some(v)) => {
                         let dreq = self.device_request(p, v, &role, &requested, loc);
                         match self.issue(&dreq, grant.silent_pair.is_some(), now) {
-                            Ok((token, resolved)) => {
+                            Ok((token, issued_at, resolved)) => {
                                 for request_id in resolved {
                                     events.push(AuthEvent::PairResolved(PairResolvedEvent {
                                         request_id,
@@ -425,7 +440,7 @@ impl AuthService {
                                     }));
                                 }
                                 admission.device_token = Some(token);
-                                admission.issued_at_ms = Some(now);
+                                admission.issued_at_ms = Some(issued_at);
                                 Ok(admission)
                             }
                             Err(e) => Err(Refusal::store(&e)),
@@ -460,32 +475,60 @@ impl AuthService {
         }
     }
 
-    /// Pair silently if asked, then mint and store a token carrying the device's approved scopes.
+    /// Pair silently if asked, then hand out the device's current token for the role, or mint
+    /// (and store the hash of) a new one carrying the device's approved scopes.
+    /// Returns the token, when it was issued, and the pending requests this resolved.
     fn issue(
         &self,
         dreq: &DeviceRequest,
         pair: bool,
         now: u64,
-    ) -> Result<(String, Vec<String>), ServiceError> {
-        let token = new_token().map_err(ServiceError::Random)?;
-        let r = self.store.update(|doc| {
-            let resolved = if pair {
-                doc.pair_silently(dreq, now).1
-            } else {
-                Vec::new()
-            };
-            let baseline = if dreq.role == openclaw_protocol::scopes::ROLE_NODE {
+    ) -> Result<(String, u64, Vec<String>), ServiceError> {
+        let baseline_of = |doc: &crate::store::PairingDoc| {
+            if dreq.role == openclaw_protocol::scopes::ROLE_NODE {
                 Vec::new()
             } else {
                 doc.paired
                     .get(&dreq.device_id)
                     .map(|d| d.scopes.clone())
                     .unwrap_or_default()
+            }
+        };
+        // Fast path (no lock, no write): an already paired device whose current token is good.
+        if !pair {
+            let doc = self.store.snapshot();
+            let baseline = baseline_of(&doc);
+            if let Some((t, at)) =
+                doc.current_token(&self.key, &dreq.device_id, &dreq.role, &baseline)
+            {
+                return Ok((t, at, Vec::new()));
+            }
+        }
+        let salt = new_salt().map_err(ServiceError::Random)?;
+        let fresh = self.key.derive(&dreq.device_id, &dreq.role, &salt);
+        let r = self.store.update(|doc| {
+            let resolved = if pair {
+                doc.pair_silently(dreq, now).1
+            } else {
+                Vec::new()
             };
-            doc.set_token(&dreq.device_id, &dreq.role, &baseline, &token, now)
-                .map(|_| resolved)
+            let baseline = baseline_of(doc);
+            if let Some((t, at)) =
+                doc.current_token(&self.key, &dreq.device_id, &dreq.role, &baseline)
+            {
+                return Ok((t, at, resolved));
+            }
+            doc.set_token(
+                &dreq.device_id,
+                &dreq.role,
+                &baseline,
+                &fresh,
+                Some(&salt),
+                now,
+            )
+            .map(|_| (fresh.clone(), now, resolved))
         })??;
-        Ok((token, r))
+        Ok(r)
     }
 
     /// `device.pair.list`: `{pending:[…], paired:[…]}` (expired requests omitted).
@@ -554,14 +597,15 @@ impl AuthService {
         scopes: Option<&[String]>,
         now_ms: u64,
     ) -> Result<Rotated, ServiceError> {
-        let token = new_token().map_err(ServiceError::Random)?;
+        let salt = new_salt().map_err(ServiceError::Random)?;
+        let token = self.key.derive(device_id, role, &salt);
         let record = self.store.update(|doc| {
             let baseline = match doc.paired.get(device_id) {
                 None => return Err(PairingError::UnknownDevice(device_id.to_string())),
                 Some(_) if role == openclaw_protocol::scopes::ROLE_NODE => Vec::new(),
                 Some(d) => scopes.map(dedupe).unwrap_or_else(|| d.scopes.clone()),
             };
-            doc.set_token(device_id, role, &baseline, &token, now_ms)
+            doc.set_token(device_id, role, &baseline, &token, Some(&salt), now_ms)
         })??;
         Ok(Rotated {
             device_id: device_id.to_string(),
@@ -745,7 +789,16 @@ mod tests {
             .unwrap();
         let t3 = healed.device_token.unwrap();
         assert_ne!(t3, t1);
-        assert_ne!(t3, r.token);
+        // The heal hands out the device's current token (here: the rotated one).
+        assert_eq!(t3, r.token);
+
+        // A second shared-token connect returns the same token: parallel clients of one device
+        // never invalidate each other's copy (OpenClaw behaves the same).
+        let again = connect(&svc, "127.0.0.1", &h, &params(Some(&id), shared(), &all))
+            .result
+            .unwrap();
+        assert_eq!(again.device_token.as_deref(), Some(t3.as_str()));
+
         assert!(connect(
             &svc,
             "127.0.0.1",
@@ -754,6 +807,14 @@ mod tests {
         )
         .result
         .is_ok());
+        // Revoked: the next shared-token connect mints a new one.
+        svc.revoke(id.device_id(), "operator", NOW).unwrap();
+        let minted = connect(&svc, "127.0.0.1", &h, &params(Some(&id), shared(), &all))
+            .result
+            .unwrap()
+            .device_token
+            .unwrap();
+        assert_ne!(minted, t3);
     }
 
     #[test]

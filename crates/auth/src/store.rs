@@ -38,6 +38,9 @@ pub const APPROVED_OWNER: &str = "owner";
 pub struct TokenRecord {
     /// Lowercase hex `sha256(token)`.
     pub hash: String,
+    /// Salt the token was derived with (see [`crate::tokenkey`]); absent for random tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salt: Option<String>,
     pub scopes: Vec<String>,
     pub created_at_ms: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -413,6 +416,7 @@ impl PairingDoc {
         role: &str,
         scopes: &[String],
         token: &str,
+        salt: Option<&str>,
         now_ms: u64,
     ) -> Result<TokenRecord, PairingError> {
         let d = self
@@ -439,6 +443,7 @@ impl PairingDoc {
         let prev = d.tokens.get(role);
         let rec = TokenRecord {
             hash: token_hash(token),
+            salt: salt.map(str::to_owned),
             scopes: scopes.to_vec(),
             created_at_ms: prev.map_or(now_ms, |p| p.created_at_ms),
             rotated_at_ms: prev.map(|_| now_ms),
@@ -468,6 +473,31 @@ impl PairingDoc {
             })?;
         t.revoked_at_ms = Some(now_ms);
         Ok(t.clone())
+    }
+
+    /// The device's current token for `role`, re-derived with `key`, if it is still good for
+    /// `baseline` (not revoked, carries every baseline scope). Returns it and when it was issued.
+    pub fn current_token(
+        &self,
+        key: &crate::tokenkey::TokenKey,
+        device_id: &str,
+        role: &str,
+        baseline: &[String],
+    ) -> Option<(String, u64)> {
+        let t = self.paired.get(device_id)?.tokens.get(role)?;
+        if t.revoked_at_ms.is_some()
+            || !baseline
+                .iter()
+                .all(|s| openclaw_protocol::scopes::satisfies(&t.scopes, s))
+        {
+            return None;
+        }
+        let token = key.derive(device_id, role, t.salt.as_deref()?);
+        let same: bool = token_hash(&token)
+            .as_bytes()
+            .ct_eq(t.hash.as_bytes())
+            .into();
+        same.then(|| (token, t.rotated_at_ms.unwrap_or(t.created_at_ms)))
     }
 
     /// Check a presented device token for `device_id`/`role` against the requested scopes.
@@ -735,7 +765,8 @@ mod tests {
         assert_eq!(paired.approved_via, APPROVED_OWNER);
         assert!(d.pending.is_empty());
         let rw = s(&["operator.read", "operator.write"]);
-        d.set_token("d1", "operator", &rw, "tok-a", 2).unwrap();
+        d.set_token("d1", "operator", &rw, "tok-a", None, 2)
+            .unwrap();
         assert_eq!(
             d.verify_token("d1", "operator", "tok-a", &s(&["operator.read"])),
             Ok(rw.clone())
@@ -757,7 +788,9 @@ mod tests {
             Err(TokenReject::NotPaired)
         );
         // Rotation: the old token stops at once.
-        let rec = d.set_token("d1", "operator", &rw, "tok-b", 3).unwrap();
+        let rec = d
+            .set_token("d1", "operator", &rw, "tok-b", None, 3)
+            .unwrap();
         assert_eq!(rec.rotated_at_ms, Some(3));
         assert_eq!(rec.created_at_ms, 2);
         assert_eq!(
@@ -772,11 +805,11 @@ mod tests {
         );
         // Scopes outside the approved baseline are refused.
         assert!(matches!(
-            d.set_token("d1", "operator", &s(&["operator.admin"]), "x", 5),
+            d.set_token("d1", "operator", &s(&["operator.admin"]), "x", None, 5),
             Err(PairingError::ScopeOutsideBaseline { .. })
         ));
         assert!(matches!(
-            d.set_token("d1", "node", &[], "x", 5),
+            d.set_token("d1", "node", &[], "x", None, 5),
             Err(PairingError::UnknownDeviceOrRole { .. })
         ));
         d.remove("d1").unwrap();
@@ -809,7 +842,7 @@ mod tests {
             .unwrap();
         // b has not read since open; its snapshot notices the new file.
         assert!(b.snapshot().paired.contains_key("d1"));
-        b.update(|d| d.set_token("d1", "operator", &[], "t", 2))
+        b.update(|d| d.set_token("d1", "operator", &[], "t", None, 2))
             .unwrap()
             .unwrap();
         assert!(a

@@ -179,8 +179,15 @@ mod tests {
             assert!(v.get(k).is_some(), "missing {k} in {v}");
         }
         let (_, d) = doc.approve("r", 8).unwrap();
-        doc.set_token("d", "operator", &["operator.read".into()], "secret", 9)
-            .unwrap();
+        doc.set_token(
+            "d",
+            "operator",
+            &["operator.read".into()],
+            "secret",
+            None,
+            9,
+        )
+        .unwrap();
         let view = paired_view(&doc.paired["d"]);
         assert_eq!(view["approvedVia"], "owner");
         assert_eq!(view["tokens"][0]["role"], "operator");
