@@ -1,7 +1,7 @@
 //! End-to-end tests against real gateways, real binaries and real files.
+mod auth;
 mod gateway;
 mod interop;
-mod sessions;
-mod runtime;
 mod reload;
-mod auth;
+mod runtime;
+mod sessions;
