@@ -1448,3 +1448,97 @@ async fn remote_host_in_a_network_namespace_pairs_after_approval() {
     let _ = stop_tx.send(());
     let _ = tokio::time::timeout(HANG_GUARD, task).await;
 }
+
+/// Seeds 004 and 001 end to end: the state dir's CLI identity has never been paired and holds a
+/// device token the gateway never issued. Subagents spawned from a session run anyway — they
+/// never log in over WebSocket, so no pairing request or device record appears — and nothing
+/// needs a restart. The same CLI then pairs/heals itself on its first device-aware command.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seeds_subagents_run_whatever_the_cli_identity_holds() {
+    openclaw_test_support::gateway::bin_path("openclaw-app-server");
+    let gw = TestGateway::start_default().await;
+    let token = gw.token.clone().expect("token");
+    let state = StateDir::new(gw.state_dir.path());
+    let id =
+        DeviceIdentity::load_or_create(&DeviceIdentity::default_path(&state), 0).expect("identity");
+    let cache = openclaw_auth::DeviceTokenCache::default_path(&state);
+    openclaw_auth::DeviceTokenCache::store_token(
+        &cache,
+        id.device_id(),
+        "operator",
+        openclaw_auth::CachedToken {
+            token: "stale-token-from-an-older-gateway-xxxxxxxxx".into(),
+            scopes: vec![],
+            updated_at_ms: 0,
+        },
+    )
+    .expect("stale token");
+    let bin = openclaw_test_support::gateway::bin_path("openclaw");
+    for round in 0..2 {
+        let out = tokio::time::timeout(
+            Duration::from_secs(60),
+            tokio::process::Command::new(&bin)
+                .args([
+                    "sessions-spawn",
+                    "--task",
+                    "echo seed",
+                    "--url",
+                    &gw.url,
+                    "--token",
+                    &token,
+                ])
+                .env("OPENCLAW_STATE_DIR", gw.state_dir.path())
+                .env_remove("OPENCLAW_GATEWAY_TOKEN")
+                .env_remove("OPENCLAW_GATEWAY_URL")
+                .stdin(std::process::Stdio::null())
+                .kill_on_drop(true)
+                .output(),
+        )
+        .await
+        .expect("hang guard: sessions-spawn")
+        .expect("spawn openclaw");
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "round {round}\nstdout: {stdout}\nstderr: {stderr}"
+        );
+        assert_eq!(stdout, "seed\n");
+    }
+    let doc = PairingStore::open(&state).expect("store").snapshot();
+    assert!(
+        doc.paired.is_empty(),
+        "a subagent paired a device: {:?}",
+        doc.paired.keys()
+    );
+    assert!(doc.pending.is_empty(), "a subagent asked for pairing");
+
+    // The CLI itself, on loopback with the token: paired silently on first use, stale token replaced.
+    let out = tokio::process::Command::new(&bin)
+        .args([
+            "devices", "list", "--url", &gw.url, "--token", &token, "--json",
+        ])
+        .env("OPENCLAW_STATE_DIR", gw.state_dir.path())
+        .env_remove("OPENCLAW_GATEWAY_TOKEN")
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("openclaw devices list");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stored = openclaw_auth::DeviceTokenCache::load(&cache, id.device_id()).expect("cache");
+    let t = stored.token("operator").expect("token").token.clone();
+    assert_ne!(t, "stale-token-from-an-older-gateway-xxxxxxxxx");
+    assert!(PairingStore::open(&state)
+        .expect("store")
+        .snapshot()
+        .verify_token(id.device_id(), "operator", &t, &[])
+        .is_ok());
+}
