@@ -51,7 +51,14 @@ impl ConfigWatcher {
             .filter(|d| !d.as_os_str().is_empty())
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("."));
-        let name = path.file_name().map(|n| n.to_os_string());
+        // A symlinked config (e.g. into a dotfiles repo) is edited at its target: watch both.
+        let target = std::fs::canonicalize(&path).ok().filter(|t| *t != path);
+        let target_dir = target.as_ref().and_then(|t| t.parent().map(PathBuf::from));
+        let names: Vec<std::ffi::OsString> = [Some(&path), target.as_ref()]
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.file_name().map(|n| n.to_os_string()))
+            .collect();
         // One pending signal is enough: the task re-reads the whole file.
         let (tx, mut rx) = mpsc::channel::<()>(1);
         let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
@@ -63,7 +70,11 @@ impl ConfigWatcher {
             if ev.kind.is_access() {
                 return;
             }
-            if ev.paths.iter().any(|p| p.file_name() == name.as_deref()) {
+            if ev
+                .paths
+                .iter()
+                .any(|p| p.file_name().is_some_and(|n| names.iter().any(|x| x == n)))
+            {
                 let _ = tx.try_send(());
             }
         })
@@ -80,6 +91,14 @@ impl ConfigWatcher {
                 dir: dir.clone(),
                 source,
             })?;
+        if let Some(td) = target_dir.filter(|td| *td != dir) {
+            watcher
+                .watch(&td, RecursiveMode::NonRecursive)
+                .map_err(|source| WatchError {
+                    dir: td.clone(),
+                    source,
+                })?;
+        }
         let task = tokio::spawn(async move {
             while rx.recv().await.is_some() {
                 // Debounce: wait until `debounce` passes with no new event.
@@ -166,6 +185,26 @@ mod tests {
         };
         assert_eq!(a.changed_paths, vec!["logging.level"]);
         w.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn symlinked_config_is_watched_at_its_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let real_dir = dir.path().join("dotfiles");
+        std::fs::create_dir(&real_dir).unwrap();
+        let real = real_dir.join("openclaw.json");
+        std::fs::write(&real, "{}").unwrap();
+        let link = dir.path().join("state").join("openclaw.json");
+        std::fs::create_dir(link.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let store = Arc::new(ConfigStore::open(&link).unwrap());
+        let (tx, mut rx) = mpsc::channel(8);
+        let _w = ConfigWatcher::spawn(store.clone(), DEFAULT_DEBOUNCE, tx).unwrap();
+        std::fs::write(&real, "{ logging: { level: 'debug' } }").unwrap();
+        let ReloadOutcome::Applied(a) = next(&mut rx).await else {
+            panic!("expected an applied change")
+        };
+        assert_eq!(a.changed_paths, vec!["logging.level"]);
     }
 
     #[tokio::test]
