@@ -3,8 +3,10 @@
 //! One JSON object per line, no `"jsonrpc"` field. One writer task owns stdin, one reader task owns
 //! stdout, one task forwards stderr lines into `tracing`, and a supervisor task owns the [`Child`]
 //! and reaps it. Responses are correlated by id (they may arrive out of order). Server-to-client
-//! requests (`{method,id}`, their own id space) are always answered by the approval policy.
-//! Notifications are routed by `threadId`; those for a thread nobody listens to yet are buffered
+//! requests (`{method,id}`, their own id space) are always answered: approvals by the approval
+//! policy; a dynamic-tool call (`item/tool/call`) goes to the run subscribed to its thread, which
+//! must answer it with [`Client::reply`] (no run on that thread: an error reply at once); anything
+//! else gets an error reply. Notifications are routed by `threadId`; those for a thread nobody listens to yet are buffered
 //! (bounded) until [`Client::subscribe`]. Any transport failure poisons the client once, and every
 //! pending request and subscriber sees that same [`TransportError`].
 
@@ -67,13 +69,22 @@ impl Default for ClientConfig {
     }
 }
 
-/// A notification (or a server request, forwarded for visibility) routed to a thread.
+/// The server request that asks the client to run one of its dynamic tools.
+pub const TOOL_CALL_METHOD: &str = "item/tool/call";
+
+/// JSON-RPC code of the error reply to a server request nobody here handles.
+pub const CODE_NOT_HANDLED: i64 = -32601;
+
+/// A notification (or a server request) routed to a thread.
 #[derive(Debug, Clone)]
 pub struct Notification {
     /// Method name, e.g. `item/agentMessage/delta`.
     pub method: String,
     /// Params object (`Value::Null` when absent).
     pub params: Value,
+    /// For a server request the subscriber must answer (`item/tool/call`): its id, to pass to
+    /// [`Client::reply`]. `None` for notifications and for requests already answered here.
+    pub request_id: Option<Value>,
 }
 
 /// Result of `initialize`.
@@ -288,6 +299,13 @@ impl Client {
             .send(line)
             .await
             .map_err(|_| self.transport_error())
+    }
+
+    /// Answers a server request that was routed to a subscriber ([`Notification::request_id`]):
+    /// `Ok(result)` or `Err((code, message))`. Never blocks; a reply that cannot be queued (the
+    /// transport is gone, or the queue is full) is logged and dropped.
+    pub fn reply(&self, id: Value, outcome: Result<Value, (i64, String)>) {
+        send_reply(&self.inner, id, outcome);
     }
 
     fn transport_error(&self) -> ClientError {
@@ -599,14 +617,32 @@ fn dispatch(inner: &Arc<Inner>, msg: Value) {
         .map(str::to_string);
     let id = msg.get("id").cloned();
     match (method, id) {
+        (Some(method), Some(id)) if method == TOOL_CALL_METHOD => {
+            let params = msg.get("params").cloned().unwrap_or(Value::Null);
+            route_request(inner, method, id, params);
+        }
         (Some(method), Some(id)) => {
             let params = msg.get("params").cloned().unwrap_or(Value::Null);
             answer_server_request(inner, &method, id, &params);
-            route(inner, Notification { method, params });
+            route(
+                inner,
+                Notification {
+                    method,
+                    params,
+                    request_id: None,
+                },
+            );
         }
         (Some(method), None) => {
             let params = msg.get("params").cloned().unwrap_or(Value::Null);
-            route(inner, Notification { method, params });
+            route(
+                inner,
+                Notification {
+                    method,
+                    params,
+                    request_id: None,
+                },
+            );
         }
         (None, Some(id)) => {
             let Some(id) = id.as_u64() else {
@@ -666,6 +702,61 @@ fn answer_server_request(inner: &Inner, method: &str, id: Value, params: &Value)
             method,
             "could not queue the answer to a server request"
         );
+    }
+}
+
+fn send_reply(inner: &Inner, id: Value, outcome: Result<Value, (i64, String)>) {
+    if inner.poison.get().is_some() {
+        tracing::debug!(pid = inner.pid, %id, "transport is gone; server request left unanswered");
+        return;
+    }
+    let line = match outcome {
+        Ok(result) => json!({"id": id, "result": result}),
+        Err((code, message)) => json!({"id": id, "error": {"code": code, "message": message}}),
+    };
+    if inner.out_tx.try_send(line.to_string()).is_err() {
+        tracing::warn!(
+            pid = inner.pid,
+            "could not queue the answer to a server request"
+        );
+    }
+}
+
+/// Hands a server request the client cannot answer by itself to the run subscribed to its
+/// thread. Without a live subscriber (no run, the run ended, it is not keeping up) the request
+/// gets an error reply at once: it is never left unanswered.
+fn route_request(inner: &Inner, method: String, id: Value, params: Value) {
+    let thread_id = thread_id_of(&params).unwrap_or_default().to_string();
+    let refusal = {
+        let mut routes = lock(&inner.routes);
+        match routes.subs.get(&thread_id) {
+            None => Some(format!(
+                "no active run on thread {thread_id:?} handles `{method}`"
+            )),
+            Some((_, tx)) => {
+                let n = Notification {
+                    method: method.clone(),
+                    params,
+                    request_id: Some(id.clone()),
+                };
+                match tx.try_send(n) {
+                    Ok(()) => None,
+                    Err(mpsc::error::TrySendError::Full(_)) => Some(format!(
+                        "the run on thread {thread_id:?} is not keeping up; `{method}` refused"
+                    )),
+                    Err(mpsc::error::TrySendError::Closed(_)) => {
+                        routes.subs.remove(&thread_id);
+                        Some(format!(
+                            "no active run on thread {thread_id:?} handles `{method}`"
+                        ))
+                    }
+                }
+            }
+        }
+    };
+    if let Some(message) = refusal {
+        tracing::info!(pid = inner.pid, %method, %thread_id, "refused a server request: {message}");
+        send_reply(inner, id, Err((CODE_NOT_HANDLED, message)));
     }
 }
 

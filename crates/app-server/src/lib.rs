@@ -4,6 +4,8 @@
 //! - [`pool::Pool`]: one shared process per [`ProcessKey`], leased by runs ([`pool::Lease`]).
 //! - [`run::execute`]: one agent run (thread + turn) on a leased process, with typed failures.
 //! - [`classify`]: failure shapes to [`FailureClass`].
+//! - [`tools`]: dynamic tools a run declares and answers (`item/tool/call`), via
+//!   [`execute_with_tools`].
 //!
 //! A run-level failure (a 401 on the turn, a `-32600` rejection, a failed `thread/start`) fails
 //! only that run; the shared process stays for every other run. Only a broken transport or a
@@ -41,8 +43,10 @@ pub mod ledger;
 pub mod pool;
 pub mod run;
 pub mod spawn;
+pub mod tools;
 
 pub use error::{ClientError, FailureClass, PoolError, RunError, TransportError};
 pub use key::ProcessKey;
 pub use pool::{Lease, Pool, PoolConfig, PoolStats, ProcessInfo};
-pub use run::{execute, CancelToken, RunEvent, RunOutcome, RunSpec};
+pub use run::{execute, execute_with_tools, CancelToken, RunEvent, RunOutcome, RunSpec};
+pub use tools::{DynamicTool, RunTools, ToolCall, ToolError, ToolFuture, ToolHandler, ToolOutput};

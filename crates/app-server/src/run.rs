@@ -19,10 +19,11 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use crate::classify::{classify_client_error, classify_turn_error};
-use crate::client::{Client, Subscription};
+use crate::client::{Client, Notification, Subscription, TOOL_CALL_METHOD};
 use crate::error::{ClientError, FailureClass, PoolError, RunError, CODE_OVERLOADED};
 use crate::key::ProcessKey;
 use crate::pool::{Lease, Pool, PoolConfig};
+use crate::tools::{RunTools, ToolCalls};
 
 /// What to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,11 +127,27 @@ impl CancelToken {
 }
 
 /// Runs `spec` on the shared process for `key`, streaming progress to `events` (a closed receiver
-/// is fine). The lease is released when this returns, whatever the outcome.
+/// is fine). The lease is released when this returns, whatever the outcome. The run declares no
+/// tools; see [`execute_with_tools`].
 pub async fn execute(
     pool: &Pool,
     key: &ProcessKey,
     spec: RunSpec,
+    events: mpsc::Sender<RunEvent>,
+    cancel: CancelToken,
+) -> Result<RunOutcome, RunError> {
+    execute_with_tools(pool, key, spec, RunTools::none(), events, cancel).await
+}
+
+/// [`execute`], with dynamic tools: `tools.specs` are declared at `thread/start` /
+/// `thread/resume` (`dynamicTools`), and the app-server's `item/tool/call` requests for this
+/// run's turn are answered by `tools.handler` (see [`crate::tools`]). Tool calls are bounded by
+/// the run's deadline and cancelled with the run.
+pub async fn execute_with_tools(
+    pool: &Pool,
+    key: &ProcessKey,
+    spec: RunSpec,
+    tools: RunTools,
     events: mpsc::Sender<RunEvent>,
     cancel: CancelToken,
 ) -> Result<RunOutcome, RunError> {
@@ -155,7 +172,7 @@ pub async fn execute(
             _ = cancel.cancelled() => return Err(RunError::new(FailureClass::Interrupted, "run cancelled while waiting for the app-server", false)),
         };
         let opened = tokio::select! {
-            r = open_thread(&cfg, &lease, &spec) => r,
+            r = open_thread(&cfg, &lease, &spec, &tools) => r,
             _ = tokio::time::sleep_until(deadline) => {
                 return Err(RunError::new(FailureClass::Timeout, "run deadline passed while the app-server was opening the thread", true));
             }
@@ -220,6 +237,7 @@ pub async fn execute(
             turn_id: turn_id.clone(),
         })
         .await;
+    let calls = ToolCalls::new(tools, client.clone(), deadline);
     let mut stream = TurnStream {
         thread_id,
         turn_id,
@@ -227,6 +245,7 @@ pub async fn execute(
         last_message: None,
         last_error: None,
         pid: lease.pid(),
+        calls,
     };
     stream
         .drive(&cfg, &lease, &mut sub, &events, deadline, &cancel)
@@ -238,6 +257,7 @@ async fn open_thread(
     cfg: &PoolConfig,
     lease: &Lease,
     spec: &RunSpec,
+    tools: &RunTools,
 ) -> Result<String, ClientError> {
     let client = lease.client();
     let mut params = json!({
@@ -247,6 +267,9 @@ async fn open_thread(
     });
     if let Some(model) = &spec.model {
         params["model"] = json!(model);
+    }
+    if let Some(specs) = tools.wire_specs() {
+        params["dynamicTools"] = specs;
     }
     let method = match &spec.thread_id {
         Some(id) => {
@@ -325,6 +348,8 @@ struct TurnStream {
     last_message: Option<String>,
     last_error: Option<Value>,
     pid: u32,
+    /// Tool calls in flight (answered, or cancelled with an error reply, when the run ends).
+    calls: ToolCalls,
 }
 
 enum Step {
@@ -345,6 +370,7 @@ impl TurnStream {
         loop {
             let n = tokio::select! {
                 n = sub.recv() => n,
+                () = self.calls.answer_next() => continue,
                 _ = tokio::time::sleep_until(deadline) => {
                     let msg = "run deadline passed; the turn was interrupted";
                     return self.interrupt(cfg, lease, sub, events, FailureClass::Timeout, msg, true).await;
@@ -356,7 +382,7 @@ impl TurnStream {
             let Some(n) = n else {
                 return Err(self.stream_ended(lease, sub));
             };
-            if let Step::Done(r) = self.handle(&n.method, n.params, events).await {
+            if let Step::Done(r) = self.handle(n, events).await {
                 return r;
             }
         }
@@ -380,12 +406,29 @@ impl TurnStream {
         }
     }
 
-    async fn handle(
-        &mut self,
-        method: &str,
-        params: Value,
-        events: &mpsc::Sender<RunEvent>,
-    ) -> Step {
+    async fn handle(&mut self, n: Notification, events: &mpsc::Sender<RunEvent>) -> Step {
+        let Notification {
+            method,
+            params,
+            request_id,
+        } = n;
+        let method = method.as_str();
+        if let Some(id) = request_id {
+            if method == TOOL_CALL_METHOD {
+                self.calls
+                    .start(id, &params, &self.thread_id, &self.turn_id);
+                let _ = events
+                    .send(RunEvent::Item {
+                        kind: method.to_string(),
+                        data: params,
+                    })
+                    .await;
+            } else {
+                self.calls
+                    .refuse(id, format!("openclaw does not handle `{method}`"));
+            }
+            return Step::Continue;
+        }
         // Another turn on this thread is not ours.
         if let Some(t) = params.get("turnId").and_then(Value::as_str) {
             if t != self.turn_id {
@@ -513,11 +556,14 @@ impl TurnStream {
         retryable: bool,
     ) -> Result<RunOutcome, RunError> {
         let params = json!({"threadId": self.thread_id, "turnId": self.turn_id});
-        match lease
+        let interrupted = lease
             .client()
             .request("turn/interrupt", params, cfg.interrupt_timeout)
-            .await
-        {
+            .await;
+        // Only now answer the tool calls in flight: answered earlier, the task could finish
+        // before the interrupt lands and the turn would end as if nothing happened.
+        self.calls.close(message);
+        match interrupted {
             Ok(_) | Err(ClientError::Rpc { .. }) => {}
             Err(e @ ClientError::Timeout { .. }) => {
                 lease.retire_wedged("`turn/interrupt` got no reply");
@@ -552,7 +598,7 @@ impl TurnStream {
                 let turn = n.params.get("turn").cloned().unwrap_or(Value::Null);
                 return self.finish(&turn, Some((class, message, retryable)));
             }
-            let _ = self.handle(&n.method, n.params, events).await;
+            let _ = self.handle(n, events).await;
         }
     }
 }

@@ -211,3 +211,47 @@ async fn epipe_poisons_the_transport() {
     assert_eq!(t.kind(), &TransportFailureKind::BrokenPipe, "{t}");
     assert!(client.is_poisoned());
 }
+
+/// `item/tool/call` goes to the run subscribed to its thread, which answers it with
+/// `Client::reply`; with no run on the thread (none yet, or it ended) it gets an error reply at
+/// once — never silence.
+#[tokio::test]
+async fn tool_calls_reach_the_thread_run_or_get_an_error_reply() {
+    let client = script(
+        r#"read go
+echo '{"id":0,"method":"item/tool/call","params":{"threadId":"t1","turnId":"u1","callId":"c1","tool":"x","arguments":{}}}'
+read -r reply0
+echo "{\"method\":\"seen\",\"params\":{\"threadId\":\"obs\",\"reply\":$reply0}}"
+read go2
+echo '{"id":1,"method":"item/tool/call","params":{"threadId":"t1","turnId":"u1","callId":"c2","tool":"x","arguments":{}}}'
+read -r reply1
+echo "{\"method\":\"seen\",\"params\":{\"threadId\":\"obs\",\"reply\":$reply1}}"
+cat >/dev/null"#,
+    );
+    let mut obs = client.subscribe("obs");
+    let mut run = client.subscribe("t1");
+    client.notify("go", None).await.unwrap();
+    let req = tokio::time::timeout(T, run.recv()).await.unwrap().unwrap();
+    assert_eq!(req.method, "item/tool/call");
+    assert_eq!(req.request_id, Some(json!(0)));
+    assert_eq!(req.params["callId"], "c1");
+    let result = json!({"contentItems": [{"type": "inputText", "text": "ok"}], "success": true});
+    client.reply(json!(0), Ok(result.clone()));
+    let seen = tokio::time::timeout(T, obs.recv()).await.unwrap().unwrap();
+    assert_eq!(seen.params["reply"], json!({"id": 0, "result": result}));
+
+    // The run ends (its subscription is dropped): the next call is refused with an error.
+    drop(run);
+    client.notify("go", None).await.unwrap();
+    let seen = tokio::time::timeout(T, obs.recv()).await.unwrap().unwrap();
+    let reply = &seen.params["reply"];
+    assert_eq!(reply["id"], 1);
+    assert_eq!(reply["error"]["code"], -32601, "{reply}");
+    assert!(
+        reply["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no active run on thread \"t1\""),
+        "{reply}"
+    );
+}

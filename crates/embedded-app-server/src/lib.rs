@@ -9,6 +9,15 @@
 //! process group, with a timeout and an output cap, and streams stdout/stderr chunks as
 //! agent-message deltas. Exit status 0 completes the turn; anything else fails it with the exit
 //! code. The server exits when stdin closes, killing running commands.
+//!
+//! Dynamic tools: a thread that declares `dynamicTools` at `thread/start` (or `thread/resume`)
+//! gets, for each turn, a private Unix socket whose path is exported to the task as
+//! `OPENCLAW_TOOL_SOCKET` (plus `OPENCLAW_APP_SERVER_BIN`, this binary). The task calls
+//! `openclaw-app-server tool <name> <json-args>` ([`tool_cli`]); the call is forwarded to the
+//! client as the server request `item/tool/call` and its answer printed ([`tools`]).
+
+pub mod tool_cli;
+pub mod tools;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -101,6 +110,8 @@ struct Thread {
     cwd: PathBuf,
     model: Option<String>,
     active_turn: Option<String>,
+    /// Names from `dynamicTools`; non-empty: each turn gets a tool socket.
+    tools: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -155,7 +166,7 @@ fn new_id(prefix: &str) -> String {
 
 /// Outgoing lines (bounded: a stalled reader slows command output down, memory stays bounded).
 #[derive(Debug, Clone)]
-struct Out(mpsc::Sender<String>);
+pub(crate) struct Out(mpsc::Sender<String>);
 
 impl Out {
     async fn send(&self, v: Value) {
@@ -193,6 +204,7 @@ where
     });
     let out = Out(tx);
     let state: Shared = Arc::default();
+    let pending: tools::SharedPending = Arc::default();
     let config = Arc::new(config);
     let mut turns = JoinSet::new();
     let mut lines = BufReader::new(input).lines();
@@ -204,7 +216,7 @@ where
                         continue;
                     }
                     match serde_json::from_str::<Value>(&line) {
-                        Ok(msg) => handle(&state, &config, &out, &mut turns, msg).await,
+                        Ok(msg) => handle(&state, &pending, &config, &out, &mut turns, msg).await,
                         Err(e) => tracing::warn!("ignoring a line that is not JSON: {e}"),
                     }
                 }
@@ -232,13 +244,15 @@ where
 
 async fn handle(
     state: &Shared,
+    pending: &tools::SharedPending,
     config: &Arc<EmbeddedConfig>,
     out: &Out,
     turns: &mut JoinSet<()>,
     msg: Value,
 ) {
     let Some(method) = msg.get("method").and_then(Value::as_str) else {
-        return; // a reply to a server request: we send none
+        // A reply to one of our server requests (`item/tool/call`).
+        return tools::resolve(pending, &msg);
     };
     let Some(id) = msg.get("id").cloned() else {
         return; // client notification (`initialized`)
@@ -307,6 +321,10 @@ async fn handle(
                     )
                     .await;
             }
+            let declared = match tools::declared_tools(&params) {
+                Ok(t) => t.unwrap_or_default(),
+                Err(msg) => return out.error(&id, &msg).await,
+            };
             let model = str_param("model");
             let thread_id = new_id("thr");
             let thread = thread_json(&thread_id, &cwd, model.as_deref());
@@ -316,6 +334,7 @@ async fn handle(
                     cwd,
                     model: model.clone(),
                     active_turn: None,
+                    tools: declared,
                 },
             );
             out.send(json!({"id": id, "result": {"thread": thread, "model": model.unwrap_or_else(|| EXEC_MODEL.into())}}))
@@ -329,12 +348,19 @@ async fn handle(
                     .error(&id, "Invalid request: missing field `threadId`")
                     .await;
             };
+            let declared = match tools::declared_tools(&params) {
+                Ok(t) => t,
+                Err(msg) => return out.error(&id, &msg).await,
+            };
             let thread = {
                 let mut s = lock(state);
                 match s.threads.get_mut(&thread_id) {
                     Some(t) => {
                         if let Some(m) = str_param("model") {
                             t.model = Some(m);
+                        }
+                        if let Some(d) = declared {
+                            t.tools = d;
                         }
                         Some(thread_json(&thread_id, &t.cwd, t.model.as_deref()))
                     }
@@ -354,7 +380,7 @@ async fn handle(
                 }
             }
         }
-        "turn/start" => turn_start(state, config, out, turns, id, &params).await,
+        "turn/start" => turn_start(state, pending, config, out, turns, id, &params).await,
         "turn/interrupt" => {
             let turn_id = str_param("turnId").unwrap_or_default();
             let stop = lock(state)
@@ -380,6 +406,7 @@ fn thread_json(id: &str, cwd: &std::path::Path, model: Option<&str>) -> Value {
 
 async fn turn_start(
     state: &Shared,
+    pending: &tools::SharedPending,
     config: &Arc<EmbeddedConfig>,
     out: &Out,
     turns: &mut JoinSet<()>,
@@ -409,7 +436,7 @@ async fn turn_start(
         .unwrap_or_default();
     let turn_id = new_id("turn");
     let (stop_tx, stop_rx) = oneshot::channel();
-    let claimed: Result<(PathBuf, Option<String>), String> = {
+    let claimed: Result<(PathBuf, Option<String>, bool), String> = {
         let mut s = lock(state);
         match s.threads.get_mut(&thread_id) {
             None => Err(format!("thread not found: {thread_id}")),
@@ -425,20 +452,43 @@ async fn turn_start(
                         .map(str::to_string)
                         .or_else(|| thread.model.clone());
                     let cwd = thread.cwd.clone();
+                    let has_tools = !thread.tools.is_empty();
                     s.turns.insert(
                         turn_id.clone(),
                         ActiveTurn {
                             stop: Some(stop_tx),
                         },
                     );
-                    Ok((cwd, model))
+                    Ok((cwd, model, has_tools))
                 }
             },
         }
     };
-    let (cwd, model) = match claimed {
+    let (cwd, model, has_tools) = match claimed {
         Ok(v) => v,
         Err(msg) => return out.error(&id, &msg).await,
+    };
+    // The socket exists before the turn is acknowledged, so a failure here is the turn's error
+    // reply; nothing is half started.
+    let endpoint = if has_tools {
+        match tools::ToolEndpoint::bind() {
+            Ok(e) => Some(e),
+            Err(e) => {
+                {
+                    let mut s = lock(state);
+                    s.turns.remove(&turn_id);
+                    if let Some(t) = s.threads.get_mut(&thread_id) {
+                        t.active_turn = None;
+                    }
+                }
+                let msg = format!(
+                    "cannot create the turn's tool socket in the temp dir: {e} (check TMPDIR)"
+                );
+                return out.error(&id, &msg).await;
+            }
+        }
+    } else {
+        None
     };
     let turn = json!({"id": turn_id, "status": "inProgress", "items": [], "error": null});
     out.send(json!({"id": id, "result": {"turn": turn}})).await;
@@ -446,22 +496,27 @@ async fn turn_start(
         .await;
     let job = Turn {
         state: state.clone(),
+        pending: pending.clone(),
         config: config.clone(),
         out: out.clone(),
         thread_id,
         turn_id,
         item_id: new_id("msg"),
+        endpoint,
     };
     turns.spawn(job.run(text, cwd, model, stop_rx));
 }
 
 struct Turn {
     state: Shared,
+    pending: tools::SharedPending,
     config: Arc<EmbeddedConfig>,
     out: Out,
     thread_id: String,
     turn_id: String,
     item_id: String,
+    /// The turn's tool socket (threads with `dynamicTools` only); removed when the turn ends.
+    endpoint: Option<tools::ToolEndpoint>,
 }
 
 enum Ending {
@@ -501,7 +556,23 @@ impl Turn {
                         "item": {"type": "agentMessage", "id": self.item_id, "text": ""}}),
                 )
                 .await;
-            let (text, ending) = self.exec(&task, &cwd, stop).await;
+            let (text, ending) = match &self.endpoint {
+                Some(endpoint) => {
+                    let ctx = tools::ToolContext {
+                        out: self.out.clone(),
+                        pending: self.pending.clone(),
+                        thread_id: self.thread_id.clone(),
+                        turn_id: self.turn_id.clone(),
+                        timeout: self.config.exec_timeout,
+                    };
+                    // The tool server lives exactly as long as the command.
+                    tokio::select! {
+                        r = self.exec(&task, &cwd, stop) => r,
+                        () = tools::serve(endpoint, ctx) => unreachable_serve(),
+                    }
+                }
+                None => self.exec(&task, &cwd, stop).await,
+            };
             self.out
                 .notify(
                     "item/completed",
@@ -549,6 +620,19 @@ impl Turn {
         mut stop: oneshot::Receiver<()>,
     ) -> (String, Ending) {
         let mut cmd = Command::new(&self.config.shell);
+        if let Some(me) = own_binary() {
+            cmd.env(tools::APP_SERVER_BIN_ENV, me);
+        }
+        match &self.endpoint {
+            Some(e) => {
+                cmd.env(tools::TOOL_SOCKET_ENV, e.path())
+                    .env("OPENCLAW_THREAD_ID", &self.thread_id)
+                    .env("OPENCLAW_TURN_ID", &self.turn_id);
+            }
+            None => {
+                cmd.env_remove(tools::TOOL_SOCKET_ENV);
+            }
+        }
         cmd.arg("-c")
             .arg(task)
             .current_dir(cwd)
@@ -709,4 +793,21 @@ fn kill_group(pgid: u32) {
     unsafe {
         libc::killpg(pgid, libc::SIGKILL);
     }
+}
+
+/// `tools::serve` loops until dropped; should it ever return, the turn still ends normally.
+fn unreachable_serve() -> (String, Ending) {
+    (
+        String::new(),
+        Ending::Failed(
+            "the turn's tool socket stopped unexpectedly".into(),
+            json!("other"),
+        ),
+    )
+}
+
+/// This binary's path (exported to tasks as `OPENCLAW_APP_SERVER_BIN`), looked up once.
+fn own_binary() -> Option<&'static std::path::Path> {
+    static ME: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    ME.get_or_init(|| std::env::current_exe().ok()).as_deref()
 }

@@ -215,3 +215,84 @@ async fn exec_streams_caps_and_interrupts() {
     drop(s.stdin.take());
     assert!(s.child.wait().await.unwrap().success());
 }
+
+/// A task calls a declared tool through `openclaw-app-server tool`: the call reaches the client
+/// as `item/tool/call`, the answer is printed, the socket is private and gone after the turn.
+#[tokio::test]
+async fn tasks_call_dynamic_tools_through_the_turn_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Server::start(&[]);
+    s.init().await;
+    s.send(json!({"id": 1, "method": "thread/start", "params": {"cwd": dir.path(),
+        "dynamicTools": [{"name": "lookup", "description": "d", "inputSchema": {"type": "object"}}]}}))
+        .await;
+    let (r, _) = s.reply(1).await;
+    let thread = r["result"]["thread"]["id"].as_str().unwrap().to_string();
+    let task = r#"echo "sock=$(stat -c %a "$OPENCLAW_TOOL_SOCKET") dir=$(stat -c %a "$(dirname "$OPENCLAW_TOOL_SOCKET")")"
+echo "$OPENCLAW_TOOL_SOCKET" > socket-path.txt
+"$OPENCLAW_APP_SERVER_BIN" tool lookup '{"key":"answer"}'; echo "rc=$?"
+"$OPENCLAW_APP_SERVER_BIN" tool lookup '{"key":"bad"}'; echo "rc=$?"
+"$OPENCLAW_APP_SERVER_BIN" tool lookup '{"key":"refused"}'; echo "rc=$?""#;
+    let turn = s.turn_start(2, &thread, task).await;
+    let mut text = String::new();
+    let mut calls = Vec::new();
+    let done = loop {
+        let v = s.next().await;
+        match v["method"].as_str() {
+            Some("item/tool/call") => {
+                let p = &v["params"];
+                assert_eq!(p["threadId"], thread.as_str());
+                assert_eq!(p["turnId"], turn.as_str());
+                assert_eq!(p["tool"], "lookup");
+                assert!(p["callId"].as_str().is_some_and(|c| !c.is_empty()), "{v}");
+                let reply = match p["arguments"]["key"].as_str().unwrap() {
+                    "answer" => {
+                        json!({"id": v["id"], "result": {"contentItems": [{"type": "inputText", "text": "42"}], "success": true}})
+                    }
+                    "bad" => {
+                        json!({"id": v["id"], "result": {"contentItems": [{"type": "inputText", "text": "no such key"}], "success": false}})
+                    }
+                    _ => {
+                        json!({"id": v["id"], "error": {"code": -32601, "message": "unknown tool \"lookup\""}})
+                    }
+                };
+                calls.push(v["id"].clone());
+                s.send(reply).await;
+            }
+            Some("item/agentMessage/delta") => {
+                text.push_str(v["params"]["delta"].as_str().unwrap())
+            }
+            Some("turn/completed") => break v["params"].clone(),
+            _ => {}
+        }
+    };
+    assert_eq!(done["turn"]["status"], "completed", "{text}");
+    assert_eq!(calls.len(), 3);
+    // Server-request ids come from the server's own counter, starting at 0.
+    assert_eq!(calls[0], json!(0));
+    assert!(text.contains("sock=600 dir=700"), "{text}");
+    assert!(text.contains("42\nrc=0\n"), "{text}");
+    assert!(text.contains("failed: no such key\nrc=1\n"), "{text}");
+    assert!(
+        text.contains("refused: unknown tool \"lookup\"\nrc=4\n"),
+        "{text}"
+    );
+    let path = std::fs::read_to_string(dir.path().join("socket-path.txt")).unwrap();
+    let path = std::path::Path::new(path.trim());
+    assert!(!path.exists(), "{} outlived its turn", path.display());
+    assert!(!path.parent().unwrap().exists());
+
+    // A thread without dynamicTools gets no socket.
+    let plain = s.thread(3, dir.path()).await;
+    s.turn_start(
+        4,
+        &plain,
+        r#""$OPENCLAW_APP_SERVER_BIN" tool lookup '{}'; echo "rc=$?""#,
+    )
+    .await;
+    let (text, _) = s.turn().await;
+    assert!(text.contains("OPENCLAW_TOOL_SOCKET is not set"), "{text}");
+    assert!(text.contains("rc=3"), "{text}");
+    drop(s.stdin.take());
+    assert!(s.child.wait().await.unwrap().success());
+}
