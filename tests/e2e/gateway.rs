@@ -1087,3 +1087,25 @@ fn second_gateway_on_the_same_state_dir_is_refused() {
     let out = openclaw(&["gateway", "status", "--url", &url, "--state-dir", &state]);
     assert_eq!(out.status.code(), Some(3), "{:?}", text(&out));
 }
+
+#[tokio::test]
+async fn client_request_timeout_leaves_the_connection_usable() {
+    let gw = TestGateway::start(TestGatewayOptions {
+        extra_methods: vec![sleep_method()],
+        ..TestGatewayOptions::default()
+    })
+    .await;
+    let client = Client::connect(client_opts(&gw)).await.unwrap();
+    let err = client
+        .request_with_timeout(
+            "test.sleep",
+            json!({"ms": 2000}),
+            Duration::from_millis(100),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ClientError::Timeout(..)), "{err}");
+    // The late reply is dropped; the next request is answered normally.
+    let h = client.request("health", json!({})).await.unwrap();
+    assert_eq!(h["ok"], true);
+}
