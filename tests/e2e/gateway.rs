@@ -1109,3 +1109,40 @@ async fn client_request_timeout_leaves_the_connection_usable() {
     let h = client.request("health", json!({})).await.unwrap();
     assert_eq!(h["ok"], true);
 }
+
+#[tokio::test]
+async fn pings_flow_and_a_silent_peer_is_dropped() {
+    let gw = TestGateway::start(TestGatewayOptions {
+        ping_interval: Some(Duration::from_millis(100)),
+        ..TestGatewayOptions::default()
+    })
+    .await;
+    // A reading client sees pings (and its automatic pongs keep it alive).
+    let mut live = connected(&gw, ALL).await;
+    let saw_ping = tokio::time::timeout(HANG_GUARD, async {
+        loop {
+            if let Some(Ok(Message::Ping(_))) = live.ws.next().await {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(saw_ping.is_ok());
+    // A client that never reads never answers pings: it is dropped, the reading one stays.
+    let silent = connected(&gw, ALL).await;
+    assert_eq!(gw.state.connection_count(), 2);
+    let dropped = tokio::time::timeout(HANG_GUARD, async {
+        loop {
+            // Keep the live client reading (and so ponging).
+            let _ = tokio::time::timeout(Duration::from_millis(50), live.ws.next()).await;
+            if gw.state.connection_count() == 1 {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(dropped.is_ok(), "the silent peer was never dropped");
+    let res = live.call("p1", "health", json!({})).await;
+    assert_eq!(res["ok"], true);
+    drop(silent);
+}
