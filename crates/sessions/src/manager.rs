@@ -130,6 +130,16 @@ impl SpawnHandle {
         req.parent_session_key = Some(self.parent.clone());
         SessionManager { shared }.spawn(req).await
     }
+
+    /// Wait up to `timeout` for a run (typically a child this handle spawned) to end; returns
+    /// its snapshot either way, like [`SessionManager::wait`].
+    pub async fn wait(&self, run_id: &str, timeout: Duration) -> Result<RunSnapshot, SessionError> {
+        let shared = self
+            .shared
+            .upgrade()
+            .ok_or_else(|| SessionError::Unavailable("the session manager has shut down".into()))?;
+        SessionManager { shared }.wait(run_id, timeout).await
+    }
 }
 
 struct Shared {

@@ -15,10 +15,17 @@
 //! is the `openclaw-app-server` binary next to the running executable (or
 //! `$OPENCLAW_APP_SERVER_BIN`). Every runtime is an app-server process shared through one
 //! [`Pool`]: a run's failure fails that run only.
+//!
+//! # Tools for runs
+//! Runs on the embedded runtime are offered the dynamic tool `sessions_spawn` (module
+//! `tools`): a task calls `"$OPENCLAW_APP_SERVER_BIN" tool sessions_spawn '{"task":…}'` and the
+//! child is spawned in process through the run's `SpawnHandle`, never over WebSocket.
+
+mod tools;
 
 use super::{CallCtx, MethodSpec};
 use crate::state::GatewayState;
-use openclaw_app_server::{CancelToken, Pool, PoolConfig, ProcessKey, RunEvent, RunSpec};
+use openclaw_app_server::{CancelToken, Pool, PoolConfig, ProcessKey, RunEvent, RunSpec, RunTools};
 use openclaw_protocol::{scopes, ErrorCode, ErrorShape};
 use openclaw_sessions::{
     BoxFuture, Cancel, ChatState, Cleanup, ExecError, ExecEvent, ExecOutcome, ExecRequest,
@@ -694,6 +701,17 @@ pub fn embedded_binary() -> PathBuf {
     PathBuf::from(NAME)
 }
 
+/// Whether runs on `key` are offered the gateway's dynamic tools. Only the embedded runtime
+/// takes `thread/start.dynamicTools` without Codex's `experimentalApi` opt-in, so it is
+/// recognised by its program name (`openclaw-app-server`, default or configured).
+fn takes_dynamic_tools(key: &ProcessKey) -> bool {
+    key.command.first().is_some_and(|program| {
+        std::path::Path::new(program)
+            .file_name()
+            .is_some_and(|n| n == "openclaw-app-server")
+    })
+}
+
 fn map_class(c: openclaw_app_server::FailureClass) -> FailureClass {
     use openclaw_app_server::FailureClass as A;
     match c {
@@ -773,13 +791,31 @@ impl RunExecutor for AppServerExecutor {
                 timeout: req.timeout,
                 thread_id: req.resume_thread_id,
             };
+            let run_tools = if takes_dynamic_tools(&key) {
+                let now = tokio::time::Instant::now();
+                let deadline = now
+                    .checked_add(req.timeout)
+                    .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600));
+                RunTools::new(
+                    tools::specs(),
+                    Arc::new(tools::RunToolHandler::new(req.spawner.clone(), deadline)),
+                )
+            } else {
+                RunTools::none()
+            };
             let token = CancelToken::new();
             let mut cancelled = false;
             let result = loop {
                 let (tx, mut rx) = mpsc::channel::<RunEvent>(256);
                 let resuming = spec.thread_id.is_some();
-                let run =
-                    openclaw_app_server::execute(&pool, &key, spec.clone(), tx, token.clone());
+                let run = openclaw_app_server::execute_with_tools(
+                    &pool,
+                    &key,
+                    spec.clone(),
+                    run_tools.clone(),
+                    tx,
+                    token.clone(),
+                );
                 tokio::pin!(run);
                 let mut thread_opened = false;
                 let result = loop {
