@@ -1542,3 +1542,138 @@ async fn seeds_subagents_run_whatever_the_cli_identity_holds() {
         .verify_token(id.device_id(), "operator", &t, &[])
         .is_ok());
 }
+
+/// kill -9 of the gateway process while 40 devices pair: the store on disk is a complete
+/// document, and every device that received a token in `hello-ok` is in it with that token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pairing_store_is_intact_after_kill_9_mid_pairing() {
+    let state_dir = tempfile::tempdir().expect("state");
+    let port = openclaw_test_support::gateway::free_port();
+    let token = "kill9-token".to_owned();
+    let log = std::fs::File::create(state_dir.path().join("gateway.log")).expect("log");
+    let mut child =
+        tokio::process::Command::new(openclaw_test_support::gateway::bin_path("gateway"))
+            .args(["--port", &port.to_string(), "--token", &token])
+            .args(["--state-dir", state_dir.path().to_str().expect("utf-8")])
+            .env_remove("OPENCLAW_GATEWAY_TOKEN")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::from(log))
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn gateway");
+    let url = format!("ws://127.0.0.1:{port}");
+    let deadline = tokio::time::Instant::now() + HANG_GUARD;
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "gateway never listened"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let issued = Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let (url, token, issued) = (url.clone(), token.clone(), issued.clone());
+        tasks.push(tokio::spawn(async move {
+            // Stagger a little so the kill lands in the middle of the stream of writes.
+            tokio::time::sleep(Duration::from_millis((i % 10) * 5)).await;
+            let id = identity();
+            let Ok(Ok((mut ws, _))) =
+                tokio::time::timeout(HANG_GUARD, tokio_tungstenite::connect_async(url.as_str()))
+                    .await
+            else {
+                return;
+            };
+            let Some(ch) = next_json_opt(&mut ws).await else {
+                return;
+            };
+            let raw_nonce = ch["payload"]["nonce"].as_str().unwrap_or("").to_owned();
+            let ts = ch["payload"]["ts"].as_u64().unwrap_or(0);
+            let scopes = vec!["operator.read".to_string()];
+            let t = token.clone();
+            let fields = SignedFields {
+                client_id: "cli",
+                client_mode: "cli",
+                role: "operator",
+                scopes: &scopes,
+                signed_at_ms: ts,
+                token: &t,
+                nonce: &raw_nonce,
+                platform: "linux",
+                device_family: "",
+            };
+            let p = json!({"minProtocol":4,"maxProtocol":4,
+                "client":{"id":"cli","version":"t","platform":"linux","mode":"cli"},
+                "role":"operator","scopes":scopes,"auth":{"token":token},
+                "device": serde_json::to_value(id.prove(&fields)).expect("json")});
+            if ws
+                .send(Message::text(
+                    json!({"type":"req","id":"c","method":"connect","params":p}).to_string(),
+                ))
+                .await
+                .is_err()
+            {
+                return;
+            }
+            if let Some(res) = next_json_opt(&mut ws).await {
+                if let Some(t) = res["payload"]["auth"]["deviceToken"].as_str() {
+                    issued
+                        .lock()
+                        .expect("lock")
+                        .push((id.device_id().to_owned(), t.to_owned()));
+                }
+            }
+        }));
+    }
+    // Kill once some pairings went through.
+    let deadline = tokio::time::Instant::now() + HANG_GUARD;
+    while issued.lock().expect("lock").len() < 8 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no pairing completed"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    child.start_kill().expect("kill -9");
+    let _ = child.wait().await;
+    for t in tasks {
+        let _ = t.await;
+    }
+
+    let issued = issued.lock().expect("lock").clone();
+    let store = PairingStore::open(&StateDir::new(state_dir.path()))
+        .expect("store is a complete document after kill -9");
+    let doc = store.snapshot();
+    assert!(issued.len() >= 8);
+    for (device, token) in &issued {
+        assert!(
+            doc.verify_token(device, "operator", token, &[]).is_ok(),
+            "device {device} got a token in hello-ok but the store lost it"
+        );
+    }
+    eprintln!(
+        "kill -9 after {} of 40 pairings; store holds {} devices",
+        issued.len(),
+        doc.paired.len()
+    );
+}
+
+async fn next_json_opt(ws: &mut WsStream) -> Option<Value> {
+    tokio::time::timeout(HANG_GUARD, async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(t))) => return serde_json::from_str(t.as_str()).ok(),
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await
+    .ok()
+    .flatten()
+}
