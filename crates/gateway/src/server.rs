@@ -9,8 +9,9 @@ use serde_json::json;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 /// A gateway ready to serve: build it, reach into [`Gateway::state`], then [`Gateway::serve`].
@@ -60,12 +61,6 @@ impl Gateway {
 
         // Sessions resume queued and interrupted runs before the first connection arrives.
         let sessions_fanout = crate::methods::sessions::start(&state)?;
-        let (accepted_tx, mut accepted_rx) = mpsc::channel::<(TcpStream, SocketAddr)>(128);
-        let mut acceptors = JoinSet::new();
-        for l in tokio_listeners {
-            acceptors.spawn(accept_loop(l, accepted_tx.clone()));
-        }
-        drop(accepted_tx);
         let mut background = JoinSet::new();
         background.spawn(tick_loop(state.clone()));
         background.spawn(crate::reload::run_loop(state.clone()));
@@ -75,22 +70,37 @@ impl Gateway {
         tracing::info!(urls = ?state.opts.listen_urls, "gateway ready");
 
         tokio::pin!(shutdown);
+        // Accepting happens here, in the task that owns the connections: no hop per connection.
+        let mut next_listener = 0usize;
+        let backoff = tokio::time::sleep(Duration::ZERO);
+        tokio::pin!(backoff);
+        let mut backing_off = false;
         loop {
             tokio::select! {
                 _ = &mut shutdown => break,
                 _ = state.shutdown_requested() => break,
-                Some((stream, peer)) = accepted_rx.recv() => {
-                    conns.spawn(conn::handle(state.clone(), stream, peer));
+                accepted = std::future::poll_fn(|cx| poll_accept_any(&tokio_listeners, &mut next_listener, cx)), if !backing_off => {
+                    match accepted {
+                        Ok((stream, peer)) => {
+                            let _ = stream.set_nodelay(true);
+                            conns.spawn(conn::handle(state.clone(), stream, peer));
+                        }
+                        Err(e) => {
+                            // EMFILE and friends: back off instead of spinning.
+                            tracing::warn!(error = %e, "accept failed");
+                            backoff.as_mut().reset(tokio::time::Instant::now() + ACCEPT_BACKOFF);
+                            backing_off = true;
+                        }
+                    }
                 }
+                _ = &mut backoff, if backing_off => backing_off = false,
                 Some(_) = conns.join_next(), if !conns.is_empty() => {}
             }
         }
 
         // Shutdown tree: stop accepting, tell clients, close them, bounded grace, then drop.
         state.begin_drain();
-        acceptors.abort_all();
-        while acceptors.join_next().await.is_some() {}
-        drop(accepted_rx);
+        drop(tokio_listeners);
         background.abort_all();
         while background.join_next().await.is_some() {}
         let plan = state.shutdown_plan();
@@ -123,22 +133,24 @@ impl Gateway {
     }
 }
 
-async fn accept_loop(listener: TcpListener, tx: mpsc::Sender<(TcpStream, SocketAddr)>) {
-    loop {
-        match listener.accept().await {
-            Ok((stream, peer)) => {
-                let _ = stream.set_nodelay(true);
-                if tx.send((stream, peer)).await.is_err() {
-                    return;
-                }
-            }
-            Err(e) => {
-                // EMFILE and friends: back off instead of spinning.
-                tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
+/// Pause after a failed accept (e.g. out of file descriptors).
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// Poll every listener once, starting after the one that accepted last (fairness).
+fn poll_accept_any(
+    listeners: &[TcpListener],
+    next: &mut usize,
+    cx: &mut Context<'_>,
+) -> Poll<std::io::Result<(TcpStream, SocketAddr)>> {
+    let n = listeners.len();
+    for i in 0..n {
+        let idx = (*next + i) % n;
+        if let Poll::Ready(r) = listeners[idx].poll_accept(cx) {
+            *next = (idx + 1) % n;
+            return Poll::Ready(r);
         }
     }
+    Poll::Pending
 }
 
 async fn tick_loop(state: Arc<GatewayState>) {
