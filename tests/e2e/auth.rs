@@ -21,6 +21,8 @@ use tokio_tungstenite::tungstenite::Message;
 const HANG_GUARD: Duration = Duration::from_secs(30);
 const ALL: &[&str] = &["operator.read", "operator.write", "operator.admin"];
 const PAIRING: &[&str] = &["operator.pairing"];
+/// Rotating or revoking another device's token needs admin on top of pairing.
+const PAIRING_ADMIN: &[&str] = &["operator.pairing", "operator.admin"];
 
 type WsStream =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -442,7 +444,7 @@ async fn row_bad_revoked_and_rotated_device_token() {
     assert_eq!(d["fixCommand"], "openclaw doctor --token <gateway-token>");
 
     // Rotated from another connection (delivery withheld): the old token stops at once.
-    let mut admin = operator(&gw, PAIRING).await;
+    let mut admin = operator(&gw, PAIRING_ADMIN).await;
     let r = admin
         .call(
             "r1",
@@ -494,7 +496,7 @@ async fn row_bad_revoked_and_rotated_device_token() {
 #[tokio::test]
 async fn row_remote_unpaired_device_then_approve() {
     let gw = proxied_gateway(proxy_config()).await;
-    let mut admin = operator(&gw, PAIRING).await;
+    let mut admin = operator(&gw, PAIRING_ADMIN).await;
     let id = identity();
     let mut raw = Raw::open_with(&gw.url, REMOTE).await;
     let res = raw
@@ -593,7 +595,7 @@ async fn row_remote_unpaired_device_then_approve() {
 #[tokio::test]
 async fn reject_and_remove() {
     let gw = proxied_gateway(proxy_config()).await;
-    let mut admin = operator(&gw, PAIRING).await;
+    let mut admin = operator(&gw, PAIRING_ADMIN).await;
     let id = identity();
     let mut raw = Raw::open_with(&gw.url, REMOTE).await;
     let res = raw
@@ -640,6 +642,17 @@ async fn reject_and_remove() {
         )
         .await;
     assert_eq!(r["ok"], false);
+    // Pairing alone may not rotate another device's token.
+    let mut pairer = operator(&gw, PAIRING).await;
+    let r = pairer
+        .call(
+            "p",
+            "device.token.rotate",
+            json!({"deviceId": id.device_id()}),
+        )
+        .await;
+    assert_eq!(r["error"]["code"], "FORBIDDEN", "{r}");
+    assert_eq!(r["error"]["details"]["missingScope"], "operator.admin");
     // Missing scope.
     let mut reader = operator(&gw, &["operator.read"]).await;
     let r = reader.call("x", "device.pair.list", json!({})).await;
@@ -764,7 +777,7 @@ async fn seed_001_stale_device_token_heals_with_shared_token() {
         .expect("t1")
         .to_owned();
     // The token goes stale behind the client's back (rotated elsewhere).
-    let mut admin = operator(&gw, PAIRING).await;
+    let mut admin = operator(&gw, PAIRING_ADMIN).await;
     let r = admin
         .call(
             "r",
@@ -861,7 +874,7 @@ async fn node_role_device_pairs_with_no_scopes() {
         .as_str()
         .expect("rid")
         .to_owned();
-    let mut admin = operator(&gw, PAIRING).await;
+    let mut admin = operator(&gw, PAIRING_ADMIN).await;
     assert_eq!(
         admin
             .call("a", "device.pair.approve", json!({"requestId": rid}))
@@ -1077,7 +1090,7 @@ async fn client_signer_stores_heals_and_never_wipes_its_token() {
     c.close().await;
 
     // The token is rotated elsewhere; a connect with only the stale token is refused …
-    let mut admin = operator(&gw, PAIRING).await;
+    let mut admin = operator(&gw, PAIRING_ADMIN).await;
     let r = admin
         .call("r", "device.token.rotate", json!({"deviceId": device_id}))
         .await;
@@ -1236,6 +1249,22 @@ async fn cli_devices_and_doctor_pair_approve_rotate_and_heal() {
         format!("Approved {} ({rid})", remote.device_id())
     );
 
+    // Rotating another device's token: withheld from us, delivered to that device only.
+    let remote_id = remote.device_id().to_owned();
+    let out = cli
+        .run(&[
+            "devices", "rotate", "--device", &remote_id, "--url", url, "--token", &token, "--json",
+        ])
+        .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.json()["tokenDelivery"],
+        "withheld-cross-device",
+        "{}",
+        out.stdout
+    );
+    assert_eq!(out.json()["storedLocally"], false);
+
     // Rotating its own token stores the new one at once: the next command still works.
     let out = cli
         .run(&["devices", "rotate", "--url", url, "--json"])
@@ -1249,7 +1278,7 @@ async fn cli_devices_and_doctor_pair_approve_rotate_and_heal() {
     assert_eq!(cli.run(&["devices", "list", "--url", url]).await.code, 0);
 
     // The token is rotated behind the CLI's back: doctor names the problem and the fix …
-    let mut admin = operator(&gw, PAIRING).await;
+    let mut admin = operator(&gw, PAIRING_ADMIN).await;
     let r = admin
         .call("r", "device.token.rotate", json!({"deviceId": me}))
         .await;

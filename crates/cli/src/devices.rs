@@ -212,7 +212,13 @@ pub async fn run(args: DevicesArgs) -> anyhow::Result<ExitCode> {
             role,
             client,
         } => {
-            let conn = connect(&client, &[scopes::PAIRING]).await?;
+            // Another device's token: the gateway requires operator.admin as well.
+            let wanted: &[&str] = if device.is_some() {
+                &[scopes::PAIRING, scopes::ADMIN]
+            } else {
+                &[scopes::PAIRING]
+            };
+            let conn = connect(&client, wanted).await?;
             let device = device.unwrap_or_else(|| conn.signer.identity().device_id().to_owned());
             let r = request(
                 &conn,
@@ -316,6 +322,10 @@ async fn rotate(
     wanted: Vec<String>,
 ) -> anyhow::Result<ExitCode> {
     let mut needed: Vec<&str> = vec![scopes::PAIRING];
+    // Another device's token: the gateway requires operator.admin as well.
+    if device.is_some() {
+        needed.push(scopes::ADMIN);
+    }
     needed.extend(wanted.iter().map(String::as_str));
     let conn = connect(&args, &needed).await?;
     let me = conn.signer.identity().device_id().to_owned();

@@ -41,6 +41,15 @@ fn role_param(method: &str, params: &Value) -> Result<String, ErrorShape> {
     }
 }
 
+/// Non-admin callers may rotate or revoke only the token of the device they connected with.
+fn own_device_or_admin(ctx: &CallCtx, device_id: &str) -> Result<(), ErrorShape> {
+    if ctx.device_id() == Some(device_id) || ctx.has_scope(scopes::ADMIN) {
+        Ok(())
+    } else {
+        Err(ErrorShape::missing_scope(scopes::ADMIN, &[scopes::ADMIN]))
+    }
+}
+
 async fn list(
     state: Arc<GatewayState>,
     _ctx: CallCtx,
@@ -103,6 +112,7 @@ async fn rotate(
 ) -> Result<Value, ErrorShape> {
     let method = "device.token.rotate";
     let id = str_param(method, &params, "deviceId")?;
+    own_device_or_admin(&ctx, id)?;
     let role = role_param(method, &params)?;
     let scopes: Option<Vec<String>> = match params.get("scopes") {
         None | Some(Value::Null) => None,
@@ -138,11 +148,12 @@ async fn rotate(
 
 async fn revoke(
     state: Arc<GatewayState>,
-    _ctx: CallCtx,
+    ctx: CallCtx,
     params: Value,
 ) -> Result<Value, ErrorShape> {
     let method = "device.token.revoke";
     let id = str_param(method, &params, "deviceId")?;
+    own_device_or_admin(&ctx, id)?;
     let role = role_param(method, &params)?;
     state
         .devices
