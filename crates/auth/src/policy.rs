@@ -839,3 +839,119 @@ mod tests {
         assert_eq!(e.detail_code(), Some("PAIRING_REQUIRED"));
     }
 }
+
+#[cfg(test)]
+mod invariants {
+    //! Properties that hold for every combination of facts.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn shared() -> impl Strategy<Value = SharedAuth> {
+        let kind = prop_oneof![Just(SecretKind::Token), Just(SecretKind::Password)];
+        prop_oneof![
+            Just(SharedAuth::Missing),
+            kind.clone().prop_map(SharedAuth::Verified),
+            kind.clone().prop_map(SharedAuth::Mismatch),
+            kind.prop_map(SharedAuth::NotConfigured),
+        ]
+    }
+
+    fn device() -> impl Strategy<Value = DeviceFact> {
+        prop_oneof![
+            Just(DeviceFact::Absent),
+            Just(DeviceFact::Invalid(DeviceAuthError::SignatureInvalid)),
+            Just(DeviceFact::Proven(PairingFact::NotPaired)),
+            (any::<bool>(), any::<bool>()).prop_map(|(r, s)| DeviceFact::Proven(
+                PairingFact::Paired {
+                    role_approved: r,
+                    scopes_approved: s
+                }
+            )),
+        ]
+    }
+
+    fn token() -> impl Strategy<Value = TokenFact> {
+        prop_oneof![
+            Just(TokenFact::NotPresented),
+            Just(TokenFact::Valid),
+            Just(TokenFact::NoIdentity),
+            Just(TokenFact::Rejected(TokenReject::Mismatch)),
+            Just(TokenFact::Rejected(TokenReject::ScopeMismatch)),
+        ]
+    }
+
+    fn facts() -> impl Strategy<Value = ConnectFacts> {
+        (
+            any::<bool>(),
+            prop_oneof![
+                Just(AuthMode::Token),
+                Just(AuthMode::Password),
+                Just(AuthMode::None)
+            ],
+            shared(),
+            device(),
+            token(),
+            prop_oneof![Just(Role::Operator), Just(Role::Node)],
+            any::<bool>(),
+        )
+            .prop_map(|(local, mode, shared, device, device_token, role, probe)| {
+                ConnectFacts {
+                    local,
+                    mode,
+                    shared,
+                    device,
+                    device_token,
+                    role,
+                    scopes: vec!["operator.read".into(), "operator.admin".into()],
+                    probe,
+                    rate_limited_ms: None,
+                }
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn remote_never_pairs_silently(f in facts()) {
+            if let Decision::Allow(g) = decide(&f) {
+                if !f.local {
+                    prop_assert!(g.silent_pair.is_none());
+                }
+            }
+        }
+
+        #[test]
+        fn nothing_is_admitted_without_a_proven_credential(f in facts()) {
+            if let Decision::Allow(g) = decide(&f) {
+                let proven = matches!(f.shared, SharedAuth::Verified(_))
+                    || (f.device_token == TokenFact::Valid && matches!(f.device, DeviceFact::Proven(_)))
+                    || f.mode == AuthMode::None;
+                prop_assert!(proven, "{f:?} → {g:?}");
+            }
+        }
+
+        #[test]
+        fn remote_device_less_clients_get_no_scopes(f in facts()) {
+            if let Decision::Allow(g) = decide(&f) {
+                if !f.local && !matches!(f.device, DeviceFact::Proven(_)) {
+                    prop_assert!(g.scopes.is_empty());
+                }
+            }
+        }
+
+        #[test]
+        fn probe_and_node_never_get_scopes(f in facts()) {
+            if let Decision::Allow(g) = decide(&f) {
+                if f.probe || f.role == Role::Node {
+                    prop_assert!(g.scopes.is_empty());
+                }
+            }
+        }
+
+        #[test]
+        fn an_invalid_device_proof_is_always_refused(f in facts()) {
+            if matches!(f.device, DeviceFact::Invalid(_)) {
+                prop_assert!(matches!(decide(&f), Decision::Reject(_)));
+            }
+        }
+    }
+}
