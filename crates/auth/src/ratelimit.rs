@@ -11,10 +11,10 @@ use std::sync::Mutex;
 
 use openclaw_config::RateLimitConfig;
 
-/// Defaults: 10 failures per minute, then a one-minute lockout.
+/// Defaults: 10 failures per minute, then a five-minute lockout (as `docs/config.md` states).
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;
 pub const DEFAULT_WINDOW_MS: u64 = 60_000;
-pub const DEFAULT_LOCKOUT_MS: u64 = 60_000;
+pub const DEFAULT_LOCKOUT_MS: u64 = 300_000;
 /// Entries kept at most; beyond this, expired entries are pruned and then the oldest dropped.
 const MAX_ENTRIES: usize = 16_384;
 
@@ -45,7 +45,7 @@ impl From<&RateLimitConfig> for RateLimitSettings {
             max_attempts: c.max_attempts.filter(|&n| n > 0).unwrap_or(d.max_attempts),
             window_ms: c.window_ms.filter(|&n| n > 0).unwrap_or(d.window_ms),
             lockout_ms: c.lockout_ms.unwrap_or(d.lockout_ms),
-            exempt_loopback: d.exempt_loopback,
+            exempt_loopback: c.exempt_loopback.unwrap_or(d.exempt_loopback),
         }
     }
 }
@@ -180,6 +180,18 @@ mod tests {
         );
         rl.record_success(ip);
         assert_eq!(rl.record_failure(ip, 201), None);
+    }
+
+    #[test]
+    fn config_can_count_loopback_too() {
+        let rl = RateLimiter::new(RateLimitSettings::from(&RateLimitConfig {
+            max_attempts: Some(1),
+            exempt_loopback: Some(false),
+            ..Default::default()
+        }));
+        let lo: IpAddr = "127.0.0.1".parse().unwrap();
+        assert_eq!(rl.record_failure(lo, 0), Some(DEFAULT_LOCKOUT_MS));
+        assert!(rl.check(lo, 1).is_some());
     }
 
     #[test]

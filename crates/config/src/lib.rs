@@ -103,6 +103,8 @@ pub struct RateLimitConfig {
     pub max_attempts: Option<u32>,
     pub window_ms: Option<u64>,
     pub lockout_ms: Option<u64>,
+    /// Loopback clients are not counted (default true).
+    pub exempt_loopback: Option<bool>,
 }
 
 /// `gateway.reload.*`.

@@ -87,6 +87,12 @@ pub const SCHEMA: &[FieldDoc] = &[
         "How long a peer is refused after too many failures.",
     ),
     f(
+        "gateway.auth.rateLimit.exemptLoopback",
+        "boolean",
+        "true",
+        "Do not count failures from loopback clients (a local script cannot lock the owner out).",
+    ),
+    f(
         "gateway.handshakeTimeoutMs",
         "integer (ms)",
         "10000",
@@ -332,6 +338,7 @@ mod tests {
                     max_attempts: Some(1),
                     window_ms: Some(1),
                     lockout_ms: Some(1),
+                    exempt_loopback: Some(false),
                 },
             },
             handshake_timeout_ms: Some(1),
