@@ -180,7 +180,7 @@ async fn in_run_spawns_obey_the_session_limits() {
     let gw = TestGateway::start_default().await;
     let c = client(&gw).await;
     // A child (depth 1, the default maximum) tries to spawn a grandchild (depth 2).
-    let task = r#""$OPENCLAW_APP_SERVER_BIN" tool sessions_spawn '{"task":"echo grandchild"}'; echo "rc=$?""#;
+    let task = r#""$OPENCLAW_APP_SERVER_BIN" tool sessions_spawn '{"task":"echo grandchild"}' 2>&1; echo "rc=$?""#;
     let acc = call(&c, "sessions.spawn", json!({"task": task})).await;
     let w = wait_run(&c, acc["runId"].as_str().unwrap()).await;
     assert_eq!(w["status"], "completed", "{w}");
@@ -208,7 +208,8 @@ async fn in_run_spawns_obey_the_session_limits() {
     assert_eq!(kids["count"], 0, "{kids}");
 
     // Bad arguments are a failed result too, with the fix in the message.
-    let task = r#""$OPENCLAW_APP_SERVER_BIN" tool sessions_spawn '{"wait":true}'; echo "rc=$?""#;
+    let task =
+        r#""$OPENCLAW_APP_SERVER_BIN" tool sessions_spawn '{"wait":true}' 2>&1; echo "rc=$?""#;
     let sent = call(
         &c,
         "chat.send",

@@ -562,7 +562,7 @@ impl TurnStream {
             .await;
         // Only now answer the tool calls in flight: answered earlier, the task could finish
         // before the interrupt lands and the turn would end as if nothing happened.
-        self.calls.close(message);
+        self.calls.close_and_wait(message).await;
         match interrupted {
             Ok(_) | Err(ClientError::Rpc { .. }) => {}
             Err(e @ ClientError::Timeout { .. }) => {

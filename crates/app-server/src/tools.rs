@@ -280,6 +280,14 @@ impl ToolCalls {
     }
 }
 
+impl ToolCalls {
+    /// [`ToolCalls::close`], then waits until every aborted handler future has been dropped.
+    pub(crate) async fn close_and_wait(&mut self, reason: &str) {
+        self.close(reason);
+        self.set.shutdown().await;
+    }
+}
+
 impl Drop for ToolCalls {
     fn drop(&mut self) {
         self.close("the run ended before the tool call finished");

@@ -113,8 +113,8 @@ async fn tool_calls_are_routed_to_the_runs_handler() {
         let handler = Arc::new(Handler::default());
         let task = format!(
             r#"{CLI} echo '{{"text":"hello from the tool"}}'; echo "rc=$?"
-{CLI} fail '{{}}'; echo "rc=$?"
-{CLI} nope '{{}}'; echo "rc=$?""#
+{CLI} fail '{{}}' 2>&1; echo "rc=$?"
+{CLI} nope '{{}}' 2>&1; echo "rc=$?""#
         );
         let (res, text) = run_with(
             &pool,
@@ -149,7 +149,7 @@ async fn tool_calls_are_routed_to_the_runs_handler() {
             specs: vec![tool("echo")],
             handler: None,
         };
-        let task = format!(r#"{CLI} echo '{{"text":"x"}}'; echo "rc=$?""#);
+        let task = format!(r#"{CLI} echo '{{"text":"x"}}' 2>&1; echo "rc=$?""#);
         let (res, text) = run_with(
             &pool,
             spec(&task, None, dir.path(), LONG),

@@ -117,14 +117,17 @@ impl ToolEndpoint {
     /// Creates the directory (0700) and the socket (0600) in it.
     pub(crate) fn bind() -> std::io::Result<Self> {
         use std::os::unix::fs::PermissionsExt;
-        let mut dir = tempfile::Builder::new()
-            .prefix("openclaw-tools-")
-            .tempdir()?;
+        static SWEPT: std::sync::Once = std::sync::Once::new();
+        let prefix = format!("{DIR_PREFIX}{}-", std::process::id());
+        let mut dir = tempfile::Builder::new().prefix(&prefix).tempdir()?;
         // Socket paths are limited to ~107 bytes; fall back to /tmp when TMPDIR is deep.
         if dir.path().as_os_str().len() > 80 {
             dir = tempfile::Builder::new()
-                .prefix("openclaw-tools-")
+                .prefix(&prefix)
                 .tempdir_in("/tmp")?;
+        }
+        if let Some(parent) = dir.path().parent() {
+            SWEPT.call_once(|| sweep_stale(parent));
         }
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))?;
         let path = dir.path().join("tool.sock");
@@ -140,6 +143,45 @@ impl ToolEndpoint {
     /// The socket path exported to the task.
     pub(crate) fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+/// Tool socket directories are named `openclaw-tools-<pid>-<random>`.
+const DIR_PREFIX: &str = "openclaw-tools-";
+
+/// Removes tool directories left by embedded servers that died without cleaning up (kill -9).
+/// A directory whose owner pid is still running is left alone.
+fn sweep_stale(tmp: &Path) {
+    // Liveness is read from /proc; without it, leave everything alone.
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(DIR_PREFIX)) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let owned = std::fs::metadata(entry.path()).is_ok_and(|m| {
+            use std::os::unix::fs::MetadataExt;
+            m.is_dir() && m.uid() == current_uid()
+        });
+        if owned && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+fn current_uid() -> u32 {
+    #[allow(unsafe_code)]
+    // SAFETY: getuid has no preconditions and cannot fail.
+    unsafe {
+        libc::getuid()
     }
 }
 

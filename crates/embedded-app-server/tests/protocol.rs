@@ -221,7 +221,11 @@ async fn exec_streams_caps_and_interrupts() {
 #[tokio::test]
 async fn tasks_call_dynamic_tools_through_the_turn_socket() {
     let dir = tempfile::tempdir().unwrap();
-    let mut s = Server::start(&[]);
+    let tmp = tempfile::tempdir().unwrap();
+    // Left by a server that was killed (its pid cannot exist): swept on first use.
+    let stale = tmp.path().join("openclaw-tools-999999999-abc");
+    std::fs::create_dir(&stale).unwrap();
+    let mut s = Server::start(&[("TMPDIR", tmp.path().to_str().unwrap())]);
     s.init().await;
     s.send(json!({"id": 1, "method": "thread/start", "params": {"cwd": dir.path(),
         "dynamicTools": [{"name": "lookup", "description": "d", "inputSchema": {"type": "object"}}]}}))
@@ -231,8 +235,8 @@ async fn tasks_call_dynamic_tools_through_the_turn_socket() {
     let task = r#"echo "sock=$(stat -c %a "$OPENCLAW_TOOL_SOCKET") dir=$(stat -c %a "$(dirname "$OPENCLAW_TOOL_SOCKET")")"
 echo "$OPENCLAW_TOOL_SOCKET" > socket-path.txt
 "$OPENCLAW_APP_SERVER_BIN" tool lookup '{"key":"answer"}'; echo "rc=$?"
-"$OPENCLAW_APP_SERVER_BIN" tool lookup '{"key":"bad"}'; echo "rc=$?"
-"$OPENCLAW_APP_SERVER_BIN" tool lookup '{"key":"refused"}'; echo "rc=$?""#;
+"$OPENCLAW_APP_SERVER_BIN" tool lookup '{"key":"bad"}' 2>&1; echo "rc=$?"
+"$OPENCLAW_APP_SERVER_BIN" tool lookup '{"key":"refused"}' 2>&1; echo "rc=$?""#;
     let turn = s.turn_start(2, &thread, task).await;
     let mut text = String::new();
     let mut calls = Vec::new();
@@ -281,13 +285,19 @@ echo "$OPENCLAW_TOOL_SOCKET" > socket-path.txt
     let path = std::path::Path::new(path.trim());
     assert!(!path.exists(), "{} outlived its turn", path.display());
     assert!(!path.parent().unwrap().exists());
+    assert!(
+        path.starts_with(tmp.path()),
+        "{} is not in TMPDIR",
+        path.display()
+    );
+    assert!(!stale.exists(), "stale tool dir was not swept");
 
     // A thread without dynamicTools gets no socket.
     let plain = s.thread(3, dir.path()).await;
     s.turn_start(
         4,
         &plain,
-        r#""$OPENCLAW_APP_SERVER_BIN" tool lookup '{}'; echo "rc=$?""#,
+        r#""$OPENCLAW_APP_SERVER_BIN" tool lookup '{}' 2>&1; echo "rc=$?""#,
     )
     .await;
     let (text, _) = s.turn().await;
