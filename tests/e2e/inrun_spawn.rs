@@ -165,6 +165,22 @@ async fn a_run_spawns_a_subagent_in_process_without_pairing() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
+    // The session's next run resumes the same runtime thread; the tool is still there, and
+    // without `wait` the spawn answers at once.
+    let task = r#""$OPENCLAW_APP_SERVER_BIN" tool sessions_spawn '{"task":"echo second"}'"#;
+    call(
+        &c,
+        "chat.send",
+        json!({"sessionKey": "agent:main:main", "message": task, "idempotencyKey": "inrun-again"}),
+    )
+    .await;
+    let again = wait_run(&c, "inrun-again").await;
+    assert_eq!(again["status"], "completed", "{again}");
+    let accepted = tool_json(again["text"].as_str().unwrap_or_default(), "runId");
+    assert_eq!(accepted["status"], "accepted", "{again}");
+    let second = wait_run(&c, accepted["runId"].as_str().unwrap()).await;
+    assert_eq!(second["text"], "second\n", "{second}");
+
     // Seed 004 designed out: no pairing request, no device, no extra connection.
     assert_eq!(pairing_records(&c).await, 0, "the spawn touched pairing");
     let status = call(&c, "status", json!({})).await;
