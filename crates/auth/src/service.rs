@@ -283,7 +283,12 @@ impl AuthService {
             dedupe(p.scopes.as_deref().unwrap_or(&[]))
         };
         let shared = req.secrets.check(p.auth.as_ref());
-        let snapshot = self.store.snapshot();
+        // Only a device needs the pairing store (device-less connects skip even the `stat`).
+        let snapshot = if p.device.is_some() {
+            self.store.snapshot()
+        } else {
+            std::sync::Arc::new(crate::store::PairingDoc::default())
+        };
 
         // Device proof.
         let mut verified: Option<VerifiedDevice> = None;
