@@ -452,23 +452,52 @@ fn sleep_method() -> MethodSpec {
     })
 }
 
+/// `test.wait` blocks until `test.release` is called: ordering without relying on timing.
+fn gate_methods() -> Vec<MethodSpec> {
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
+    let g = gate.clone();
+    vec![
+        MethodSpec::new("test.wait", scopes::READ, move |_s, _c, _p| {
+            let g = g.clone();
+            async move {
+                let permit = g.acquire().await;
+                permit.map(|p| p.forget()).ok();
+                Ok(json!({ "released": true }))
+            }
+        }),
+        MethodSpec::new("test.release", scopes::READ, move |_s, _c, _p| {
+            let g = gate.clone();
+            async move {
+                g.add_permits(1);
+                Ok(json!({}))
+            }
+        }),
+    ]
+}
+
 #[tokio::test]
 async fn concurrent_requests_reply_out_of_order() {
     let gw = TestGateway::start(TestGatewayOptions {
-        extra_methods: vec![sleep_method()],
+        extra_methods: gate_methods(),
         ..TestGatewayOptions::default()
     })
     .await;
     let mut raw = connected(&gw, ALL).await;
-    raw.send(json!({"type":"req","id":"slow","method":"test.sleep","params":{"ms":400}}))
+    raw.send(json!({"type":"req","id":"blocked","method":"test.wait","params":{}}))
         .await;
     raw.send(json!({"type":"req","id":"fast","method":"health","params":{}}))
         .await;
+    // The blocked request cannot answer before it is released, so `fast` must come first.
     let first = raw.response().await;
-    let second = raw.response().await;
     assert_eq!(first["id"], "fast");
-    assert_eq!(second["id"], "slow");
-    assert_eq!(second["payload"]["slept"], 400);
+    raw.send(json!({"type":"req","id":"release","method":"test.release","params":{}}))
+        .await;
+    let mut ids = vec![
+        raw.response().await["id"].as_str().unwrap().to_owned(),
+        raw.response().await["id"].as_str().unwrap().to_owned(),
+    ];
+    ids.sort();
+    assert_eq!(ids, vec!["blocked", "release"]);
 }
 
 #[tokio::test]
@@ -648,27 +677,27 @@ fn client_opts(gw: &TestGateway) -> ClientOptions {
 #[tokio::test]
 async fn client_correlates_concurrent_requests() {
     let gw = TestGateway::start(TestGatewayOptions {
-        extra_methods: vec![sleep_method()],
+        extra_methods: gate_methods(),
         ..TestGatewayOptions::default()
     })
     .await;
     let client = Client::connect(client_opts(&gw)).await.unwrap();
     assert_eq!(client.hello()["type"], "hello-ok");
-    let slow = client.request("test.sleep", json!({"ms": 300}));
-    let fast = async {
-        let h = client.request("health", json!({})).await;
-        (h, std::time::Instant::now())
-    };
-    let (slow, (fast, fast_done)) = tokio::join!(
-        async {
-            let r = slow.await;
-            (r, std::time::Instant::now())
-        },
-        fast
-    );
-    assert_eq!(fast.unwrap()["ok"], true);
-    assert_eq!(slow.0.unwrap()["slept"], 300);
-    assert!(fast_done <= slow.1, "the fast reply came first");
+    let blocked = tokio::spawn({
+        let c = client.clone();
+        async move { c.request("test.wait", json!({})).await }
+    });
+    // Answered while `test.wait` is still pending on the same connection.
+    let h = client.request("health", json!({})).await.unwrap();
+    assert_eq!(h["ok"], true);
+    assert!(!blocked.is_finished());
+    client.request("test.release", json!({})).await.unwrap();
+    let r = tokio::time::timeout(HANG_GUARD, blocked)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(r["released"], true);
     let err = client.request("nope", json!({})).await.unwrap_err();
     assert_eq!(err.error_shape().unwrap().message, "unknown method: nope");
     client.close().await;
