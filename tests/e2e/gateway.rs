@@ -444,14 +444,6 @@ async fn missing_scope_is_forbidden() {
     assert_eq!(raw.call("s2", "health", json!({})).await["ok"], true);
 }
 
-fn sleep_method() -> MethodSpec {
-    MethodSpec::new("test.sleep", scopes::READ, |_s, _c, params| async move {
-        let ms = params["ms"].as_u64().unwrap_or(0);
-        tokio::time::sleep(Duration::from_millis(ms)).await;
-        Ok(json!({ "slept": ms }))
-    })
-}
-
 /// `test.wait` blocks until `test.release` is called: ordering without relying on timing.
 fn gate_methods() -> Vec<MethodSpec> {
     let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
@@ -1120,23 +1112,24 @@ fn second_gateway_on_the_same_state_dir_is_refused() {
 #[tokio::test]
 async fn client_request_timeout_leaves_the_connection_usable() {
     let gw = TestGateway::start(TestGatewayOptions {
-        extra_methods: vec![sleep_method()],
+        extra_methods: gate_methods(),
         ..TestGatewayOptions::default()
     })
     .await;
     let client = Client::connect(client_opts(&gw)).await.unwrap();
     let err = client
-        .request_with_timeout(
-            "test.sleep",
-            json!({"ms": 2000}),
-            Duration::from_millis(100),
-        )
+        .request_with_timeout("test.wait", json!({}), Duration::from_millis(100))
         .await
         .unwrap_err();
     assert!(matches!(err, ClientError::Timeout(..)), "{err}");
-    // The late reply is dropped; the next request is answered normally.
+    // The abandoned call's late reply is dropped; the connection keeps working.
     let h = client.request("health", json!({})).await.unwrap();
     assert_eq!(h["ok"], true);
+    client.request("test.release", json!({})).await.unwrap();
+    assert_eq!(
+        client.request("health", json!({})).await.unwrap()["ok"],
+        true
+    );
 }
 
 #[tokio::test]
