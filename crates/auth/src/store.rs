@@ -27,6 +27,10 @@ use crate::encoding::{b64url, hex, random_bytes, sha256};
 /// (`DEVICE_PAIRING_PENDING_TTL_MS`).
 pub const PENDING_TTL_MS: u64 = 300_000;
 
+/// Pending requests kept at most; beyond this the least recently refreshed one is dropped, so a
+/// flood of new identities cannot grow the store (and every write) without bound.
+pub const MAX_PENDING: usize = 256;
+
 /// `approvedVia` for devices paired by the loopback + shared-secret rule.
 pub const APPROVED_SILENT: &str = "silent";
 /// `approvedVia` for devices approved by an operator.
@@ -266,6 +270,19 @@ impl PairingDoc {
             p.remote_ip = req.remote_ip.clone().or(p.remote_ip.take());
             p.is_repair = is_repair;
             return (p.clone(), false);
+        }
+        while self.pending.len() >= MAX_PENDING {
+            let oldest = self
+                .pending
+                .values()
+                .min_by_key(|p| p.refreshed_at_ms)
+                .map(|p| p.request_id.clone());
+            match oldest {
+                Some(id) => {
+                    self.pending.remove(&id);
+                }
+                None => break,
+            }
         }
         let p = PendingRequest {
             request_id: new_request_id(),
@@ -751,6 +768,19 @@ mod tests {
             d.approve("r1", 500_001),
             Err(PairingError::UnknownRequest("r1".into()))
         );
+    }
+
+    #[test]
+    fn pending_requests_are_capped() {
+        let mut d = PairingDoc::default();
+        for i in 0..(MAX_PENDING + 10) {
+            let id = format!("d{i}");
+            d.request_pairing(&req(&id, "operator", &[]), || format!("r{i}"), i as u64);
+        }
+        assert_eq!(d.pending.len(), MAX_PENDING);
+        // The oldest went first; the newest is kept.
+        assert!(!d.pending.contains_key("r0"));
+        assert!(d.pending.contains_key(&format!("r{}", MAX_PENDING + 9)));
     }
 
     #[test]
