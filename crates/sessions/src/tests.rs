@@ -80,6 +80,34 @@ impl RunExecutor for TestExec {
                             })?;
                         out.push_str(&acc.child_session_key);
                     }
+                    "spawnwait" => {
+                        let acc = req
+                            .spawner
+                            .spawn(SpawnRequest {
+                                task: arg.into(),
+                                ..Default::default()
+                            })
+                            .await
+                            .map_err(|e| ExecError {
+                                class: FailureClass::Runtime,
+                                message: e.to_string(),
+                                retryable: false,
+                            })?;
+                        let snap = req
+                            .spawner
+                            .wait(&acc.run_id, Duration::from_secs(30))
+                            .await
+                            .map_err(|e| ExecError {
+                                class: FailureClass::Runtime,
+                                message: e.to_string(),
+                                retryable: false,
+                            })?;
+                        out.push_str(&format!(
+                            "child {}: {}",
+                            snap.state.as_str(),
+                            snap.text.unwrap_or_default()
+                        ));
+                    }
                     _ => {}
                 }
             }
@@ -635,6 +663,55 @@ async fn draining_accepts_and_persists_but_starts_nothing_new() {
     m.set_draining(false);
     assert_eq!(
         m.wait(&second, LONG).await.unwrap().state,
+        RunState::Completed
+    );
+    m.shutdown().await;
+}
+
+/// A parent that waits for the child it spawned from inside its run does not stall a restart
+/// drain: children of a running parent still start; other new work stays queued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn draining_still_runs_children_of_running_parents() {
+    let d = tempfile::tempdir().unwrap();
+    let exec = Arc::new(TestExec::default());
+    let m = open(d.path(), exec.clone(), Default::default());
+    let parent = m
+        .send(SendRequest {
+            session_key: "agent:main:main".into(),
+            message: "sleep 300; spawnwait echo kid".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .run_id;
+    for _ in 0..300 {
+        if started(&m) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    m.set_draining(true);
+    let other = m
+        .spawn(SpawnRequest {
+            task: "echo other".into(),
+            parent_session_key: Some("agent:ops:main".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let p = m.wait(&parent, LONG).await.unwrap();
+    assert_eq!(p.state, RunState::Completed, "{p:?}");
+    assert_eq!(p.text.as_deref(), Some("child completed: kid\n"));
+    // The idle agent's spawn waits for the end of the drain.
+    let s = m
+        .wait(&other.run_id, Duration::from_millis(300))
+        .await
+        .unwrap();
+    assert_eq!(s.state, RunState::Queued);
+    assert_eq!(m.running_runs(), 0);
+    m.set_draining(false);
+    assert_eq!(
+        m.wait(&other.run_id, LONG).await.unwrap().state,
         RunState::Completed
     );
     m.shutdown().await;

@@ -39,7 +39,7 @@ impl Shared {
         loop {
             let step = {
                 let mut inner = lock(&self.inner);
-                let draining = inner.draining;
+                let draining = inner.draining && !parent_busy(&inner, &key);
                 let closed = inner.closed;
                 match inner.sessions.get_mut(&key) {
                     None => return,
@@ -276,7 +276,7 @@ impl Shared {
                 ),
                 None => return true,
             };
-            let draining = inner.draining || inner.closed;
+            let draining = inner.closed || (inner.draining && !parent_busy(inner, key));
             match inner.runs.get_mut(run_id) {
                 Some(run) if run.state.is_terminal() => None,
                 Some(_) if draining => {
@@ -715,6 +715,19 @@ impl Shared {
 }
 
 /// One slot of the subagent lane; released on drop.
+/// Whether `key` is a child whose parent has a run executing right now. A restart drain still
+/// starts such children: the parent may be waiting for them (an in-run `sessions_spawn` with
+/// `wait`), and the drain waits for the parent, so holding them back would only stall the drain
+/// until its timeout.
+fn parent_busy(inner: &Inner, key: &str) -> bool {
+    inner
+        .sessions
+        .get(key)
+        .and_then(|s| s.spawned_by.as_deref())
+        .and_then(|p| inner.sessions.get(p))
+        .is_some_and(|p| p.running.is_some() && p.started)
+}
+
 struct LaneGuard {
     shared: Arc<Shared>,
 }
