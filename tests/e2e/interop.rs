@@ -50,9 +50,17 @@ async fn node_gateway() -> Result<&'static NodeGateway, String> {
 
 /// Runs the real `openclaw` CLI with a private HOME; returns (exit code, stdout, stderr).
 async fn real_cli(args: &[&str]) -> Option<(i32, String, String)> {
+    real_cli_env(args, &[]).await
+}
+
+/// Like [`real_cli`] with extra environment variables.
+async fn real_cli_env(args: &[&str], env: &[(&str, &str)]) -> Option<(i32, String, String)> {
     let home = tempfile::tempdir().expect("cli home");
     let mut cmd = node::openclaw_js_cli(home.path())?;
     cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
     let mut cmd = tokio::process::Command::from(cmd);
     cmd.kill_on_drop(true);
     let out = tokio::time::timeout(CLI_GUARD, cmd.output())
@@ -847,4 +855,41 @@ async fn node_gateway_accepts_our_v3_device_signature() {
     .await
     .unwrap_or_else(|r| panic!("the Node gateway refused our device token: {r:?}"));
     assert_eq!(again["auth"]["method"], "device-token", "{again}");
+}
+
+#[tokio::test]
+async fn real_cli_health_summary_renders_our_payload() {
+    if node::node_bin().is_none() || node::openclaw_mjs().is_none() {
+        return skip(
+            "real_cli_health_summary_renders_our_payload",
+            "node/openclaw missing",
+        );
+    }
+    // `openclaw health` (no --url) finds the local gateway through OPENCLAW_GATEWAY_PORT/TOKEN and
+    // renders a text summary from the `health` payload: every field it reads must be there.
+    let gw = TestGateway::start_default().await;
+    let token = gw.token.clone().expect("token auth");
+    let port = gw.port.to_string();
+    let Some((code, out, err)) = real_cli_env(
+        &["health"],
+        &[
+            ("OPENCLAW_GATEWAY_PORT", &port),
+            ("OPENCLAW_GATEWAY_TOKEN", &token),
+        ],
+    )
+    .await
+    else {
+        return skip(
+            "real_cli_health_summary_renders_our_payload",
+            "node/openclaw missing",
+        );
+    };
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("Gateway event loop: ok"), "stdout:\n{out}");
+    for bad in ["NaN", "undefined", "null"] {
+        assert!(
+            !out.contains(bad),
+            "the real CLI rendered `{bad}` from our health payload:\n{out}"
+        );
+    }
 }
