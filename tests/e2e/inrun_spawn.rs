@@ -106,10 +106,21 @@ async fn a_run_spawns_a_subagent_in_process_without_pairing() {
 
     // The child's output is in the parent's streamed deltas.
     let mut deltas = String::new();
+    // (runId, final text) of every run whose `final` reached this connection.
+    let mut finals: Vec<(String, String)> = Vec::new();
     let _ = tokio::time::timeout(GUARD, async {
         loop {
             let ev = events.recv().await.expect("event stream");
             let p = ev.payload.unwrap_or_default();
+            if ev.event == "chat" && p["state"] == "final" {
+                finals.push((
+                    p["runId"].as_str().unwrap_or_default().to_owned(),
+                    p["message"]["content"][0]["text"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                ));
+            }
             if ev.event == "chat" && p["runId"] == "inrun-parent" {
                 if p["state"] == "delta" {
                     deltas.push_str(p["deltaText"].as_str().unwrap_or_default());
@@ -127,6 +138,11 @@ async fn a_run_spawns_a_subagent_in_process_without_pairing() {
     let child_key = result["childSessionKey"].as_str().unwrap().to_owned();
     let child_run = result["runId"].as_str().unwrap().to_owned();
     assert!(child_key.starts_with("agent:main:subagent:"), "{child_key}");
+    // The connection that started the parent also saw its child's run, without subscribing.
+    assert!(
+        finals.contains(&(child_run.clone(), "from-child\n".to_owned())),
+        "{finals:?}"
+    );
 
     // The child is a real session of the parent, and its run completed.
     let child = call(&c, "sessions.get", json!({"sessionKey": child_key})).await;

@@ -105,6 +105,8 @@ impl std::fmt::Debug for SessionManager {
 pub struct SpawnHandle {
     shared: Weak<Shared>,
     parent: String,
+    /// Requester tag of the run holding the handle: its children's events go there too.
+    origin: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for SpawnHandle {
@@ -121,13 +123,18 @@ impl SpawnHandle {
         &self.parent
     }
 
-    /// Spawn a child of this handle's session (`parent_session_key` is forced to it).
+    /// Spawn a child of this handle's session (`parent_session_key` is forced to it). Without
+    /// an `origin` of its own, the child's events also go to whoever started the run that holds
+    /// this handle.
     pub async fn spawn(&self, mut req: SpawnRequest) -> Result<SpawnAccepted, SessionError> {
         let shared = self
             .shared
             .upgrade()
             .ok_or_else(|| SessionError::Unavailable("the session manager has shut down".into()))?;
         req.parent_session_key = Some(self.parent.clone());
+        if req.origin.is_none() {
+            req.origin = self.origin.clone();
+        }
         SessionManager { shared }.spawn(req).await
     }
 
@@ -974,6 +981,7 @@ impl SessionManager {
         SpawnHandle {
             shared: Arc::downgrade(&self.shared),
             parent: session_key.to_string(),
+            origin: None,
         }
     }
 

@@ -362,6 +362,10 @@ impl Shared {
             spawner: SpawnHandle {
                 shared: Arc::downgrade(self),
                 parent: key.to_string(),
+                origin: lock(&self.inner)
+                    .runs
+                    .get(run_id)
+                    .and_then(|r| r.origin.clone()),
             },
         };
         let (ev_tx, mut ev_rx) = mpsc::channel::<ExecEvent>(256);
