@@ -143,6 +143,10 @@ impl Refusal {
     }
 }
 
+/// Internal marker: this connect needs a pairing-store write.
+#[derive(Debug, Clone, Copy)]
+struct NeedsWrite;
+
 /// The result of [`AuthService::authenticate`] plus the events to broadcast.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConnectOutcome {
@@ -273,6 +277,29 @@ impl AuthService {
 
     /// Decide one `connect`. May write the pairing store (silent pairing, pending request, token issue).
     pub fn authenticate(&self, req: &ConnectRequest<'_>) -> ConnectOutcome {
+        match self.decide_connect(req, true) {
+            Ok(o) => o,
+            // Not produced when writes are allowed; kept total rather than panicking.
+            Err(NeedsWrite) => ConnectOutcome {
+                result: Err(Refusal::store(&"internal: write refused")),
+                events: Vec::new(),
+            },
+        }
+    }
+
+    /// Like [`AuthService::authenticate`] but never touches the disk: `None` when this connect
+    /// needs a pairing-store write (silent pairing, a pending request, a new token). The caller
+    /// then runs [`AuthService::authenticate`] where blocking is acceptable. Side effects (rate
+    /// limit counters) happen only when `Some` is returned.
+    pub fn authenticate_without_write(&self, req: &ConnectRequest<'_>) -> Option<ConnectOutcome> {
+        self.decide_connect(req, false).ok()
+    }
+
+    fn decide_connect(
+        &self,
+        req: &ConnectRequest<'_>,
+        allow_write: bool,
+    ) -> Result<ConnectOutcome, NeedsWrite> {
         let p = req.params;
         let now = req.now_ms;
         let loc = self.locality(req.peer, req.headers);
@@ -379,6 +406,7 @@ impl AuthService {
                 });
                 Err(Refusal::new(error, r.close_code()))
             }
+            Decision::PairingRequired(_) if !allow_write => return Err(NeedsWrite),
             Decision::PairingRequired(reason) => {
                 // Decide only yields this for a proven device.
                 let v = verified
@@ -411,6 +439,20 @@ impl AuthService {
                 }
             }
             Decision::Allow(grant) => {
+                // A token to mint or a device to pair means a write.
+                let current = match (grant.token, &verified) {
+                    (TokenAction::Issue, Some(v)) if grant.silent_pair.is_none() => {
+                        self.current_token(&snapshot, &v.device_id, role.as_str())
+                    }
+                    _ => None,
+                };
+                if !allow_write
+                    && grant.token == TokenAction::Issue
+                    && verified.is_some()
+                    && current.is_none()
+                {
+                    return Err(NeedsWrite);
+                }
                 self.limiter.record_success(loc.client_ip);
                 let mut admission = Admission {
                     role: grant.role.as_str().to_string(),
@@ -430,6 +472,13 @@ impl AuthService {
                             .get(&v.device_id)
                             .and_then(|d| d.tokens.get(role.as_str()))
                             .map(|t| t.rotated_at_ms.unwrap_or(t.created_at_ms));
+                        Ok(admission)
+                    }
+                    (TokenAction::Issue, Some(_)) if current.is_some() => {
+                        if let Some((token, at)) = current {
+                            admission.device_token = Some(token);
+                            admission.issued_at_ms = Some(at);
+                        }
                         Ok(admission)
                     }
                     (TokenAction::Issue, Some(v)) => {
@@ -455,7 +504,22 @@ impl AuthService {
                 }
             }
         };
-        ConnectOutcome { result, events }
+        Ok(ConnectOutcome { result, events })
+    }
+
+    /// The device's current token for `role` if it still covers the approved baseline.
+    fn current_token(
+        &self,
+        doc: &crate::store::PairingDoc,
+        device_id: &str,
+        role: &str,
+    ) -> Option<(String, u64)> {
+        let baseline = if role == openclaw_protocol::scopes::ROLE_NODE {
+            Vec::new()
+        } else {
+            doc.paired.get(device_id)?.scopes.clone()
+        };
+        doc.current_token(&self.key, device_id, role, &baseline)
     }
 
     fn device_request(
@@ -820,6 +884,62 @@ mod tests {
             .device_token
             .unwrap();
         assert_ne!(minted, t3);
+    }
+
+    #[test]
+    fn without_write_answers_everything_that_needs_no_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let svc = service(dir.path());
+        let id = DeviceIdentity::from_seed([5; 32], 0);
+        let h = ForwardHeaders::default();
+        let all = ["operator.read"];
+        let sec = secrets();
+        fn req<'a>(
+            p: &'a ConnectParams,
+            h: &'a ForwardHeaders,
+            sec: &'a SharedSecrets,
+        ) -> ConnectRequest<'a> {
+            ConnectRequest {
+                peer: "127.0.0.1".parse().unwrap(),
+                headers: h,
+                params: p,
+                challenge_nonce: NONCE,
+                secrets: sec,
+                now_ms: NOW,
+            }
+        }
+        // A new device must be paired: needs a write.
+        let first = params(Some(&id), shared(), &all);
+        assert!(svc
+            .authenticate_without_write(&req(&first, &h, &sec))
+            .is_none());
+        assert!(svc.store().snapshot().paired.is_empty(), "no side effect");
+        let t = svc
+            .authenticate(&req(&first, &h, &sec))
+            .result
+            .unwrap()
+            .device_token
+            .unwrap();
+        // Now: device token, shared token again (current token re-derived), and no device at all.
+        for p in [
+            params(Some(&id), dev_token(&t), &all),
+            params(Some(&id), shared(), &all),
+            params(None, shared(), &all),
+        ] {
+            let o = svc
+                .authenticate_without_write(&req(&p, &h, &sec))
+                .expect("no write needed");
+            let a = o.result.unwrap();
+            if p.device.is_some() {
+                assert_eq!(a.device_token.as_deref(), Some(t.as_str()));
+            }
+        }
+        // A refusal needs no write either.
+        let bad = params(Some(&id), dev_token("wrong"), &all);
+        let o = svc
+            .authenticate_without_write(&req(&bad, &h, &sec))
+            .expect("refusal");
+        assert!(o.result.is_err());
     }
 
     #[test]

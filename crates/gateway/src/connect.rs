@@ -150,46 +150,49 @@ pub async fn decide(
         other_forwarding: r.other_forwarding,
     };
     let peer = facts.peer.ip();
-    let outcome = if facts.params.device.is_none() {
-        // Device-less: a few µs of memory reads, never a write.
-        state.devices.authenticate(&openclaw_auth::ConnectRequest {
-            peer,
-            headers: &headers,
-            params: facts.params,
-            challenge_nonce: facts.nonce,
-            secrets: &secrets,
-            now_ms: crate::state::now_ms(),
-        })
-    } else {
-        // With a device: an Ed25519 verification (~50 µs) and possibly a pairing-store write
-        // (flock + fsync) — kept off the async workers so other connections never stall.
-        let devices = state.devices.clone();
-        let params = facts.params.clone();
-        let nonce = facts.nonce.to_owned();
-        let joined = tokio::task::spawn_blocking(move || {
-            devices.authenticate(&openclaw_auth::ConnectRequest {
-                peer,
-                headers: &headers,
-                params: &params,
-                challenge_nonce: &nonce,
-                secrets: &secrets,
-                now_ms: crate::state::now_ms(),
+    let now = crate::state::now_ms();
+    let request = openclaw_auth::ConnectRequest {
+        peer,
+        headers: &headers,
+        params: facts.params,
+        challenge_nonce: facts.nonce,
+        secrets: &secrets,
+        now_ms: now,
+    };
+    // Everything that needs no disk (device-less, device token, a paired device's current
+    // token, every refusal) is answered inline; pairing a device or minting a token takes a
+    // flock + fsync, so that runs on the blocking pool and never stalls other connections.
+    let outcome = match state.devices.authenticate_without_write(&request) {
+        Some(o) => o,
+        None => {
+            let devices = state.devices.clone();
+            let params = facts.params.clone();
+            let nonce = facts.nonce.to_owned();
+            let joined = tokio::task::spawn_blocking(move || {
+                devices.authenticate(&openclaw_auth::ConnectRequest {
+                    peer,
+                    headers: &headers,
+                    params: &params,
+                    challenge_nonce: &nonce,
+                    secrets: &secrets,
+                    now_ms: now,
+                })
             })
-        })
-        .await;
-        match joined {
-            Ok(o) => o,
-            Err(e) => {
-                tracing::error!(error = %e, "connect decision task failed");
-                return Err(ConnectRejection {
-                    error: ErrorShape::new(
-                        ErrorCode::Unavailable,
-                        "connect decision failed; retry",
-                    )
-                    .retry_after(Some(1000)),
-                    close_code: close::INTERNAL_ERROR,
-                    close_reason: "connect decision failed".into(),
-                });
+            .await;
+            match joined {
+                Ok(o) => o,
+                Err(e) => {
+                    tracing::error!(error = %e, "connect decision task failed");
+                    return Err(ConnectRejection {
+                        error: ErrorShape::new(
+                            ErrorCode::Unavailable,
+                            "connect decision failed; retry",
+                        )
+                        .retry_after(Some(1000)),
+                        close_code: close::INTERNAL_ERROR,
+                        close_reason: "connect decision failed".into(),
+                    });
+                }
             }
         }
     };
