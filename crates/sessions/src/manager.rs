@@ -181,6 +181,17 @@ struct Inner {
     closed: bool,
 }
 
+impl Inner {
+    /// Sessions with queued messages or pending announces (what a kick would start).
+    fn keys_with_work(&self) -> Vec<String> {
+        self.sessions
+            .iter()
+            .filter(|(_, s)| !s.queue.is_empty() || !s.pending_announces.is_empty())
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+}
+
 struct SessionState {
     agent_id: String,
     kind: KeyKind,
@@ -442,12 +453,7 @@ impl SessionManager {
             if draining {
                 return;
             }
-            inner
-                .sessions
-                .iter()
-                .filter(|(_, s)| !s.queue.is_empty() || !s.pending_announces.is_empty())
-                .map(|(k, _)| k.clone())
-                .collect()
+            inner.keys_with_work()
         };
         for k in keys {
             self.shared.kick(&k);

@@ -65,43 +65,26 @@ impl RunExecutor for TestExec {
                             retryable: false,
                         });
                     }
-                    "spawn" => {
+                    "spawn" | "spawnwait" => {
+                        let runtime_err = |e: SessionError| ExecError {
+                            class: FailureClass::Runtime,
+                            message: e.to_string(),
+                            retryable: false,
+                        };
                         let acc = req
                             .spawner
-                            .spawn(SpawnRequest {
-                                task: arg.into(),
-                                ..Default::default()
-                            })
+                            .spawn(spawn_of(arg))
                             .await
-                            .map_err(|e| ExecError {
-                                class: FailureClass::Runtime,
-                                message: e.to_string(),
-                                retryable: false,
-                            })?;
-                        out.push_str(&acc.child_session_key);
-                    }
-                    "spawnwait" => {
-                        let acc = req
-                            .spawner
-                            .spawn(SpawnRequest {
-                                task: arg.into(),
-                                ..Default::default()
-                            })
-                            .await
-                            .map_err(|e| ExecError {
-                                class: FailureClass::Runtime,
-                                message: e.to_string(),
-                                retryable: false,
-                            })?;
+                            .map_err(runtime_err)?;
+                        if cmd == "spawn" {
+                            out.push_str(&acc.child_session_key);
+                            continue;
+                        }
                         let snap = req
                             .spawner
                             .wait(&acc.run_id, Duration::from_secs(30))
                             .await
-                            .map_err(|e| ExecError {
-                                class: FailureClass::Runtime,
-                                message: e.to_string(),
-                                retryable: false,
-                            })?;
+                            .map_err(runtime_err)?;
                         out.push_str(&format!(
                             "child {}: {}",
                             snap.state.as_str(),
@@ -151,6 +134,50 @@ fn started(m: &SessionManager) -> usize {
 }
 
 const LONG: Duration = Duration::from_secs(20);
+
+/// Polls `done` every 10 ms for up to 3 s (a hang guard: callers assert the state afterwards).
+async fn poll(done: impl Fn() -> bool) {
+    for _ in 0..300 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// A spawn of `task` under the default parent.
+fn spawn_of(task: impl Into<String>) -> SpawnRequest {
+    SpawnRequest {
+        task: task.into(),
+        ..Default::default()
+    }
+}
+
+/// A message to the session `key`.
+fn message(key: &str, text: impl Into<String>) -> SendRequest {
+    SendRequest {
+        session_key: key.into(),
+        message: text.into(),
+        ..Default::default()
+    }
+}
+
+/// The outbox entry a completed child `a` leaves for the main session: the crash window
+/// between the outbox write and what follows it.
+fn completed_outbox_entry(a: &SpawnAccepted, text: &str) -> journal::Announce {
+    journal::Announce {
+        announce_id: format!("announce:{}", a.run_id),
+        parent_key: "agent:main:main".into(),
+        child_key: a.child_session_key.clone(),
+        run_id: a.run_id.clone(),
+        status: "completed".into(),
+        text: Some(text.into()),
+        error: None,
+        error_class: None,
+        label: None,
+        ts: 1,
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spawn_runs_and_announces_once_to_parent() {
@@ -309,11 +336,7 @@ async fn one_run_at_a_time_per_session_in_order() {
     let mut ids = Vec::new();
     for i in 0..4 {
         let a = m
-            .send(SendRequest {
-                session_key: "agent:main:main".into(),
-                message: format!("sleep 30; echo {i}"),
-                ..Default::default()
-            })
+            .send(message("agent:main:main", format!("sleep 30; echo {i}")))
             .await
             .unwrap();
         ids.push(a.run_id);
@@ -356,12 +379,7 @@ async fn abort_timeout_and_failure_states() {
     let running = m.send(send("sleep 5000", None)).await.unwrap().run_id;
     let queued = m.send(send("echo never", None)).await.unwrap().run_id;
     // Wait until the first one is running, then abort everything in the session.
-    for _ in 0..200 {
-        if m.get(key).unwrap().running_run_id.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    poll(|| m.get(key).unwrap().running_run_id.is_some()).await;
     let aborted = m.abort(key, None).await.unwrap();
     assert_eq!(aborted.len(), 2);
     assert_eq!(
@@ -412,10 +430,7 @@ async fn restart_reruns_interrupted_and_queued_and_announces_exactly_once() {
     let mut children = Vec::new();
     for i in 0..3 {
         let a = m
-            .spawn(SpawnRequest {
-                task: format!("sleep 400; echo child{i}"),
-                ..Default::default()
-            })
+            .spawn(spawn_of(format!("sleep 400; echo child{i}")))
             .await
             .unwrap();
         runs.push(a.run_id);
@@ -425,22 +440,13 @@ async fn restart_reruns_interrupted_and_queued_and_announces_exactly_once() {
     for (i, c) in children.iter().enumerate() {
         for j in 0..3 {
             let a = m
-                .send(SendRequest {
-                    session_key: c.clone(),
-                    message: format!("sleep 50; echo q{i}{j}"),
-                    ..Default::default()
-                })
+                .send(message(c, format!("sleep 50; echo q{i}{j}")))
                 .await
                 .unwrap();
             runs.push(a.run_id);
         }
     }
-    for _ in 0..200 {
-        if started(&m) == 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    poll(|| started(&m) == 3).await;
     assert_eq!(started(&m), 3);
     // "Crash": stop without letting anything finish.
     m.shutdown().await;
@@ -484,21 +490,9 @@ async fn run_interrupted_twice_ends_interrupted_and_is_announced() {
     for round in 0..2 {
         let m = open(d.path(), exec.clone(), Default::default());
         if round == 0 {
-            run = m
-                .spawn(SpawnRequest {
-                    task: "sleep 10000".into(),
-                    ..Default::default()
-                })
-                .await
-                .unwrap()
-                .run_id;
+            run = m.spawn(spawn_of("sleep 10000")).await.unwrap().run_id;
         }
-        for _ in 0..300 {
-            if started(&m) == 1 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        poll(|| started(&m) == 1).await;
         assert_eq!(started(&m), 1, "round {round}");
         m.shutdown().await;
     }
@@ -523,38 +517,12 @@ async fn outbox_entry_without_ended_record_is_completed_on_restart() {
     let d = tempfile::tempdir().unwrap();
     let exec = Arc::new(TestExec::default());
     let m = open(d.path(), exec.clone(), Default::default());
-    let a = m
-        .spawn(SpawnRequest {
-            task: "sleep 10000".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    for _ in 0..300 {
-        if started(&m) == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let a = m.spawn(spawn_of("sleep 10000")).await.unwrap();
+    poll(|| started(&m) == 1).await;
     m.shutdown().await;
     // Crash between the outbox write and the child's `ended` record.
     let sessions = d.path().join("sessions");
-    journal::write_outbox(
-        &sessions,
-        &journal::Announce {
-            announce_id: format!("announce:{}", a.run_id),
-            parent_key: "agent:main:main".into(),
-            child_key: a.child_session_key.clone(),
-            run_id: a.run_id.clone(),
-            status: "completed".into(),
-            text: Some("from outbox".into()),
-            error: None,
-            error_class: None,
-            label: None,
-            ts: 1,
-        },
-    )
-    .unwrap();
+    journal::write_outbox(&sessions, &completed_outbox_entry(&a, "from outbox")).unwrap();
     let calls_before = exec.calls.lock().unwrap().len();
     let m = open(d.path(), exec.clone(), Default::default());
     let s = m.wait(&a.run_id, LONG).await.unwrap();
@@ -583,11 +551,7 @@ async fn runs_can_spawn_children_in_process() {
     let exec = Arc::new(TestExec::default());
     let m = open(d.path(), exec.clone(), Default::default());
     let r = m
-        .send(SendRequest {
-            session_key: "agent:main:main".into(),
-            message: "spawn echo from-child".into(),
-            ..Default::default()
-        })
+        .send(message("agent:main:main", "spawn echo from-child"))
         .await
         .unwrap();
     let s = m.wait(&r.run_id, LONG).await.unwrap();
@@ -603,13 +567,7 @@ async fn runs_can_spawn_children_in_process() {
 async fn bad_inputs_name_the_problem() {
     let d = tempfile::tempdir().unwrap();
     let m = open(d.path(), Arc::new(TestExec::default()), Default::default());
-    let e = m
-        .spawn(SpawnRequest {
-            task: " ".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
+    let e = m.spawn(spawn_of(" ")).await.unwrap_err();
     assert!(e.to_string().contains("task is empty"), "{e}");
     let e = m
         .spawn(SpawnRequest {
@@ -621,11 +579,10 @@ async fn bad_inputs_name_the_problem() {
         .unwrap_err();
     assert!(e.to_string().contains("runtimes.nope"), "{e}");
     let e = m
-        .send(SendRequest {
-            session_key: "agent:main:subagent:6f1c0a4e-3b56-4a43-9d57-0e0c1c7f6e2a".into(),
-            message: "x".into(),
-            ..Default::default()
-        })
+        .send(message(
+            "agent:main:subagent:6f1c0a4e-3b56-4a43-9d57-0e0c1c7f6e2a",
+            "x",
+        ))
         .await
         .unwrap_err();
     assert!(matches!(e, SessionError::NotFound(_)), "{e}");
@@ -644,12 +601,7 @@ async fn draining_accepts_and_persists_but_starts_nothing_new() {
         ..Default::default()
     };
     let first = m.send(send("sleep 300; echo a")).await.unwrap().run_id;
-    for _ in 0..300 {
-        if started(&m) == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    poll(|| started(&m) == 1).await;
     m.set_draining(true);
     let second = m.send(send("echo b")).await.unwrap().run_id;
     // The run in flight finishes; the new one waits.
@@ -676,20 +628,11 @@ async fn draining_still_runs_children_of_running_parents() {
     let exec = Arc::new(TestExec::default());
     let m = open(d.path(), exec.clone(), Default::default());
     let parent = m
-        .send(SendRequest {
-            session_key: "agent:main:main".into(),
-            message: "sleep 300; spawnwait echo kid".into(),
-            ..Default::default()
-        })
+        .send(message("agent:main:main", "sleep 300; spawnwait echo kid"))
         .await
         .unwrap()
         .run_id;
-    for _ in 0..300 {
-        if started(&m) == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    poll(|| started(&m) == 1).await;
     m.set_draining(true);
     let other = m
         .spawn(SpawnRequest {
@@ -733,12 +676,7 @@ async fn cleanup_delete_archives_the_child_after_its_announce() {
         m.wait(&a.run_id, LONG).await.unwrap().state,
         RunState::Completed
     );
-    for _ in 0..300 {
-        if m.get(&a.child_session_key).is_none() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    poll(|| m.get(&a.child_session_key).is_none()).await;
     assert!(m.get(&a.child_session_key).is_none(), "child not archived");
     let archived = std::fs::read_dir(d.path().join("sessions/archive"))
         .unwrap()
@@ -799,11 +737,7 @@ async fn large_results_are_read_back_from_the_journal() {
     let m = open(d.path(), Arc::new(TestExec::default()), Default::default());
     let big = "x".repeat(20_000);
     let id = m
-        .send(SendRequest {
-            session_key: "agent:main:main".into(),
-            message: format!("echo {big}"),
-            ..Default::default()
-        })
+        .send(message("agent:main:main", format!("echo {big}")))
         .await
         .unwrap()
         .run_id;
@@ -853,13 +787,7 @@ async fn announce_recorded_but_outbox_not_yet_removed_is_not_delivered_twice() {
     let d = tempfile::tempdir().unwrap();
     let exec = Arc::new(TestExec::default());
     let m = open(d.path(), exec.clone(), Default::default());
-    let a = m
-        .spawn(SpawnRequest {
-            task: "echo once".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let a = m.spawn(spawn_of("echo once")).await.unwrap();
     m.wait(&a.run_id, LONG).await.unwrap();
     for _ in 0..300 {
         if !m.history("agent:main:main", 10).await.unwrap().is_empty() {
@@ -870,22 +798,7 @@ async fn announce_recorded_but_outbox_not_yet_removed_is_not_delivered_twice() {
     m.shutdown().await;
     // The crash window: the parent's journal has the announce, the outbox file is still there.
     let sessions = d.path().join("sessions");
-    journal::write_outbox(
-        &sessions,
-        &journal::Announce {
-            announce_id: format!("announce:{}", a.run_id),
-            parent_key: "agent:main:main".into(),
-            child_key: a.child_session_key.clone(),
-            run_id: a.run_id.clone(),
-            status: "completed".into(),
-            text: Some("once\n".into()),
-            error: None,
-            error_class: None,
-            label: None,
-            ts: 1,
-        },
-    )
-    .unwrap();
+    journal::write_outbox(&sessions, &completed_outbox_entry(&a, "once\n")).unwrap();
     let m = open(d.path(), exec, Default::default());
     tokio::time::sleep(Duration::from_millis(200)).await;
     let h = m.history("agent:main:main", 10).await.unwrap();

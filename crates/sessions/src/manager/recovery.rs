@@ -121,15 +121,7 @@ impl SessionManager {
         for s in lock(&sh.inner).sessions.values_mut() {
             s.delivered.retain(|id| still_in_outbox.contains(id));
         }
-        let keys: Vec<String> = {
-            let inner = lock(&sh.inner);
-            inner
-                .sessions
-                .iter()
-                .filter(|(_, s)| !s.queue.is_empty() || !s.pending_announces.is_empty())
-                .map(|(k, _)| k.clone())
-                .collect()
-        };
+        let keys = lock(&sh.inner).keys_with_work();
         for k in keys {
             sh.kick(&k);
         }
