@@ -893,3 +893,74 @@ async fn real_cli_health_summary_renders_our_payload() {
         );
     }
 }
+
+#[tokio::test]
+async fn real_cli_reads_and_patches_our_config_like_the_node_gateway() {
+    let node_gw = match node_gateway().await {
+        Ok(gw) => gw,
+        Err(why) => {
+            return skip(
+                "real_cli_reads_and_patches_our_config_like_the_node_gateway",
+                &why,
+            )
+        }
+    };
+    let ours = TestGateway::start_default().await;
+    let token = ours.token.clone().expect("token");
+    let call = |url: String, token: String, method: &'static str, params: Option<Value>| async move {
+        let mut args = vec![
+            "gateway".to_string(),
+            "call".into(),
+            method.into(),
+            "--url".into(),
+            url,
+            "--token".into(),
+            token,
+            "--json".into(),
+        ];
+        if let Some(p) = params {
+            args.push("--params".into());
+            args.push(p.to_string());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, out, err) = real_cli(&args).await.expect("node/openclaw present");
+        assert_eq!(code, 0, "{method} on {} failed\nstdout:\n{out}\nstderr:\n{err}", args[4]);
+        parse_json_out(&out, &err)
+    };
+    eprintln!("node: {} ours: {}", node_gw.url, ours.url);
+    let theirs = call(node_gw.url.clone(), NODE_TOKEN.into(), "config.get", None).await;
+    let mine = call(ours.url.clone(), token.clone(), "config.get", None).await;
+    for key in ["path", "exists", "raw", "hash", "valid", "config"] {
+        assert!(
+            theirs.get(key).is_some(),
+            "Node's config.get lacks {key}: {theirs}"
+        );
+        assert!(
+            mine.get(key).is_some(),
+            "our config.get lacks `{key}` (Node has it)\nours: {mine}"
+        );
+    }
+    let base = mine["hash"].as_str().expect("hash string").to_string();
+    let patched = call(
+        ours.url.clone(),
+        token.clone(),
+        "config.patch",
+        Some(json!({"raw": "{ logging: { level: \"debug\" } }", "baseHash": base})),
+    )
+    .await;
+    assert_eq!(patched["ok"], true, "{patched}");
+    assert!(
+        patched["changedPaths"]
+            .as_array()
+            .map(|p| p
+                .iter()
+                .any(|x| x.as_str().is_some_and(|s| s.starts_with("logging"))))
+            .unwrap_or(false),
+        "changedPaths should name logging.level: {patched}"
+    );
+    let after = call(ours.url.clone(), token, "config.get", None).await;
+    assert_ne!(
+        after["hash"], mine["hash"],
+        "the hash must change after a patch"
+    );
+}
