@@ -4,39 +4,10 @@
 //! paired device at all; the spawn opens no WebSocket, creates no pairing request and no device.
 //! Needs `cargo build --workspace --bins` (the embedded runtime binary).
 
-use openclaw_client::{Client, ClientOptions};
+use crate::util::{call, client, wait_for, wait_run, RUN_GUARD as GUARD};
+use openclaw_client::Client;
 use openclaw_test_support::gateway::{bin_path, TestGateway};
 use serde_json::{json, Value};
-use std::time::Duration;
-
-/// Hang guard for anything that waits on a run.
-const GUARD: Duration = Duration::from_secs(90);
-
-async fn client(gw: &TestGateway) -> Client {
-    let mut o = ClientOptions::new(gw.url.clone());
-    o.token = gw.token.clone();
-    o.request_timeout = GUARD;
-    Client::connect(o)
-        .await
-        .expect("connect to the test gateway")
-}
-
-async fn call(c: &Client, method: &str, params: Value) -> Value {
-    c.request(method, params)
-        .await
-        .unwrap_or_else(|e| panic!("{method} failed: {e}"))
-}
-
-async fn wait_run(c: &Client, run_id: &str) -> Value {
-    let r = call(
-        c,
-        "agent.wait",
-        json!({"runId": run_id, "timeoutMs": (GUARD.as_millis() as u64) - 5_000}),
-    )
-    .await;
-    assert!(r["waitTimedOut"].is_null(), "run {run_id} did not end: {r}");
-    r
-}
 
 /// Every pending request and paired device the gateway knows of.
 async fn pairing_records(c: &Client) -> usize {
@@ -83,18 +54,14 @@ async fn a_run_spawns_a_subagent_in_process_without_pairing() {
     )
     .await;
     assert_eq!(sent["status"], "started", "{sent}");
-    let deadline = tokio::time::Instant::now() + GUARD;
-    loop {
-        let kids = call(&c, "sessions.list", json!({"spawnedBy": "agent:main:main"})).await;
-        if kids["sessions"][0]["status"] == "running" {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the child never started: {kids}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for(
+        &c,
+        "sessions.list",
+        json!({"spawnedBy": "agent:main:main"}),
+        "the child never started",
+        |kids| kids["sessions"][0]["status"] == "running",
+    )
+    .await;
     // Parent running, its tool call waiting on the running child: still just our socket, no
     // handshake in progress, nothing in the pairing store.
     assert_eq!(gw.state.connection_count(), 1);
@@ -154,32 +121,25 @@ async fn a_run_spawns_a_subagent_in_process_without_pairing() {
     assert_eq!(w["text"], "from-child\n", "{w}");
 
     // The child's result is announced to the parent, durably, once.
-    let deadline = tokio::time::Instant::now() + GUARD;
     let announce = format!("announce:{child_run}");
-    loop {
-        let h = call(
-            &c,
-            "chat.history",
-            json!({"sessionKey": "agent:main:main", "limit": 100}),
-        )
-        .await;
-        let ids: Vec<String> = h["messages"]
+    let announce_ids = |h: &Value| -> Vec<String> {
+        h["messages"]
             .as_array()
             .unwrap()
             .iter()
             .filter(|m| m["role"] == "system")
             .filter_map(|m| m["announceId"].as_str().map(str::to_owned))
-            .collect();
-        if !ids.is_empty() {
-            assert_eq!(ids, vec![announce.clone()], "{h}");
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no announce in the parent: {h}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+            .collect()
+    };
+    let h = wait_for(
+        &c,
+        "chat.history",
+        json!({"sessionKey": "agent:main:main", "limit": 100}),
+        "no announce in the parent",
+        |h| !announce_ids(h).is_empty(),
+    )
+    .await;
+    assert_eq!(announce_ids(&h), vec![announce], "{h}");
 
     // The session's next run resumes the same runtime thread; the tool is still there, and
     // without `wait` the spawn answers at once.

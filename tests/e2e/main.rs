@@ -6,3 +6,4 @@ mod interop;
 mod reload;
 mod runtime;
 mod sessions;
+mod util;

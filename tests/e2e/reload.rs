@@ -2,6 +2,10 @@
 //! that keep the last good config, seed 003 (a cooldown never restarts anything), `config.*`
 //! writes, and a re-exec restart of the real `gateway` binary that refuses no connection.
 
+use crate::util::{
+    call, connect_retry, gateway_command, openclaw_cli, queue_messages, running_sessions,
+    spawn_and_wait, spawn_children, wait_for, wait_run, wait_session_running, with_runtime, Secret,
+};
 use openclaw_client::{Client, ClientError, ClientOptions};
 use openclaw_config::{AuthMode, Config};
 use openclaw_cooldowns::{FailureReason, MAIN_LANE};
@@ -50,6 +54,21 @@ async fn config_changed(c: &Client) -> Value {
     .expect("no config.changed event within the hang guard")
 }
 
+/// Wait until `c` is closed; its close frame, if one came. Panics with `what` after the guard.
+async fn wait_closed(c: &Client, what: &str) -> Option<openclaw_client::CloseInfo> {
+    let mut status = c.status();
+    tokio::time::timeout(HANG_GUARD, async {
+        loop {
+            if let openclaw_client::Status::Closed(info) = status.borrow().clone() {
+                return info;
+            }
+            status.changed().await.expect("status channel");
+        }
+    })
+    .await
+    .expect(what)
+}
+
 fn config_path(gw: &TestGateway) -> std::path::PathBuf {
     gw.state_dir.path().join("openclaw.json")
 }
@@ -70,17 +89,7 @@ async fn token_rotation_closes_old_token_connections_with_4001_and_new_token_wor
         "{ gateway: { auth: { mode: 'token', token: 'new-token' } } }",
     )
     .unwrap();
-    let mut status = old.status();
-    let closed = tokio::time::timeout(HANG_GUARD, async {
-        loop {
-            if let openclaw_client::Status::Closed(info) = status.borrow().clone() {
-                return info;
-            }
-            status.changed().await.expect("status channel");
-        }
-    })
-    .await
-    .expect("old-token connection was not closed");
+    let closed = wait_closed(&old, "old-token connection was not closed").await;
     let info = closed.expect("close frame");
     assert_eq!(info.code, 4001, "{info:?}");
     assert_eq!(info.reason, "gateway auth changed");
@@ -132,16 +141,19 @@ async fn invalid_edit_keeps_last_good_config_and_status_shows_the_error() {
     connect(&gw.url, "t").await.expect("old token still works");
     // `openclaw doctor` shows the same: the file is invalid and the gateway kept its config.
     let sd = gw.state_dir.path().to_str().unwrap().to_owned();
-    let out = openclaw_cli(&[
-        "doctor",
-        "--json",
-        "--url",
-        &gw.url,
-        "--token",
-        "t",
-        "--state-dir",
-        &sd,
-    ])
+    let out = openclaw_cli(
+        &[
+            "doctor",
+            "--json",
+            "--url",
+            &gw.url,
+            "--token",
+            "t",
+            "--state-dir",
+            &sd,
+        ],
+        None,
+    )
     .await;
     assert_eq!(out.status.code(), Some(1), "doctor exit code");
     let d: Value = serde_json::from_slice(&out.stdout).expect("doctor --json");
@@ -380,17 +392,14 @@ impl openclaw_gateway::reload::DrainTarget for FakeRuns {
 }
 
 async fn wait_status(c: &Client, pred: impl Fn(&Value) -> bool) -> Value {
-    tokio::time::timeout(HANG_GUARD, async {
-        loop {
-            let s = c.request("status", json!({})).await.unwrap();
-            if pred(&s) {
-                return s;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
+    wait_for(
+        c,
+        "status",
+        json!({}),
+        "status never reached the expected state",
+        pred,
+    )
     .await
-    .expect("status never reached the expected state")
 }
 
 /// A restart-required edit on the real binary: the gateway drains, re-execs itself with the
@@ -398,7 +407,6 @@ async fn wait_status(c: &Client, pred: impl Fn(&Value) -> bool) -> Value {
 /// "connection refused"; `hello-ok` is served again afterwards by a new boot id, same pid.
 #[tokio::test]
 async fn restart_reexecs_without_refusing_connections() {
-    let bin = openclaw_test_support::gateway::bin_path("gateway");
     let dir = tempfile::tempdir().unwrap();
     let port = openclaw_test_support::gateway::free_port();
     std::fs::write(
@@ -406,28 +414,13 @@ async fn restart_reexecs_without_refusing_connections() {
         format!("{{ gateway: {{ port: {port}, auth: {{ mode: 'token', token: 'tok' }} }} }}"),
     )
     .unwrap();
-    let mut child = tokio::process::Command::new(&bin)
-        .arg("--state-dir")
-        .arg(dir.path())
+    let mut child = gateway_command(dir.path())
         .env("OPENCLAW_LOG", "info")
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::from(
-            std::fs::File::create(dir.path().join("gateway-test.log")).unwrap(),
-        ))
-        .kill_on_drop(true)
         .spawn()
         .expect("spawn gateway");
     let url = format!("ws://127.0.0.1:{port}");
-    let first = tokio::time::timeout(HANG_GUARD, async {
-        loop {
-            if let Ok(c) = connect(&url, "tok").await {
-                return c;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    })
-    .await
-    .expect("gateway did not come up");
+    let first = connect_retry(&url, Secret::Token("tok"), dir.path()).await;
     let boot1 = first.hello()["server"]["connId"].clone();
     let pid1 = first.request("status", json!({})).await.unwrap()["pid"].clone();
     let boot_id1 = first.request("status", json!({})).await.unwrap()["bootId"].clone();
@@ -446,31 +439,10 @@ async fn restart_reexecs_without_refusing_connections() {
         .unwrap();
     }
     // The old connection gets shutdown + 1012.
-    let mut st = first.status();
-    let info = tokio::time::timeout(HANG_GUARD, async {
-        loop {
-            if let openclaw_client::Status::Closed(info) = st.borrow().clone() {
-                return info;
-            }
-            st.changed().await.expect("status");
-        }
-    })
-    .await
-    .expect("old connection not closed for restart");
+    let info = wait_closed(&first, "old connection not closed for restart").await;
     assert_eq!(info.map(|i| i.code), Some(1012));
     // hello-ok again, now with the password, from the re-executed image.
-    let second = tokio::time::timeout(HANG_GUARD, async {
-        loop {
-            let mut o = ClientOptions::new(&url);
-            o.password = Some("pw".into());
-            if let Ok(c) = Client::connect(o).await {
-                return c;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
-    .expect("gateway did not come back after the restart");
+    let second = connect_retry(&url, Secret::Password("pw"), dir.path()).await;
     let status = second.request("status", json!({})).await.unwrap();
     assert_eq!(status["pid"], pid1, "re-exec keeps the pid");
     assert_ne!(status["bootId"], boot_id1, "a new image serves");
@@ -526,54 +498,12 @@ impl Probe {
     }
 }
 
-async fn call(c: &Client, method: &str, params: Value) -> Value {
-    c.request(method, params)
-        .await
-        .unwrap_or_else(|e| panic!("{method} failed: {e}"))
-}
-
-/// Connect with `token` or `password`, retrying while the gateway (re)starts.
-async fn connect_retry(url: &str, token: Option<&str>, password: Option<&str>) -> Client {
-    connect_retry_log(url, token, password, None).await
-}
-
-/// [`connect_retry`] that prints the gateway's log when it gives up.
-async fn connect_retry_log(
-    url: &str,
-    token: Option<&str>,
-    password: Option<&str>,
-    log: Option<&std::path::Path>,
-) -> Client {
-    let r = tokio::time::timeout(HANG_GUARD, async {
-        loop {
-            let mut o = ClientOptions::new(url);
-            o.token = token.map(str::to_owned);
-            o.password = password.map(str::to_owned);
-            o.request_timeout = Duration::from_secs(90);
-            if let Ok(c) = Client::connect(o).await {
-                return c;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await;
-    match r {
-        Ok(c) => c,
-        Err(_) => panic!(
-            "gateway at {url} did not accept a connection in time; log:\n{}",
-            log.and_then(|p| std::fs::read_to_string(p).ok())
-                .unwrap_or_default()
-        ),
-    }
-}
-
 /// The issue's scenario on the real binary: 5 runs in flight and 20 messages queued when a
 /// restart-required edit lands. The gateway keeps accepting (a message sent during the drain is
 /// queued, not refused), drains the 5 runs, re-execs with the socket inherited, and after the
 /// restart all 26 runs complete. A 5 ms connect probe sees no refusal throughout.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restart_with_runs_in_flight_and_queued_loses_nothing() {
-    let bin = openclaw_test_support::gateway::bin_path("gateway");
     openclaw_test_support::gateway::bin_path("openclaw-app-server");
     let dir = tempfile::tempdir().unwrap();
     let port = openclaw_test_support::gateway::free_port();
@@ -586,69 +516,34 @@ async fn restart_with_runs_in_flight_and_queued_loses_nothing() {
         .unwrap()
     };
     write_cfg("{ mode: 'token', token: 'tok' }");
-    let log_path = dir.path().join("gateway-test.log");
-    let log = std::fs::File::create(&log_path).unwrap();
-    let mut child = tokio::process::Command::new(&bin)
-        .arg("--state-dir")
-        .arg(dir.path())
-        .env_remove("OPENCLAW_GATEWAY_TOKEN")
+    let mut child = gateway_command(dir.path())
         .env_remove("OPENCLAW_LOG")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::from(log.try_clone().unwrap()))
-        .stderr(std::process::Stdio::from(log))
-        .kill_on_drop(true)
         .spawn()
         .expect("spawn gateway");
     let url = format!("ws://127.0.0.1:{port}");
-    let c = connect_retry_log(&url, Some("tok"), None, Some(&log_path)).await;
+    let c = connect_retry(&url, Secret::Token("tok"), dir.path()).await;
     let boot1 = call(&c, "status", json!({})).await["bootId"].clone();
-    let mut runs = Vec::new();
-    let mut children = Vec::new();
-    for i in 0..5 {
-        let a = call(
-            &c,
-            "sessions.spawn",
-            json!({"task": format!("sleep 2; echo child-{i}"), "label": format!("r{i}")}),
-        )
-        .await;
-        runs.push(a["runId"].as_str().unwrap().to_owned());
-        children.push(a["childSessionKey"].as_str().unwrap().to_owned());
-    }
-    for i in 0..20 {
-        let r = call(
-            &c,
-            "chat.send",
-            json!({"sessionKey": children[i % 5], "message": format!("echo q-{i}"), "idempotencyKey": format!("q-{i}")}),
-        )
-        .await;
-        runs.push(r["runId"].as_str().unwrap().to_owned());
-    }
-    tokio::time::timeout(HANG_GUARD, async {
-        loop {
-            let l = call(&c, "sessions.list", json!({})).await;
-            let rows = l["sessions"].as_array().unwrap();
-            if rows.iter().filter(|s| s["status"] == "running").count() == 5 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    })
-    .await
-    .expect("the 5 runs never started");
+    let (mut runs, children) = spawn_children(&c, 5, "r").await;
+    runs.extend(queue_messages(&c, &children, 20, |i| format!("echo q-{i}")).await);
+    wait_for(
+        &c,
+        "sessions.list",
+        json!({}),
+        "the 5 runs never started",
+        |l| running_sessions(l) == 5,
+    )
+    .await;
     let probe = Probe::start(port);
     // Restart-required edit: the auth mode becomes password (the port stays).
     write_cfg("{ mode: 'password', password: 'pw' }");
-    let drain = tokio::time::timeout(HANG_GUARD, async {
-        loop {
-            let s = call(&c, "status", json!({})).await;
-            if !s["reload"]["restart"].is_null() {
-                return s;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .expect("the restart was never announced in status");
+    let drain = wait_for(
+        &c,
+        "status",
+        json!({}),
+        "the restart was never announced in status",
+        |s| !s["reload"]["restart"].is_null(),
+    )
+    .await;
     assert_eq!(
         drain["reload"]["restart"]["who"], "config reload",
         "{drain}"
@@ -663,17 +558,17 @@ async fn restart_with_runs_in_flight_and_queued_loses_nothing() {
                 matches!(e, ClientError::Closed(_)),
                 "a message during the drain was refused: {e}"
             );
-            let c2 = connect_retry_log(&url, None, Some("pw"), Some(&log_path)).await;
+            let c2 = connect_retry(&url, Secret::Password("pw"), dir.path()).await;
             let r = call(&c2, "chat.send", during).await;
             runs.push(r["runId"].as_str().unwrap().to_owned());
         }
     }
-    let c = connect_retry_log(&url, None, Some("pw"), Some(&log_path)).await;
+    let c = connect_retry(&url, Secret::Password("pw"), dir.path()).await;
     let s = call(&c, "status", json!({})).await;
     assert_ne!(s["bootId"], boot1, "the gateway restarted");
     assert_eq!(s["authMode"], "password");
     for r in &runs {
-        let w = call(&c, "agent.wait", json!({"runId": r, "timeoutMs": 80_000})).await;
+        let w = wait_run(&c, r).await;
         assert_eq!(w["status"], "completed", "run {r} after the restart: {w}");
     }
     assert_eq!(runs.len(), 26);
@@ -688,28 +583,6 @@ async fn restart_with_runs_in_flight_and_queued_loses_nothing() {
     let _ = child.wait().await;
 }
 
-async fn openclaw_cli(args: &[&str]) -> std::process::Output {
-    let mut cmd =
-        tokio::process::Command::new(openclaw_test_support::gateway::bin_path("openclaw"));
-    cmd.args(args)
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true);
-    for k in [
-        "OPENCLAW_STATE_DIR",
-        "OPENCLAW_CONFIG_PATH",
-        "OPENCLAW_GATEWAY_PORT",
-        "OPENCLAW_GATEWAY_TOKEN",
-        "OPENCLAW_GATEWAY_URL",
-        "OPENCLAW_LISTEN_FDS",
-    ] {
-        cmd.env_remove(k);
-    }
-    tokio::time::timeout(Duration::from_secs(90), cmd.output())
-        .await
-        .expect("openclaw did not finish in time")
-        .expect("run openclaw")
-}
-
 /// `openclaw gateway restart` on a running gateway restarts it in place: same pid, a new boot,
 /// and a 5 ms connect probe sees no refusal.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -718,7 +591,11 @@ async fn cli_gateway_restart_is_in_place_and_refuses_nothing() {
     let sd = dir.path().to_str().unwrap().to_owned();
     let port = openclaw_test_support::gateway::free_port();
     let p = port.to_string();
-    let out = openclaw_cli(&["gateway", "start", "--port", &p, "--state-dir", &sd]).await;
+    let out = openclaw_cli(
+        &["gateway", "start", "--port", &p, "--state-dir", &sd],
+        None,
+    )
+    .await;
     let guard = StopGuard(sd.clone());
     assert!(
         out.status.success(),
@@ -727,10 +604,10 @@ async fn cli_gateway_restart_is_in_place_and_refuses_nothing() {
     );
     let token = std::fs::read_to_string(dir.path().join("gateway.token")).unwrap();
     let url = format!("ws://127.0.0.1:{port}");
-    let c = connect_retry(&url, Some(token.trim()), None).await;
+    let c = connect_retry(&url, Secret::Token(token.trim()), dir.path()).await;
     let before = call(&c, "status", json!({})).await;
     let probe = Probe::start(port);
-    let out = openclaw_cli(&["gateway", "restart", "--state-dir", &sd]).await;
+    let out = openclaw_cli(&["gateway", "restart", "--state-dir", &sd], None).await;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
@@ -738,19 +615,19 @@ async fn cli_gateway_restart_is_in_place_and_refuses_nothing() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("restarting in place"), "{stdout}");
-    let c = connect_retry(&url, Some(token.trim()), None).await;
+    let c = connect_retry(&url, Secret::Token(token.trim()), dir.path()).await;
     let after = call(&c, "status", json!({})).await;
     assert_eq!(after["pid"], before["pid"], "in place: same pid");
     assert_ne!(after["bootId"], before["bootId"], "a new image serves");
     // `--force` goes through gateway.restart.request {force}: again in place, again a new boot.
-    let out = openclaw_cli(&["gateway", "restart", "--force", "--state-dir", &sd]).await;
+    let out = openclaw_cli(&["gateway", "restart", "--force", "--state-dir", &sd], None).await;
     assert!(
         out.status.success(),
         "restart --force: {}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    let c = connect_retry(&url, Some(token.trim()), None).await;
+    let c = connect_retry(&url, Secret::Token(token.trim()), dir.path()).await;
     let forced = call(&c, "status", json!({})).await;
     assert_eq!(forced["pid"], before["pid"]);
     assert_ne!(forced["bootId"], after["bootId"], "--force restarted again");
@@ -786,9 +663,9 @@ async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
     let fake = openclaw_test_support::fake_app_server::binary_path();
     let dir = tempfile::tempdir().unwrap();
     let gate = dir.path().join("gate");
-    let mut config = token_config("t");
-    config.runtimes.insert(
-        "claude".into(),
+    let config = with_runtime(
+        token_config("t"),
+        "claude",
         openclaw_config::RuntimeConfig {
             kind: "app-server".into(),
             command: vec![
@@ -804,7 +681,6 @@ async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
             ..Default::default()
         },
     );
-    config.agents.defaults.runtime = Some("claude".into());
     let gw = TestGateway::start(TestGatewayOptions {
         auth: Some(SharedAuth::token("t")),
         config: Some(config),
@@ -821,31 +697,10 @@ async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
     )
     .await;
     assert_eq!(user["runId"], "user-1");
-    tokio::time::timeout(HANG_GUARD, async {
-        loop {
-            let s = call(&c, "sessions.get", json!({"sessionKey": "agent:main:main"})).await;
-            if s["session"]["status"] == "running" {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .expect("the user's run never started");
+    wait_session_running(&c, "agent:main:main", "the user's run never started").await;
 
     // The helper fails with 401 on the same profile.
-    let helper = call(
-        &c,
-        "sessions.spawn",
-        json!({"task": "make a slug", "model": "bad-key"}),
-    )
-    .await;
-    let h = call(
-        &c,
-        "agent.wait",
-        json!({"runId": helper["runId"], "timeoutMs": 60_000}),
-    )
-    .await;
+    let h = spawn_and_wait(&c, json!({"task": "make a slug", "model": "bad-key"})).await;
     assert_eq!(h["status"], "failed", "{h}");
     assert_eq!(h["errorClass"], "auth", "{h}");
     let cd = gw.state.reload.cooldowns().clone();
@@ -870,12 +725,7 @@ async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
 
     // The user's run completes; the user's next message is accepted and runs.
     std::fs::write(&gate, b"go").unwrap();
-    let u = call(
-        &c,
-        "agent.wait",
-        json!({"runId": "user-1", "timeoutMs": 60_000}),
-    )
-    .await;
+    let u = wait_run(&c, "user-1").await;
     assert_eq!(u["status"], "completed", "{u}");
     let next = call(
         &c,
@@ -883,12 +733,7 @@ async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
         json!({"sessionKey": "agent:main:main", "message": "next message", "model": "echo", "idempotencyKey": "user-2"}),
     )
     .await;
-    let n = call(
-        &c,
-        "agent.wait",
-        json!({"runId": next["runId"], "timeoutMs": 60_000}),
-    )
-    .await;
+    let n = wait_run(&c, next["runId"].as_str().unwrap()).await;
     assert_eq!(n["status"], "completed", "{n}");
 
     // No reload, no restart, the socket never closed.
@@ -921,18 +766,7 @@ async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
     )
     .await;
     assert_eq!(res["requiresRestart"], false, "{res}");
-    let h2 = call(
-        &c,
-        "sessions.spawn",
-        json!({"task": "slug again", "model": "echo"}),
-    )
-    .await;
-    let w = call(
-        &c,
-        "agent.wait",
-        json!({"runId": h2["runId"], "timeoutMs": 60_000}),
-    )
-    .await;
+    let w = spawn_and_wait(&c, json!({"task": "slug again", "model": "echo"})).await;
     assert_eq!(
         w["status"], "completed",
         "failover to the backup profile: {w}"
@@ -946,18 +780,7 @@ async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
         openclaw_cooldowns::now_ms(),
     )
     .unwrap();
-    let h3 = call(
-        &c,
-        "sessions.spawn",
-        json!({"task": "slug 3", "model": "echo"}),
-    )
-    .await;
-    let w = call(
-        &c,
-        "agent.wait",
-        json!({"runId": h3["runId"], "timeoutMs": 60_000}),
-    )
-    .await;
+    let w = spawn_and_wait(&c, json!({"task": "slug 3", "model": "echo"})).await;
     assert_eq!(w["status"], "failed", "{w}");
     let err = w["error"].as_str().unwrap_or_default();
     assert!(
@@ -982,18 +805,7 @@ async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
             openclaw_cooldowns::now_ms()
         )
         .is_none());
-    let h4 = call(
-        &c,
-        "sessions.spawn",
-        json!({"task": "slug 4", "model": "echo"}),
-    )
-    .await;
-    let w = call(
-        &c,
-        "agent.wait",
-        json!({"runId": h4["runId"], "timeoutMs": 60_000}),
-    )
-    .await;
+    let w = spawn_and_wait(&c, json!({"task": "slug 4", "model": "echo"})).await;
     assert_eq!(w["status"], "completed", "after clearing: {w}");
     c.close().await;
     gw.stop().await.unwrap();
@@ -1004,7 +816,6 @@ async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
 /// the restart still refuses no connection.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forced_restart_reruns_the_interrupted_run() {
-    let bin = openclaw_test_support::gateway::bin_path("gateway");
     openclaw_test_support::gateway::bin_path("openclaw-app-server");
     let dir = tempfile::tempdir().unwrap();
     let port = openclaw_test_support::gateway::free_port();
@@ -1013,36 +824,16 @@ async fn forced_restart_reruns_the_interrupted_run() {
         format!("{{ gateway: {{ port: {port}, auth: {{ mode: 'token', token: 'tok' }} }} }}"),
     )
     .unwrap();
-    let log = std::fs::File::create(dir.path().join("gateway-test.log")).unwrap();
-    let mut child = tokio::process::Command::new(&bin)
-        .arg("--state-dir")
-        .arg(dir.path())
-        .env_remove("OPENCLAW_GATEWAY_TOKEN")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::from(log.try_clone().unwrap()))
-        .stderr(std::process::Stdio::from(log))
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn gateway");
+    let mut child = gateway_command(dir.path()).spawn().expect("spawn gateway");
     let url = format!("ws://127.0.0.1:{port}");
-    let c = connect_retry(&url, Some("tok"), None).await;
+    let c = connect_retry(&url, Secret::Token("tok"), dir.path()).await;
     let run = call(
         &c,
         "chat.send",
         json!({"sessionKey": "agent:main:main", "message": "sleep 3; echo survived", "idempotencyKey": "long-1"}),
     )
     .await;
-    tokio::time::timeout(HANG_GUARD, async {
-        loop {
-            let s = call(&c, "sessions.get", json!({"sessionKey": "agent:main:main"})).await;
-            if s["session"]["status"] == "running" {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .expect("the run never started");
+    wait_session_running(&c, "agent:main:main", "the run never started").await;
     let boot1 = call(&c, "status", json!({})).await["bootId"].clone();
     let probe = Probe::start(port);
     let r = call(
@@ -1061,7 +852,7 @@ async fn forced_restart_reruns_the_interrupted_run() {
     );
     let c = tokio::time::timeout(HANG_GUARD, async {
         loop {
-            let c = connect_retry(&url, Some("tok"), None).await;
+            let c = connect_retry(&url, Secret::Token("tok"), dir.path()).await;
             if let Ok(s) = c.request("status", json!({})).await {
                 if s["bootId"] != boot1 {
                     return c;
@@ -1072,12 +863,7 @@ async fn forced_restart_reruns_the_interrupted_run() {
     })
     .await
     .expect("the gateway did not come back");
-    let w = call(
-        &c,
-        "agent.wait",
-        json!({"runId": run["runId"], "timeoutMs": 60_000}),
-    )
-    .await;
+    let w = wait_run(&c, run["runId"].as_str().unwrap()).await;
     assert_eq!(w["status"], "completed", "{w}");
     assert_eq!(
         w["attempts"], 2,
@@ -1202,7 +988,6 @@ async fn restart_is_cancelled_when_the_file_turns_invalid_during_the_drain() {
 /// `logging.level` is hot on the real binary: the tracing filter is swapped in place.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logging_level_edit_swaps_the_log_filter_of_the_binary() {
-    let bin = openclaw_test_support::gateway::bin_path("gateway");
     let dir = tempfile::tempdir().unwrap();
     let port = openclaw_test_support::gateway::free_port();
     let cfg = dir.path().join("openclaw.json");
@@ -1214,22 +999,14 @@ async fn logging_level_edit_swaps_the_log_filter_of_the_binary() {
         .unwrap()
     };
     write("info");
-    let log_path = dir.path().join("gateway-test.log");
-    let mut child = tokio::process::Command::new(&bin)
-        .arg("--state-dir")
-        .arg(dir.path())
+    let log_path = crate::util::gateway_log(dir.path());
+    let mut child = gateway_command(dir.path())
         .env_remove("OPENCLAW_LOG")
-        .env_remove("OPENCLAW_GATEWAY_TOKEN")
-        .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::from(
-            std::fs::File::create(&log_path).unwrap(),
-        ))
-        .kill_on_drop(true)
         .spawn()
         .expect("spawn gateway");
     let url = format!("ws://127.0.0.1:{port}");
-    let c = connect_retry(&url, Some("tok"), None).await;
+    let c = connect_retry(&url, Secret::Token("tok"), dir.path()).await;
     let before = std::fs::read_to_string(&log_path).unwrap();
     assert!(!before.contains("DEBUG"), "info level at start:\n{before}");
     let pending = {
@@ -1240,7 +1017,10 @@ async fn logging_level_edit_swaps_the_log_filter_of_the_binary() {
     let ev = pending.await.unwrap();
     assert_eq!(ev["actions"], json!(["setLogLevel"]), "{ev}");
     // Something that logs at debug: a connection that comes and goes.
-    connect_retry(&url, Some("tok"), None).await.close().await;
+    connect_retry(&url, Secret::Token("tok"), dir.path())
+        .await
+        .close()
+        .await;
     let after = tokio::time::timeout(HANG_GUARD, async {
         loop {
             let l = std::fs::read_to_string(&log_path).unwrap();

@@ -187,11 +187,7 @@ async fn real_codex_kill_9_mid_turn_respawns() {
         victim.wait_delta("Hel").await;
         let pids = pool.live_pids();
         assert_eq!(pids.len(), 1);
-        let status = std::process::Command::new("kill")
-            .args(["-9", &pids[0].to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
+        crate::util::kill_9(pids[0]);
         let (res, _) = victim.finish().await;
         let err = res.expect_err("the run on the killed process fails");
         assert_eq!(err.class, FailureClass::Transport, "{err}");
@@ -215,45 +211,43 @@ mod via_gateway {
     use std::collections::HashMap;
     use std::time::Duration;
 
-    use openclaw_client::{Client, ClientOptions, Status};
+    use crate::util::{call, client, kill_9, start_with_config, wait_run, with_runtime};
+    use openclaw_client::{Client, Status};
     use openclaw_config::{Config, RuntimeConfig};
     use openclaw_test_support::fake_app_server::responses_mock::{Behavior, ResponsesMock};
-    use openclaw_test_support::gateway::{TestGateway, TestGatewayOptions};
-    use serde_json::{json, Value};
+    use openclaw_test_support::gateway::TestGateway;
+    use serde_json::json;
 
     const GUARD: Duration = Duration::from_secs(120);
 
     async fn gateway(runtime: RuntimeConfig) -> (TestGateway, Client) {
-        let mut config = Config::default();
-        config.runtimes.insert("rt".into(), runtime);
-        config.agents.defaults.runtime = Some("rt".into());
-        let gw = TestGateway::start(TestGatewayOptions {
-            config: Some(config),
-            ..TestGatewayOptions::default()
-        })
-        .await;
-        let mut o = ClientOptions::new(gw.url.clone());
-        o.token = gw.token.clone();
-        o.request_timeout = GUARD;
-        let c = Client::connect(o).await.expect("connect");
+        let gw = start_with_config(with_runtime(Config::default(), "rt", runtime)).await;
+        let c = client(&gw).await;
         (gw, c)
     }
 
-    async fn call(c: &Client, method: &str, params: Value) -> Value {
-        c.request(method, params)
-            .await
-            .unwrap_or_else(|e| panic!("{method} failed: {e}"))
-    }
-
-    async fn wait_run(c: &Client, run_id: &str) -> Value {
-        let r = call(
-            c,
-            "agent.wait",
-            json!({"runId": run_id, "timeoutMs": GUARD.as_millis() as u64 - 10_000}),
-        )
+    /// A gateway whose runtime is the real Codex app-server against a Responses mock answering
+    /// `Hello` (or `models`' behaviour per model). Keep the returned home dir alive.
+    async fn real_codex_gateway(
+        codex: &std::path::Path,
+        models: HashMap<String, Behavior>,
+    ) -> (TestGateway, Client, ResponsesMock, tempfile::TempDir) {
+        let home = tempfile::tempdir().unwrap();
+        let mock = ResponsesMock::start(Behavior::Hello, models).await.unwrap();
+        let key = super::codex_key(codex, &mock, home.path());
+        let mut env: BTreeMap<String, String> = key.env.clone();
+        env.insert(
+            "CODEX_HOME".into(),
+            home.path().to_string_lossy().into_owned(),
+        );
+        let (gw, c) = gateway(RuntimeConfig {
+            kind: "app-server".into(),
+            command: key.command.clone(),
+            env,
+            ..Default::default()
+        })
         .await;
-        assert!(r["waitTimedOut"].is_null(), "run {run_id} did not end: {r}");
-        r
+        (gw, c, mock, home)
     }
 
     /// Waits until the main session's run is running and the pool has exactly one process.
@@ -304,11 +298,7 @@ mod via_gateway {
         )
         .await;
         let pid = running_pid(&gw, &c).await;
-        let status = std::process::Command::new("kill")
-            .args(["-9", &pid.to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
+        kill_9(pid);
         let r = wait_run(&c, "victim-1").await;
         assert_eq!(r["status"], "failed", "{r}");
         assert!(
@@ -341,28 +331,13 @@ mod via_gateway {
             eprintln!("!!! SKIPPED real_codex_seed_through_the_gateway: native codex 0.169.0 not installed (run `cargo xtask install-deps`)");
             return;
         };
-        let home = tempfile::tempdir().unwrap();
-        let mock = ResponsesMock::start(
-            Behavior::Hello,
+        let (gw, c, mock, _home) = real_codex_gateway(
+            &codex,
             HashMap::from([
                 ("bad-model".to_string(), Behavior::Unauthorized),
                 ("gated-model".to_string(), Behavior::Gated),
             ]),
         )
-        .await
-        .unwrap();
-        let key = super::codex_key(&codex, &mock, home.path());
-        let mut env: BTreeMap<String, String> = key.env.clone();
-        env.insert(
-            "CODEX_HOME".into(),
-            home.path().to_string_lossy().into_owned(),
-        );
-        let (gw, c) = gateway(RuntimeConfig {
-            kind: "app-server".into(),
-            command: key.command.clone(),
-            env,
-            ..Default::default()
-        })
         .await;
         call(
             &c,
@@ -419,25 +394,10 @@ mod via_gateway {
             eprintln!("!!! SKIPPED real_codex_kill_9_through_the_gateway: native codex 0.169.0 not installed (run `cargo xtask install-deps`)");
             return;
         };
-        let home = tempfile::tempdir().unwrap();
-        let mock = ResponsesMock::start(
-            Behavior::Hello,
+        let (gw, c, _mock, _home) = real_codex_gateway(
+            &codex,
             HashMap::from([("gated-model".to_string(), Behavior::Gated)]),
         )
-        .await
-        .unwrap();
-        let key = super::codex_key(&codex, &mock, home.path());
-        let mut env: BTreeMap<String, String> = key.env.clone();
-        env.insert(
-            "CODEX_HOME".into(),
-            home.path().to_string_lossy().into_owned(),
-        );
-        let (gw, c) = gateway(RuntimeConfig {
-            kind: "app-server".into(),
-            command: key.command.clone(),
-            env,
-            ..Default::default()
-        })
         .await;
         call(
             &c,
@@ -446,11 +406,7 @@ mod via_gateway {
         )
         .await;
         let pid = running_pid(&gw, &c).await;
-        let status = std::process::Command::new("kill")
-            .args(["-9", &pid.to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
+        kill_9(pid);
         let r = wait_run(&c, "victim-1").await;
         assert_eq!(r["status"], "failed", "{r}");
         call(

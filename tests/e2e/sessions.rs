@@ -2,36 +2,19 @@
 //! process that gets `kill -9`), runs on the real embedded runtime binary, and the seed scenario
 //! (a helper's auth failure must not hurt its parent) on the fault-injecting fake app-server.
 
-use openclaw_client::{Client, ClientOptions, Status};
+use crate::util::{
+    call, client, connect_retry, gateway_command, kill_9, openclaw_cli, queue_messages,
+    running_sessions, spawn_children, start_with_config, wait_for, wait_run, wait_session_running,
+    with_runtime, Secret, RUN_GUARD as GUARD,
+};
+use openclaw_client::{Client, Status};
 use openclaw_config::Config;
-use openclaw_test_support::gateway::{bin_path, free_port, TestGateway, TestGatewayOptions};
+use openclaw_test_support::gateway::{bin_path, free_port, TestGateway};
 use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
-
-/// Hang guard for anything that waits on a run.
-const GUARD: Duration = Duration::from_secs(90);
-
-fn opts(url: &str, token: Option<String>) -> ClientOptions {
-    let mut o = ClientOptions::new(url.to_owned());
-    o.token = token;
-    o.request_timeout = GUARD;
-    o
-}
-
-async fn client(gw: &TestGateway) -> Client {
-    Client::connect(opts(&gw.url, gw.token.clone()))
-        .await
-        .expect("connect to the test gateway")
-}
-
-async fn call(c: &Client, method: &str, params: Value) -> Value {
-    c.request(method, params)
-        .await
-        .unwrap_or_else(|e| panic!("{method} failed: {e}"))
-}
 
 async fn call_err(c: &Client, method: &str, params: Value) -> openclaw_protocol::ErrorShape {
     match c.request(method, params).await {
@@ -41,17 +24,6 @@ async fn call_err(c: &Client, method: &str, params: Value) -> openclaw_protocol:
             .cloned()
             .unwrap_or_else(|| panic!("{method}: not a server error: {e}")),
     }
-}
-
-async fn wait_run(c: &Client, run_id: &str) -> Value {
-    let r = call(
-        c,
-        "agent.wait",
-        json!({"runId": run_id, "timeoutMs": (GUARD.as_millis() as u64) - 5_000}),
-    )
-    .await;
-    assert!(r["waitTimedOut"].is_null(), "run {run_id} did not end: {r}");
-    r
 }
 
 /// The announce ids recorded in a session's transcript.
@@ -83,19 +55,9 @@ async fn wait_announces(c: &Client, key: &str, n: usize) -> Vec<String> {
     }
 }
 
-/// Run the real `openclaw` binary with an isolated state dir.
+/// Run the real `openclaw` binary with `state` as its state dir.
 async fn openclaw(args: &[&str], state: &Path) -> std::process::Output {
-    let mut cmd = tokio::process::Command::new(bin_path("openclaw"));
-    cmd.args(args)
-        .env("OPENCLAW_STATE_DIR", state)
-        .env_remove("OPENCLAW_GATEWAY_TOKEN")
-        .env_remove("OPENCLAW_GATEWAY_URL")
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    tokio::time::timeout(GUARD, cmd.output())
-        .await
-        .expect("openclaw did not finish in time")
-        .expect("run openclaw")
+    openclaw_cli(args, Some(state)).await
 }
 
 fn text(b: &[u8]) -> String {
@@ -182,11 +144,7 @@ async fn each_limit_is_refused_with_its_setting() {
     let mut config = Config::default();
     config.session.max_children_per_session = Some(1);
     config.session.max_concurrent_subagent_runs = Some(2);
-    let gw = TestGateway::start(TestGatewayOptions {
-        config: Some(config),
-        ..TestGatewayOptions::default()
-    })
-    .await;
+    let gw = start_with_config(config).await;
     let c = client(&gw).await;
     let slow = |parent: &str| json!({"task": "sleep 30", "parentSessionKey": parent});
     let a = call(&c, "sessions.spawn", slow("agent:main:main")).await;
@@ -301,48 +259,14 @@ struct GatewayProc {
     url: String,
 }
 
-async fn start_gateway_proc(state: &Path, port: u16, token: &str) -> GatewayProc {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(state.join("gateway-test.log"))
-        .unwrap();
-    let child = tokio::process::Command::new(bin_path("gateway"))
-        .args([
-            "--port",
-            &port.to_string(),
-            "--token",
-            token,
-            "--state-dir",
-            state.to_str().unwrap(),
-        ])
-        .env_remove("OPENCLAW_GATEWAY_TOKEN")
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log))
-        .kill_on_drop(true)
+fn start_gateway_proc(state: &Path, port: u16, token: &str) -> GatewayProc {
+    let child = gateway_command(state)
+        .args(["--port", &port.to_string(), "--token", token])
         .spawn()
         .expect("spawn gateway");
     GatewayProc {
         child,
         url: format!("ws://127.0.0.1:{port}"),
-    }
-}
-
-async fn connect_retry(url: &str, token: &str, state: &Path) -> Client {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        match Client::connect(opts(url, Some(token.to_owned()))).await {
-            Ok(c) => return c,
-            Err(e) if tokio::time::Instant::now() < deadline => {
-                let _ = e;
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(e) => panic!(
-                "gateway at {url} never answered: {e}\nlog:\n{}",
-                std::fs::read_to_string(state.join("gateway-test.log")).unwrap_or_default()
-            ),
-        }
     }
 }
 
@@ -354,8 +278,8 @@ async fn kill_9_with_queued_and_running_runs_loses_nothing() {
     let state = tempfile::tempdir().unwrap();
     let port = free_port();
     let token = "kill9-test-token";
-    let mut gw = start_gateway_proc(state.path(), port, token).await;
-    let c = connect_retry(&gw.url, token, state.path()).await;
+    let mut gw = start_gateway_proc(state.path(), port, token);
+    let c = connect_retry(&gw.url, Secret::Token(token), state.path()).await;
     // A completed run on the main session before the crash: its thread dies with the
     // app-server, so the next message there must fall back to a fresh thread.
     call(
@@ -365,56 +289,23 @@ async fn kill_9_with_queued_and_running_runs_loses_nothing() {
     )
     .await;
     assert_eq!(wait_run(&c, "warm").await["status"], "completed");
-    let mut runs = Vec::new();
-    let mut children = Vec::new();
-    for i in 0..3 {
-        let a = call(
-            &c,
-            "sessions.spawn",
-            json!({"task": format!("sleep 2; echo child-{i}"), "label": format!("c{i}")}),
-        )
-        .await;
-        runs.push(a["runId"].as_str().unwrap().to_owned());
-        children.push(a["childSessionKey"].as_str().unwrap().to_owned());
-    }
-    for i in 0..10 {
-        let key = &children[i % 3];
-        let r = call(
-            &c,
-            "chat.send",
-            json!({"sessionKey": key, "message": format!("sleep 1; echo q-{i}"), "idempotencyKey": format!("q-{i}")}),
-        )
-        .await;
-        runs.push(r["runId"].as_str().unwrap().to_owned());
-    }
+    let (mut runs, children) = spawn_children(&c, 3, "c").await;
+    runs.extend(queue_messages(&c, &children, 10, |i| format!("sleep 1; echo q-{i}")).await);
     // Wait until the three first runs are running (the ten others are queued behind them).
-    let deadline = tokio::time::Instant::now() + GUARD;
-    loop {
-        let l = call(&c, "sessions.list", json!({})).await;
-        let rows = l["sessions"].as_array().unwrap();
-        let running = rows.iter().filter(|s| s["status"] == "running").count();
-        let queued: u64 = rows.iter().map(|s| s["queued"].as_u64().unwrap()).sum();
-        if running == 3 {
-            assert_eq!(queued, 10, "{l}");
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "runs never started: {l}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let pid = gw.child.id().unwrap() as i32;
+    let l = wait_for(&c, "sessions.list", json!({}), "runs never started", |l| {
+        running_sessions(l) == 3
+    })
+    .await;
+    let rows = l["sessions"].as_array().unwrap();
+    let queued: u64 = rows.iter().map(|s| s["queued"].as_u64().unwrap()).sum();
+    assert_eq!(queued, 10, "{l}");
+    let pid = gw.child.id().unwrap();
     drop(c);
-    let rc = std::process::Command::new("kill")
-        .args(["-9", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(rc.success());
+    kill_9(pid);
     let _ = gw.child.wait().await;
 
-    let mut gw2 = start_gateway_proc(state.path(), port, token).await;
-    let c = connect_retry(&gw2.url, token, state.path()).await;
+    let mut gw2 = start_gateway_proc(state.path(), port, token);
+    let c = connect_retry(&gw2.url, Secret::Token(token), state.path()).await;
     for r in &runs {
         let w = wait_run(&c, r).await;
         assert_eq!(w["status"], "completed", "run {r}: {w}");
@@ -456,9 +347,9 @@ async fn helper_auth_failure_does_not_hurt_the_parent() {
     let fake = openclaw_test_support::fake_app_server::binary_path();
     let dir = tempfile::tempdir().unwrap();
     let gate = dir.path().join("gate");
-    let mut config = Config::default();
-    config.runtimes.insert(
-        "fake".into(),
+    let config = with_runtime(
+        Config::default(),
+        "fake",
         openclaw_config::RuntimeConfig {
             kind: "app-server".into(),
             command: vec![
@@ -473,12 +364,7 @@ async fn helper_auth_failure_does_not_hurt_the_parent() {
             ..Default::default()
         },
     );
-    config.agents.defaults.runtime = Some("fake".into());
-    let gw = TestGateway::start(TestGatewayOptions {
-        config: Some(config),
-        ..TestGatewayOptions::default()
-    })
-    .await;
+    let gw = start_with_config(config).await;
     let c = client(&gw).await;
     let status = c.status();
     let parent = call(
@@ -488,18 +374,7 @@ async fn helper_auth_failure_does_not_hurt_the_parent() {
     )
     .await;
     assert_eq!(parent["runId"], "parent-1");
-    let deadline = tokio::time::Instant::now() + GUARD;
-    loop {
-        let s = call(&c, "sessions.get", json!({"sessionKey": "agent:main:main"})).await;
-        if s["session"]["status"] == "running" {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "parent never started"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_session_running(&c, "agent:main:main", "parent never started").await;
     let sessions = gw.state.sessions.get().expect("sessions started");
     let pids = {
         let deadline = tokio::time::Instant::now() + GUARD;
@@ -828,9 +703,9 @@ async fn real_openclaw_cli_calls_chat_send_and_sessions_list() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn app_server_crash_fails_only_its_run_and_the_next_gets_a_fresh_process() {
     let fake = openclaw_test_support::fake_app_server::binary_path();
-    let mut config = Config::default();
-    config.runtimes.insert(
-        "fake".into(),
+    let config = with_runtime(
+        Config::default(),
+        "fake",
         openclaw_config::RuntimeConfig {
             kind: "app-server".into(),
             command: vec![
@@ -841,12 +716,7 @@ async fn app_server_crash_fails_only_its_run_and_the_next_gets_a_fresh_process()
             ..Default::default()
         },
     );
-    config.agents.defaults.runtime = Some("fake".into());
-    let gw = TestGateway::start(TestGatewayOptions {
-        config: Some(config),
-        ..TestGatewayOptions::default()
-    })
-    .await;
+    let gw = start_with_config(config).await;
     let c = client(&gw).await;
     let status = c.status();
     let sessions = gw.state.sessions.get().expect("sessions started");
@@ -890,8 +760,8 @@ async fn cli_spawn_reports_the_result_across_a_gateway_crash() {
     let state = tempfile::tempdir().unwrap();
     let port = free_port();
     let token = "cli-crash-token";
-    let mut gw = start_gateway_proc(state.path(), port, token).await;
-    let c = connect_retry(&gw.url, token, state.path()).await;
+    let mut gw = start_gateway_proc(state.path(), port, token);
+    let c = connect_retry(&gw.url, Secret::Token(token), state.path()).await;
     let cli_state = tempfile::tempdir().unwrap();
     let mut cli = tokio::process::Command::new(bin_path("openclaw"));
     cli.args([
@@ -910,29 +780,14 @@ async fn cli_spawn_reports_the_result_across_a_gateway_crash() {
     .kill_on_drop(true);
     let cli = cli.spawn().unwrap();
     // Wait until the run is running, then crash the gateway under it.
-    let deadline = tokio::time::Instant::now() + GUARD;
-    loop {
-        let l = call(&c, "sessions.list", json!({})).await;
-        if l["sessions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|s| s["status"] == "running")
-        {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "never ran: {l}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for(&c, "sessions.list", json!({}), "never ran", |l| {
+        running_sessions(l) > 0
+    })
+    .await;
     drop(c);
-    let pid = gw.child.id().unwrap();
-    assert!(std::process::Command::new("kill")
-        .args(["-9", &pid.to_string()])
-        .status()
-        .unwrap()
-        .success());
+    kill_9(gw.child.id().unwrap());
     let _ = gw.child.wait().await;
-    let mut gw2 = start_gateway_proc(state.path(), port, token).await;
+    let mut gw2 = start_gateway_proc(state.path(), port, token);
     let out = tokio::time::timeout(GUARD, cli.wait_with_output())
         .await
         .expect("the CLI hung")
@@ -1061,11 +916,7 @@ async fn session_limits_apply_on_hot_reload() {
     bin_path("openclaw-app-server");
     let mut config = Config::default();
     config.session.max_children_per_session = Some(1);
-    let gw = TestGateway::start(TestGatewayOptions {
-        config: Some(config),
-        ..TestGatewayOptions::default()
-    })
-    .await;
+    let gw = start_with_config(config).await;
     let c = client(&gw).await;
     let slow = json!({"task": "sleep 30"});
     let a = call(&c, "sessions.spawn", slow.clone()).await;

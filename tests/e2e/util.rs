@@ -1,0 +1,233 @@
+//! Helpers shared by the e2e modules: a client for a test gateway, RPC calls that fail loudly,
+//! waiting for a run's end or a polled state, the real `gateway` and `openclaw` binaries as
+//! child processes, and gateways whose agents run on one configured runtime.
+
+use openclaw_client::{Client, ClientOptions};
+use openclaw_config::{Config, RuntimeConfig};
+use openclaw_test_support::gateway::{bin_path, TestGateway, TestGatewayOptions};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+/// Hang guard for anything that waits on a run (and the request timeout of [`client`]).
+pub const RUN_GUARD: Duration = Duration::from_secs(90);
+
+/// Hang guard for a gateway to accept connections after a (re)start.
+const CONNECT_GUARD: Duration = Duration::from_secs(30);
+
+/// Connect to `gw` with its token; requests may take up to [`RUN_GUARD`].
+pub async fn client(gw: &TestGateway) -> Client {
+    let mut o = ClientOptions::new(gw.url.clone());
+    o.token = gw.token.clone();
+    o.request_timeout = RUN_GUARD;
+    Client::connect(o)
+        .await
+        .expect("connect to the test gateway")
+}
+
+/// `method` with `params`; panics naming the method when it fails.
+pub async fn call(c: &Client, method: &str, params: Value) -> Value {
+    c.request(method, params)
+        .await
+        .unwrap_or_else(|e| panic!("{method} failed: {e}"))
+}
+
+/// `agent.wait` for `run_id`; panics when the run did not end within the guard.
+pub async fn wait_run(c: &Client, run_id: &str) -> Value {
+    let r = call(
+        c,
+        "agent.wait",
+        json!({"runId": run_id, "timeoutMs": (RUN_GUARD.as_millis() as u64) - 5_000}),
+    )
+    .await;
+    assert!(r["waitTimedOut"].is_null(), "run {run_id} did not end: {r}");
+    r
+}
+
+/// Calls `method` every 20 ms until `done` holds for its result, which it returns. Panics with
+/// `what` and the last result when [`RUN_GUARD`] passes first.
+pub async fn wait_for(
+    c: &Client,
+    method: &str,
+    params: Value,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = tokio::time::Instant::now() + RUN_GUARD;
+    loop {
+        let v = call(c, method, params.clone()).await;
+        if done(&v) {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}; last {method}: {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits until the session `key` has a running run.
+pub async fn wait_session_running(c: &Client, key: &str, what: &str) -> Value {
+    wait_for(c, "sessions.get", json!({ "sessionKey": key }), what, |s| {
+        s["session"]["status"] == "running"
+    })
+    .await
+}
+
+/// Sessions in `list` (a `sessions.list` result) with a running run.
+pub fn running_sessions(list: &Value) -> usize {
+    list["sessions"].as_array().map_or(0, |rows| {
+        rows.iter().filter(|s| s["status"] == "running").count()
+    })
+}
+
+/// Spawns `n` children of the main session running `sleep 2; echo child-<i>`, labelled
+/// `<label><i>`; returns (run ids, child session keys).
+pub async fn spawn_children(c: &Client, n: usize, label: &str) -> (Vec<String>, Vec<String>) {
+    let mut runs = Vec::new();
+    let mut children = Vec::new();
+    for i in 0..n {
+        let a = call(
+            c,
+            "sessions.spawn",
+            json!({"task": format!("sleep 2; echo child-{i}"), "label": format!("{label}{i}")}),
+        )
+        .await;
+        runs.push(a["runId"].as_str().unwrap().to_owned());
+        children.push(a["childSessionKey"].as_str().unwrap().to_owned());
+    }
+    (runs, children)
+}
+
+/// Sends `n` messages `message(i)` round-robin to `children` (idempotency key `q-<i>`); returns
+/// their run ids.
+pub async fn queue_messages(
+    c: &Client,
+    children: &[String],
+    n: usize,
+    message: impl Fn(usize) -> String,
+) -> Vec<String> {
+    let mut runs = Vec::new();
+    for i in 0..n {
+        let r = call(
+            c,
+            "chat.send",
+            json!({"sessionKey": children[i % children.len()], "message": message(i), "idempotencyKey": format!("q-{i}")}),
+        )
+        .await;
+        runs.push(r["runId"].as_str().unwrap().to_owned());
+    }
+    runs
+}
+
+/// `config` with `runtime` registered as `name` and made the agents' default.
+pub fn with_runtime(mut config: Config, name: &str, runtime: RuntimeConfig) -> Config {
+    config.runtimes.insert(name.into(), runtime);
+    config.agents.defaults.runtime = Some(name.into());
+    config
+}
+
+/// An in-process test gateway with `config` (random token auth).
+pub async fn start_with_config(config: Config) -> TestGateway {
+    TestGateway::start(TestGatewayOptions {
+        config: Some(config),
+        ..TestGatewayOptions::default()
+    })
+    .await
+}
+
+/// Where [`gateway_command`] sends the gateway's output.
+pub fn gateway_log(state: &Path) -> PathBuf {
+    state.join("gateway-test.log")
+}
+
+/// The real `gateway` binary on `state`: no inherited token, stdin closed, stdout and stderr
+/// appended to [`gateway_log`], killed on drop. Callers add arguments and spawn it.
+pub fn gateway_command(state: &Path) -> tokio::process::Command {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(gateway_log(state))
+        .unwrap();
+    let mut cmd = tokio::process::Command::new(bin_path("gateway"));
+    cmd.arg("--state-dir")
+        .arg(state)
+        .env_remove("OPENCLAW_GATEWAY_TOKEN")
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log.try_clone().unwrap()))
+        .stderr(Stdio::from(log))
+        .kill_on_drop(true);
+    cmd
+}
+
+/// How [`connect_retry`] authenticates.
+#[derive(Clone, Copy, Debug)]
+pub enum Secret<'a> {
+    Token(&'a str),
+    Password(&'a str),
+}
+
+/// Connect with `secret`, retrying while the gateway on `state` (re)starts; panics with the
+/// gateway's log when it does not accept a connection in time.
+pub async fn connect_retry(url: &str, secret: Secret<'_>, state: &Path) -> Client {
+    let deadline = tokio::time::Instant::now() + CONNECT_GUARD;
+    loop {
+        let mut o = ClientOptions::new(url);
+        match secret {
+            Secret::Token(t) => o.token = Some(t.to_owned()),
+            Secret::Password(p) => o.password = Some(p.to_owned()),
+        }
+        o.request_timeout = RUN_GUARD;
+        match Client::connect(o).await {
+            Ok(c) => return c,
+            Err(_) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(e) => panic!(
+                "gateway at {url} did not accept a connection in time: {e}\nlog:\n{}",
+                std::fs::read_to_string(gateway_log(state)).unwrap_or_default()
+            ),
+        }
+    }
+}
+
+/// Run the real `openclaw` binary isolated from the caller's environment, with `state` as its
+/// state dir when given.
+pub async fn openclaw_cli(args: &[&str], state: Option<&Path>) -> std::process::Output {
+    let mut cmd = tokio::process::Command::new(bin_path("openclaw"));
+    cmd.args(args).stdin(Stdio::null()).kill_on_drop(true);
+    for k in [
+        "OPENCLAW_STATE_DIR",
+        "OPENCLAW_CONFIG_PATH",
+        "OPENCLAW_GATEWAY_PORT",
+        "OPENCLAW_GATEWAY_TOKEN",
+        "OPENCLAW_GATEWAY_URL",
+        "OPENCLAW_LISTEN_FDS",
+    ] {
+        cmd.env_remove(k);
+    }
+    if let Some(state) = state {
+        cmd.env("OPENCLAW_STATE_DIR", state);
+    }
+    tokio::time::timeout(RUN_GUARD, cmd.output())
+        .await
+        .expect("openclaw did not finish in time")
+        .expect("run openclaw")
+}
+
+/// `kill -9 pid`.
+pub fn kill_9(pid: u32) {
+    let status = std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -9 {pid}: {status}");
+}
+
+/// `sessions.spawn` with `params`, then [`wait_run`] for the child's run.
+pub async fn spawn_and_wait(c: &Client, params: Value) -> Value {
+    let a = call(c, "sessions.spawn", params).await;
+    wait_run(c, a["runId"].as_str().unwrap()).await
+}
