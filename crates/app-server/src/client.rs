@@ -621,20 +621,11 @@ fn dispatch(inner: &Arc<Inner>, msg: Value) {
             let params = msg.get("params").cloned().unwrap_or(Value::Null);
             route_request(inner, method, id, params);
         }
-        (Some(method), Some(id)) => {
+        (Some(method), id) => {
             let params = msg.get("params").cloned().unwrap_or(Value::Null);
-            answer_server_request(inner, &method, id, &params);
-            route(
-                inner,
-                Notification {
-                    method,
-                    params,
-                    request_id: None,
-                },
-            );
-        }
-        (Some(method), None) => {
-            let params = msg.get("params").cloned().unwrap_or(Value::Null);
+            if let Some(id) = id {
+                answer_server_request(inner, &method, id, &params);
+            }
             route(
                 inner,
                 Notification {

@@ -103,6 +103,22 @@ async fn run_with(
     (handle.await.expect("run task"), text)
 }
 
+/// [`run_with`] of `task` with the test tools answered by `handler`, within [`LONG`].
+async fn run_tool_task(
+    pool: &Pool,
+    task: &str,
+    dir: &std::path::Path,
+    handler: &Arc<Handler>,
+) -> (Result<RunOutcome, RunError>, String) {
+    run_with(
+        pool,
+        spec(task, None, dir, LONG),
+        tools(handler),
+        CancelToken::new(),
+    )
+    .await
+}
+
 const CLI: &str = r#""$OPENCLAW_APP_SERVER_BIN" tool"#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -116,13 +132,7 @@ async fn tool_calls_are_routed_to_the_runs_handler() {
 {CLI} fail '{{}}' 2>&1; echo "rc=$?"
 {CLI} nope '{{}}' 2>&1; echo "rc=$?""#
         );
-        let (res, text) = run_with(
-            &pool,
-            spec(&task, None, dir.path(), LONG),
-            tools(&handler),
-            CancelToken::new(),
-        )
-        .await;
+        let (res, text) = run_tool_task(&pool, &task, dir.path(), &handler).await;
         let out = res.expect("the task completes");
         assert!(text.contains("hello from the tool\nrc=0\n"), "{text}");
         // A handler error is a failed result: the tool ran and said why.
@@ -219,13 +229,7 @@ async fn tool_calls_end_with_the_run() {
         // The process survived both and serves the next run's tools.
         let handler = Arc::new(Handler::default());
         let task = format!(r#"{CLI} echo '{{"text":"still here"}}'"#);
-        let (res, text) = run_with(
-            &pool,
-            spec(&task, None, dir.path(), LONG),
-            tools(&handler),
-            CancelToken::new(),
-        )
-        .await;
+        let (res, text) = run_tool_task(&pool, &task, dir.path(), &handler).await;
         res.expect("next run completes");
         assert_eq!(text, "still here\n");
         assert_eq!(pool.stats().spawned_total, 1);

@@ -782,17 +782,7 @@ async fn pump<R: AsyncRead + Unpin>(mut r: R, tx: mpsc::Sender<Vec<u8>>) {
 
 /// Kills the command's whole process group (the shell and anything it started).
 fn kill_group(pgid: u32) {
-    let Ok(pgid) = i32::try_from(pgid) else {
-        return;
-    };
-    if pgid <= 1 {
-        return;
-    }
-    #[allow(unsafe_code)]
-    // SAFETY: killpg has no memory-safety preconditions; a stale group only yields ESRCH.
-    unsafe {
-        libc::killpg(pgid, libc::SIGKILL);
-    }
+    openclaw_app_server::spawn::signal_group(pgid, libc::SIGKILL);
 }
 
 /// `tools::serve` loops until dropped; should it ever return, the turn still ends normally.
