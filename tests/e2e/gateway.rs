@@ -193,6 +193,18 @@ async fn handshake_returns_challenge_and_hello_ok() {
     assert_eq!(h["ok"], true);
     assert_eq!(h["payload"]["ok"], true);
     assert!(h["payload"]["ts"].is_u64() && h["payload"]["durationMs"].is_u64());
+    for k in [
+        "intervalMs",
+        "delayP99Ms",
+        "delayMaxMs",
+        "utilization",
+        "cpuCoreRatio",
+    ] {
+        assert!(
+            h["payload"]["eventLoop"][k].is_number(),
+            "eventLoop.{k}: {h}"
+        );
+    }
     assert_eq!(gw.state.connection_count(), 1);
 }
 

@@ -41,6 +41,8 @@ const MAX_INFLIGHT: usize = 1024;
 const CLOSE_LINGER: Duration = Duration::from_secs(2);
 /// Socket read buffer and write batching threshold per connection.
 const IO_BUFFER: usize = 16 * 1024;
+/// Inbound frames handled per turn before the writer gets to run.
+const READ_BATCH: usize = 64;
 /// Frames written per flush when the queue is busy.
 const WRITE_BATCH: usize = 128;
 
@@ -388,7 +390,11 @@ async fn serve_connection(
     conn.send_text(Frame::ok(connect_req.id, hello_ok(&state, &conn, protocol, &grant)).to_text());
     state.register(conn.clone());
     tracing::debug!(conn = %conn_id, %peer, role = %grant.role, "connected");
-    let mut writer = tokio::spawn(writer_task(sink, out_rx, conn.clone()));
+    // The writer is a future polled by this task (not a task of its own): it stays the only
+    // owner of the write half, and handing it a reply costs no cross-thread wake-up.
+    let writer = writer_task(sink, out_rx, conn.clone());
+    tokio::pin!(writer);
+    let mut writer_done = false;
 
     let mut inflight = FuturesUnordered::new();
     let ping_every = state.opts.ping_interval;
@@ -410,46 +416,34 @@ async fn serve_connection(
     };
     tokio::pin!(close_requested);
 
-    let outcome: Option<CloseRequest> = loop {
+    let outcome: Option<CloseRequest> = 'conn: loop {
         tokio::select! {
             biased;
             req = &mut close_requested => break req,
+            _ = &mut writer, if !writer_done => {
+                // The socket no longer takes writes: the peer is gone.
+                writer_done = true;
+                break None;
+            }
             Some((id, result)) = inflight.next() => {
                 conn.send_text(reply_text(id, result));
             }
             msg = source.next(), if inflight.len() < MAX_INFLIGHT => {
                 silent_ticks = 0;
-                match msg {
-                    Some(Ok(Message::Text(text))) => {
-                        match decode_request(text.as_str(), max_payload) {
-                            Ok(Some(req)) => {
-                                if let Some(fut) = dispatch(&state, &conn, req) {
-                                    inflight.push(fut);
-                                }
-                            }
-                            // Clients have no business sending res/event frames; ignore them.
-                            Ok(None) => {}
-                            Err(DecodeError::TooLarge { .. }) => break Some(CloseRequest {
-                                code: close::MESSAGE_TOO_BIG,
-                                reason: Cow::Borrowed(close::REASON_PAYLOAD_TOO_LARGE),
-                            }),
-                            Err(_) => break Some(CloseRequest {
-                                code: close::POLICY_VIOLATION,
-                                reason: Cow::Borrowed(close::REASON_INVALID_FRAME),
-                            }),
-                        }
+                // Handle every frame already buffered before the writer runs, so pipelined
+                // requests share one write.
+                let mut next = Some(msg);
+                let mut handled = 0;
+                while let Some(msg) = next.take() {
+                    match on_message(&state, &conn, msg, max_payload) {
+                        Ok(Some(fut)) => inflight.push(fut),
+                        Ok(None) => {}
+                        Err(close) => break 'conn close,
                     }
-                    Some(Ok(Message::Binary(_))) => break Some(CloseRequest {
-                        code: close::POLICY_VIOLATION,
-                        reason: Cow::Borrowed(close::REASON_INVALID_FRAME),
-                    }),
-                    Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
-                    Some(Ok(Message::Close(_))) | None => break None,
-                    Some(Err(WsError::Capacity(_))) => break Some(CloseRequest {
-                        code: close::MESSAGE_TOO_BIG,
-                        reason: Cow::Borrowed(close::REASON_PAYLOAD_TOO_LARGE),
-                    }),
-                    Some(Err(_)) => break None,
+                    handled += 1;
+                    if handled < READ_BATCH && inflight.len() < MAX_INFLIGHT {
+                        next = source.next().now_or_never();
+                    }
                 }
             }
             _ = ping.tick() => {
@@ -465,28 +459,56 @@ async fn serve_connection(
     state.unregister(&conn_id);
     drop(inflight);
     match outcome {
-        Some(_) if conn.overflowed() => writer.abort(),
-        Some(req) => {
+        // A slow consumer is dropped without a graceful close (its socket does not drain).
+        Some(_) if conn.overflowed() => {}
+        Some(req) if !writer_done => {
             conn.send_close(req);
             // Let the writer flush the close, and read until the peer answers it.
-            let mut writer_done = false;
             let _ = tokio::time::timeout(CLOSE_LINGER, async {
-                let _ = (&mut writer).await;
-                writer_done = true;
+                (&mut writer).await;
                 while let Some(Ok(_)) = source.next().await {}
             })
             .await;
-            writer.abort();
-            // A JoinHandle must not be polled again once it has completed.
-            if writer_done {
-                tracing::debug!(conn = %conn_id, "disconnected");
-                return;
-            }
         }
-        None => writer.abort(),
+        _ => {}
     }
-    let _ = writer.await;
     tracing::debug!(conn = %conn_id, "disconnected");
+}
+
+/// What one inbound frame asks for: a request to run, nothing, or closing the connection.
+fn on_message(
+    state: &Arc<GatewayState>,
+    conn: &Arc<Connection>,
+    msg: Option<Result<Message, WsError>>,
+    max_payload: usize,
+) -> Result<Option<impl std::future::Future<Output = Reply> + Send + 'static>, Option<CloseRequest>>
+{
+    let invalid = || {
+        Some(CloseRequest {
+            code: close::POLICY_VIOLATION,
+            reason: Cow::Borrowed(close::REASON_INVALID_FRAME),
+        })
+    };
+    let too_big = || {
+        Some(CloseRequest {
+            code: close::MESSAGE_TOO_BIG,
+            reason: Cow::Borrowed(close::REASON_PAYLOAD_TOO_LARGE),
+        })
+    };
+    match msg {
+        Some(Ok(Message::Text(text))) => match decode_request(text.as_str(), max_payload) {
+            Ok(Some(req)) => Ok(dispatch(state, conn, req)),
+            // Clients have no business sending res/event frames; ignore them.
+            Ok(None) => Ok(None),
+            Err(DecodeError::TooLarge { .. }) => Err(too_big()),
+            Err(_) => Err(invalid()),
+        },
+        Some(Ok(Message::Binary(_))) => Err(invalid()),
+        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => Ok(None),
+        Some(Ok(Message::Close(_))) | None => Err(None),
+        Some(Err(WsError::Capacity(_))) => Err(too_big()),
+        Some(Err(_)) => Err(None),
+    }
 }
 
 type Reply = (String, Result<Value, ErrorShape>);

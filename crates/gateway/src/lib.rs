@@ -13,6 +13,7 @@
 mod budget;
 mod conn;
 pub mod connect;
+pub mod event_loop;
 pub mod events;
 mod http;
 pub mod launch;

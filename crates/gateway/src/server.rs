@@ -63,6 +63,7 @@ impl Gateway {
         let sessions_fanout = crate::methods::sessions::start(&state)?;
         let mut background = JoinSet::new();
         background.spawn(tick_loop(state.clone()));
+        background.spawn(crate::event_loop::monitor(state.event_loop.clone()));
         background.spawn(crate::reload::run_loop(state.clone()));
         background.spawn(sessions_fanout);
         let mut conns = JoinSet::new();

@@ -266,6 +266,8 @@ pub struct GatewayState {
     presence_version: AtomicU64,
     /// Sockets currently before a successful `connect`.
     preauth: AtomicUsize,
+    /// Runtime responsiveness for `health.eventLoop` (sampled by `event_loop::monitor`).
+    pub(crate) event_loop: Arc<Mutex<crate::event_loop::EventLoopStats>>,
     /// The serialized `health` payload, rebuilt at most every [`HEALTH_CACHE_TTL`].
     health_cache: arc_swap::ArcSwapOption<CachedText>,
 }
@@ -326,6 +328,7 @@ impl GatewayState {
             presence_version: AtomicU64::new(1),
             health_cache: arc_swap::ArcSwapOption::empty(),
             preauth: AtomicUsize::new(0),
+            event_loop: Arc::default(),
         })
     }
 
@@ -457,6 +460,11 @@ impl GatewayState {
             return None;
         }
         Some(PreauthSlot(self.clone()))
+    }
+
+    /// The latest `health.eventLoop` figures.
+    pub fn event_loop_stats(&self) -> crate::event_loop::EventLoopStats {
+        self.event_loop.lock().map(|s| *s).unwrap_or_default()
     }
 
     /// Sockets currently in the pre-auth phase.

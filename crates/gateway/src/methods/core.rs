@@ -42,7 +42,7 @@ pub fn health_payload(state: &GatewayState) -> Value {
         "defaultAgentId": "main",
         "agents": [],
         "modelRuntime": { "degraded": false, "pendingAgents": [] },
-        "eventLoop": { "degraded": false, "reasons": [] },
+        "eventLoop": state.event_loop_stats().to_json(),
         "gateway": {
             "version": crate::VERSION,
             "uptimeMs": state.uptime_ms(),
