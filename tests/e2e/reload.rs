@@ -3,8 +3,9 @@
 //! writes, and a re-exec restart of the real `gateway` binary that refuses no connection.
 
 use crate::util::{
-    call, connect_retry, gateway_command, openclaw_cli, queue_messages, running_sessions,
-    spawn_and_wait, spawn_children, wait_for, wait_run, wait_session_running, with_runtime, Secret,
+    call, connect_retry, connected, fake_runtime, gateway_command, openclaw_cli, queue_messages,
+    running_sessions, spawn_and_wait, spawn_children, wait_for, wait_run, wait_session_running,
+    with_runtime, Secret,
 };
 use openclaw_client::{Client, ClientError, ClientOptions};
 use openclaw_config::{AuthMode, Config};
@@ -69,6 +70,19 @@ async fn wait_closed(c: &Client, what: &str) -> Option<openclaw_client::CloseInf
     .expect(what)
 }
 
+/// A task that waits for the next `config.changed` event on `c`.
+fn on_config_changed(c: &Client) -> tokio::task::JoinHandle<Value> {
+    let c = c.clone();
+    tokio::spawn(async move { config_changed(&c).await })
+}
+
+/// Write `contents` to the gateway's config file; the `config.changed` event that follows.
+async fn edit_config(c: &Client, gw: &TestGateway, contents: &str) -> Value {
+    let pending = on_config_changed(c);
+    std::fs::write(config_path(gw), contents).unwrap();
+    pending.await.unwrap()
+}
+
 fn config_path(gw: &TestGateway) -> std::path::PathBuf {
     gw.state_dir.path().join("openclaw.json")
 }
@@ -80,10 +94,7 @@ async fn token_rotation_closes_old_token_connections_with_4001_and_new_token_wor
         .await
         .expect("old token connects");
     let watcher = connect(&gw.url, "old-token").await.unwrap();
-    let changed = {
-        let w = watcher.clone();
-        tokio::spawn(async move { config_changed(&w).await })
-    };
+    let changed = on_config_changed(&watcher);
     std::fs::write(
         config_path(&gw),
         "{ gateway: { auth: { mode: 'token', token: 'new-token' } } }",
@@ -112,12 +123,7 @@ async fn invalid_edit_keeps_last_good_config_and_status_shows_the_error() {
     let gw = start_with_token("t").await;
     let c = connect(&gw.url, "t").await.unwrap();
     let before = c.request("config.get", json!({})).await.unwrap();
-    let pending = {
-        let c = c.clone();
-        tokio::spawn(async move { config_changed(&c).await })
-    };
-    std::fs::write(config_path(&gw), "{ gateway: { auth: { token: 'x' ").unwrap();
-    let ev = pending.await.unwrap();
+    let ev = edit_config(&c, &gw, "{ gateway: { auth: { token: 'x' ").await;
     let err = ev["error"]
         .as_str()
         .expect("config.changed carries the error");
@@ -162,16 +168,12 @@ async fn invalid_edit_keeps_last_good_config_and_status_shows_the_error() {
     assert!(problems.contains("keeps its last good config"), "{d}");
     assert!(problems.contains("line"), "{d}");
     // A good edit clears the error.
-    let pending = {
-        let c = c.clone();
-        tokio::spawn(async move { config_changed(&c).await })
-    };
-    std::fs::write(
-        config_path(&gw),
+    let ev = edit_config(
+        &c,
+        &gw,
         "{ gateway: { auth: { mode: 'token', token: 't' } }, logging: { level: 'debug' } }",
     )
-    .unwrap();
-    let ev = pending.await.unwrap();
+    .await;
     assert_eq!(ev["changedPaths"], json!(["logging.level"]), "{ev}");
     let status = c.request("status", json!({})).await.unwrap();
     assert!(status["reload"]["lastError"].is_null(), "{status}");
@@ -660,25 +662,21 @@ impl Drop for StopGuard {
 /// when nothing is left names the skipped profiles and until when.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
-    let fake = openclaw_test_support::fake_app_server::binary_path();
     let dir = tempfile::tempdir().unwrap();
     let gate = dir.path().join("gate");
     let config = with_runtime(
         token_config("t"),
         "claude",
         openclaw_config::RuntimeConfig {
-            kind: "app-server".into(),
-            command: vec![
-                fake.to_string_lossy().into_owned(),
-                "--auth-fail-turn-model".into(),
-                "bad-key".into(),
-                "--gate-model".into(),
-                "gated".into(),
-                "--gate-file".into(),
-                gate.to_string_lossy().into_owned(),
-            ],
             auth_profile: Some("anthropic:cli".into()),
-            ..Default::default()
+            ..fake_runtime(&[
+                "--auth-fail-turn-model",
+                "bad-key",
+                "--gate-model",
+                "gated",
+                "--gate-file",
+                gate.to_str().unwrap(),
+            ])
         },
     );
     let gw = TestGateway::start(TestGatewayOptions {
@@ -689,7 +687,6 @@ async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
     .await;
     let c = connect(&gw.url, "t").await.unwrap();
     let mut events = c.events();
-    let conn_status = c.status();
     let user = call(
         &c,
         "chat.send",
@@ -746,9 +743,9 @@ async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
         );
     }
     assert!(
-        matches!(&*conn_status.borrow(), openclaw_client::Status::Connected),
+        connected(&c),
         "the user's connection changed state: {:?}",
-        &*conn_status.borrow()
+        &*c.status().borrow()
     );
     let s = call(&c, "status", json!({})).await;
     assert!(s["reload"]["restart"].is_null(), "{s}");
@@ -889,16 +886,7 @@ async fn flag_token_is_not_rotated_by_a_config_edit() {
     })
     .await;
     let c = connect(&gw.url, "flag-token").await.unwrap();
-    let pending = {
-        let c = c.clone();
-        tokio::spawn(async move { config_changed(&c).await })
-    };
-    std::fs::write(
-        config_path(&gw),
-        "{ gateway: { auth: { token: 'file-token' } } }",
-    )
-    .unwrap();
-    let ev = pending.await.unwrap();
+    let ev = edit_config(&c, &gw, "{ gateway: { auth: { token: 'file-token' } } }").await;
     assert_eq!(ev["changedPaths"], json!(["gateway.auth.token"]), "{ev}");
     c.request("health", json!({}))
         .await
@@ -963,12 +951,7 @@ async fn restart_is_cancelled_when_the_file_turns_invalid_during_the_drain() {
     )
     .unwrap();
     wait_status(&c, |s| s["reload"]["restart"]["phase"] == "draining").await;
-    let pending = {
-        let c = c.clone();
-        tokio::spawn(async move { config_changed(&c).await })
-    };
-    std::fs::write(config_path(&gw), "{ gateway: { port: 1, ").unwrap();
-    let ev = pending.await.unwrap();
+    let ev = edit_config(&c, &gw, "{ gateway: { port: 1, ").await;
     assert!(ev["error"].is_string(), "{ev}");
     // The run finishes; the drain would now restart, but the file cannot be loaded.
     target
@@ -1009,10 +992,7 @@ async fn logging_level_edit_swaps_the_log_filter_of_the_binary() {
     let c = connect_retry(&url, Secret::Token("tok"), dir.path()).await;
     let before = std::fs::read_to_string(&log_path).unwrap();
     assert!(!before.contains("DEBUG"), "info level at start:\n{before}");
-    let pending = {
-        let c = c.clone();
-        tokio::spawn(async move { config_changed(&c).await })
-    };
+    let pending = on_config_changed(&c);
     write("debug");
     let ev = pending.await.unwrap();
     assert_eq!(ev["actions"], json!(["setLogLevel"]), "{ev}");

@@ -211,12 +211,14 @@ mod via_gateway {
     use std::collections::HashMap;
     use std::time::Duration;
 
-    use crate::util::{call, client, kill_9, start_with_config, wait_run, with_runtime};
-    use openclaw_client::{Client, Status};
+    use crate::util::{
+        call, client, connected, fake_runtime, kill_9, start_with_config, wait_run, with_runtime,
+    };
+    use openclaw_client::Client;
     use openclaw_config::{Config, RuntimeConfig};
     use openclaw_test_support::fake_app_server::responses_mock::{Behavior, ResponsesMock};
     use openclaw_test_support::gateway::TestGateway;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     const GUARD: Duration = Duration::from_secs(120);
 
@@ -250,6 +252,21 @@ mod via_gateway {
         (gw, c, mock, home)
     }
 
+    /// `chat.send` of `message` on `model` to the main session with run id `run_id`.
+    async fn send_main(c: &Client, message: &str, model: &str, run_id: &str) -> Value {
+        call(
+            c,
+            "chat.send",
+            json!({"sessionKey": "agent:main:main", "message": message, "model": model, "idempotencyKey": run_id}),
+        )
+        .await
+    }
+
+    /// The app-server processes of the gateway's pool.
+    fn live_pids(gw: &TestGateway) -> Vec<u32> {
+        gw.state.sessions.get().unwrap().pool.live_pids()
+    }
+
     /// Waits until the main session's run is running and the pool has exactly one process.
     async fn running_pid(gw: &TestGateway, c: &Client) -> u32 {
         let sessions = gw.state.sessions.get().expect("sessions started");
@@ -268,35 +285,20 @@ mod via_gateway {
         }
     }
 
-    fn connected(c: &Client) -> bool {
-        matches!(&*c.status().borrow(), Status::Connected)
-    }
-
     /// kill -9 of the shared app-server mid-turn: only the run on it fails (retryable class),
     /// the next run gets a fresh process, and the user's connection stays up.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn kill_9_mid_turn_through_the_gateway() {
-        let fake = openclaw_test_support::fake_app_server::binary_path();
         let dir = tempfile::tempdir().unwrap();
         let gate = dir.path().join("never-opened");
-        let (gw, c) = gateway(RuntimeConfig {
-            kind: "app-server".into(),
-            command: vec![
-                fake.to_string_lossy().into_owned(),
-                "--gate-model".into(),
-                "gated".into(),
-                "--gate-file".into(),
-                gate.to_string_lossy().into_owned(),
-            ],
-            ..Default::default()
-        })
+        let (gw, c) = gateway(fake_runtime(&[
+            "--gate-model",
+            "gated",
+            "--gate-file",
+            gate.to_str().unwrap(),
+        ]))
         .await;
-        call(
-            &c,
-            "chat.send",
-            json!({"sessionKey": "agent:main:main", "message": "long task", "model": "gated", "idempotencyKey": "victim-1"}),
-        )
-        .await;
+        send_main(&c, "long task", "gated", "victim-1").await;
         let pid = running_pid(&gw, &c).await;
         kill_9(pid);
         let r = wait_run(&c, "victim-1").await;
@@ -305,16 +307,11 @@ mod via_gateway {
             r["error"].as_str().unwrap_or_default().contains("exited"),
             "the error names the process exit: {r}"
         );
-        let next = call(
-            &c,
-            "chat.send",
-            json!({"sessionKey": "agent:main:main", "message": "again", "model": "echo", "idempotencyKey": "next-1"}),
-        )
-        .await;
+        let next = send_main(&c, "again", "echo", "next-1").await;
         assert_eq!(next["runId"], "next-1");
         let r = wait_run(&c, "next-1").await;
         assert_eq!(r["status"], "completed", "{r}");
-        let pids = gw.state.sessions.get().unwrap().pool.live_pids();
+        let pids = live_pids(&gw);
         assert_eq!(pids.len(), 1);
         assert_ne!(pids[0], pid, "a fresh process");
         assert!(connected(&c), "the user's connection stayed up");
@@ -339,12 +336,7 @@ mod via_gateway {
             ]),
         )
         .await;
-        call(
-            &c,
-            "chat.send",
-            json!({"sessionKey": "agent:main:main", "message": "Say hello.", "model": "gated-model", "idempotencyKey": "parent-1"}),
-        )
-        .await;
+        send_main(&c, "Say hello.", "gated-model", "parent-1").await;
         let pid = running_pid(&gw, &c).await;
         let helper = call(
             &c,
@@ -376,11 +368,7 @@ mod via_gateway {
         let p = wait_run(&c, "parent-1").await;
         assert_eq!(p["status"], "completed", "{p}");
         assert_eq!(p["text"], "Hello", "{p}");
-        assert_eq!(
-            gw.state.sessions.get().unwrap().pool.live_pids(),
-            vec![pid],
-            "same shared process"
-        );
+        assert_eq!(live_pids(&gw), vec![pid], "same shared process");
         assert!(connected(&c), "the parent's connection never closed");
         c.close().await;
         gw.stop().await.unwrap();
@@ -399,26 +387,16 @@ mod via_gateway {
             HashMap::from([("gated-model".to_string(), Behavior::Gated)]),
         )
         .await;
-        call(
-            &c,
-            "chat.send",
-            json!({"sessionKey": "agent:main:main", "message": "Say hello.", "model": "gated-model", "idempotencyKey": "victim-1"}),
-        )
-        .await;
+        send_main(&c, "Say hello.", "gated-model", "victim-1").await;
         let pid = running_pid(&gw, &c).await;
         kill_9(pid);
         let r = wait_run(&c, "victim-1").await;
         assert_eq!(r["status"], "failed", "{r}");
-        call(
-            &c,
-            "chat.send",
-            json!({"sessionKey": "agent:main:main", "message": "Say hello.", "model": "mock-model", "idempotencyKey": "next-1"}),
-        )
-        .await;
+        send_main(&c, "Say hello.", "mock-model", "next-1").await;
         let r = wait_run(&c, "next-1").await;
         assert_eq!(r["status"], "completed", "{r}");
         assert_eq!(r["text"], "Hello", "{r}");
-        let pids = gw.state.sessions.get().unwrap().pool.live_pids();
+        let pids = live_pids(&gw);
         assert_eq!(pids.len(), 1);
         assert_ne!(pids[0], pid, "a fresh process");
         assert!(connected(&c), "the user's connection stayed up");

@@ -3,11 +3,11 @@
 //! (a helper's auth failure must not hurt its parent) on the fault-injecting fake app-server.
 
 use crate::util::{
-    call, client, connect_retry, gateway_command, kill_9, openclaw_cli, queue_messages,
-    running_sessions, spawn_children, start_with_config, wait_for, wait_run, wait_session_running,
-    with_runtime, Secret, RUN_GUARD as GUARD,
+    call, client, connect_retry, connected, fake_runtime, gateway_command, kill_9, openclaw_cli,
+    queue_messages, running_sessions, spawn_children, start_with_config, wait_for, wait_run,
+    wait_session_running, with_runtime, Secret, RUN_GUARD as GUARD,
 };
-use openclaw_client::{Client, Status};
+use openclaw_client::Client;
 use openclaw_config::Config;
 use openclaw_test_support::gateway::{bin_path, free_port, TestGateway};
 use serde_json::{json, Value};
@@ -55,9 +55,11 @@ async fn wait_announces(c: &Client, key: &str, n: usize) -> Vec<String> {
     }
 }
 
-/// Run the real `openclaw` binary with `state` as its state dir.
-async fn openclaw(args: &[&str], state: &Path) -> std::process::Output {
-    openclaw_cli(args, Some(state)).await
+/// `openclaw <args> --url <gw> --token <token>`, run with the gateway's state dir.
+async fn openclaw_on(gw: &TestGateway, token: &str, args: &[&str]) -> std::process::Output {
+    let mut all = args.to_vec();
+    all.extend(["--url", &gw.url, "--token", token]);
+    openclaw_cli(&all, Some(gw.state_dir.path())).await
 }
 
 fn text(b: &[u8]) -> String {
@@ -70,19 +72,7 @@ async fn cli_sessions_spawn_echo_prints_test() {
     bin_path("openclaw-app-server");
     let gw = TestGateway::start_default().await;
     let token = gw.token.clone().unwrap();
-    let out = openclaw(
-        &[
-            "sessions-spawn",
-            "--task",
-            "echo test",
-            "--url",
-            &gw.url,
-            "--token",
-            &token,
-        ],
-        gw.state_dir.path(),
-    )
-    .await;
+    let out = openclaw_on(&gw, &token, &["sessions-spawn", "--task", "echo test"]).await;
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -93,11 +83,7 @@ async fn cli_sessions_spawn_echo_prints_test() {
     assert_eq!(text(&out.stdout), "test\n");
 
     // The child is listed with its parent, and its result reached the parent's transcript.
-    let out = openclaw(
-        &["sessions", "--json", "--url", &gw.url, "--token", &token],
-        gw.state_dir.path(),
-    )
-    .await;
+    let out = openclaw_on(&gw, &token, &["sessions", "--json"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let list: Value = serde_json::from_slice(&out.stdout).unwrap();
     let child = list["sessions"]
@@ -114,17 +100,10 @@ async fn cli_sessions_spawn_echo_prints_test() {
     c.close().await;
 
     // A failing task exits non-zero with the runtime class.
-    let out = openclaw(
-        &[
-            "sessions-spawn",
-            "--task",
-            "echo partial; exit 3",
-            "--url",
-            &gw.url,
-            "--token",
-            &token,
-        ],
-        gw.state_dir.path(),
+    let out = openclaw_on(
+        &gw,
+        &token,
+        &["sessions-spawn", "--task", "echo partial; exit 3"],
     )
     .await;
     assert_eq!(out.status.code(), Some(70), "{}", text(&out.stderr));
@@ -184,19 +163,16 @@ async fn each_limit_is_refused_with_its_setting() {
 
     // The CLI reports a limit with its own exit code.
     let token = gw.token.clone().unwrap();
-    let out = openclaw(
+    let out = openclaw_on(
+        &gw,
+        &token,
         &[
             "sessions-spawn",
             "--task",
             "echo x",
             "--parent",
             "agent:qa:main",
-            "--url",
-            &gw.url,
-            "--token",
-            &token,
         ],
-        gw.state_dir.path(),
     )
     .await;
     assert_eq!(out.status.code(), Some(75), "{}", text(&out.stderr));
@@ -344,29 +320,22 @@ async fn kill_9_with_queued_and_running_runs_loses_nothing() {
 /// connection never closes, the process keeps its pid and a sibling right after succeeds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn helper_auth_failure_does_not_hurt_the_parent() {
-    let fake = openclaw_test_support::fake_app_server::binary_path();
     let dir = tempfile::tempdir().unwrap();
     let gate = dir.path().join("gate");
     let config = with_runtime(
         Config::default(),
         "fake",
-        openclaw_config::RuntimeConfig {
-            kind: "app-server".into(),
-            command: vec![
-                fake.to_string_lossy().into_owned(),
-                "--auth-fail-turn-model".into(),
-                "bad-key".into(),
-                "--gate-model".into(),
-                "gated".into(),
-                "--gate-file".into(),
-                gate.to_string_lossy().into_owned(),
-            ],
-            ..Default::default()
-        },
+        fake_runtime(&[
+            "--auth-fail-turn-model",
+            "bad-key",
+            "--gate-model",
+            "gated",
+            "--gate-file",
+            gate.to_str().unwrap(),
+        ]),
     );
     let gw = start_with_config(config).await;
     let c = client(&gw).await;
-    let status = c.status();
     let parent = call(
         &c,
         "chat.send",
@@ -403,19 +372,16 @@ async fn helper_auth_failure_does_not_hurt_the_parent() {
     );
     // The same failure through the CLI exits with the auth code and says why.
     let token = gw.token.clone().unwrap();
-    let out = openclaw(
+    let out = openclaw_on(
+        &gw,
+        &token,
         &[
             "sessions-spawn",
             "--task",
             "helper via cli",
             "--model",
             "bad-key",
-            "--url",
-            &gw.url,
-            "--token",
-            &token,
         ],
-        gw.state_dir.path(),
     )
     .await;
     assert_eq!(out.status.code(), Some(77), "{}", text(&out.stderr));
@@ -456,9 +422,9 @@ async fn helper_auth_failure_does_not_hurt_the_parent() {
     assert_eq!(got.len(), 3, "{got:?}");
     // No reconnect policy: a client whose socket closed never returns to Connected.
     assert!(
-        matches!(&*status.borrow(), Status::Connected),
+        connected(&c),
         "the parent's connection closed: {:?}",
-        &*status.borrow()
+        &*c.status().borrow()
     );
     c.close().await;
     gw.stop().await.unwrap();
@@ -471,36 +437,19 @@ async fn cli_exit_codes_name_the_error_class() {
     bin_path("openclaw-app-server");
     let gw = TestGateway::start_default().await;
     let token = gw.token.clone().unwrap();
-    let state = gw.state_dir.path();
-    let out = openclaw(
-        &[
-            "sessions-spawn",
-            "--task",
-            "echo x",
-            "--url",
-            &gw.url,
-            "--token",
-            "not-the-token",
-        ],
-        state,
+    let out = openclaw_on(
+        &gw,
+        "not-the-token",
+        &["sessions-spawn", "--task", "echo x"],
     )
     .await;
     assert_eq!(out.status.code(), Some(77), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("token"), "{}", text(&out.stderr));
 
-    let out = openclaw(
-        &[
-            "sessions-spawn",
-            "--task",
-            "sleep 30",
-            "--timeout",
-            "1",
-            "--url",
-            &gw.url,
-            "--token",
-            &token,
-        ],
-        state,
+    let out = openclaw_on(
+        &gw,
+        &token,
+        &["sessions-spawn", "--task", "sleep 30", "--timeout", "1"],
     )
     .await;
     assert_eq!(out.status.code(), Some(124), "{}", text(&out.stderr));
@@ -510,19 +459,16 @@ async fn cli_exit_codes_name_the_error_class() {
         text(&out.stderr)
     );
 
-    let out = openclaw(
+    let out = openclaw_on(
+        &gw,
+        &token,
         &[
             "sessions-spawn",
             "--task",
             "echo later",
             "--no-wait",
             "--json",
-            "--url",
-            &gw.url,
-            "--token",
-            &token,
         ],
-        state,
     )
     .await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -702,23 +648,13 @@ async fn real_openclaw_cli_calls_chat_send_and_sessions_list() {
 /// (retryable), the next run gets a fresh process, and no connection drops.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn app_server_crash_fails_only_its_run_and_the_next_gets_a_fresh_process() {
-    let fake = openclaw_test_support::fake_app_server::binary_path();
     let config = with_runtime(
         Config::default(),
         "fake",
-        openclaw_config::RuntimeConfig {
-            kind: "app-server".into(),
-            command: vec![
-                fake.to_string_lossy().into_owned(),
-                "--crash-model".into(),
-                "crash".into(),
-            ],
-            ..Default::default()
-        },
+        fake_runtime(&["--crash-model", "crash"]),
     );
     let gw = start_with_config(config).await;
     let c = client(&gw).await;
-    let status = c.status();
     let sessions = gw.state.sessions.get().expect("sessions started");
     let spawn_wait = |task: &'static str, model: &'static str| {
         let c = &c;
@@ -744,9 +680,9 @@ async fn app_server_crash_fails_only_its_run_and_the_next_gets_a_fresh_process()
     assert_ne!(now, before, "the crashed process was reused");
     assert_eq!(wait_announces(&c, "agent:main:main", 3).await.len(), 3);
     assert!(
-        matches!(&*status.borrow(), Status::Connected),
+        connected(&c),
         "the connection closed: {:?}",
-        &*status.borrow()
+        &*c.status().borrow()
     );
     c.close().await;
     gw.stop().await.unwrap();
@@ -869,34 +805,18 @@ async fn list_filters_errors_and_tail() {
     let e = call_err(&c, "agent.wait", json!({"runId": "nope"})).await;
     assert!(e.message.contains("unknown runId"), "{}", e.message);
 
-    let out = openclaw(
-        &[
-            "sessions",
-            "tail",
-            "agent:main:main",
-            "--no-follow",
-            "--url",
-            &gw.url,
-            "--token",
-            &token,
-        ],
-        gw.state_dir.path(),
+    let out = openclaw_on(
+        &gw,
+        &token,
+        &["sessions", "tail", "agent:main:main", "--no-follow"],
     )
     .await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "> echo hi\nhi\n");
-    let out = openclaw(
-        &[
-            "sessions",
-            "tail",
-            "agent:ops:main",
-            "--no-follow",
-            "--url",
-            &gw.url,
-            "--token",
-            &token,
-        ],
-        gw.state_dir.path(),
+    let out = openclaw_on(
+        &gw,
+        &token,
+        &["sessions", "tail", "agent:ops:main", "--no-follow"],
     )
     .await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));

@@ -26,6 +26,11 @@ pub async fn client(gw: &TestGateway) -> Client {
         .expect("connect to the test gateway")
 }
 
+/// The client's socket is open and authenticated (no reconnect: once closed, never again).
+pub fn connected(c: &Client) -> bool {
+    matches!(&*c.status().borrow(), openclaw_client::Status::Connected)
+}
+
 /// `method` with `params`; panics naming the method when it fails.
 pub async fn call(c: &Client, method: &str, params: Value) -> Value {
     c.request(method, params)
@@ -120,6 +125,18 @@ pub async fn queue_messages(
         runs.push(r["runId"].as_str().unwrap().to_owned());
     }
     runs
+}
+
+/// The fault-injecting fake app-server as a runtime, started with `args`.
+pub fn fake_runtime(args: &[&str]) -> RuntimeConfig {
+    let fake = openclaw_test_support::fake_app_server::binary_path();
+    let mut command = vec![fake.to_string_lossy().into_owned()];
+    command.extend(args.iter().map(|a| a.to_string()));
+    RuntimeConfig {
+        kind: "app-server".into(),
+        command,
+        ..Default::default()
+    }
 }
 
 /// `config` with `runtime` registered as `name` and made the agents' default.
