@@ -3,9 +3,9 @@
 //! writes, and a re-exec restart of the real `gateway` binary that refuses no connection.
 
 use crate::util::{
-    call, connect_retry, connected, fake_runtime, gateway_command, openclaw_cli, queue_messages,
-    running_sessions, spawn_and_wait, spawn_children, wait_for, wait_run, wait_session_running,
-    with_runtime, Secret,
+    call, connect_retry, connected, gateway_command, kill_and_wait, openclaw_cli, queue_messages,
+    running_sessions, seed_runtime, spawn_and_wait, spawn_children, wait_for, wait_run,
+    wait_session_running, with_runtime, Secret,
 };
 use openclaw_client::{Client, ClientError, ClientOptions};
 use openclaw_config::{AuthMode, Config};
@@ -464,8 +464,7 @@ async fn restart_reexecs_without_refusing_connections() {
         1,
         "a burst of edits must cause exactly one restart:\n{log}"
     );
-    let _ = child.start_kill();
-    let _ = child.wait().await;
+    kill_and_wait(&mut child).await;
 }
 
 /// A TCP connect every 5 ms against `port`, counting refusals.
@@ -581,8 +580,7 @@ async fn restart_with_runs_in_flight_and_queued_loses_nothing() {
         "a client saw connection refused during the restart"
     );
     c.close().await;
-    let _ = child.start_kill();
-    let _ = child.wait().await;
+    kill_and_wait(&mut child).await;
 }
 
 /// `openclaw gateway restart` on a running gateway restarts it in place: same pid, a new boot,
@@ -669,14 +667,7 @@ async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
         "claude",
         openclaw_config::RuntimeConfig {
             auth_profile: Some("anthropic:cli".into()),
-            ..fake_runtime(&[
-                "--auth-fail-turn-model",
-                "bad-key",
-                "--gate-model",
-                "gated",
-                "--gate-file",
-                gate.to_str().unwrap(),
-            ])
+            ..seed_runtime(&gate)
         },
     );
     let gw = TestGateway::start(TestGatewayOptions {
@@ -872,8 +863,7 @@ async fn forced_restart_reruns_the_interrupted_run() {
         "connection refused during a forced restart ({ok} ok)"
     );
     c.close().await;
-    let _ = child.start_kill();
-    let _ = child.wait().await;
+    kill_and_wait(&mut child).await;
 }
 
 /// A token given by flag or environment wins over the file: a config token edit does not
@@ -1014,8 +1004,7 @@ async fn logging_level_edit_swaps_the_log_filter_of_the_binary() {
     .expect("no debug line after switching logging.level to debug");
     assert!(after.contains("log level changed"), "{after}");
     c.close().await;
-    let _ = child.start_kill();
-    let _ = child.wait().await;
+    kill_and_wait(&mut child).await;
 }
 
 /// A socket that connected but never sent its request does not hold a shutdown (or a

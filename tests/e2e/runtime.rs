@@ -29,6 +29,15 @@ fn codex_binary() -> Option<PathBuf> {
     alt.is_file().then_some(alt)
 }
 
+/// [`codex_binary`], or `None` after saying loudly that `test` is skipped.
+fn codex_or_skip(test: &str) -> Option<PathBuf> {
+    let codex = codex_binary();
+    if codex.is_none() {
+        eprintln!("!!! SKIPPED {test}: native codex 0.169.0 not installed (run `cargo xtask install-deps`)");
+    }
+    codex
+}
+
 fn codex_key(codex: &Path, mock: &ResponsesMock, home: &Path) -> ProcessKey {
     let mut command = vec![
         codex.to_string_lossy().into_owned(),
@@ -100,8 +109,7 @@ impl Running {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_codex_auth_failure_fails_only_that_run() {
-    let Some(codex) = codex_binary() else {
-        eprintln!("!!! SKIPPED real_codex_auth_failure_fails_only_that_run: native codex 0.169.0 not installed (run `cargo xtask install-deps`)");
+    let Some(codex) = codex_or_skip("real_codex_auth_failure_fails_only_that_run") else {
         return;
     };
     tokio::time::timeout(Duration::from_secs(180), async {
@@ -168,8 +176,7 @@ async fn real_codex_auth_failure_fails_only_that_run() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_codex_kill_9_mid_turn_respawns() {
-    let Some(codex) = codex_binary() else {
-        eprintln!("!!! SKIPPED real_codex_kill_9_mid_turn_respawns: native codex 0.169.0 not installed (run `cargo xtask install-deps`)");
+    let Some(codex) = codex_or_skip("real_codex_kill_9_mid_turn_respawns") else {
         return;
     };
     tokio::time::timeout(Duration::from_secs(180), async {
@@ -324,8 +331,7 @@ mod via_gateway {
     /// process; the parent completes; a sibling succeeds; the process keeps its pid.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn real_codex_seed_through_the_gateway() {
-        let Some(codex) = super::codex_binary() else {
-            eprintln!("!!! SKIPPED real_codex_seed_through_the_gateway: native codex 0.169.0 not installed (run `cargo xtask install-deps`)");
+        let Some(codex) = super::codex_or_skip("real_codex_seed_through_the_gateway") else {
             return;
         };
         let (gw, c, mock, _home) = real_codex_gateway(
@@ -378,8 +384,7 @@ mod via_gateway {
     /// next run gets a fresh process, the connection stays up.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn real_codex_kill_9_through_the_gateway() {
-        let Some(codex) = super::codex_binary() else {
-            eprintln!("!!! SKIPPED real_codex_kill_9_through_the_gateway: native codex 0.169.0 not installed (run `cargo xtask install-deps`)");
+        let Some(codex) = super::codex_or_skip("real_codex_kill_9_through_the_gateway") else {
             return;
         };
         let (gw, c, _mock, _home) = real_codex_gateway(

@@ -3,9 +3,10 @@
 //! (a helper's auth failure must not hurt its parent) on the fault-injecting fake app-server.
 
 use crate::util::{
-    call, client, connect_retry, connected, fake_runtime, gateway_command, kill_9, openclaw_cli,
-    queue_messages, running_sessions, spawn_children, start_with_config, wait_for, wait_run,
-    wait_session_running, with_runtime, Secret, RUN_GUARD as GUARD,
+    call, client, connect_retry, connected, fake_runtime, gateway_command, kill_9, kill_and_wait,
+    openclaw_cli, queue_messages, running_sessions, seed_runtime, spawn_and_wait, spawn_children,
+    start_with_config, wait_for, wait_run, wait_session_running, with_runtime, Secret,
+    RUN_GUARD as GUARD,
 };
 use openclaw_client::Client;
 use openclaw_config::Config;
@@ -275,9 +276,8 @@ async fn kill_9_with_queued_and_running_runs_loses_nothing() {
     let rows = l["sessions"].as_array().unwrap();
     let queued: u64 = rows.iter().map(|s| s["queued"].as_u64().unwrap()).sum();
     assert_eq!(queued, 10, "{l}");
-    let pid = gw.child.id().unwrap();
     drop(c);
-    kill_9(pid);
+    kill_9(gw.child.id().unwrap());
     let _ = gw.child.wait().await;
 
     let mut gw2 = start_gateway_proc(state.path(), port, token);
@@ -311,8 +311,7 @@ async fn kill_9_with_queued_and_running_runs_loses_nothing() {
         assert_eq!(w["attempts"], 2, "{w}");
     }
     c.close().await;
-    let _ = gw2.child.start_kill();
-    let _ = gw2.child.wait().await;
+    kill_and_wait(&mut gw2.child).await;
 }
 
 /// Seed scenario (issue 4): a helper with a bad credential fails with a clear auth error while
@@ -322,18 +321,7 @@ async fn kill_9_with_queued_and_running_runs_loses_nothing() {
 async fn helper_auth_failure_does_not_hurt_the_parent() {
     let dir = tempfile::tempdir().unwrap();
     let gate = dir.path().join("gate");
-    let config = with_runtime(
-        Config::default(),
-        "fake",
-        fake_runtime(&[
-            "--auth-fail-turn-model",
-            "bad-key",
-            "--gate-model",
-            "gated",
-            "--gate-file",
-            gate.to_str().unwrap(),
-        ]),
-    );
+    let config = with_runtime(Config::default(), "fake", seed_runtime(&gate));
     let gw = start_with_config(config).await;
     let c = client(&gw).await;
     let parent = call(
@@ -656,13 +644,8 @@ async fn app_server_crash_fails_only_its_run_and_the_next_gets_a_fresh_process()
     let gw = start_with_config(config).await;
     let c = client(&gw).await;
     let sessions = gw.state.sessions.get().expect("sessions started");
-    let spawn_wait = |task: &'static str, model: &'static str| {
-        let c = &c;
-        async move {
-            let a = call(c, "sessions.spawn", json!({"task": task, "model": model})).await;
-            wait_run(c, a["runId"].as_str().unwrap()).await
-        }
-    };
+    let spawn_wait =
+        |task: &str, model: &str| spawn_and_wait(&c, json!({"task": task, "model": model}));
     let first = spawn_wait("before", "echo").await;
     assert_eq!(first["status"], "completed", "{first}");
     let before = sessions.pool.live_pids();
@@ -739,8 +722,7 @@ async fn cli_spawn_reports_the_result_across_a_gateway_crash() {
         stdout.contains("survived"),
         "stdout: {stdout}\nstderr: {stderr}"
     );
-    let _ = gw2.child.start_kill();
-    let _ = gw2.child.wait().await;
+    kill_and_wait(&mut gw2.child).await;
 }
 
 /// `sessions.list` filters, `sessions.get`/`chat.history` errors, and `openclaw sessions tail`.

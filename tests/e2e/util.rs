@@ -139,6 +139,19 @@ pub fn fake_runtime(args: &[&str]) -> RuntimeConfig {
     }
 }
 
+/// The seed scenario's fake app-server: turns on model `bad-key` fail with HTTP 401, turns on
+/// model `gated` wait until the file `gate` exists.
+pub fn seed_runtime(gate: &Path) -> RuntimeConfig {
+    fake_runtime(&[
+        "--auth-fail-turn-model",
+        "bad-key",
+        "--gate-model",
+        "gated",
+        "--gate-file",
+        gate.to_str().unwrap(),
+    ])
+}
+
 /// `config` with `runtime` registered as `name` and made the agents' default.
 pub fn with_runtime(mut config: Config, name: &str, runtime: RuntimeConfig) -> Config {
     config.runtimes.insert(name.into(), runtime);
@@ -177,6 +190,12 @@ pub fn gateway_command(state: &Path) -> tokio::process::Command {
         .stderr(Stdio::from(log))
         .kill_on_drop(true);
     cmd
+}
+
+/// Kill `child` and reap it.
+pub async fn kill_and_wait(child: &mut tokio::process::Child) {
+    let _ = child.start_kill();
+    let _ = child.wait().await;
 }
 
 /// How [`connect_retry`] authenticates.
