@@ -125,6 +125,14 @@ fn cfg_with(f: impl FnOnce(&mut openclaw_config::Config)) -> openclaw_config::Co
     c
 }
 
+/// A manager with `cfg` on a fresh state dir, and its executor.
+fn setup(cfg: openclaw_config::Config) -> (tempfile::TempDir, Arc<TestExec>, SessionManager) {
+    let d = tempfile::tempdir().unwrap();
+    let exec = Arc::new(TestExec::default());
+    let m = open(d.path(), exec.clone(), cfg);
+    (d, exec, m)
+}
+
 /// Sessions whose running run has a durable `started` record.
 fn started(m: &SessionManager) -> usize {
     m.list()
@@ -181,9 +189,7 @@ fn completed_outbox_entry(a: &SpawnAccepted, text: &str) -> journal::Announce {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spawn_runs_and_announces_once_to_parent() {
-    let d = tempfile::tempdir().unwrap();
-    let exec = Arc::new(TestExec::default());
-    let m = open(d.path(), exec.clone(), Default::default());
+    let (_d, _exec, m) = setup(Default::default());
     let mut events = m.subscribe();
     let acc = m
         .spawn(SpawnRequest {
@@ -291,9 +297,7 @@ async fn each_limit_is_enforced_with_its_setting() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_retry_with_same_idempotency_key_runs_once() {
-    let d = tempfile::tempdir().unwrap();
-    let exec = Arc::new(TestExec::default());
-    let m = open(d.path(), exec.clone(), Default::default());
+    let (d, exec, m) = setup(Default::default());
     let req = SendRequest {
         session_key: "agent:main:main".into(),
         message: "echo once".into(),
@@ -330,9 +334,7 @@ async fn send_retry_with_same_idempotency_key_runs_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_run_at_a_time_per_session_in_order() {
-    let d = tempfile::tempdir().unwrap();
-    let exec = Arc::new(TestExec::default());
-    let m = open(d.path(), exec.clone(), Default::default());
+    let (_d, exec, m) = setup(Default::default());
     let mut ids = Vec::new();
     for i in 0..4 {
         let a = m
@@ -366,9 +368,7 @@ async fn one_run_at_a_time_per_session_in_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn abort_timeout_and_failure_states() {
-    let d = tempfile::tempdir().unwrap();
-    let exec = Arc::new(TestExec::default());
-    let m = open(d.path(), exec.clone(), Default::default());
+    let (_d, exec, m) = setup(Default::default());
     let key = "agent:main:main";
     let send = |msg: &str, timeout: Option<Duration>| SendRequest {
         session_key: key.into(),
@@ -514,9 +514,7 @@ async fn run_interrupted_twice_ends_interrupted_and_is_announced() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outbox_entry_without_ended_record_is_completed_on_restart() {
-    let d = tempfile::tempdir().unwrap();
-    let exec = Arc::new(TestExec::default());
-    let m = open(d.path(), exec.clone(), Default::default());
+    let (d, exec, m) = setup(Default::default());
     let a = m.spawn(spawn_of("sleep 10000")).await.unwrap();
     poll(|| started(&m) == 1).await;
     m.shutdown().await;
@@ -547,9 +545,7 @@ async fn outbox_entry_without_ended_record_is_completed_on_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_can_spawn_children_in_process() {
-    let d = tempfile::tempdir().unwrap();
-    let exec = Arc::new(TestExec::default());
-    let m = open(d.path(), exec.clone(), Default::default());
+    let (_d, _exec, m) = setup(Default::default());
     let r = m
         .send(message("agent:main:main", "spawn echo from-child"))
         .await
@@ -565,8 +561,7 @@ async fn runs_can_spawn_children_in_process() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_inputs_name_the_problem() {
-    let d = tempfile::tempdir().unwrap();
-    let m = open(d.path(), Arc::new(TestExec::default()), Default::default());
+    let (_d, _exec, m) = setup(Default::default());
     let e = m.spawn(spawn_of(" ")).await.unwrap_err();
     assert!(e.to_string().contains("task is empty"), "{e}");
     let e = m
@@ -591,9 +586,7 @@ async fn bad_inputs_name_the_problem() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn draining_accepts_and_persists_but_starts_nothing_new() {
-    let d = tempfile::tempdir().unwrap();
-    let exec = Arc::new(TestExec::default());
-    let m = open(d.path(), exec.clone(), Default::default());
+    let (_d, _exec, m) = setup(Default::default());
     let key = "agent:main:main";
     let send = |msg: &str| SendRequest {
         session_key: key.into(),
@@ -624,9 +617,7 @@ async fn draining_accepts_and_persists_but_starts_nothing_new() {
 /// drain: children of a running parent still start; other new work stays queued.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn draining_still_runs_children_of_running_parents() {
-    let d = tempfile::tempdir().unwrap();
-    let exec = Arc::new(TestExec::default());
-    let m = open(d.path(), exec.clone(), Default::default());
+    let (_d, _exec, m) = setup(Default::default());
     let parent = m
         .send(message("agent:main:main", "sleep 300; spawnwait echo kid"))
         .await
@@ -662,8 +653,7 @@ async fn draining_still_runs_children_of_running_parents() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cleanup_delete_archives_the_child_after_its_announce() {
-    let d = tempfile::tempdir().unwrap();
-    let m = open(d.path(), Arc::new(TestExec::default()), Default::default());
+    let (d, _exec, m) = setup(Default::default());
     let a = m
         .spawn(SpawnRequest {
             task: "echo bye".into(),
@@ -733,8 +723,7 @@ async fn model_comes_from_the_run_then_the_agent_then_defaults() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_results_are_read_back_from_the_journal() {
-    let d = tempfile::tempdir().unwrap();
-    let m = open(d.path(), Arc::new(TestExec::default()), Default::default());
+    let (_d, _exec, m) = setup(Default::default());
     let big = "x".repeat(20_000);
     let id = m
         .send(message("agent:main:main", format!("echo {big}")))
@@ -784,9 +773,7 @@ async fn a_session_resumes_the_thread_of_its_last_completed_run() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn announce_recorded_but_outbox_not_yet_removed_is_not_delivered_twice() {
-    let d = tempfile::tempdir().unwrap();
-    let exec = Arc::new(TestExec::default());
-    let m = open(d.path(), exec.clone(), Default::default());
+    let (d, exec, m) = setup(Default::default());
     let a = m.spawn(spawn_of("echo once")).await.unwrap();
     m.wait(&a.run_id, LONG).await.unwrap();
     for _ in 0..300 {
