@@ -615,6 +615,12 @@ mod tests {
         (dir, s)
     }
 
+    /// Write `text` to the store's file and reload it.
+    fn edit(s: &ConfigStore, text: &str) -> ReloadOutcome {
+        std::fs::write(s.path(), text).unwrap();
+        s.reload_from_disk()
+    }
+
     fn applied(o: ReloadOutcome) -> Applied {
         match o {
             ReloadOutcome::Applied(a) => a,
@@ -625,8 +631,7 @@ mod tests {
     #[test]
     fn invalid_edit_keeps_last_good_and_records_error() {
         let (_d, s) = store("{ logging: { level: 'info' } }");
-        std::fs::write(s.path(), "{ logging: { level: ").unwrap();
-        let ReloadOutcome::Rejected(r) = s.reload_from_disk() else {
+        let ReloadOutcome::Rejected(r) = edit(&s, "{ logging: { level: ") else {
             panic!("expected rejection")
         };
         assert!(r.error.contains("line 1"), "{}", r.error);
@@ -635,8 +640,7 @@ mod tests {
         let err = st.last_error.as_ref().unwrap();
         assert!(err.message.contains("syntax"), "{}", err.message);
         // The next good edit clears the error and applies.
-        std::fs::write(s.path(), "{ logging: { level: 'debug' } }").unwrap();
-        let a = applied(s.reload_from_disk());
+        let a = applied(edit(&s, "{ logging: { level: 'debug' } }"));
         assert_eq!(a.plan.actions, [HotAction::SetLogLevel].into());
         assert!(s.status().last_error.is_none());
         assert_eq!(s.config().logging.level.as_deref(), Some("debug"));
@@ -651,8 +655,10 @@ mod tests {
         };
         assert!(r.error.contains("removed"), "{}", r.error);
         assert_eq!(s.config().gateway.auth.token.as_deref(), Some("a"));
-        std::fs::write(s.path(), "{ gateway: { auth: { token: 'b' } } }").unwrap();
-        assert!(matches!(s.reload_from_disk(), ReloadOutcome::Applied(_)));
+        assert!(matches!(
+            edit(&s, "{ gateway: { auth: { token: 'b' } } }"),
+            ReloadOutcome::Applied(_)
+        ));
     }
 
     #[test]
@@ -664,12 +670,10 @@ mod tests {
     #[test]
     fn restart_paths_are_held_back_and_revert_cancels() {
         let (_d, s) = store("{ gateway: { port: 1000 }, logging: { level: 'info' } }");
-        std::fs::write(
-            s.path(),
+        let a = applied(edit(
+            &s,
             "{ gateway: { port: 2000 }, logging: { level: 'warn' } }",
-        )
-        .unwrap();
-        let a = applied(s.reload_from_disk());
+        ));
         assert_eq!(a.pending_restart, vec!["gateway.port"]);
         assert!(!a.plan.requires_restart(), "{:?}", a.plan);
         assert_eq!(
@@ -683,12 +687,10 @@ mod tests {
             "hot part applied"
         );
         assert_eq!(s.pending_restart(), vec!["gateway.port"]);
-        std::fs::write(
-            s.path(),
+        let a = applied(edit(
+            &s,
             "{ gateway: { port: 1000 }, logging: { level: 'warn' } }",
-        )
-        .unwrap();
-        let a = applied(s.reload_from_disk());
+        ));
         assert!(a.restart_cancelled);
         assert!(a.pending_restart.is_empty());
         assert!(a.plan.is_empty(), "{:?}", a.plan);
@@ -748,12 +750,10 @@ mod tests {
     #[test]
     fn token_rotation_is_hot() {
         let (_d, s) = store("{ gateway: { auth: { mode: 'token', token: 'a' } } }");
-        std::fs::write(
-            s.path(),
+        let a = applied(edit(
+            &s,
             "{ gateway: { auth: { mode: 'token', token: 'b' } } }",
-        )
-        .unwrap();
-        let a = applied(s.reload_from_disk());
+        ));
         assert_eq!(a.plan.actions, [HotAction::RotateSharedSecret].into());
         assert!(a.pending_restart.is_empty());
         assert_eq!(s.config().gateway.auth.token.as_deref(), Some("b"));
@@ -762,12 +762,10 @@ mod tests {
     #[test]
     fn reload_mode_off_validates_only() {
         let (_d, s) = store("{ gateway: { reload: { mode: 'off' } } }");
-        std::fs::write(
-            s.path(),
+        let a = applied(edit(
+            &s,
             "{ gateway: { reload: { mode: 'off' } }, logging: { level: 'x' } }",
-        )
-        .unwrap();
-        let a = applied(s.reload_from_disk());
+        ));
         assert!(a.apply_disabled);
         assert_eq!(s.config().logging.level, None);
     }
