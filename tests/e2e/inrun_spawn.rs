@@ -4,7 +4,7 @@
 //! paired device at all; the spawn opens no WebSocket, creates no pairing request and no device.
 //! Needs `cargo build --workspace --bins` (the embedded runtime binary).
 
-use crate::util::{call, client, wait_for, wait_run, RUN_GUARD as GUARD};
+use crate::util::{call, client, send_main, wait_for, wait_run, RUN_GUARD as GUARD};
 use openclaw_client::Client;
 use openclaw_test_support::gateway::{bin_path, TestGateway};
 use serde_json::{json, Value};
@@ -47,12 +47,7 @@ async fn a_run_spawns_a_subagent_in_process_without_pairing() {
         r#""$OPENCLAW_APP_SERVER_BIN" tool sessions_spawn '{{"task":"while [ ! -e {gate} ]; do sleep 0.05; done; echo from-child","wait":true,"label":"inrun"}}'"#,
         gate = gate.display()
     );
-    let sent = call(
-        &c,
-        "chat.send",
-        json!({"sessionKey": "agent:main:main", "message": task, "idempotencyKey": "inrun-parent"}),
-    )
-    .await;
+    let sent = send_main(&c, "inrun-parent", &task, None).await;
     assert_eq!(sent["status"], "started", "{sent}");
     wait_for(
         &c,
@@ -144,12 +139,7 @@ async fn a_run_spawns_a_subagent_in_process_without_pairing() {
     // The session's next run resumes the same runtime thread; the tool is still there, and
     // without `wait` the spawn answers at once.
     let task = r#""$OPENCLAW_APP_SERVER_BIN" tool sessions_spawn '{"task":"echo second"}'"#;
-    call(
-        &c,
-        "chat.send",
-        json!({"sessionKey": "agent:main:main", "message": task, "idempotencyKey": "inrun-again"}),
-    )
-    .await;
+    send_main(&c, "inrun-again", task, None).await;
     let again = wait_run(&c, "inrun-again").await;
     assert_eq!(again["status"], "completed", "{again}");
     let accepted = tool_json(again["text"].as_str().unwrap_or_default(), "runId");
@@ -202,12 +192,7 @@ async fn in_run_spawns_obey_the_session_limits() {
     // Bad arguments are a failed result too, with the fix in the message.
     let task =
         r#""$OPENCLAW_APP_SERVER_BIN" tool sessions_spawn '{"wait":true}' 2>&1; echo "rc=$?""#;
-    let sent = call(
-        &c,
-        "chat.send",
-        json!({"sessionKey": "agent:main:main", "message": task, "idempotencyKey": "bad-args"}),
-    )
-    .await;
+    let sent = send_main(&c, "bad-args", task, None).await;
     assert_eq!(sent["status"], "started");
     let w = wait_run(&c, "bad-args").await;
     let text = w["text"].as_str().unwrap_or_default();

@@ -4,7 +4,7 @@
 
 use crate::util::{
     call, connect_retry, connected, gateway_command, kill_and_wait, openclaw_cli, queue_messages,
-    running_sessions, seed_runtime, spawn_and_wait, spawn_children, wait_for, wait_run,
+    running_sessions, seed_runtime, send_main, spawn_and_wait, spawn_children, wait_for, wait_run,
     wait_session_running, with_runtime, Secret,
 };
 use openclaw_client::{Client, ClientError, ClientOptions};
@@ -678,12 +678,7 @@ async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
     .await;
     let c = connect(&gw.url, "t").await.unwrap();
     let mut events = c.events();
-    let user = call(
-        &c,
-        "chat.send",
-        json!({"sessionKey": "agent:main:main", "message": "long user task", "model": "gated", "idempotencyKey": "user-1"}),
-    )
-    .await;
+    let user = send_main(&c, "user-1", "long user task", Some("gated")).await;
     assert_eq!(user["runId"], "user-1");
     wait_session_running(&c, "agent:main:main", "the user's run never started").await;
 
@@ -715,12 +710,7 @@ async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
     std::fs::write(&gate, b"go").unwrap();
     let u = wait_run(&c, "user-1").await;
     assert_eq!(u["status"], "completed", "{u}");
-    let next = call(
-        &c,
-        "chat.send",
-        json!({"sessionKey": "agent:main:main", "message": "next message", "model": "echo", "idempotencyKey": "user-2"}),
-    )
-    .await;
+    let next = send_main(&c, "user-2", "next message", Some("echo")).await;
     let n = wait_run(&c, next["runId"].as_str().unwrap()).await;
     assert_eq!(n["status"], "completed", "{n}");
 
@@ -815,12 +805,7 @@ async fn forced_restart_reruns_the_interrupted_run() {
     let mut child = gateway_command(dir.path()).spawn().expect("spawn gateway");
     let url = format!("ws://127.0.0.1:{port}");
     let c = connect_retry(&url, Secret::Token("tok"), dir.path()).await;
-    let run = call(
-        &c,
-        "chat.send",
-        json!({"sessionKey": "agent:main:main", "message": "sleep 3; echo survived", "idempotencyKey": "long-1"}),
-    )
-    .await;
+    let run = send_main(&c, "long-1", "sleep 3; echo survived", None).await;
     wait_session_running(&c, "agent:main:main", "the run never started").await;
     let boot1 = call(&c, "status", json!({})).await["bootId"].clone();
     let probe = Probe::start(port);

@@ -219,13 +219,14 @@ mod via_gateway {
     use std::time::Duration;
 
     use crate::util::{
-        call, client, connected, fake_runtime, kill_9, start_with_config, wait_run, with_runtime,
+        call, client, connected, fake_runtime, kill_9, send_main, start_with_config, wait_run,
+        with_runtime,
     };
     use openclaw_client::Client;
     use openclaw_config::{Config, RuntimeConfig};
     use openclaw_test_support::fake_app_server::responses_mock::{Behavior, ResponsesMock};
     use openclaw_test_support::gateway::TestGateway;
-    use serde_json::{json, Value};
+    use serde_json::json;
 
     const GUARD: Duration = Duration::from_secs(120);
 
@@ -257,16 +258,6 @@ mod via_gateway {
         })
         .await;
         (gw, c, mock, home)
-    }
-
-    /// `chat.send` of `message` on `model` to the main session with run id `run_id`.
-    async fn send_main(c: &Client, message: &str, model: &str, run_id: &str) -> Value {
-        call(
-            c,
-            "chat.send",
-            json!({"sessionKey": "agent:main:main", "message": message, "model": model, "idempotencyKey": run_id}),
-        )
-        .await
     }
 
     /// The app-server processes of the gateway's pool.
@@ -305,7 +296,7 @@ mod via_gateway {
             gate.to_str().unwrap(),
         ]))
         .await;
-        send_main(&c, "long task", "gated", "victim-1").await;
+        send_main(&c, "victim-1", "long task", Some("gated")).await;
         let pid = running_pid(&gw, &c).await;
         kill_9(pid);
         let r = wait_run(&c, "victim-1").await;
@@ -314,7 +305,7 @@ mod via_gateway {
             r["error"].as_str().unwrap_or_default().contains("exited"),
             "the error names the process exit: {r}"
         );
-        let next = send_main(&c, "again", "echo", "next-1").await;
+        let next = send_main(&c, "next-1", "again", Some("echo")).await;
         assert_eq!(next["runId"], "next-1");
         let r = wait_run(&c, "next-1").await;
         assert_eq!(r["status"], "completed", "{r}");
@@ -342,7 +333,7 @@ mod via_gateway {
             ]),
         )
         .await;
-        send_main(&c, "Say hello.", "gated-model", "parent-1").await;
+        send_main(&c, "parent-1", "Say hello.", Some("gated-model")).await;
         let pid = running_pid(&gw, &c).await;
         let helper = call(
             &c,
@@ -392,12 +383,12 @@ mod via_gateway {
             HashMap::from([("gated-model".to_string(), Behavior::Gated)]),
         )
         .await;
-        send_main(&c, "Say hello.", "gated-model", "victim-1").await;
+        send_main(&c, "victim-1", "Say hello.", Some("gated-model")).await;
         let pid = running_pid(&gw, &c).await;
         kill_9(pid);
         let r = wait_run(&c, "victim-1").await;
         assert_eq!(r["status"], "failed", "{r}");
-        send_main(&c, "Say hello.", "mock-model", "next-1").await;
+        send_main(&c, "next-1", "Say hello.", Some("mock-model")).await;
         let r = wait_run(&c, "next-1").await;
         assert_eq!(r["status"], "completed", "{r}");
         assert_eq!(r["text"], "Hello", "{r}");

@@ -4,9 +4,9 @@
 
 use crate::util::{
     call, client, connect_retry, connected, fake_runtime, gateway_command, kill_9, kill_and_wait,
-    openclaw_cli, queue_messages, running_sessions, seed_runtime, spawn_and_wait, spawn_children,
-    start_with_config, wait_for, wait_run, wait_session_running, with_runtime, Secret,
-    RUN_GUARD as GUARD,
+    openclaw_cli, queue_messages, running_sessions, seed_runtime, send_main, spawn_and_wait,
+    spawn_children, start_with_config, wait_for, wait_run, wait_session_running, with_runtime,
+    Secret, RUN_GUARD as GUARD,
 };
 use openclaw_client::Client;
 use openclaw_config::Config;
@@ -259,12 +259,7 @@ async fn kill_9_with_queued_and_running_runs_loses_nothing() {
     let c = connect_retry(&gw.url, Secret::Token(token), state.path()).await;
     // A completed run on the main session before the crash: its thread dies with the
     // app-server, so the next message there must fall back to a fresh thread.
-    call(
-        &c,
-        "chat.send",
-        json!({"sessionKey": "agent:main:main", "message": "echo warm", "idempotencyKey": "warm"}),
-    )
-    .await;
+    send_main(&c, "warm", "echo warm", None).await;
     assert_eq!(wait_run(&c, "warm").await["status"], "completed");
     let (mut runs, children) = spawn_children(&c, 3, "c").await;
     runs.extend(queue_messages(&c, &children, 10, |i| format!("sleep 1; echo q-{i}")).await);
@@ -296,12 +291,7 @@ async fn kill_9_with_queued_and_running_runs_loses_nothing() {
     let expected: HashSet<&String> = runs.iter().collect();
     assert_eq!(uniq, expected, "announces do not match the runs");
     // The main session continues although its previous thread died with the old process.
-    call(
-        &c,
-        "chat.send",
-        json!({"sessionKey": "agent:main:main", "message": "echo after", "idempotencyKey": "after"}),
-    )
-    .await;
+    send_main(&c, "after", "echo after", None).await;
     let w = wait_run(&c, "after").await;
     assert_eq!(w["status"], "completed", "{w}");
     assert_eq!(w["text"], "after\n");
@@ -324,12 +314,7 @@ async fn helper_auth_failure_does_not_hurt_the_parent() {
     let config = with_runtime(Config::default(), "fake", seed_runtime(&gate));
     let gw = start_with_config(config).await;
     let c = client(&gw).await;
-    let parent = call(
-        &c,
-        "chat.send",
-        json!({"sessionKey": "agent:main:main", "message": "long parent task", "model": "gated", "idempotencyKey": "parent-1"}),
-    )
-    .await;
+    let parent = send_main(&c, "parent-1", "long parent task", Some("gated")).await;
     assert_eq!(parent["runId"], "parent-1");
     wait_session_running(&c, "agent:main:main", "parent never started").await;
     let sessions = gw.state.sessions.get().expect("sessions started");
@@ -493,12 +478,7 @@ async fn run_events_reach_the_sender_and_subscribers_only() {
         json!({"sessionKey": "agent:main:main"}),
     )
     .await;
-    let r = call(
-        &sender,
-        "chat.send",
-        json!({"sessionKey": "agent:main:main", "message": "echo hello", "idempotencyKey": "ev-1"}),
-    )
-    .await;
+    let r = send_main(&sender, "ev-1", "echo hello", None).await;
     assert_eq!(r["runId"], "ev-1");
     assert_eq!(wait_run(&sender, "ev-1").await["status"], "completed");
 
@@ -739,12 +719,7 @@ async fn list_filters_errors_and_tail() {
     )
     .await;
     wait_run(&c, a["runId"].as_str().unwrap()).await;
-    call(
-        &c,
-        "chat.send",
-        json!({"sessionKey": "agent:main:main", "message": "echo hi", "idempotencyKey": "t-1"}),
-    )
-    .await;
+    send_main(&c, "t-1", "echo hi", None).await;
     wait_run(&c, "t-1").await;
 
     let ops = call(&c, "sessions.list", json!({"agentId": "ops"})).await;

@@ -38,6 +38,17 @@ pub async fn call(c: &Client, method: &str, params: Value) -> Value {
         .unwrap_or_else(|e| panic!("{method} failed: {e}"))
 }
 
+/// `chat.send` of `message` to the main session with run id (idempotency key) `run_id`, on
+/// `model` when given.
+pub async fn send_main(c: &Client, run_id: &str, message: &str, model: Option<&str>) -> Value {
+    let mut params =
+        json!({"sessionKey": "agent:main:main", "message": message, "idempotencyKey": run_id});
+    if let Some(model) = model {
+        params["model"] = json!(model);
+    }
+    call(c, "chat.send", params).await
+}
+
 /// `agent.wait` for `run_id`; panics when the run did not end within the guard.
 pub async fn wait_run(c: &Client, run_id: &str) -> Value {
     let r = call(
