@@ -486,6 +486,18 @@ fn rows(ours: &Result<Side>, node: &Result<Side>, plan: &Plan) -> Vec<Row> {
         Better::Higher,
         "",
     );
+    // After the shared-token handshake rows: the client + loopback floor under them.
+    let floor = Row::new(
+        format!(
+            "handshake floor p50: same client, minimal WS server ({} connects)",
+            plan.handshakes
+        ),
+        pct(&area::handshake_floor(plan.handshakes), 50.0),
+        Cell::Na,
+        Better::Lower,
+    );
+    let at = rows.len().min(5);
+    rows.insert(at, floor);
     rows
 }
 
@@ -747,7 +759,9 @@ fn document(
          (ours: {ours_procs} process(es), Node: {node_procs}).\n\
          - Handshake = TCP connect + WebSocket upgrade + `connect.challenge` + `connect` → `hello-ok`, \
          client `cli`, scope `operator.read`. Device-signature handshakes use one identity paired \
-         silently on loopback by a first connect.\n\
+         silently on loopback by a first connect. The \"floor\" row is the same client against a minimal \
+         WebSocket server that answers `connect` with a fixed small `hello-ok`: what the client and loopback \
+         cost alone, so a gateway's own share is its figure minus the floor.\n\
          - Pipelined runs keep a window of requests in flight for {secs} s per configuration.\n\
          - {spawns} spawns of ours, {nspawns} of Node (Node takes 5–12 s to start on an idle box).\n\
          - The machine is shared (other builds may run): load average {load}. Compare sides within one run only.\n\
