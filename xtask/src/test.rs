@@ -81,26 +81,21 @@ struct Totals {
 impl Totals {
     fn observe(&mut self, line: &str) {
         if let Some(rest) = line.strip_prefix("test result: ") {
+            // "ok. 3 passed; 0 failed; 1 ignored; 0 measured; 2 filtered out; finished in 0.01s"
             self.binaries += 1;
             for part in rest.split(';') {
-                let mut words = part.split_whitespace().rev();
-                let (Some(what), Some(n)) = (words.next(), words.next()) else {
-                    // "ok. 3 passed": handled by the split below.
-                    continue;
+                let words: Vec<&str> = part.split_whitespace().collect();
+                let count = |i: usize| {
+                    words
+                        .get(i)
+                        .and_then(|w| w.parse::<u64>().ok())
+                        .unwrap_or(0)
                 };
-                let n: u64 = n.parse().unwrap_or(0);
-                match (what, part.trim()) {
-                    ("passed", _) => self.passed += n,
-                    ("failed", _) => self.failed += n,
-                    ("ignored", _) => self.ignored += n,
-                    ("out", _) => {
-                        let n = part
-                            .split_whitespace()
-                            .next()
-                            .and_then(|w| w.parse().ok())
-                            .unwrap_or(0);
-                        self.filtered += n;
-                    }
+                match words.as_slice() {
+                    [.., _, "passed"] => self.passed += count(words.len() - 2),
+                    [.., _, "failed"] => self.failed += count(words.len() - 2),
+                    [.., _, "ignored"] => self.ignored += count(words.len() - 2),
+                    [_, "filtered", "out"] => self.filtered += count(0),
                     _ => {}
                 }
             }
