@@ -262,6 +262,47 @@ async fn seed_003_cooldown_in_helper_lane_never_restarts_or_touches_main_lane() 
 }
 
 #[tokio::test]
+async fn config_get_is_read_scoped_and_never_shows_a_secret() {
+    // OpenClaw serves `config.get` to operator.read; the token must not reach such a client.
+    let gw = start_with_token("s3cret-token-value").await;
+    let mut o = ClientOptions::new(&gw.url);
+    o.token = Some("s3cret-token-value".into());
+    o.scopes = vec!["operator.read".into()];
+    let reader = Client::connect(o).await.unwrap();
+    let got = reader.request("config.get", json!({})).await.unwrap();
+    assert!(
+        !got.to_string().contains("s3cret-token-value"),
+        "config.get leaked the token: {got}"
+    );
+    assert!(
+        got["raw"]
+            .as_str()
+            .unwrap()
+            .contains("__OPENCLAW_REDACTED__"),
+        "{got}"
+    );
+    // The redacted raw text round-trips through config.set without losing the secret.
+    let admin = connect(&gw.url, "s3cret-token-value").await.unwrap();
+    admin
+        .request(
+            "config.set",
+            json!({"raw": got["raw"], "baseHash": got["hash"]}),
+        )
+        .await
+        .unwrap();
+    connect(&gw.url, "s3cret-token-value")
+        .await
+        .expect("the secret survived a config.set of the redacted text");
+    // Writes stay admin-only.
+    let err = reader
+        .request("config.set", json!({"raw": "{}", "baseHash": got["hash"]}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_shape().unwrap().code.as_str(), "FORBIDDEN");
+    gw.stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn config_writes_check_base_hash_and_hold_restart_paths() {
     let gw = start_with_token("t").await;
     let c = connect(&gw.url, "t").await.unwrap();

@@ -1,4 +1,4 @@
-//! `config.get`, `config.set`, `config.patch` and `gateway.restart.request` (admin scope).
+//! `config.get` (read scope, secrets redacted), `config.set`, `config.patch` and `gateway.restart.request` (admin scope).
 //!
 //! Writes go through the same path as file edits (`ConfigStore` → classify → hot apply →
 //! `config.changed`), so a write over RPC and an edit in an editor behave the same.
@@ -14,7 +14,8 @@ use std::sync::Arc;
 
 pub(crate) fn specs() -> Vec<MethodSpec> {
     vec![
-        MethodSpec::new("config.get", scopes::ADMIN, |state, _ctx, _p| async move {
+        // Read scope, as in OpenClaw: secrets are redacted everywhere in the reply, `raw` included.
+        MethodSpec::new("config.get", scopes::READ, |state, _ctx, _p| async move {
             Ok(config_get(&state))
         }),
         MethodSpec::new("config.set", scopes::ADMIN, |state, _ctx, p| async move {
@@ -108,13 +109,20 @@ fn config_get(state: &GatewayState) -> Value {
     let live = serde_json::to_value(&*store.config()).unwrap_or_default();
     let parsed = redact(&snap.raw);
     let live = redact(&live);
+    // The file text carries secrets verbatim; when it has any, `raw` is the redacted document
+    // as JSON instead (a `config.set` of it restores the secrets, and `hash` still names the file).
+    let raw = if parsed == *snap.raw {
+        snap.text.to_string()
+    } else {
+        serde_json::to_string_pretty(&parsed).unwrap_or_default()
+    };
     // Same keys as OpenClaw's `config.get` (includes are not supported: `includedPaths` is
     // empty; the source, resolved and runtime configs are the same document here).
     json!({
         "path": store.path(),
         "includedPaths": [],
         "exists": snap.exists,
-        "raw": &*snap.text,
+        "raw": raw,
         "parsed": parsed,
         "sourceConfig": parsed,
         "resolved": live,
