@@ -213,6 +213,14 @@ pub fn run_foreground(args: RunArgs) -> anyhow::Result<ExitCode> {
         );
     }
     tracing::info!(urls = ?urls, auth = resolved.options.auth.mode.as_str(), state_dir = %state.root().display(), "listening");
+    let embedded = openclaw_gateway::methods::sessions::embedded_binary();
+    if !embedded.is_file() {
+        // Runs on the default runtime would fail one by one; say so once, with the fix.
+        tracing::warn!(
+            path = %embedded.display(),
+            "the embedded runtime binary is missing, so runs on the default runtime will fail: build it with `cargo build --release --bins` or set OPENCLAW_APP_SERVER_BIN"
+        );
+    }
 
     let runtime = build_runtime()?;
     let result = runtime.block_on(openclaw_gateway::reload::serve_restartable(
