@@ -484,67 +484,86 @@ pub async fn restart_window(
     })
 }
 
-/// The floor under the handshake figures: the same client handshaking `n` times with a minimal
-/// WebSocket server (own thread and runtime) that sends a challenge and answers `connect` with a
-/// fixed small hello-ok. What remains above this in a gateway's figure is the gateway's own work.
-pub fn handshake_floor(n: usize) -> Result<Vec<Duration>> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    listener.set_nonblocking(true)?;
-    let url = format!("ws://{}", listener.local_addr()?);
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = std::thread::spawn(move || -> Result<()> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener)?;
-            let serve = async {
-                loop {
-                    let (tcp, _) = listener.accept().await?;
-                    tcp.set_nodelay(true)?;
-                    tokio::spawn(async move {
-                        let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
-                            return;
-                        };
-                        let challenge = json!({"type": "event", "event": "connect.challenge",
-                            "payload": {"nonce": "00000000-0000-0000-0000-000000000000", "ts": 0}});
-                        if ws.send(Message::text(challenge.to_string())).await.is_err() {
-                            return;
-                        }
-                        use futures_util::StreamExt;
-                        while let Some(Ok(msg)) = ws.next().await {
-                            if let Message::Text(t) = msg {
-                                let id = serde_json::from_str::<Value>(t.as_str())
-                                    .ok()
-                                    .and_then(|v| v["id"].as_str().map(str::to_string))
-                                    .unwrap_or_default();
-                                let hello = json!({"type": "res", "id": id, "ok": true, "payload": {
-                                    "type": "hello-ok", "protocol": 4,
-                                    "server": {"version": "floor", "connId": "c"},
-                                    "features": {"methods": [], "events": []},
-                                    "auth": {"role": "operator", "scopes": ["operator.read"]},
-                                    "policy": {"maxPayload": 1, "maxBufferedBytes": 1, "tickIntervalMs": 30000}}});
-                                let _ = ws.send(Message::text(hello.to_string())).await;
-                            }
-                        }
-                    });
+/// The floor under the handshake figures: a minimal WebSocket server (own thread and runtime)
+/// that sends a challenge and answers `connect` with a fixed small hello-ok. The same client
+/// handshaking with it, interleaved with a gateway's handshakes, shows what the client and
+/// loopback cost alone; the rest of a gateway's figure is the gateway's own work.
+#[derive(Debug)]
+pub struct FloorServer {
+    pub url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<Result<()>>>,
+}
+
+impl FloorServer {
+    pub fn start() -> Result<FloorServer> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let url = format!("ws://{}", listener.local_addr()?);
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || -> Result<()> {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener)?;
+                let serve = async {
+                    loop {
+                        let (tcp, _) = listener.accept().await?;
+                        tcp.set_nodelay(true)?;
+                        tokio::spawn(floor_connection(tcp));
+                    }
+                    #[allow(unreachable_code)]
+                    anyhow::Ok(())
+                };
+                tokio::select! {
+                    r = serve => r,
+                    _ = stop_rx => Ok(()),
                 }
-                #[allow(unreachable_code)]
-                anyhow::Ok(())
-            };
-            tokio::select! {
-                r = serve => r,
-                _ = stop_rx => Ok(()),
-            }
+            })
+        });
+        Ok(FloorServer {
+            url,
+            stop: Some(stop_tx),
+            thread: Some(thread),
         })
-    });
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let out = rt.block_on(ws::handshakes(&url, "", &ws::Auth::Token, n));
-    let _ = stop_tx.send(());
-    server
-        .join()
-        .map_err(|_| anyhow!("the floor server thread panicked"))??;
-    out
+    }
+}
+
+impl Drop for FloorServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+async fn floor_connection(tcp: tokio::net::TcpStream) {
+    use futures_util::StreamExt;
+    let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
+        return;
+    };
+    let challenge = json!({"type": "event", "event": "connect.challenge",
+        "payload": {"nonce": "00000000-0000-0000-0000-000000000000", "ts": 0}});
+    if ws.send(Message::text(challenge.to_string())).await.is_err() {
+        return;
+    }
+    while let Some(Ok(msg)) = ws.next().await {
+        if let Message::Text(t) = msg {
+            let id = serde_json::from_str::<Value>(t.as_str())
+                .ok()
+                .and_then(|v| v["id"].as_str().map(str::to_string))
+                .unwrap_or_default();
+            let hello = json!({"type": "res", "id": id, "ok": true, "payload": {
+                "type": "hello-ok", "protocol": 4,
+                "server": {"version": "floor", "connId": "c"},
+                "features": {"methods": [], "events": []},
+                "auth": {"role": "operator", "scopes": ["operator.read"]},
+                "policy": {"maxPayload": 1, "maxBufferedBytes": 1, "tickIntervalMs": 30000}}});
+            let _ = ws.send(Message::text(hello.to_string())).await;
+        }
+    }
 }

@@ -224,6 +224,8 @@ struct Side {
     ready: Vec<Duration>,
     rss: Result<(u64, usize)>,
     hs_token: Result<Vec<Duration>>,
+    /// The floor server's handshakes, interleaved one for one with `hs_token`.
+    hs_floor: Result<Vec<Duration>>,
     hs_device: Result<Vec<Duration>>,
     hs_device_token: Result<Vec<Duration>>,
     health_seq: Result<Vec<Duration>>,
@@ -268,7 +270,7 @@ fn measure_side(
         tokio::time::sleep(plan.idle).await;
         let rss = running.tree_rss();
         eprintln!("openclaw-bench: {} idle RSS {:?}", spec.label, rss);
-        let hs_token = ws::handshakes(&url, TOKEN, &ws::Auth::Token, plan.handshakes).await;
+        let (hs_token, hs_floor) = interleaved_handshakes(&url, plan.handshakes).await;
         let (hs_device, hs_device_token) = device_handshakes(&url, plan.handshakes).await;
         let health_seq = async {
             let (mut conn, _) = ws::connect(&url, TOKEN, &ws::Auth::Token).await?;
@@ -282,6 +284,7 @@ fn measure_side(
             ready,
             rss,
             hs_token,
+            hs_floor,
             hs_device,
             hs_device_token,
             health_seq,
@@ -291,6 +294,34 @@ fn measure_side(
     })?;
     running.stop(Duration::from_secs(10));
     Ok(side)
+}
+
+/// Shared-token handshakes with the gateway, each followed by one with the floor server, so both
+/// series see the same machine load.
+async fn interleaved_handshakes(
+    url: &str,
+    n: usize,
+) -> (Result<Vec<Duration>>, Result<Vec<Duration>>) {
+    let floor = match area::FloorServer::start() {
+        Ok(f) => f,
+        Err(e) => {
+            let theirs = ws::handshakes(url, TOKEN, &ws::Auth::Token, n).await;
+            return (theirs, Err(e));
+        }
+    };
+    let mut gateway = Vec::with_capacity(n);
+    let mut floor_times = Vec::with_capacity(n);
+    for _ in 0..n {
+        match ws::handshakes(url, TOKEN, &ws::Auth::Token, 1).await {
+            Ok(v) => gateway.extend(v),
+            Err(e) => return (Err(e), Err(anyhow::anyhow!("gateway handshakes failed"))),
+        }
+        match ws::handshakes(&floor.url, "", &ws::Auth::Token, 1).await {
+            Ok(v) => floor_times.extend(v),
+            Err(e) => return (Ok(gateway), Err(e)),
+        }
+    }
+    (Ok(gateway), Ok(floor_times))
 }
 
 /// Handshakes with a v3 device signature (after one connect that pairs the device silently on
@@ -438,6 +469,12 @@ fn rows(ours: &Result<Side>, node: &Result<Side>, plan: &Plan) -> Vec<Row> {
         "",
     );
     add(
+        format!("handshake floor p50: same client, minimal WS server, interleaved ({n})"),
+        |s| pct(&s.hs_floor, 50.0),
+        Better::Lower,
+        "",
+    );
+    add(
         format!("handshake p50, v3 device signature ({n})"),
         |s| pct(&s.hs_device, 50.0),
         Better::Lower,
@@ -486,18 +523,6 @@ fn rows(ours: &Result<Side>, node: &Result<Side>, plan: &Plan) -> Vec<Row> {
         Better::Higher,
         "",
     );
-    // After the shared-token handshake rows: the client + loopback floor under them.
-    let floor = Row::new(
-        format!(
-            "handshake floor p50: same client, minimal WS server ({} connects)",
-            plan.handshakes
-        ),
-        pct(&area::handshake_floor(plan.handshakes), 50.0),
-        Cell::Na,
-        Better::Lower,
-    );
-    let at = rows.len().min(5);
-    rows.insert(at, floor);
     rows
 }
 
@@ -760,8 +785,9 @@ fn document(
          - Handshake = TCP connect + WebSocket upgrade + `connect.challenge` + `connect` → `hello-ok`, \
          client `cli`, scope `operator.read`. Device-signature handshakes use one identity paired \
          silently on loopback by a first connect. The \"floor\" row is the same client against a minimal \
-         WebSocket server that answers `connect` with a fixed small `hello-ok`: what the client and loopback \
-         cost alone, so a gateway's own share is its figure minus the floor.\n\
+         WebSocket server that answers `connect` with a fixed small `hello-ok`, one floor handshake after each \
+         gateway handshake: what the client and loopback cost alone at that moment (a gateway's own share is \
+         its figure minus the floor; a floor ratio near 1× means both sides ran under similar load).\n\
          - Pipelined runs keep a window of requests in flight for {secs} s per configuration.\n\
          - {spawns} spawns of ours, {nspawns} of Node (Node takes 5–12 s to start on an idle box).\n\
          - The machine is shared (other builds may run): load average {load}. Compare sides within one run only.\n\
