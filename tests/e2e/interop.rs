@@ -924,7 +924,11 @@ async fn real_cli_reads_and_patches_our_config_like_the_node_gateway() {
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let (code, out, err) = real_cli(&args).await.expect("node/openclaw present");
-        assert_eq!(code, 0, "{method} on {} failed\nstdout:\n{out}\nstderr:\n{err}", args[4]);
+        assert_eq!(
+            code, 0,
+            "{method} on {} failed\nstdout:\n{out}\nstderr:\n{err}",
+            args[4]
+        );
         parse_json_out(&out, &err)
     };
     eprintln!("node: {} ours: {}", node_gw.url, ours.url);
