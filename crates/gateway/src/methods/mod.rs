@@ -6,9 +6,9 @@
 //! on the wire exactly when it is registered here.
 //!
 //! A handler is an async fn `(Arc<GatewayState>, CallCtx, Value) -> Result<Value, ErrorShape>`:
-//! ```ignore
-//! MethodSpec::new("devices.list", scopes::PAIRING, |state, ctx, params| async move {
-//!     Ok(serde_json::json!({ "devices": [] }))
+//! ```text
+//! MethodSpec::new("example.echo", scopes::READ, |_state, _ctx, params| async move {
+//!     Ok(params)
 //! })
 //! ```
 
