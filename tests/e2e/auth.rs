@@ -6,6 +6,7 @@
 //! error code, message, details code and close code/reason. (The shared-secret rows without a
 //! device are in `gateway.rs`.)
 
+use crate::util::{next_json, read_close, Closed, WsStream};
 use futures_util::{SinkExt, StreamExt};
 use openclaw_auth::proof::SignedFields;
 use openclaw_auth::{DeviceIdentity, PairingStore};
@@ -24,9 +25,6 @@ const PAIRING: &[&str] = &["operator.pairing"];
 /// Rotating or revoking another device's token needs admin on top of pairing.
 const PAIRING_ADMIN: &[&str] = &["operator.pairing", "operator.admin"];
 
-type WsStream =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 /// A raw client that sends exact frames and optional upgrade headers.
 struct Raw {
     ws: WsStream,
@@ -34,12 +32,6 @@ struct Raw {
     ts: u64,
     /// Events that arrived while waiting for a response.
     seen: Vec<Value>,
-}
-
-#[derive(Debug, PartialEq)]
-struct Closed {
-    code: u16,
-    reason: String,
 }
 
 impl Raw {
@@ -57,7 +49,7 @@ impl Raw {
             .await
             .expect("hang guard: ws connect")
             .expect("ws connect");
-        let ch = next_json(&mut ws).await.expect("challenge");
+        let ch = next_json(&mut ws, HANG_GUARD).await.expect("challenge");
         assert_eq!(ch["event"], "connect.challenge");
         Raw {
             nonce: ch["payload"]["nonce"].as_str().expect("nonce").to_owned(),
@@ -75,7 +67,7 @@ impl Raw {
     }
 
     async fn next(&mut self) -> Option<Value> {
-        next_json(&mut self.ws).await
+        next_json(&mut self.ws, HANG_GUARD).await
     }
 
     async fn response(&mut self) -> Value {
@@ -120,44 +112,8 @@ impl Raw {
     }
 
     async fn closed(&mut self) -> Closed {
-        tokio::time::timeout(HANG_GUARD, async {
-            loop {
-                match self.ws.next().await {
-                    Some(Ok(Message::Close(Some(f)))) => {
-                        return Closed {
-                            code: u16::from(f.code),
-                            reason: f.reason.to_string(),
-                        }
-                    }
-                    Some(Ok(Message::Close(None))) | None | Some(Err(_)) => {
-                        return Closed {
-                            code: 0,
-                            reason: "no close frame".into(),
-                        }
-                    }
-                    Some(Ok(_)) => continue,
-                }
-            }
-        })
-        .await
-        .expect("hang guard: no close")
+        read_close(&mut self.ws, HANG_GUARD).await
     }
-}
-
-async fn next_json(ws: &mut WsStream) -> Option<Value> {
-    tokio::time::timeout(HANG_GUARD, async {
-        loop {
-            match ws.next().await {
-                Some(Ok(Message::Text(t))) => {
-                    return Some(serde_json::from_str(t.as_str()).expect("server sent JSON"))
-                }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
-                Some(Ok(_)) => continue,
-            }
-        }
-    })
-    .await
-    .expect("hang guard: no frame")
 }
 
 /// How to build a signed `connect`.

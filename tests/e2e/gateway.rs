@@ -3,6 +3,7 @@
 //! The raw WebSocket client here sends exact frames so that each refusal row of the reference
 //! (§4.3) is checked byte for byte: error code, message, details, close code and close reason.
 
+use crate::util::{next_json, read_close, Closed, WsStream};
 use futures_util::{SinkExt, StreamExt};
 use openclaw_gateway::{MethodSpec, SharedAuth, ShutdownPlan};
 use openclaw_protocol::scopes;
@@ -14,20 +15,10 @@ use tokio_tungstenite::tungstenite::Message;
 
 const HANG_GUARD: Duration = Duration::from_secs(20);
 
-type WsStream =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 /// A raw protocol client: exact frames in, frames and the close frame out.
 struct Raw {
     ws: WsStream,
     challenge: Value,
-}
-
-/// How a socket ended.
-#[derive(Debug, PartialEq)]
-struct Closed {
-    code: u16,
-    reason: String,
 }
 
 impl Raw {
@@ -35,7 +26,9 @@ impl Raw {
         let (mut ws, _) = tokio_tungstenite::connect_async(url)
             .await
             .expect("ws connect");
-        let challenge = next_json(&mut ws).await.expect("challenge frame");
+        let challenge = next_json(&mut ws, HANG_GUARD)
+            .await
+            .expect("challenge frame");
         assert_eq!(challenge["type"], "event");
         assert_eq!(challenge["event"], "connect.challenge");
         Raw { ws, challenge }
@@ -54,7 +47,7 @@ impl Raw {
 
     /// Next JSON frame (None when the socket closed).
     async fn next(&mut self) -> Option<Value> {
-        next_json(&mut self.ws).await
+        next_json(&mut self.ws, HANG_GUARD).await
     }
 
     /// Next response frame, skipping events.
@@ -72,27 +65,7 @@ impl Raw {
 
     /// Read until the close frame arrives.
     async fn closed(&mut self) -> Closed {
-        tokio::time::timeout(HANG_GUARD, async {
-            loop {
-                match self.ws.next().await {
-                    Some(Ok(Message::Close(Some(f)))) => {
-                        return Closed {
-                            code: u16::from(f.code),
-                            reason: f.reason.to_string(),
-                        }
-                    }
-                    Some(Ok(Message::Close(None))) | None | Some(Err(_)) => {
-                        return Closed {
-                            code: 0,
-                            reason: "no close frame".into(),
-                        }
-                    }
-                    Some(Ok(_)) => continue,
-                }
-            }
-        })
-        .await
-        .expect("hang guard: no close within 20 s")
+        read_close(&mut self.ws, HANG_GUARD).await
     }
 
     /// Send `connect` and return its response.
@@ -107,22 +80,6 @@ impl Raw {
             .await;
         self.response().await
     }
-}
-
-async fn next_json(ws: &mut WsStream) -> Option<Value> {
-    tokio::time::timeout(HANG_GUARD, async {
-        loop {
-            match ws.next().await {
-                Some(Ok(Message::Text(t))) => {
-                    return Some(serde_json::from_str(t.as_str()).expect("server sent JSON"))
-                }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
-                Some(Ok(_)) => continue,
-            }
-        }
-    })
-    .await
-    .expect("hang guard: no frame within 20 s")
 }
 
 fn cli_params(token: Option<&str>, scopes: &[&str]) -> Value {

@@ -278,3 +278,62 @@ pub async fn spawn_and_wait(c: &Client, params: Value) -> Value {
     let a = call(c, "sessions.spawn", params).await;
     wait_run(c, a["runId"].as_str().unwrap()).await
 }
+
+/// A raw WebSocket to a gateway, for the modules that send exact frames.
+pub type WsStream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// How a raw socket ended.
+#[derive(Debug, PartialEq)]
+pub struct Closed {
+    pub code: u16,
+    pub reason: String,
+}
+
+/// Next JSON text frame on `ws` (None once the socket closed); panics when nothing arrives
+/// within `guard` or the server sent text that is not JSON.
+pub async fn next_json(ws: &mut WsStream, guard: Duration) -> Option<Value> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    tokio::time::timeout(guard, async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(t))) => {
+                    return Some(serde_json::from_str(t.as_str()).expect("server sent JSON"))
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("hang guard: no frame within {guard:?}"))
+}
+
+/// Reads `ws` until its close frame and returns it (code 0, "no close frame" when the socket
+/// ended without one); panics when nothing closes within `guard`.
+pub async fn read_close(ws: &mut WsStream, guard: Duration) -> Closed {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    tokio::time::timeout(guard, async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(Some(f)))) => {
+                    return Closed {
+                        code: u16::from(f.code),
+                        reason: f.reason.to_string(),
+                    }
+                }
+                Some(Ok(Message::Close(None))) | None | Some(Err(_)) => {
+                    return Closed {
+                        code: 0,
+                        reason: "no close frame".into(),
+                    }
+                }
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("hang guard: no close within {guard:?}"))
+}
