@@ -224,6 +224,51 @@ async fn assert_refused(
     );
 }
 
+/// A §4.3 device-proof row: refused with `INVALID_REQUEST`, `message` as message and close
+/// reason, and details exactly `{code, reason}` (`what` names the case in failures).
+async fn assert_device_row(
+    raw: &mut Raw,
+    res: &Value,
+    message: &str,
+    code: &str,
+    reason: &str,
+    what: &str,
+) {
+    assert_eq!(
+        res["error"]["details"],
+        json!({ "code": code, "reason": reason }),
+        "{what}"
+    );
+    assert_refused(raw, res, "INVALID_REQUEST", message, code, message).await;
+}
+
+/// Connect `id` on loopback with the shared token and all operator scopes, the signed
+/// `connect` made by `tweak` from the default; returns the socket and the response.
+async fn signed_connect(
+    gw: &TestGateway,
+    id: &DeviceIdentity,
+    tweak: impl FnOnce(&Raw, Connect<'static>) -> Connect<'static>,
+) -> (Raw, Value) {
+    let mut raw = Raw::open(&gw.url).await;
+    let c = tweak(&raw, Connect::cli(token_auth(gw), ALL));
+    let res = raw.connect(c.params(&raw, Some(id))).await;
+    (raw, res)
+}
+
+/// The device-token row: a wrong, rotated-away or revoked device token.
+async fn assert_device_token_mismatch(raw: &mut Raw, res: &Value) {
+    let msg = "unauthorized: device token mismatch (rotate/reissue device token)";
+    assert_refused(
+        raw,
+        res,
+        "INVALID_REQUEST",
+        msg,
+        "AUTH_DEVICE_TOKEN_MISMATCH",
+        msg,
+    )
+    .await;
+}
+
 fn proxy_config() -> Config {
     let mut c = Config::default();
     c.gateway.trusted_proxies = vec!["127.0.0.1".into()];
@@ -251,17 +296,13 @@ async fn row_bad_signature() {
     // Sign something else: the request's scopes no longer match the signed string.
     p["scopes"] = json!(["operator.read"]);
     let res = raw.connect(p).await;
-    assert_eq!(
-        res["error"]["details"],
-        json!({"code":"DEVICE_AUTH_SIGNATURE_INVALID","reason":"device-signature"})
-    );
-    assert_refused(
+    assert_device_row(
         &mut raw,
         &res,
-        "INVALID_REQUEST",
         "device signature invalid",
         "DEVICE_AUTH_SIGNATURE_INVALID",
-        "device signature invalid",
+        "device-signature",
+        "row_bad_signature",
     )
     .await;
 }
@@ -270,23 +311,18 @@ async fn row_bad_signature() {
 async fn row_wrong_nonce() {
     let gw = TestGateway::start_default().await;
     let id = identity();
-    let mut raw = Raw::open(&gw.url).await;
-    let c = Connect {
+    let (mut raw, res) = signed_connect(&gw, &id, |_, c| Connect {
         nonce: Some("00000000-0000-4000-8000-000000000000".into()),
-        ..Connect::cli(token_auth(&gw), ALL)
-    };
-    let res = raw.connect(c.params(&raw, Some(&id))).await;
-    assert_eq!(
-        res["error"]["details"],
-        json!({"code":"DEVICE_AUTH_NONCE_MISMATCH","reason":"device-nonce-mismatch"})
-    );
-    assert_refused(
+        ..c
+    })
+    .await;
+    assert_device_row(
         &mut raw,
         &res,
-        "INVALID_REQUEST",
         "device nonce mismatch",
         "DEVICE_AUTH_NONCE_MISMATCH",
-        "device nonce mismatch",
+        "device-nonce-mismatch",
+        "row_wrong_nonce",
     )
     .await;
 }
@@ -295,23 +331,18 @@ async fn row_wrong_nonce() {
 async fn row_blank_nonce() {
     let gw = TestGateway::start_default().await;
     let id = identity();
-    let mut raw = Raw::open(&gw.url).await;
-    let c = Connect {
+    let (mut raw, res) = signed_connect(&gw, &id, |_, c| Connect {
         nonce: Some("   ".into()),
-        ..Connect::cli(token_auth(&gw), ALL)
-    };
-    let res = raw.connect(c.params(&raw, Some(&id))).await;
-    assert_eq!(
-        res["error"]["details"],
-        json!({"code":"DEVICE_AUTH_NONCE_REQUIRED","reason":"device-nonce-missing"})
-    );
-    assert_refused(
+        ..c
+    })
+    .await;
+    assert_device_row(
         &mut raw,
         &res,
-        "INVALID_REQUEST",
         "device nonce required",
         "DEVICE_AUTH_NONCE_REQUIRED",
-        "device nonce required",
+        "device-nonce-missing",
+        "row_blank_nonce",
     )
     .await;
 }
@@ -328,18 +359,13 @@ async fn row_device_id_mismatch_and_garbage_key() {
             _ => p["device"]["publicKey"] = json!("not-a-key!"),
         }
         let res = raw.connect(p).await;
-        assert_eq!(
-            res["error"]["details"],
-            json!({"code":"DEVICE_AUTH_DEVICE_ID_MISMATCH","reason":"device-id-mismatch"}),
-            "{tamper}"
-        );
-        assert_refused(
+        assert_device_row(
             &mut raw,
             &res,
-            "INVALID_REQUEST",
             "device identity mismatch",
             "DEVICE_AUTH_DEVICE_ID_MISMATCH",
-            "device identity mismatch",
+            "device-id-mismatch",
+            tamper,
         )
         .await;
     }
@@ -349,23 +375,18 @@ async fn row_device_id_mismatch_and_garbage_key() {
 async fn row_signature_ten_minutes_old() {
     let gw = TestGateway::start_default().await;
     let id = identity();
-    let mut raw = Raw::open(&gw.url).await;
-    let c = Connect {
+    let (mut raw, res) = signed_connect(&gw, &id, |raw, c| Connect {
         signed_at: Some(raw.ts - 600_000),
-        ..Connect::cli(token_auth(&gw), ALL)
-    };
-    let res = raw.connect(c.params(&raw, Some(&id))).await;
-    assert_eq!(
-        res["error"]["details"],
-        json!({"code":"DEVICE_AUTH_SIGNATURE_EXPIRED","reason":"device-signature-stale"})
-    );
-    assert_refused(
+        ..c
+    })
+    .await;
+    assert_device_row(
         &mut raw,
         &res,
-        "INVALID_REQUEST",
         "device signature expired",
         "DEVICE_AUTH_SIGNATURE_EXPIRED",
-        "device signature expired",
+        "device-signature-stale",
+        "row_signature_ten_minutes_old",
     )
     .await;
 }
@@ -379,20 +400,11 @@ async fn row_bad_revoked_and_rotated_device_token() {
         .as_str()
         .expect("token")
         .to_owned();
-    let msg = "unauthorized: device token mismatch (rotate/reissue device token)";
 
     // A wrong token.
     let (mut raw, res) =
         device_connect(&gw, &id, json!({"deviceToken": "x".repeat(43)}), ALL).await;
-    assert_refused(
-        &mut raw,
-        &res,
-        "INVALID_REQUEST",
-        msg,
-        "AUTH_DEVICE_TOKEN_MISMATCH",
-        msg,
-    )
-    .await;
+    assert_device_token_mismatch(&mut raw, &res).await;
     let d = &res["error"]["details"];
     assert_eq!(d["authReason"], "device_token_mismatch");
     assert_eq!(d["canRetryWithDeviceToken"], false);
@@ -412,15 +424,7 @@ async fn row_bad_revoked_and_rotated_device_token() {
     assert_eq!(r["payload"]["tokenDelivery"], "withheld-cross-device");
     assert!(r["payload"].get("token").is_none(), "{r}");
     let (mut raw, res) = device_connect(&gw, &id, json!({"deviceToken": t1}), ALL).await;
-    assert_refused(
-        &mut raw,
-        &res,
-        "INVALID_REQUEST",
-        msg,
-        "AUTH_DEVICE_TOKEN_MISMATCH",
-        msg,
-    )
-    .await;
+    assert_device_token_mismatch(&mut raw, &res).await;
 
     // Heal with the shared token, then revoke: the fresh token fails the same way.
     let (_, res) = device_connect(&gw, &id, token_auth(&gw), ALL).await;
@@ -438,15 +442,7 @@ async fn row_bad_revoked_and_rotated_device_token() {
     assert!(r["payload"]["revokedAtMs"].is_u64(), "{r}");
     let (mut raw, res) = device_connect(&gw, &id, json!({"deviceToken": t2}), ALL).await;
     assert_eq!(res["error"]["details"]["tokenReason"], "token-revoked");
-    assert_refused(
-        &mut raw,
-        &res,
-        "INVALID_REQUEST",
-        msg,
-        "AUTH_DEVICE_TOKEN_MISMATCH",
-        msg,
-    )
-    .await;
+    assert_device_token_mismatch(&mut raw, &res).await;
 }
 
 #[tokio::test]
