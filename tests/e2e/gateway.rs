@@ -193,19 +193,52 @@ async fn assert_refused(
     );
 }
 
+/// The shared-secret row: a wrong token or password, refused with `msg` (message and close
+/// reason) and details `code`/`auth_reason` that tell the client to fix its credentials.
+async fn assert_secret_mismatch(
+    raw: &mut Raw,
+    params: Value,
+    msg: &str,
+    code: &str,
+    auth_reason: &str,
+) {
+    assert_refused(
+        raw,
+        params,
+        "INVALID_REQUEST",
+        msg,
+        Some(json!({"code":code,"authReason":auth_reason,"canRetryWithDeviceToken":false,"recommendedNextStep":"update_auth_credentials"})),
+        1008,
+        msg,
+    )
+    .await;
+}
+
+/// The row for a connect that needs a device identity and has none.
+async fn assert_identity_required(raw: &mut Raw, params: Value) {
+    assert_refused(
+        raw,
+        params,
+        "NOT_PAIRED",
+        "device identity required",
+        Some(json!({"code":"DEVICE_IDENTITY_REQUIRED"})),
+        1008,
+        "device identity required",
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn wrong_token_is_refused_like_openclaw() {
     let gw = TestGateway::start_default().await;
     let mut raw = Raw::open(&gw.url).await;
     let msg = "unauthorized: gateway token mismatch (use this gateway's gateway.auth.token or pair the device)";
-    assert_refused(
+    assert_secret_mismatch(
         &mut raw,
         cli_params(Some("wrong-token"), ALL),
-        "INVALID_REQUEST",
         msg,
-        Some(json!({"code":"AUTH_TOKEN_MISMATCH","authReason":"token_mismatch","canRetryWithDeviceToken":false,"recommendedNextStep":"update_auth_credentials"})),
-        1008,
-        msg,
+        "AUTH_TOKEN_MISMATCH",
+        "token_mismatch",
     )
     .await;
     assert_eq!(gw.state.connection_count(), 0);
@@ -215,16 +248,7 @@ async fn wrong_token_is_refused_like_openclaw() {
 async fn no_credential_and_no_device_needs_identity() {
     let gw = TestGateway::start_default().await;
     let mut raw = Raw::open(&gw.url).await;
-    assert_refused(
-        &mut raw,
-        cli_params(None, ALL),
-        "NOT_PAIRED",
-        "device identity required",
-        Some(json!({"code":"DEVICE_IDENTITY_REQUIRED"})),
-        1008,
-        "device identity required",
-    )
-    .await;
+    assert_identity_required(&mut raw, cli_params(None, ALL)).await;
 }
 
 #[tokio::test]
@@ -234,16 +258,7 @@ async fn node_role_with_token_but_no_device_needs_identity() {
     let mut p = cli_params(gw.token.as_deref(), &[]);
     p["role"] = json!("node");
     p["client"]["mode"] = json!("node");
-    assert_refused(
-        &mut raw,
-        p,
-        "NOT_PAIRED",
-        "device identity required",
-        Some(json!({"code":"DEVICE_IDENTITY_REQUIRED"})),
-        1008,
-        "device identity required",
-    )
-    .await;
+    assert_identity_required(&mut raw, p).await;
 }
 
 #[tokio::test]
@@ -261,14 +276,12 @@ async fn password_mode_rows() {
     let mut p = cli_params(None, ALL);
     p["auth"] = json!({"password": "wrong"});
     let msg = "unauthorized: gateway password mismatch (use this gateway's gateway.auth.password)";
-    assert_refused(
+    assert_secret_mismatch(
         &mut raw,
         p,
-        "INVALID_REQUEST",
         msg,
-        Some(json!({"code":"AUTH_PASSWORD_MISMATCH","authReason":"password_mismatch","canRetryWithDeviceToken":false,"recommendedNextStep":"update_auth_credentials"})),
-        1008,
-        msg,
+        "AUTH_PASSWORD_MISMATCH",
+        "password_mismatch",
     )
     .await;
     let mut raw = Raw::open(&gw.url).await;
