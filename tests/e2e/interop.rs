@@ -29,6 +29,26 @@ fn skip(test: &str, why: &str) {
     eprintln!("\n!!! SKIPPED {test}: {why}\n!!! run `cargo xtask install-deps` (or `cargo xtask test`) to enable it\n");
 }
 
+/// True (after printing the skip for `test`) when node/openclaw are not installed.
+fn node_missing(test: &str) -> bool {
+    let missing = node::node_bin().is_none() || node::openclaw_mjs().is_none();
+    if missing {
+        skip(test, "node/openclaw missing");
+    }
+    missing
+}
+
+/// The shared Node gateway, or None after printing the skip for `test`.
+async fn node_or_skip(test: &str) -> Option<&'static NodeGateway> {
+    match node_gateway().await {
+        Ok(gw) => Some(gw),
+        Err(why) => {
+            skip(test, &why);
+            None
+        }
+    }
+}
+
 /// The shared Node gateway. `Err` means node/openclaw are not installed (skip); a gateway that is
 /// installed but does not start fails the calling test.
 async fn node_gateway() -> Result<&'static NodeGateway, String> {
@@ -211,31 +231,38 @@ async fn raw_connect_from(
     }
 }
 
-#[tokio::test]
-async fn real_cli_gateway_call_health_against_ours() {
-    if node::node_bin().is_none() || node::openclaw_mjs().is_none() {
-        return skip(
-            "real_cli_gateway_call_health_against_ours",
-            "node/openclaw missing",
-        );
+/// The real CLI's `gateway call <method> --json` against a fresh gateway of ours, which must
+/// exit 0; returns the gateway, its token and the printed JSON, or None after printing the skip
+/// for `test` when node/openclaw are not installed.
+async fn real_cli_call_ours(test: &str, method: &str) -> Option<(TestGateway, String, Value)> {
+    if node_missing(test) {
+        return None;
     }
     let gw = TestGateway::start_default().await;
     let token = gw.token.clone().expect("token auth");
     let Some((code, out, err)) = real_cli(&[
-        "gateway", "call", "health", "--url", &gw.url, "--token", &token, "--json",
+        "gateway", "call", method, "--url", &gw.url, "--token", &token, "--json",
     ])
     .await
     else {
-        return skip(
-            "real_cli_gateway_call_health_against_ours",
-            "node/openclaw missing",
-        );
+        skip(test, "node/openclaw missing");
+        return None;
     };
     assert_eq!(
         code, 0,
         "real CLI failed against ours\nstdout:\n{out}\nstderr:\n{err}"
     );
     let printed = parse_json_out(&out, &err);
+    Some((gw, token, printed))
+}
+
+#[tokio::test]
+async fn real_cli_gateway_call_health_against_ours() {
+    let Some((gw, token, printed)) =
+        real_cli_call_ours("real_cli_gateway_call_health_against_ours", "health").await
+    else {
+        return;
+    };
     assert_eq!(printed["ok"], true, "health payload: {printed}");
     // The payload is ours: the same keys our own `health` returns.
     let ours = openclaw_client_health(&gw.url, &token).await;
@@ -256,29 +283,11 @@ async fn real_cli_gateway_call_health_against_ours() {
 
 #[tokio::test]
 async fn real_cli_gateway_call_status_against_ours() {
-    if node::node_bin().is_none() || node::openclaw_mjs().is_none() {
-        return skip(
-            "real_cli_gateway_call_status_against_ours",
-            "node/openclaw missing",
-        );
-    }
-    let gw = TestGateway::start_default().await;
-    let token = gw.token.clone().expect("token auth");
-    let Some((code, out, err)) = real_cli(&[
-        "gateway", "call", "status", "--url", &gw.url, "--token", &token, "--json",
-    ])
-    .await
+    let Some((_gw, _, printed)) =
+        real_cli_call_ours("real_cli_gateway_call_status_against_ours", "status").await
     else {
-        return skip(
-            "real_cli_gateway_call_status_against_ours",
-            "node/openclaw missing",
-        );
+        return;
     };
-    assert_eq!(
-        code, 0,
-        "real CLI failed against ours\nstdout:\n{out}\nstderr:\n{err}"
-    );
-    let printed = parse_json_out(&out, &err);
     // The gateway runs inside this test process, so its `status.pid` is ours.
     assert_eq!(
         printed["pid"].as_u64(),
@@ -317,9 +326,9 @@ async fn openclaw_client_health(url: &str, token: &str) -> Value {
 
 #[tokio::test]
 async fn wrong_token_is_refused_exactly_like_the_node_gateway() {
-    let node_gw = match node_gateway().await {
-        Ok(gw) => gw,
-        Err(why) => return skip("wrong_token_is_refused_exactly_like_the_node_gateway", &why),
+    let Some(node_gw) = node_or_skip("wrong_token_is_refused_exactly_like_the_node_gateway").await
+    else {
+        return;
     };
     let ours = TestGateway::start_default().await;
 
@@ -367,9 +376,8 @@ async fn wrong_token_is_refused_exactly_like_the_node_gateway() {
 #[tokio::test]
 async fn node_gateway_answers_the_real_cli() {
     // Sanity for the harness itself: the shared Node gateway is driven by its own CLI.
-    let node_gw = match node_gateway().await {
-        Ok(gw) => gw,
-        Err(why) => return skip("node_gateway_answers_the_real_cli", &why),
+    let Some(node_gw) = node_or_skip("node_gateway_answers_the_real_cli").await else {
+        return;
     };
     let (code, out, err) = real_cli(&[
         "gateway",
@@ -440,14 +448,10 @@ fn now_ms() -> u64 {
 
 #[tokio::test]
 async fn loopback_device_token_lifecycle_matches_the_node_gateway() {
-    let node_gw = match node_gateway().await {
-        Ok(gw) => gw,
-        Err(why) => {
-            return skip(
-                "loopback_device_token_lifecycle_matches_the_node_gateway",
-                &why,
-            )
-        }
+    let Some(node_gw) =
+        node_or_skip("loopback_device_token_lifecycle_matches_the_node_gateway").await
+    else {
+        return;
     };
     let ours = TestGateway::start_default().await;
     let theirs = device_token_behaviour(&node_gw.url, NODE_TOKEN).await;
@@ -461,9 +465,9 @@ async fn loopback_device_token_lifecycle_matches_the_node_gateway() {
 
 #[tokio::test]
 async fn our_cli_gateway_call_health_against_the_node_gateway() {
-    let node_gw = match node_gateway().await {
-        Ok(gw) => gw,
-        Err(why) => return skip("our_cli_gateway_call_health_against_the_node_gateway", &why),
+    let Some(node_gw) = node_or_skip("our_cli_gateway_call_health_against_the_node_gateway").await
+    else {
+        return;
     };
     let home = tempfile::tempdir().expect("home");
     let mut cmd = tokio::process::Command::new(bin_path("openclaw"));
@@ -505,11 +509,8 @@ async fn our_cli_gateway_call_health_against_the_node_gateway() {
 
 #[tokio::test]
 async fn real_cli_devices_list_and_approve_manage_our_gateway() {
-    if node::node_bin().is_none() || node::openclaw_mjs().is_none() {
-        return skip(
-            "real_cli_devices_list_and_approve_manage_our_gateway",
-            "node/openclaw missing",
-        );
+    if node_missing("real_cli_devices_list_and_approve_manage_our_gateway") {
+        return;
     }
     let gw = TestGateway::start_default().await;
     let token = gw.token.clone().expect("token auth");
@@ -671,9 +672,8 @@ fn signed_params(
 
 #[tokio::test]
 async fn handshake_refusals_match_the_node_gateway() {
-    let node_gw = match node_gateway().await {
-        Ok(gw) => gw,
-        Err(why) => return skip("handshake_refusals_match_the_node_gateway", &why),
+    let Some(node_gw) = node_or_skip("handshake_refusals_match_the_node_gateway").await else {
+        return;
     };
     let ours = TestGateway::start_default().await;
     let our_token = ours.token.clone().expect("token");
@@ -784,14 +784,10 @@ async fn handshake_refusals_match_the_node_gateway() {
 
 #[tokio::test]
 async fn real_cli_gateway_status_probe_sees_ours_like_the_node_gateway() {
-    let node_gw = match node_gateway().await {
-        Ok(gw) => gw,
-        Err(why) => {
-            return skip(
-                "real_cli_gateway_status_probe_sees_ours_like_the_node_gateway",
-                &why,
-            )
-        }
+    let Some(node_gw) =
+        node_or_skip("real_cli_gateway_status_probe_sees_ours_like_the_node_gateway").await
+    else {
+        return;
     };
     let ours = TestGateway::start_default().await;
     let our_token = ours.token.clone().expect("token");
@@ -828,9 +824,8 @@ async fn real_cli_gateway_status_probe_sees_ours_like_the_node_gateway() {
 
 #[tokio::test]
 async fn node_gateway_accepts_our_v3_device_signature() {
-    let node_gw = match node_gateway().await {
-        Ok(gw) => gw,
-        Err(why) => return skip("node_gateway_accepts_our_v3_device_signature", &why),
+    let Some(node_gw) = node_or_skip("node_gateway_accepts_our_v3_device_signature").await else {
+        return;
     };
     // Signed by openclaw-auth, verified by the real Node gateway: a new device on loopback with
     // the shared token is paired silently and gets a device token, which then works on its own.
@@ -859,11 +854,8 @@ async fn node_gateway_accepts_our_v3_device_signature() {
 
 #[tokio::test]
 async fn real_cli_health_summary_renders_our_payload() {
-    if node::node_bin().is_none() || node::openclaw_mjs().is_none() {
-        return skip(
-            "real_cli_health_summary_renders_our_payload",
-            "node/openclaw missing",
-        );
+    if node_missing("real_cli_health_summary_renders_our_payload") {
+        return;
     }
     // `openclaw health` (no --url) finds the local gateway through OPENCLAW_GATEWAY_PORT/TOKEN and
     // renders a text summary from the `health` payload: every field it reads must be there.
@@ -896,14 +888,10 @@ async fn real_cli_health_summary_renders_our_payload() {
 
 #[tokio::test]
 async fn real_cli_reads_and_patches_our_config_like_the_node_gateway() {
-    let node_gw = match node_gateway().await {
-        Ok(gw) => gw,
-        Err(why) => {
-            return skip(
-                "real_cli_reads_and_patches_our_config_like_the_node_gateway",
-                &why,
-            )
-        }
+    let Some(node_gw) =
+        node_or_skip("real_cli_reads_and_patches_our_config_like_the_node_gateway").await
+    else {
+        return;
     };
     let ours = TestGateway::start_default().await;
     let token = ours.token.clone().expect("token");
