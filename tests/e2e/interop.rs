@@ -95,6 +95,14 @@ async fn real_cli_env(args: &[&str], env: &[(&str, &str)]) -> Option<(i32, Strin
     ))
 }
 
+/// The real CLI with `args` (node/openclaw must be installed), which must exit 0; returns the
+/// JSON it printed. `what` names the call when it fails.
+async fn real_cli_json(args: &[&str], what: &str) -> Value {
+    let (code, out, err) = real_cli(args).await.expect("node/openclaw present");
+    assert_eq!(code, 0, "{what} failed\nstdout:\n{out}\nstderr:\n{err}");
+    parse_json_out(&out, &err)
+}
+
 fn parse_json_out(stdout: &str, stderr: &str) -> Value {
     serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
         panic!("the real CLI did not print JSON ({e})\nstdout:\n{stdout}\nstderr:\n{stderr}")
@@ -533,12 +541,7 @@ async fn real_cli_devices_list_and_approve_manage_our_gateway() {
 
     let cli = |args: Vec<String>| async move {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (code, out, err) = real_cli(&args).await.expect("node/openclaw present");
-        assert_eq!(
-            code, 0,
-            "real CLI {args:?} failed\nstdout:\n{out}\nstderr:\n{err}"
-        );
-        parse_json_out(&out, &err)
+        real_cli_json(&args, &format!("real CLI {args:?}")).await
     };
     let base = |cmd: &[&str]| -> Vec<String> {
         let mut v: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
@@ -792,16 +795,10 @@ async fn real_cli_gateway_status_probe_sees_ours_like_the_node_gateway() {
     let ours = TestGateway::start_default().await;
     let our_token = ours.token.clone().expect("token");
     let probe = |url: String, token: String| async move {
-        let (code, out, err) = real_cli(&[
+        let args = [
             "gateway", "status", "--url", &url, "--token", &token, "--json",
-        ])
-        .await
-        .expect("node/openclaw present");
-        assert_eq!(
-            code, 0,
-            "gateway status failed for {url}\nstdout:\n{out}\nstderr:\n{err}"
-        );
-        parse_json_out(&out, &err)["rpc"].clone()
+        ];
+        real_cli_json(&args, &format!("gateway status for {url}")).await["rpc"].clone()
     };
     let theirs = probe(node_gw.url.clone(), NODE_TOKEN.to_string()).await;
     let mine = probe(ours.url.clone(), our_token).await;
@@ -911,13 +908,7 @@ async fn real_cli_reads_and_patches_our_config_like_the_node_gateway() {
             args.push(p.to_string());
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (code, out, err) = real_cli(&args).await.expect("node/openclaw present");
-        assert_eq!(
-            code, 0,
-            "{method} on {} failed\nstdout:\n{out}\nstderr:\n{err}",
-            args[4]
-        );
-        parse_json_out(&out, &err)
+        real_cli_json(&args, &format!("{method} on {}", args[4])).await
     };
     eprintln!("node: {} ours: {}", node_gw.url, ours.url);
     let theirs = call(node_gw.url.clone(), NODE_TOKEN.into(), "config.get", None).await;
