@@ -203,40 +203,7 @@ async fn raw_connect_from(
         params["device"] = serde_json::to_value(proof).expect("proof json");
     }
     let connect = json!({"type": "req", "id": "1", "method": "connect", "params": params});
-    ws.send(Message::text(connect.to_string()))
-        .await
-        .expect("send connect");
-    let mut error = Value::Null;
-    loop {
-        let msg = tokio::time::timeout(WS_GUARD, ws.next())
-            .await
-            .expect("no reply within the hang guard");
-        match msg {
-            Some(Ok(Message::Text(t))) => {
-                let v: Value = serde_json::from_str(t.as_str()).expect("json frame");
-                if v["type"] == "res" && v["id"] == "1" {
-                    if v["ok"] == true {
-                        let _ = ws.close(None).await;
-                        return Ok(v["payload"].clone());
-                    }
-                    error = v["error"].clone();
-                }
-            }
-            Some(Ok(Message::Close(frame))) => {
-                let (code, reason) = frame
-                    .map(|f| (u16::from(f.code), f.reason.to_string()))
-                    .unwrap_or((u16::from(CloseCode::Status), String::new()));
-                return Err(Refusal {
-                    error,
-                    close_code: code,
-                    close_reason: reason,
-                });
-            }
-            Some(Ok(_)) => continue,
-            Some(Err(e)) => panic!("socket error before the close frame: {e}"),
-            None => panic!("socket ended without a close frame"),
-        }
-    }
+    first_frame_outcome(&mut ws, &connect, Some("1")).await
 }
 
 /// The real CLI's `gateway call <method> --json` against a fresh gateway of ours, which must
@@ -262,6 +229,50 @@ async fn real_cli_call_ours(test: &str, method: &str) -> Option<(TestGateway, St
     );
     let printed = parse_json_out(&out, &err);
     Some((gw, token, printed))
+}
+
+/// Sends `frame` on a fresh socket and reads until it closes: Ok(payload) when the response
+/// (the one with id `id`, if given) is ok, after which we close the socket; otherwise the
+/// refusal, i.e. the last error response and the close frame.
+async fn first_frame_outcome(
+    ws: &mut Ws,
+    frame: &Value,
+    id: Option<&str>,
+) -> Result<Value, Refusal> {
+    ws.send(Message::text(frame.to_string()))
+        .await
+        .expect("send first frame");
+    let mut error = Value::Null;
+    loop {
+        let msg = tokio::time::timeout(WS_GUARD, ws.next())
+            .await
+            .expect("no reply or close within the hang guard");
+        match msg {
+            Some(Ok(Message::Text(t))) => {
+                let v: Value = serde_json::from_str(t.as_str()).expect("json frame");
+                if v["type"] == "res" && id.is_none_or(|id| v["id"] == id) {
+                    if v["ok"] == true {
+                        let _ = ws.close(None).await;
+                        return Ok(v["payload"].clone());
+                    }
+                    error = v["error"].clone();
+                }
+            }
+            Some(Ok(Message::Close(frame))) => {
+                let (code, reason) = frame
+                    .map(|f| (u16::from(f.code), f.reason.to_string()))
+                    .unwrap_or((u16::from(CloseCode::Status), String::new()));
+                return Err(Refusal {
+                    error,
+                    close_code: code,
+                    close_reason: reason,
+                });
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => panic!("socket error before the close frame: {e}"),
+            None => panic!("socket ended without a close frame"),
+        }
+    }
 }
 
 #[tokio::test]
@@ -588,36 +599,9 @@ async fn refusal_for(url: &str, build: &(dyn Fn(&Value) -> Value + Sync)) -> Ref
         .expect("ws connect");
     let challenge = next_json(&mut ws).await.expect("challenge");
     let frame = build(&challenge["payload"]);
-    ws.send(Message::text(frame.to_string()))
-        .await
-        .expect("send first frame");
-    let mut error = Value::Null;
-    loop {
-        let msg = tokio::time::timeout(WS_GUARD, ws.next())
-            .await
-            .expect("no close within the hang guard");
-        match msg {
-            Some(Ok(Message::Text(t))) => {
-                let v: Value = serde_json::from_str(t.as_str()).expect("json frame");
-                if v["type"] == "res" {
-                    assert_eq!(v["ok"], false, "expected a refusal, got {v}");
-                    error = v["error"].clone();
-                }
-            }
-            Some(Ok(Message::Close(frame))) => {
-                let (code, reason) = frame
-                    .map(|f| (u16::from(f.code), f.reason.to_string()))
-                    .unwrap_or((u16::from(CloseCode::Status), String::new()));
-                return Refusal {
-                    error,
-                    close_code: code,
-                    close_reason: reason,
-                };
-            }
-            Some(Ok(_)) => continue,
-            Some(Err(e)) => panic!("socket error before the close frame: {e}"),
-            None => panic!("socket ended without a close frame"),
-        }
+    match first_frame_outcome(&mut ws, &frame, None).await {
+        Ok(hello) => panic!("expected a refusal, got hello-ok: {hello}"),
+        Err(refusal) => refusal,
     }
 }
 
