@@ -6,7 +6,7 @@
 //! error code, message, details code and close code/reason. (The shared-secret rows without a
 //! device are in `gateway.rs`.)
 
-use crate::util::{next_json, read_close, Closed, WsStream};
+use crate::util::{Closed, RawClient, WsStream};
 use futures_util::{SinkExt, StreamExt};
 use openclaw_auth::proof::SignedFields;
 use openclaw_auth::{DeviceIdentity, PairingStore};
@@ -16,7 +16,6 @@ use openclaw_test_support::gateway::{TestGateway, TestGatewayOptions};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 const HANG_GUARD: Duration = Duration::from_secs(30);
@@ -25,13 +24,12 @@ const PAIRING: &[&str] = &["operator.pairing"];
 /// Rotating or revoking another device's token needs admin on top of pairing.
 const PAIRING_ADMIN: &[&str] = &["operator.pairing", "operator.admin"];
 
-/// A raw client that sends exact frames and optional upgrade headers.
+/// A raw client (a [`RawClient`] whose reads wait up to [`HANG_GUARD`]) with its challenge's
+/// nonce and timestamp.
 struct Raw {
-    ws: WsStream,
+    client: RawClient,
     nonce: String,
     ts: u64,
-    /// Events that arrived while waiting for a response.
-    seen: Vec<Value>,
 }
 
 impl Raw {
@@ -40,79 +38,31 @@ impl Raw {
     }
 
     async fn open_with(url: &str, headers: &[(&'static str, &str)]) -> Raw {
-        let mut req = url.into_client_request().expect("request");
-        for (k, v) in headers {
-            req.headers_mut()
-                .insert(*k, v.parse().expect("header value"));
-        }
-        let (mut ws, _) = tokio::time::timeout(HANG_GUARD, tokio_tungstenite::connect_async(req))
-            .await
-            .expect("hang guard: ws connect")
-            .expect("ws connect");
-        let ch = next_json(&mut ws, HANG_GUARD).await.expect("challenge");
-        assert_eq!(ch["event"], "connect.challenge");
+        let client = RawClient::open(url, headers, HANG_GUARD).await;
+        let ch = &client.challenge["payload"];
         Raw {
-            nonce: ch["payload"]["nonce"].as_str().expect("nonce").to_owned(),
-            ts: ch["payload"]["ts"].as_u64().expect("ts"),
-            ws,
-            seen: Vec::new(),
+            nonce: ch["nonce"].as_str().expect("nonce").to_owned(),
+            ts: ch["ts"].as_u64().expect("ts"),
+            client,
         }
     }
 
-    async fn send(&mut self, v: Value) {
-        self.ws
-            .send(Message::text(v.to_string()))
-            .await
-            .expect("send");
-    }
-
-    async fn next(&mut self) -> Option<Value> {
-        next_json(&mut self.ws, HANG_GUARD).await
-    }
-
-    async fn response(&mut self) -> Value {
-        loop {
-            let f = self
-                .next()
-                .await
-                .expect("socket closed while waiting for a response");
-            if f["type"] == "res" {
-                return f;
-            }
-            self.seen.push(f);
-        }
-    }
-
-    /// Next event named `name` (skipping others).
-    async fn event(&mut self, name: &str) -> Value {
-        if let Some(i) = self.seen.iter().position(|f| f["event"] == name) {
-            return self.seen.remove(i);
-        }
-        loop {
-            let f = self
-                .next()
-                .await
-                .expect("socket closed while waiting for an event");
-            if f["type"] == "event" && f["event"] == name {
-                return f;
-            }
-        }
-    }
-
+    /// [`RawClient::connect`], callable as `raw.connect(c.params(&raw, ..))`.
     async fn connect(&mut self, params: Value) -> Value {
-        self.send(json!({"type":"req","id":"c1","method":"connect","params":params}))
-            .await;
-        self.response().await
+        self.client.connect(params).await
     }
+}
 
-    async fn call(&mut self, id: &str, method: &str, params: Value) -> Value {
-        self.send(json!({"type":"req","id":id,"method":method,"params":params}))
-            .await;
-        self.response().await
+impl std::ops::Deref for Raw {
+    type Target = RawClient;
+    fn deref(&self) -> &RawClient {
+        &self.client
     }
+}
 
-    async fn closed(&mut self) -> Closed {
-        read_close(&mut self.ws, HANG_GUARD).await
+impl std::ops::DerefMut for Raw {
+    fn deref_mut(&mut self) -> &mut RawClient {
+        &mut self.client
     }
 }
 

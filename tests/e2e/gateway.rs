@@ -3,7 +3,7 @@
 //! The raw WebSocket client here sends exact frames so that each refusal row of the reference
 //! (§4.3) is checked byte for byte: error code, message, details, close code and close reason.
 
-use crate::util::{next_json, read_close, Closed, WsStream};
+use crate::util::{Closed, RawClient};
 use futures_util::{SinkExt, StreamExt};
 use openclaw_gateway::{MethodSpec, SharedAuth, ShutdownPlan};
 use openclaw_protocol::scopes;
@@ -15,70 +15,25 @@ use tokio_tungstenite::tungstenite::Message;
 
 const HANG_GUARD: Duration = Duration::from_secs(20);
 
-/// A raw protocol client: exact frames in, frames and the close frame out.
-struct Raw {
-    ws: WsStream,
-    challenge: Value,
-}
+/// A raw protocol client (a [`RawClient`] whose reads wait up to [`HANG_GUARD`]).
+struct Raw(RawClient);
 
 impl Raw {
     async fn open(url: &str) -> Raw {
-        let (mut ws, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("ws connect");
-        let challenge = next_json(&mut ws, HANG_GUARD)
-            .await
-            .expect("challenge frame");
-        assert_eq!(challenge["type"], "event");
-        assert_eq!(challenge["event"], "connect.challenge");
-        Raw { ws, challenge }
+        Raw(RawClient::open(url, &[], HANG_GUARD).await)
     }
+}
 
-    async fn send(&mut self, v: Value) {
-        self.ws
-            .send(Message::text(v.to_string()))
-            .await
-            .expect("send");
+impl std::ops::Deref for Raw {
+    type Target = RawClient;
+    fn deref(&self) -> &RawClient {
+        &self.0
     }
+}
 
-    async fn send_text(&mut self, s: String) {
-        self.ws.send(Message::text(s)).await.expect("send");
-    }
-
-    /// Next JSON frame (None when the socket closed).
-    async fn next(&mut self) -> Option<Value> {
-        next_json(&mut self.ws, HANG_GUARD).await
-    }
-
-    /// Next response frame, skipping events.
-    async fn response(&mut self) -> Value {
-        loop {
-            let f = self
-                .next()
-                .await
-                .expect("socket closed while waiting for a response");
-            if f["type"] == "res" {
-                return f;
-            }
-        }
-    }
-
-    /// Read until the close frame arrives.
-    async fn closed(&mut self) -> Closed {
-        read_close(&mut self.ws, HANG_GUARD).await
-    }
-
-    /// Send `connect` and return its response.
-    async fn connect(&mut self, params: Value) -> Value {
-        self.send(json!({"type":"req","id":"c1","method":"connect","params":params}))
-            .await;
-        self.response().await
-    }
-
-    async fn call(&mut self, id: &str, method: &str, params: Value) -> Value {
-        self.send(json!({"type":"req","id":id,"method":method,"params":params}))
-            .await;
-        self.response().await
+impl std::ops::DerefMut for Raw {
+    fn deref_mut(&mut self) -> &mut RawClient {
+        &mut self.0
     }
 }
 

@@ -337,3 +337,105 @@ pub async fn read_close(ws: &mut WsStream, guard: Duration) -> Closed {
     .await
     .unwrap_or_else(|_| panic!("hang guard: no close within {guard:?}"))
 }
+
+/// A raw protocol client: exact frames in, frames and the close frame out. Every read is bounded
+/// by its hang guard.
+pub struct RawClient {
+    pub ws: WsStream,
+    /// The `connect.challenge` event the gateway sent first.
+    pub challenge: Value,
+    /// Frames other than responses that arrived while waiting for a response.
+    pub seen: Vec<Value>,
+    guard: Duration,
+}
+
+impl RawClient {
+    /// Opens a socket to `url` with extra upgrade `headers` and reads the challenge event.
+    pub async fn open(url: &str, headers: &[(&'static str, &str)], guard: Duration) -> Self {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut req = url.into_client_request().expect("request");
+        for (k, v) in headers {
+            req.headers_mut()
+                .insert(*k, v.parse().expect("header value"));
+        }
+        let (mut ws, _) = tokio::time::timeout(guard, tokio_tungstenite::connect_async(req))
+            .await
+            .expect("hang guard: ws connect")
+            .expect("ws connect");
+        let challenge = next_json(&mut ws, guard).await.expect("challenge frame");
+        assert_eq!(challenge["type"], "event", "{challenge}");
+        assert_eq!(challenge["event"], "connect.challenge", "{challenge}");
+        RawClient {
+            ws,
+            challenge,
+            seen: Vec::new(),
+            guard,
+        }
+    }
+
+    pub async fn send(&mut self, v: Value) {
+        self.send_text(v.to_string()).await;
+    }
+
+    pub async fn send_text(&mut self, s: String) {
+        use futures_util::SinkExt;
+        self.ws
+            .send(tokio_tungstenite::tungstenite::Message::text(s))
+            .await
+            .expect("send");
+    }
+
+    /// Next JSON frame (None when the socket closed).
+    pub async fn next(&mut self) -> Option<Value> {
+        next_json(&mut self.ws, self.guard).await
+    }
+
+    /// Next response frame; other frames are kept in `seen`.
+    pub async fn response(&mut self) -> Value {
+        loop {
+            let f = self
+                .next()
+                .await
+                .expect("socket closed while waiting for a response");
+            if f["type"] == "res" {
+                return f;
+            }
+            self.seen.push(f);
+        }
+    }
+
+    /// Next event named `name` (skipping others), including one kept in `seen`.
+    pub async fn event(&mut self, name: &str) -> Value {
+        if let Some(i) = self.seen.iter().position(|f| f["event"] == name) {
+            return self.seen.remove(i);
+        }
+        loop {
+            let f = self
+                .next()
+                .await
+                .expect("socket closed while waiting for an event");
+            if f["type"] == "event" && f["event"] == name {
+                return f;
+            }
+        }
+    }
+
+    /// Send `connect` with `params` and return its response.
+    pub async fn connect(&mut self, params: Value) -> Value {
+        self.send(json!({"type":"req","id":"c1","method":"connect","params":params}))
+            .await;
+        self.response().await
+    }
+
+    /// Send request `id` for `method` and return its response.
+    pub async fn call(&mut self, id: &str, method: &str, params: Value) -> Value {
+        self.send(json!({"type":"req","id":id,"method":method,"params":params}))
+            .await;
+        self.response().await
+    }
+
+    /// Read until the close frame arrives.
+    pub async fn closed(&mut self) -> Closed {
+        read_close(&mut self.ws, self.guard).await
+    }
+}
