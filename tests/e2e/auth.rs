@@ -6,7 +6,7 @@
 //! error code, message, details code and close code/reason. (The shared-secret rows without a
 //! device are in `gateway.rs`.)
 
-use crate::util::{Closed, RawClient, WsStream};
+use crate::util::{RawClient, WsStream};
 use futures_util::{SinkExt, StreamExt};
 use openclaw_auth::proof::SignedFields;
 use openclaw_auth::{DeviceIdentity, PairingStore};
@@ -165,13 +165,7 @@ async fn assert_refused(
     assert_eq!(res["error"]["code"], code, "{res}");
     assert_eq!(res["error"]["message"], message, "{res}");
     assert_eq!(res["error"]["details"]["code"], detail, "{res}");
-    assert_eq!(
-        raw.closed().await,
-        Closed {
-            code: 1008,
-            reason: close_reason.into()
-        }
-    );
+    raw.assert_closed(1008, close_reason).await;
 }
 
 /// A §4.3 device-proof row: refused with `INVALID_REQUEST`, `message` as message and close
@@ -418,13 +412,8 @@ async fn row_remote_unpaired_device_then_approve() {
     assert_eq!(d["deviceId"], id.device_id());
     assert_eq!(d["requestedRole"], "operator");
     assert_eq!(d["requestedScopes"], json!(["operator.read"]));
-    assert_eq!(
-        raw.closed().await,
-        Closed {
-            code: 1008,
-            reason: format!("{msg} (requestId: {rid})")
-        }
-    );
+    raw.assert_closed(1008, &format!("{msg} (requestId: {rid})"))
+        .await;
 
     // The operator sees the request as an event and in the list.
     let ev = admin.event("device.pair.requested").await;

@@ -3,7 +3,7 @@
 //! The raw WebSocket client here sends exact frames so that each refusal row of the reference
 //! (§4.3) is checked byte for byte: error code, message, details, close code and close reason.
 
-use crate::util::{Closed, RawClient};
+use crate::util::RawClient;
 use futures_util::{SinkExt, StreamExt};
 use openclaw_gateway::{MethodSpec, SharedAuth, ShutdownPlan};
 use openclaw_protocol::scopes;
@@ -138,14 +138,7 @@ async fn assert_refused(
         Some(d) => assert_eq!(res["error"]["details"], d, "{res}"),
         None => assert!(res["error"].get("details").is_none(), "{res}"),
     }
-    let closed = raw.closed().await;
-    assert_eq!(
-        closed,
-        Closed {
-            code: close_code,
-            reason: close_reason.into()
-        }
-    );
+    raw.assert_closed(close_code, close_reason).await;
 }
 
 /// The shared-secret row: a wrong token or password, refused with `msg` (message and close
@@ -265,13 +258,8 @@ async fn first_request_must_be_connect() {
         res["error"]["message"],
         "invalid handshake: first request must be connect"
     );
-    assert_eq!(
-        raw.closed().await,
-        Closed {
-            code: 1008,
-            reason: "invalid handshake: first request must be connect".into()
-        }
-    );
+    raw.assert_closed(1008, "invalid handshake: first request must be connect")
+        .await;
 }
 
 #[tokio::test]
@@ -315,13 +303,7 @@ async fn preauth_frame_over_64k_closes_1009() {
         r#"{{"type":"req","id":"1","method":"connect","params":{{"pad":"{pad}"}}}}"#
     ))
     .await;
-    assert_eq!(
-        raw.closed().await,
-        Closed {
-            code: 1009,
-            reason: "preauth payload too large".into()
-        }
-    );
+    raw.assert_closed(1009, "preauth payload too large").await;
 }
 
 #[tokio::test]
@@ -332,13 +314,7 @@ async fn silent_socket_hits_handshake_timeout() {
     })
     .await;
     let mut raw = Raw::open(&gw.url).await;
-    assert_eq!(
-        raw.closed().await,
-        Closed {
-            code: 1008,
-            reason: "connect challenge timeout".into()
-        }
-    );
+    raw.assert_closed(1008, "connect challenge timeout").await;
 }
 
 #[tokio::test]
@@ -520,13 +496,7 @@ async fn shutdown_sends_event_then_1012() {
     assert_eq!(f["event"], "shutdown", "{f}");
     assert_eq!(f["payload"]["reason"], "gateway stopping");
     assert!(f["payload"].get("restartExpectedMs").is_none());
-    assert_eq!(
-        raw.closed().await,
-        Closed {
-            code: 1012,
-            reason: "gateway shutting down".into()
-        }
-    );
+    raw.assert_closed(1012, "gateway shutting down").await;
     stopping.await.unwrap().unwrap();
 }
 
@@ -544,13 +514,7 @@ async fn requested_restart_says_service_restart() {
         f["payload"],
         json!({"reason":"config change","restartExpectedMs":1500})
     );
-    assert_eq!(
-        raw.closed().await,
-        Closed {
-            code: 1012,
-            reason: "service restart".into()
-        }
-    );
+    raw.assert_closed(1012, "service restart").await;
 }
 
 async fn http_get(port: u16, path: &str) -> (u16, Value) {
@@ -974,13 +938,7 @@ async fn preauth_flood_beyond_the_read_budget_is_cut_off() {
             r#"{{"type":"req","id":"1","method":"connect","params":{{"pad":"{pad}"}}}}"#
         )))
         .await;
-    assert_eq!(
-        raw.closed().await,
-        Closed {
-            code: 1009,
-            reason: "preauth payload too large".into()
-        }
-    );
+    raw.assert_closed(1009, "preauth payload too large").await;
     assert_eq!(gw.state.connection_count(), 0);
 }
 

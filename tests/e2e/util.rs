@@ -438,4 +438,15 @@ impl RawClient {
     pub async fn closed(&mut self) -> Closed {
         read_close(&mut self.ws, self.guard).await
     }
+
+    /// Asserts that the socket closes next with `code` and `reason`.
+    pub async fn assert_closed(&mut self, code: u16, reason: &str) {
+        assert_eq!(
+            self.closed().await,
+            Closed {
+                code,
+                reason: reason.into()
+            }
+        );
+    }
 }
