@@ -186,17 +186,25 @@ async fn assert_device_row(
     assert_refused(raw, res, "INVALID_REQUEST", message, code, message).await;
 }
 
-/// Connect `id` on loopback with the shared token and all operator scopes, the signed
-/// `connect` made by `tweak` from the default; returns the socket and the response.
-async fn signed_connect(
-    gw: &TestGateway,
-    id: &DeviceIdentity,
+/// One device-proof row on a fresh gateway: a new device connects on loopback with the shared
+/// token and all operator scopes, its signed `connect` made by `tweak` from the default and
+/// changed by `tamper` after signing, and is refused as [`assert_device_row`] expects.
+async fn device_row(
+    what: &str,
     tweak: impl FnOnce(&Raw, Connect<'static>) -> Connect<'static>,
-) -> (Raw, Value) {
+    tamper: impl FnOnce(&mut Value),
+    message: &str,
+    code: &str,
+    reason: &str,
+) {
+    let gw = TestGateway::start_default().await;
+    let id = identity();
     let mut raw = Raw::open(&gw.url).await;
-    let c = tweak(&raw, Connect::cli(token_auth(gw), ALL));
-    let res = raw.connect(c.params(&raw, Some(id))).await;
-    (raw, res)
+    let c = tweak(&raw, Connect::cli(token_auth(&gw), ALL));
+    let mut p = c.params(&raw, Some(&id));
+    tamper(&mut p);
+    let res = raw.connect(p).await;
+    assert_device_row(&mut raw, &res, message, code, reason, what).await;
 }
 
 /// The device-token row: a wrong, rotated-away or revoked device token.
@@ -233,60 +241,46 @@ const REMOTE: &[(&str, &str)] = &[("x-forwarded-for", "192.0.2.9")];
 
 #[tokio::test]
 async fn row_bad_signature() {
-    let gw = TestGateway::start_default().await;
-    let id = identity();
-    let mut raw = Raw::open(&gw.url).await;
-    let mut p = Connect::cli(token_auth(&gw), ALL).params(&raw, Some(&id));
-    // Sign something else: the request's scopes no longer match the signed string.
-    p["scopes"] = json!(["operator.read"]);
-    let res = raw.connect(p).await;
-    assert_device_row(
-        &mut raw,
-        &res,
+    device_row(
+        "row_bad_signature",
+        |_, c| c,
+        // Sign something else: the request's scopes no longer match the signed string.
+        |p| p["scopes"] = json!(["operator.read"]),
         "device signature invalid",
         "DEVICE_AUTH_SIGNATURE_INVALID",
         "device-signature",
-        "row_bad_signature",
     )
     .await;
 }
 
 #[tokio::test]
 async fn row_wrong_nonce() {
-    let gw = TestGateway::start_default().await;
-    let id = identity();
-    let (mut raw, res) = signed_connect(&gw, &id, |_, c| Connect {
-        nonce: Some("00000000-0000-4000-8000-000000000000".into()),
-        ..c
-    })
-    .await;
-    assert_device_row(
-        &mut raw,
-        &res,
+    device_row(
+        "row_wrong_nonce",
+        |_, c| Connect {
+            nonce: Some("00000000-0000-4000-8000-000000000000".into()),
+            ..c
+        },
+        |_| {},
         "device nonce mismatch",
         "DEVICE_AUTH_NONCE_MISMATCH",
         "device-nonce-mismatch",
-        "row_wrong_nonce",
     )
     .await;
 }
 
 #[tokio::test]
 async fn row_blank_nonce() {
-    let gw = TestGateway::start_default().await;
-    let id = identity();
-    let (mut raw, res) = signed_connect(&gw, &id, |_, c| Connect {
-        nonce: Some("   ".into()),
-        ..c
-    })
-    .await;
-    assert_device_row(
-        &mut raw,
-        &res,
+    device_row(
+        "row_blank_nonce",
+        |_, c| Connect {
+            nonce: Some("   ".into()),
+            ..c
+        },
+        |_| {},
         "device nonce required",
         "DEVICE_AUTH_NONCE_REQUIRED",
         "device-nonce-missing",
-        "row_blank_nonce",
     )
     .await;
 }
@@ -317,20 +311,16 @@ async fn row_device_id_mismatch_and_garbage_key() {
 
 #[tokio::test]
 async fn row_signature_ten_minutes_old() {
-    let gw = TestGateway::start_default().await;
-    let id = identity();
-    let (mut raw, res) = signed_connect(&gw, &id, |raw, c| Connect {
-        signed_at: Some(raw.ts - 600_000),
-        ..c
-    })
-    .await;
-    assert_device_row(
-        &mut raw,
-        &res,
+    device_row(
+        "row_signature_ten_minutes_old",
+        |raw, c| Connect {
+            signed_at: Some(raw.ts - 600_000),
+            ..c
+        },
+        |_| {},
         "device signature expired",
         "DEVICE_AUTH_SIGNATURE_EXPIRED",
         "device-signature-stale",
-        "row_signature_ten_minutes_old",
     )
     .await;
 }
