@@ -171,36 +171,17 @@ async fn raw_connect_from(
         .expect("ws connect");
     let challenge = next_json(&mut ws).await.expect("challenge");
     assert_eq!(challenge["event"], "connect.challenge", "{challenge}");
-    let scopes = vec!["operator.read".to_string()];
-    let mut params = json!({
-        "minProtocol": 4, "maxProtocol": 4,
-        "client": {"id": "cli", "version": "2026.9.6", "platform": "linux", "deviceFamily": "Linux", "mode": "cli"},
-        "caps": [], "role": "operator", "scopes": scopes,
-        "auth": auth
-    });
+    let mut params = cli_params(None);
+    params["auth"] = auth;
     if let Some(identity) = device {
         let signing_token = ["token", "deviceToken", "bootstrapToken"]
             .iter()
             .find_map(|k| params["auth"][k].as_str())
             .unwrap_or("")
             .to_string();
-        let nonce = challenge["payload"]["nonce"]
-            .as_str()
-            .expect("nonce")
-            .to_string();
+        let nonce = challenge["payload"]["nonce"].as_str().expect("nonce");
         let ts = challenge["payload"]["ts"].as_u64().expect("ts");
-        let proof = identity.prove(&SignedFields {
-            client_id: "cli",
-            client_mode: "cli",
-            role: "operator",
-            scopes: &scopes,
-            signed_at_ms: ts,
-            token: &signing_token,
-            nonce: &nonce,
-            platform: "linux",
-            device_family: "Linux",
-        });
-        params["device"] = serde_json::to_value(proof).expect("proof json");
+        params["device"] = cli_device_proof(identity, &signing_token, nonce, ts);
     }
     let connect = json!({"type": "req", "id": "1", "method": "connect", "params": params});
     first_frame_outcome(&mut ws, &connect, Some("1")).await
@@ -621,6 +602,24 @@ fn cli_params(token: Option<&str>) -> Value {
     p
 }
 
+/// The `device` block of [`cli_params`]' client: `identity`'s v3 proof over `nonce` and
+/// `signed_at`, bound to `token`.
+fn cli_device_proof(identity: &DeviceIdentity, token: &str, nonce: &str, signed_at: u64) -> Value {
+    let scopes = vec!["operator.read".to_string()];
+    let proof = identity.prove(&SignedFields {
+        client_id: "cli",
+        client_mode: "cli",
+        role: "operator",
+        scopes: &scopes,
+        signed_at_ms: signed_at,
+        token,
+        nonce,
+        platform: "linux",
+        device_family: "Linux",
+    });
+    serde_json::to_value(proof).expect("proof json")
+}
+
 /// `params` with a device block signed by `identity`; `tamper` edits the signed fields or the
 /// resulting proof to produce each device-auth failure.
 fn signed_params(
@@ -634,19 +633,7 @@ fn signed_params(
     let mut signed_at = challenge["ts"].as_u64().unwrap_or(0);
     let mut proof = Value::Null;
     tamper(&mut nonce, &mut signed_at, &mut proof);
-    let scopes = vec!["operator.read".to_string()];
-    let p = identity.prove(&SignedFields {
-        client_id: "cli",
-        client_mode: "cli",
-        role: "operator",
-        scopes: &scopes,
-        signed_at_ms: signed_at,
-        token,
-        nonce: &nonce,
-        platform: "linux",
-        device_family: "Linux",
-    });
-    let mut device = serde_json::to_value(p).expect("proof json");
+    let mut device = cli_device_proof(identity, token, &nonce, signed_at);
     // A tamper that set fields on `proof` overrides them after signing.
     if let Some(over) = proof.as_object() {
         for (k, v) in over {
