@@ -10,9 +10,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// Flags every client command takes.
+/// Where the gateway is and how to authenticate: the flags of every command that connects.
 #[derive(Debug, Clone, Args, Default)]
-pub struct ClientArgs {
+pub struct ConnArgs {
     /// Gateway URL (default: the running gateway of the state dir, else ws://127.0.0.1:<port>).
     #[arg(long)]
     pub url: Option<String>,
@@ -25,6 +25,13 @@ pub struct ClientArgs {
     /// State directory (default: OPENCLAW_STATE_DIR or ~/.openclaw).
     #[arg(long)]
     pub state_dir: Option<PathBuf>,
+}
+
+/// Flags every client command takes.
+#[derive(Debug, Clone, Args, Default)]
+pub struct ClientArgs {
+    #[command(flatten)]
+    pub conn: ConnArgs,
     /// Request timeout in milliseconds.
     #[arg(long, default_value_t = 10_000)]
     pub timeout: u64,
@@ -66,7 +73,7 @@ pub fn resolve_target_with(
     args: &ClientArgs,
     env: impl Fn(&str) -> Option<String>,
 ) -> anyhow::Result<Target> {
-    let state = match &args.state_dir {
+    let state = match &args.conn.state_dir {
         Some(d) => StateDir::new(d),
         None => StateDir::from_env(&env),
     };
@@ -76,6 +83,7 @@ pub fn resolve_target_with(
         Err(e) => return Err(CliError::usage(format!("{e}")).into()),
     };
     let url = args
+        .conn
         .url
         .clone()
         .or_else(|| env("OPENCLAW_GATEWAY_URL"))
@@ -84,7 +92,7 @@ pub fn resolve_target_with(
             let port = openclaw_config::resolve_port(None, &config, &env);
             format!("ws://127.0.0.1:{port}")
         });
-    let (token, token_source) = if let Some(t) = args.token.clone() {
+    let (token, token_source) = if let Some(t) = args.conn.token.clone() {
         (Some(t), "--token")
     } else if let Some(t) = env("OPENCLAW_GATEWAY_TOKEN") {
         (Some(t), "OPENCLAW_GATEWAY_TOKEN")
@@ -98,6 +106,7 @@ pub fn resolve_target_with(
         }
     };
     let password = args
+        .conn
         .password
         .clone()
         .or_else(|| env("OPENCLAW_GATEWAY_PASSWORD"))
@@ -223,7 +232,10 @@ mod tests {
 
     fn args(dir: &std::path::Path) -> ClientArgs {
         ClientArgs {
-            state_dir: Some(dir.to_path_buf()),
+            conn: ConnArgs {
+                state_dir: Some(dir.to_path_buf()),
+                ..ConnArgs::default()
+            },
             ..ClientArgs::default()
         }
     }
@@ -257,8 +269,8 @@ mod tests {
         assert_eq!(t.url, "ws://127.0.0.1:4321");
 
         let mut a = args(dir.path());
-        a.token = Some("from-flag".into());
-        a.url = Some("ws://127.0.0.1:1".into());
+        a.conn.token = Some("from-flag".into());
+        a.conn.url = Some("ws://127.0.0.1:1".into());
         let t = resolve_target_with(&a, env).unwrap();
         assert_eq!(t.token.as_deref(), Some("from-flag"));
         assert_eq!(t.token_source, "--token");

@@ -386,6 +386,7 @@ pub async fn doctor_section(
     notes: &mut Vec<String>,
 ) -> Value {
     let url = args
+        .conn
         .url
         .clone()
         .or_else(|| {
@@ -416,7 +417,7 @@ pub async fn doctor_section(
         .map(|t| t.trim().to_owned())
         .filter(|t| !t.is_empty());
     let sources: Vec<(&str, Option<String>, String)> = vec![
-        ("--token", args.token.clone(), "pass the gateway's token with --token".into()),
+        ("--token", args.conn.token.clone(), "pass the gateway's token with --token".into()),
         (
             "OPENCLAW_GATEWAY_TOKEN",
             std::env::var("OPENCLAW_GATEWAY_TOKEN").ok().filter(|t| !t.is_empty()),
@@ -440,7 +441,7 @@ pub async fn doctor_section(
         let Some(token) = token else { continue };
         let mut o = ClientOptions::new(url.clone());
         o.token = Some(token.clone());
-        o.password = args.password.clone();
+        o.password = args.conn.password.clone();
         o.scopes = vec![scopes::READ.into()];
         o.connect_timeout = timeout;
         match Client::connect(o).await {
@@ -482,7 +483,7 @@ pub async fn doctor_section(
         url: url.clone(),
         token: None,
         token_source: "none",
-        password: args.password.clone(),
+        password: args.conn.password.clone(),
         state_dir: state.clone(),
         config_path: config_path.clone(),
     };

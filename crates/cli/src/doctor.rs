@@ -15,7 +15,7 @@ fn env(key: &str) -> Option<String> {
 
 /// `openclaw doctor`.
 pub async fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
-    let state = client::state_dir(args.state_dir.as_ref());
+    let state = client::state_dir(args.conn.state_dir.as_ref());
     let mut problems: Vec<String> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
 
@@ -75,7 +75,7 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
         };
 
     // 3. The running gateway's view: rejected edits, pending restarts.
-    let gateway = if RuntimeInfo::read(&state).is_some() || args.url.is_some() {
+    let gateway = if RuntimeInfo::read(&state).is_some() || args.conn.url.is_some() {
         match connect(&args, &state).await {
             Ok(c) => {
                 let s = c.request("status", json!({})).await;
@@ -155,13 +155,15 @@ async fn connect(
     state: &openclaw_state::StateDir,
 ) -> anyhow::Result<openclaw_client::Client> {
     let url = args
+        .conn
         .url
         .clone()
         .or_else(|| RuntimeInfo::read(state).map(|r| r.url))
         .ok_or_else(|| anyhow::anyhow!("no gateway URL: pass --url"))?;
     let mut o = openclaw_client::ClientOptions::new(url);
-    o.password = args.password.clone();
+    o.password = args.conn.password.clone();
     o.token = args
+        .conn
         .token
         .clone()
         .or_else(|| env("OPENCLAW_GATEWAY_TOKEN"))

@@ -354,8 +354,11 @@ pub fn restart(args: RestartArgs) -> anyhow::Result<ExitCode> {
         let asked = if force {
             // `force` needs the RPC (a signal carries no options).
             let cargs = ClientArgs {
-                url: Some(info.url.clone()),
-                state_dir: args.run.state_dir.clone(),
+                conn: client::ConnArgs {
+                    url: Some(info.url.clone()),
+                    state_dir: args.run.state_dir.clone(),
+                    ..client::ConnArgs::default()
+                },
                 timeout: 10_000,
                 ..ClientArgs::default()
             };
@@ -409,14 +412,14 @@ pub fn restart(args: RestartArgs) -> anyhow::Result<ExitCode> {
 
 /// `gateway status`.
 pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
-    let state = client::state_dir(args.state_dir.as_ref());
+    let state = client::state_dir(args.conn.state_dir.as_ref());
     // With --url the question is about that gateway only, not the state dir's.
-    let info = if args.url.is_some() {
+    let info = if args.conn.url.is_some() {
         None
     } else {
         RuntimeInfo::read(&state)
     };
-    if info.is_none() && args.url.is_none() {
+    if info.is_none() && args.conn.url.is_none() {
         if args.json {
             client::print_json(&json!({
                 "running": false,
@@ -461,6 +464,7 @@ pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
         .and_then(|s| s["pid"].as_u64())
         .or(info.as_ref().map(|i| i.pid as u64));
     let url = args
+        .conn
         .url
         .clone()
         .or(info.as_ref().map(|i| i.url.clone()))

@@ -4,7 +4,7 @@
 //! output as it arrives (deltas on stdout; a progress line on stderr when stderr is a terminal)
 //! and exits with a code that names the error class.
 
-use crate::client::{connect, explain, print_json, ClientArgs, Target};
+use crate::client::{connect, explain, print_json, ClientArgs, ConnArgs, Target};
 use crate::{CliError, EXIT_USAGE};
 use clap::{Args, Subcommand};
 use openclaw_client::{Client, ClientError};
@@ -69,18 +69,8 @@ pub struct SpawnArgs {
     /// Print the result as JSON instead of streaming the output.
     #[arg(long)]
     pub json: bool,
-    /// Gateway URL (default: the running gateway of the state dir, else ws://127.0.0.1:<port>).
-    #[arg(long)]
-    pub url: Option<String>,
-    /// Gateway token (default: OPENCLAW_GATEWAY_TOKEN, gateway.auth.token, $STATE/gateway.token).
-    #[arg(long)]
-    pub token: Option<String>,
-    /// Gateway password (password auth mode).
-    #[arg(long)]
-    pub password: Option<String>,
-    /// State directory (default: OPENCLAW_STATE_DIR or ~/.openclaw).
-    #[arg(long)]
-    pub state_dir: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub conn: ConnArgs,
     /// Timeout of each gateway request in milliseconds (not the run's).
     #[arg(long, default_value_t = 10_000)]
     pub request_timeout: u64,
@@ -89,10 +79,7 @@ pub struct SpawnArgs {
 impl SpawnArgs {
     fn client_args(&self) -> ClientArgs {
         ClientArgs {
-            url: self.url.clone(),
-            token: self.token.clone(),
-            password: self.password.clone(),
-            state_dir: self.state_dir.clone(),
+            conn: self.conn.clone(),
             timeout: self.request_timeout,
             json: self.json,
         }
