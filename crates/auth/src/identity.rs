@@ -172,13 +172,7 @@ impl DeviceIdentity {
             )),
             created_at_ms: self.created_at_ms,
         };
-        let mut text = serde_json::to_vec_pretty(&file).map_err(|e| IdentityError::Invalid {
-            path: path.to_path_buf(),
-            problem: e.to_string(),
-        })?;
-        text.push(b'\n');
-        write_atomic(path, &text, SECRET_MODE)?;
-        Ok(())
+        write_secret_json(path, &file)
     }
 
     /// `hex(sha256(raw public key))`.
@@ -225,6 +219,17 @@ impl DeviceIdentity {
             nonce: fields.nonce.to_string(),
         }
     }
+}
+
+/// Write `value` as pretty JSON (newline-terminated) to `path`, atomically and 0600.
+fn write_secret_json(path: &Path, value: &impl Serialize) -> Result<(), IdentityError> {
+    let mut text = serde_json::to_vec_pretty(value).map_err(|e| IdentityError::Invalid {
+        path: path.to_path_buf(),
+        problem: e.to_string(),
+    })?;
+    text.push(b'\n');
+    write_atomic(path, &text, SECRET_MODE)?;
+    Ok(())
 }
 
 fn pem(label: &str, der: &[u8]) -> String {
@@ -328,13 +333,7 @@ impl DeviceTokenCache {
             return Ok(());
         }
         cache.tokens.insert(role.to_string(), token);
-        let mut text = serde_json::to_vec_pretty(&cache).map_err(|e| IdentityError::Invalid {
-            path: path.to_path_buf(),
-            problem: e.to_string(),
-        })?;
-        text.push(b'\n');
-        write_atomic(path, &text, SECRET_MODE)?;
-        Ok(())
+        write_secret_json(path, &cache)
     }
 }
 
