@@ -17,10 +17,10 @@ pub struct ConnArgs {
     #[arg(long)]
     pub url: Option<String>,
     /// Gateway token (default: OPENCLAW_GATEWAY_TOKEN, gateway.auth.token, $STATE/gateway.token).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub token: Option<String>,
     /// Gateway password (password auth mode).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub password: Option<String>,
     /// State directory (default: OPENCLAW_STATE_DIR or ~/.openclaw).
     #[arg(long)]

@@ -158,3 +158,49 @@ pub fn block_on_result(
 ) -> anyhow::Result<ExitCode> {
     block_on(fut)?
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Secrets are random; one that starts with `-` must still be read as the flag's value.
+    #[test]
+    fn secrets_and_tasks_may_start_with_a_hyphen() {
+        let cli =
+            Cli::try_parse_from(["openclaw", "health", "--token", "-4xY", "--password", "-p"])
+                .unwrap_or_else(|e| panic!("{e}"));
+        let Command::Health(a) = cli.command else {
+            panic!("parsed as {:?}", cli.command)
+        };
+        assert_eq!(a.conn.token.as_deref(), Some("-4xY"));
+        assert_eq!(a.conn.password.as_deref(), Some("-p"));
+
+        let cli = Cli::try_parse_from([
+            "openclaw",
+            "sessions-spawn",
+            "--task",
+            "-n",
+            "--token",
+            "-t",
+            "--model",
+            "exec",
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        let Command::SessionsSpawn(a) = cli.command else {
+            panic!("parsed as {:?}", cli.command)
+        };
+        assert_eq!(a.task, "-n");
+        assert_eq!(a.conn.token.as_deref(), Some("-t"));
+        assert_eq!(a.model.as_deref(), Some("exec"));
+
+        let cli = Cli::try_parse_from(["openclaw", "gateway", "run", "--token", "-abc"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let Command::Gateway(gateway::GatewayArgs {
+            command: gateway::GatewayCommand::Run(r),
+        }) = cli.command
+        else {
+            panic!("parsed as {:?}", cli.command)
+        };
+        assert_eq!(r.token.as_deref(), Some("-abc"));
+    }
+}

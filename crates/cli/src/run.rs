@@ -24,10 +24,10 @@ pub struct RunArgs {
     #[arg(long, value_enum)]
     pub auth: Option<AuthArg>,
     /// Gateway token (default: OPENCLAW_GATEWAY_TOKEN, gateway.auth.token, else generated into $STATE/gateway.token).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub token: Option<String>,
     /// Gateway password (password auth mode).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub password: Option<String>,
     /// State directory (default: OPENCLAW_STATE_DIR or ~/.openclaw).
     #[arg(long)]

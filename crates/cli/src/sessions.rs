@@ -43,7 +43,7 @@ Exit codes:
 #[command(after_help = SPAWN_EXIT_HELP)]
 pub struct SpawnArgs {
     /// The task for the subagent (with the embedded runtime: a shell command).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub task: String,
     /// Model for the run (default: the runtime's default; `exec` for the embedded runtime).
     #[arg(long)]

@@ -129,7 +129,7 @@ pub fn resolve(
     })
 }
 
-/// Read `$STATE/gateway.token`, or create it (32 random bytes, base64url, 0600).
+/// Read `$STATE/gateway.token`, or create it (32 random bytes, hex, 0600).
 /// Returns the token and whether it was generated now. The token is never logged.
 pub fn load_or_generate_token(state_dir: &StateDir) -> Result<(String, bool), GatewayError> {
     let path = state_dir.join(TOKEN_FILE);
@@ -144,16 +144,16 @@ pub fn load_or_generate_token(state_dir: &StateDir) -> Result<(String, bool), Ga
     Ok((token, true))
 }
 
-/// 32 random bytes, base64url without padding (43 chars).
+/// 32 random bytes as lowercase hex (64 chars). Hex, not base64url: a base64url token starts
+/// with `-` one time in 64, and a command line then reads `--token -4x…` as a flag.
 pub fn random_token() -> Result<String, GatewayError> {
-    use base64::Engine;
     let mut bytes = [0u8; 32];
     getrandom::getrandom(&mut bytes).map_err(|e| {
         GatewayError::Config(format!(
             "cannot read random bytes for the gateway token: {e}"
         ))
     })?;
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    Ok(openclaw_auth::encoding::hex(&bytes))
 }
 
 /// Bind the listeners for `bind`/`port`: loopback = 127.0.0.1 + ::1 (::1 best effort),
@@ -208,7 +208,8 @@ mod tests {
         let a = resolve(&flags, |_| None).unwrap();
         assert!(a.token_generated);
         let t = a.options.auth.token.clone().unwrap();
-        assert_eq!(t.len(), 43);
+        assert_eq!(t.len(), 64);
+        assert!(t.bytes().all(|b| b.is_ascii_hexdigit()), "{t}");
         let b = resolve(&flags, |_| None).unwrap();
         assert!(!b.token_generated);
         assert_eq!(b.options.auth.token.unwrap(), t);
