@@ -167,6 +167,36 @@ async fn invalid_edit_keeps_last_good_config_and_status_shows_the_error() {
     let problems = d["problems"].to_string();
     assert!(problems.contains("keeps its last good config"), "{d}");
     assert!(problems.contains("line"), "{d}");
+    // Other CLI commands still reach the gateway; `gateway status` shows the rejected edit.
+    let out = openclaw_cli(
+        &[
+            "gateway",
+            "status",
+            "--url",
+            &gw.url,
+            "--token",
+            "t",
+            "--state-dir",
+            &sd,
+        ],
+        None,
+    )
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("last edit rejected"), "{stdout}");
+    assert!(stdout.contains("syntax error"), "{stdout}");
+    assert!(stderr.contains("warning: config"), "{stderr}");
+    // Without --token, the token configured in the unreadable file cannot be used, and the
+    // refusal says so.
+    let out = openclaw_cli(&["health", "--url", &gw.url, "--state-dir", &sd], None).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("the config file could not be read"),
+        "{stderr}"
+    );
     // A good edit clears the error.
     let ev = edit_config(
         &c,

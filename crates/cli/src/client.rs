@@ -61,6 +61,10 @@ pub struct Target {
     pub password: Option<String>,
     pub state_dir: StateDir,
     pub config_path: PathBuf,
+    /// Why the config file could not be read, when it could not. The target then comes from
+    /// flags, the environment, the running gateway's runtime file and `$STATE/gateway.token`:
+    /// a running gateway keeps its last good config, and the CLI must still reach it to say so.
+    pub config_error: Option<String>,
 }
 
 /// Resolve `--url`/`--token` defaults: flag > env > running gateway / config > state dir.
@@ -78,9 +82,9 @@ pub fn resolve_target_with(
         None => StateDir::from_env(&env),
     };
     let config_path = openclaw_config::config_path(&state, &env);
-    let config = match openclaw_config::load(&config_path) {
-        Ok(l) => l.config,
-        Err(e) => return Err(CliError::usage(format!("{e}")).into()),
+    let (config, config_error) = match openclaw_config::load(&config_path) {
+        Ok(l) => (l.config, None),
+        Err(e) => (openclaw_config::Config::default(), Some(format!("{e}"))),
     };
     let url = args
         .conn
@@ -118,12 +122,24 @@ pub fn resolve_target_with(
         password,
         state_dir: state,
         config_path,
+        config_error,
     })
+}
+
+/// Warn on stderr that the config file is unreadable and what the CLI uses instead.
+pub fn warn_config_error(target: &Target) {
+    if let Some(e) = &target.config_error {
+        eprintln!(
+            "warning: {e}\nwarning: a running gateway keeps serving its last good config; this command uses {} and the token from {}. fix the file, then check with `openclaw doctor`",
+            target.url, target.token_source
+        );
+    }
 }
 
 /// Connect to the target gateway with `scopes`, or fail with an actionable message.
 pub async fn connect(args: &ClientArgs, scopes: &[&str]) -> anyhow::Result<(Client, Target)> {
     let target = resolve_target(args)?;
+    warn_config_error(&target);
     let mut opts = ClientOptions::new(target.url.clone());
     opts.token = target.token.clone();
     opts.password = target.password.clone();
@@ -162,11 +178,16 @@ pub fn explain(e: &ClientError, target: &Target) -> CliError {
                 "PROTOCOL_MISMATCH" => "this client and the gateway speak different protocol versions; upgrade the older one".to_owned(),
                 _ => String::new(),
             };
-            let msg = if hint.is_empty() {
+            let mut msg = if hint.is_empty() {
                 format!("{e}")
             } else {
                 format!("{e}\n{hint}")
             };
+            if let Some(config_error) = &target.config_error {
+                msg.push_str(&format!(
+                    "\nthe config file could not be read, so its gateway.auth settings were not used: {config_error}"
+                ));
+            }
             CliError::new(1, msg)
         }
         ClientError::Timeout(..) => CliError::new(

@@ -106,6 +106,7 @@ fn options(
 
 async fn connect(args: &ClientArgs, scopes: &[&str]) -> anyhow::Result<DeviceConn> {
     let target = client::resolve_target(args)?;
+    client::warn_config_error(&target);
     let signer = signer_for(&target.state_dir)?;
     match Client::connect(options(&target, args, &signer, scopes)).await {
         Ok(client) => Ok(DeviceConn {
@@ -486,6 +487,7 @@ pub async fn doctor_section(
         password: args.conn.password.clone(),
         state_dir: state.clone(),
         config_path: config_path.clone(),
+        config_error: None,
     };
     let stored = signer.stored_token(scopes::ROLE_OPERATOR);
     let had_token = stored.is_some();

@@ -492,6 +492,7 @@ pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
             "pendingPairingRequests": pending_pairing,
             "rssBytes": s.and_then(|s| s["processMemory"]["rssBytes"].as_u64()),
             "stateDir": state.root().display().to_string(),
+            "reload": s.map(|s| s["reload"].clone()),
             "rpc": match &rpc { Ok(_) => json!({"ok": true}), Err(e) => json!({"ok": false, "error": e.message}) },
         }));
     } else {
@@ -519,6 +520,21 @@ pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
         }
         if let Some(rss) = s.and_then(|s| s["processMemory"]["rssBytes"].as_u64()) {
             println!("  memory:      {:.1} MB RSS", rss as f64 / 1_048_576.0);
+        }
+        if let Some(err) = s.and_then(|s| s["reload"]["lastError"]["message"].as_str()) {
+            println!(
+                "  config:      last edit rejected; serving the last good config. fix the file (`openclaw doctor` shows it):\n               {}",
+                err.replace('\n', "\n               ")
+            );
+        }
+        if let Some(paths) = s.and_then(|s| s["reload"]["pendingRestartPaths"].as_array()) {
+            if !paths.is_empty() {
+                let paths: Vec<&str> = paths.iter().filter_map(|p| p.as_str()).collect();
+                println!(
+                    "  restart:     pending for {} (drains in-flight runs first)",
+                    paths.join(", ")
+                );
+            }
         }
         if let Err(e) = &rpc {
             println!(

@@ -213,6 +213,7 @@ async fn connect_classified(
     scopes: &[&str],
 ) -> anyhow::Result<(Client, Target)> {
     let target = crate::client::resolve_target(args)?;
+    crate::client::warn_config_error(&target);
     let mut opts = openclaw_client::ClientOptions::new(target.url.clone());
     opts.token = target.token.clone();
     opts.password = target.password.clone();
