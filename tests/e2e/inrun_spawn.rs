@@ -64,7 +64,7 @@ async fn a_run_spawns_a_subagent_in_process_without_pairing() {
     assert_eq!(pairing_records(&c).await, 0);
     std::fs::write(&gate, b"go").unwrap();
     let parent = wait_run(&c, "inrun-parent").await;
-    assert_eq!(parent["status"], "completed", "{parent}");
+    assert_eq!(parent["runStatus"], "completed", "{parent}");
 
     // The child's output is in the parent's streamed deltas.
     let mut deltas = String::new();
@@ -112,7 +112,7 @@ async fn a_run_spawns_a_subagent_in_process_without_pairing() {
     assert_eq!(child["session"]["label"], "inrun", "{child}");
     assert_eq!(child["session"]["depth"], 1, "{child}");
     let w = wait_run(&c, &child_run).await;
-    assert_eq!(w["status"], "completed", "{w}");
+    assert_eq!(w["runStatus"], "completed", "{w}");
     assert_eq!(w["text"], "from-child\n", "{w}");
 
     // The child's result is announced to the parent, durably, once.
@@ -141,7 +141,7 @@ async fn a_run_spawns_a_subagent_in_process_without_pairing() {
     let task = r#""$OPENCLAW_APP_SERVER_BIN" tool sessions_spawn '{"task":"echo second"}'"#;
     send_main(&c, "inrun-again", task, None).await;
     let again = wait_run(&c, "inrun-again").await;
-    assert_eq!(again["status"], "completed", "{again}");
+    assert_eq!(again["runStatus"], "completed", "{again}");
     let accepted = tool_json(again["text"].as_str().unwrap_or_default(), "runId");
     assert_eq!(accepted["status"], "accepted", "{again}");
     let second = wait_run(&c, accepted["runId"].as_str().unwrap()).await;
@@ -165,7 +165,7 @@ async fn in_run_spawns_obey_the_session_limits() {
     let task = r#""$OPENCLAW_APP_SERVER_BIN" tool sessions_spawn '{"task":"echo grandchild"}' 2>&1; echo "rc=$?""#;
     let acc = call(&c, "sessions.spawn", json!({"task": task})).await;
     let w = wait_run(&c, acc["runId"].as_str().unwrap()).await;
-    assert_eq!(w["status"], "completed", "{w}");
+    assert_eq!(w["runStatus"], "completed", "{w}");
     let text = w["text"].as_str().unwrap_or_default();
     assert!(text.contains("failed: "), "{text}");
     assert!(text.contains("rc=1"), "{text}");

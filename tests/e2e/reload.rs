@@ -641,7 +641,10 @@ async fn restart_with_runs_in_flight_and_queued_loses_nothing() {
     assert_eq!(s["authMode"], "password");
     for r in &runs {
         let w = wait_run(&c, r).await;
-        assert_eq!(w["status"], "completed", "run {r} after the restart: {w}");
+        assert_eq!(
+            w["runStatus"], "completed",
+            "run {r} after the restart: {w}"
+        );
     }
     assert_eq!(runs.len(), 26);
     let (ok, refused) = probe.finish().await;
@@ -755,7 +758,7 @@ async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
 
     // The helper fails with 401 on the same profile.
     let h = spawn_and_wait(&c, json!({"task": "make a slug", "model": "bad-key"})).await;
-    assert_eq!(h["status"], "failed", "{h}");
+    assert_eq!(h["runStatus"], "failed", "{h}");
     assert_eq!(h["errorClass"], "auth", "{h}");
     let cd = gw.state.reload.cooldowns().clone();
     let now = openclaw_cooldowns::now_ms();
@@ -780,10 +783,10 @@ async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
     // The user's run completes; the user's next message is accepted and runs.
     std::fs::write(&gate, b"go").unwrap();
     let u = wait_run(&c, "user-1").await;
-    assert_eq!(u["status"], "completed", "{u}");
+    assert_eq!(u["runStatus"], "completed", "{u}");
     let next = send_main(&c, "user-2", "next message", Some("echo")).await;
     let n = wait_run(&c, next["runId"].as_str().unwrap()).await;
-    assert_eq!(n["status"], "completed", "{n}");
+    assert_eq!(n["runStatus"], "completed", "{n}");
 
     // No reload, no restart, the socket never closed.
     while let Ok(ev) = events.try_recv() {
@@ -817,7 +820,7 @@ async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
     assert_eq!(res["requiresRestart"], false, "{res}");
     let w = spawn_and_wait(&c, json!({"task": "slug again", "model": "echo"})).await;
     assert_eq!(
-        w["status"], "completed",
+        w["runStatus"], "completed",
         "failover to the backup profile: {w}"
     );
     // Once the backup is disabled too, the helper's error names both profiles.
@@ -830,7 +833,7 @@ async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
     )
     .unwrap();
     let w = spawn_and_wait(&c, json!({"task": "slug 3", "model": "echo"})).await;
-    assert_eq!(w["status"], "failed", "{w}");
+    assert_eq!(w["runStatus"], "failed", "{w}");
     let err = w["error"].as_str().unwrap_or_default();
     assert!(
         err.contains("anthropic:cli (auth_permanent, disabled until")
@@ -855,7 +858,7 @@ async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
         )
         .is_none());
     let w = spawn_and_wait(&c, json!({"task": "slug 4", "model": "echo"})).await;
-    assert_eq!(w["status"], "completed", "after clearing: {w}");
+    assert_eq!(w["runStatus"], "completed", "after clearing: {w}");
     c.close().await;
     gw.stop().await.unwrap();
 }
@@ -908,7 +911,7 @@ async fn forced_restart_reruns_the_interrupted_run() {
     .await
     .expect("the gateway did not come back");
     let w = wait_run(&c, run["runId"].as_str().unwrap()).await;
-    assert_eq!(w["status"], "completed", "{w}");
+    assert_eq!(w["runStatus"], "completed", "{w}");
     assert_eq!(
         w["attempts"], 2,
         "the interrupted run was re-run after the restart: {w}"

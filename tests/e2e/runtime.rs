@@ -300,7 +300,7 @@ mod via_gateway {
         let pid = running_pid(&gw, &c).await;
         kill_9(pid);
         let r = wait_run(&c, "victim-1").await;
-        assert_eq!(r["status"], "failed", "{r}");
+        assert_eq!(r["runStatus"], "failed", "{r}");
         assert!(
             r["error"].as_str().unwrap_or_default().contains("exited"),
             "the error names the process exit: {r}"
@@ -308,7 +308,7 @@ mod via_gateway {
         let next = send_main(&c, "next-1", "again", Some("echo")).await;
         assert_eq!(next["runId"], "next-1");
         let r = wait_run(&c, "next-1").await;
-        assert_eq!(r["status"], "completed", "{r}");
+        assert_eq!(r["runStatus"], "completed", "{r}");
         let pids = live_pids(&gw);
         assert_eq!(pids.len(), 1);
         assert_ne!(pids[0], pid, "a fresh process");
@@ -342,7 +342,7 @@ mod via_gateway {
         )
         .await;
         let h = wait_run(&c, helper["runId"].as_str().unwrap()).await;
-        assert_eq!(h["status"], "failed", "{h}");
+        assert_eq!(h["runStatus"], "failed", "{h}");
         assert_eq!(h["errorClass"], "auth", "{h}");
         assert!(h["error"].as_str().unwrap().contains("401"), "{h}");
         let s = call(&c, "sessions.get", json!({"sessionKey": "agent:main:main"})).await;
@@ -358,12 +358,12 @@ mod via_gateway {
         )
         .await;
         let s = wait_run(&c, sibling["runId"].as_str().unwrap()).await;
-        assert_eq!(s["status"], "completed", "{s}");
+        assert_eq!(s["runStatus"], "completed", "{s}");
         assert_eq!(s["text"], "Hello", "{s}");
 
         mock.open_gate();
         let p = wait_run(&c, "parent-1").await;
-        assert_eq!(p["status"], "completed", "{p}");
+        assert_eq!(p["runStatus"], "completed", "{p}");
         assert_eq!(p["text"], "Hello", "{p}");
         assert_eq!(live_pids(&gw), vec![pid], "same shared process");
         assert!(connected(&c), "the parent's connection never closed");
@@ -387,10 +387,10 @@ mod via_gateway {
         let pid = running_pid(&gw, &c).await;
         kill_9(pid);
         let r = wait_run(&c, "victim-1").await;
-        assert_eq!(r["status"], "failed", "{r}");
+        assert_eq!(r["runStatus"], "failed", "{r}");
         send_main(&c, "next-1", "Say hello.", Some("mock-model")).await;
         let r = wait_run(&c, "next-1").await;
-        assert_eq!(r["status"], "completed", "{r}");
+        assert_eq!(r["runStatus"], "completed", "{r}");
         assert_eq!(r["text"], "Hello", "{r}");
         let pids = live_pids(&gw);
         assert_eq!(pids.len(), 1);

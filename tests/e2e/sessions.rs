@@ -179,13 +179,26 @@ async fn each_limit_is_refused_with_its_setting() {
     assert_eq!(out.status.code(), Some(75), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("session.maxConcurrentSubagentRuns"));
 
+    // agent.wait speaks OpenClaw's vocabulary: a wait that ends first is a `timeout`.
+    let w = call(
+        &c,
+        "agent.wait",
+        json!({"runId": a["runId"], "timeoutMs": 0}),
+    )
+    .await;
+    assert_eq!(w["status"], "timeout", "{w}");
+    assert_eq!(w["runStatus"], "running", "{w}");
+    assert_eq!(w["waitTimedOut"], true, "{w}");
+
     // Abort the slow runs; they end as aborted.
     for r in [&a, &b] {
         let key = r["childSessionKey"].as_str().unwrap();
         let ab = call(&c, "chat.abort", json!({"sessionKey": key})).await;
         assert_eq!(ab["aborted"], true);
         let w = wait_run(&c, r["runId"].as_str().unwrap()).await;
-        assert_eq!(w["status"], "aborted");
+        assert_eq!(w["runStatus"], "aborted");
+        assert_eq!(w["status"], "error", "{w}");
+        assert_eq!(w["stopReason"], "aborted", "{w}");
     }
     c.close().await;
     gw.stop().await.unwrap();
@@ -210,7 +223,9 @@ async fn chat_send_retry_with_same_key_runs_once() {
     assert_eq!(b["runId"], "retry-1");
     assert_eq!(a["status"], "started");
     let w = wait_run(&c, "retry-1").await;
-    assert_eq!(w["status"], "completed", "{w}");
+    assert_eq!(w["runStatus"], "completed", "{w}");
+    assert_eq!(w["status"], "ok", "{w}");
+    assert!(w["waitTimedOut"].is_null(), "{w}");
     let again = call(&c, "chat.send", params).await;
     assert_eq!(again["runId"], "retry-1");
     assert_eq!(again["duplicate"], true);
@@ -260,7 +275,7 @@ async fn kill_9_with_queued_and_running_runs_loses_nothing() {
     // A completed run on the main session before the crash: its thread dies with the
     // app-server, so the next message there must fall back to a fresh thread.
     send_main(&c, "warm", "echo warm", None).await;
-    assert_eq!(wait_run(&c, "warm").await["status"], "completed");
+    assert_eq!(wait_run(&c, "warm").await["runStatus"], "completed");
     let (mut runs, children) = spawn_children(&c, 3, "c").await;
     runs.extend(queue_messages(&c, &children, 10, |i| format!("sleep 1; echo q-{i}")).await);
     // Wait until the three first runs are running (the ten others are queued behind them).
@@ -279,7 +294,7 @@ async fn kill_9_with_queued_and_running_runs_loses_nothing() {
     let c = connect_retry(&gw2.url, Secret::Token(token), state.path()).await;
     for r in &runs {
         let w = wait_run(&c, r).await;
-        assert_eq!(w["status"], "completed", "run {r}: {w}");
+        assert_eq!(w["runStatus"], "completed", "run {r}: {w}");
     }
     let got = wait_announces(&c, "agent:main:main", runs.len()).await;
     let uniq: HashSet<&String> = got.iter().collect();
@@ -293,7 +308,7 @@ async fn kill_9_with_queued_and_running_runs_loses_nothing() {
     // The main session continues although its previous thread died with the old process.
     send_main(&c, "after", "echo after", None).await;
     let w = wait_run(&c, "after").await;
-    assert_eq!(w["status"], "completed", "{w}");
+    assert_eq!(w["runStatus"], "completed", "{w}");
     assert_eq!(w["text"], "after\n");
     // The interrupted runs were re-run: attempt 2.
     for r in &runs[..3] {
@@ -337,7 +352,8 @@ async fn helper_auth_failure_does_not_hurt_the_parent() {
     )
     .await;
     let h = wait_run(&c, helper["runId"].as_str().unwrap()).await;
-    assert_eq!(h["status"], "failed", "{h}");
+    assert_eq!(h["runStatus"], "failed", "{h}");
+    assert_eq!(h["status"], "error", "{h}");
     assert_eq!(h["errorClass"], "auth", "{h}");
     assert!(
         h["error"].as_str().unwrap().contains("401"),
@@ -370,7 +386,7 @@ async fn helper_auth_failure_does_not_hurt_the_parent() {
 
     std::fs::write(&gate, b"go").unwrap();
     let p = wait_run(&c, "parent-1").await;
-    assert_eq!(p["status"], "completed", "{p}");
+    assert_eq!(p["runStatus"], "completed", "{p}");
 
     let sibling = call(
         &c,
@@ -379,7 +395,7 @@ async fn helper_auth_failure_does_not_hurt_the_parent() {
     )
     .await;
     let s = wait_run(&c, sibling["runId"].as_str().unwrap()).await;
-    assert_eq!(s["status"], "completed", "{s}");
+    assert_eq!(s["runStatus"], "completed", "{s}");
     assert!(
         s["text"].as_str().unwrap().contains("sibling says hi"),
         "{s}"
@@ -449,7 +465,7 @@ async fn cli_exit_codes_name_the_error_class() {
     assert_eq!(v["status"], "accepted");
     let c = client(&gw).await;
     let w = wait_run(&c, v["runId"].as_str().unwrap()).await;
-    assert_eq!(w["status"], "completed");
+    assert_eq!(w["runStatus"], "completed");
     assert_eq!(w["text"], "later\n");
     c.close().await;
     gw.stop().await.unwrap();
@@ -480,7 +496,7 @@ async fn run_events_reach_the_sender_and_subscribers_only() {
     .await;
     let r = send_main(&sender, "ev-1", "echo hello", None).await;
     assert_eq!(r["runId"], "ev-1");
-    assert_eq!(wait_run(&sender, "ev-1").await["status"], "completed");
+    assert_eq!(wait_run(&sender, "ev-1").await["runStatus"], "completed");
 
     /// Collect chat events of run ev-1 until its final one; returns (states, saw sessions.changed).
     async fn collect(
@@ -594,7 +610,7 @@ async fn real_openclaw_cli_calls_chat_send_and_sessions_list() {
     assert_eq!(sent["status"], "started");
     let c = client(&gw).await;
     let w = wait_run(&c, "interop-1").await;
-    assert_eq!(w["status"], "completed");
+    assert_eq!(w["runStatus"], "completed");
     assert_eq!(w["text"], "interop\n");
 
     let out = real_call("sessions.list", json!({})).await.unwrap();
@@ -627,17 +643,17 @@ async fn app_server_crash_fails_only_its_run_and_the_next_gets_a_fresh_process()
     let spawn_wait =
         |task: &str, model: &str| spawn_and_wait(&c, json!({"task": task, "model": model}));
     let first = spawn_wait("before", "echo").await;
-    assert_eq!(first["status"], "completed", "{first}");
+    assert_eq!(first["runStatus"], "completed", "{first}");
     let before = sessions.pool.live_pids();
     assert_eq!(before.len(), 1, "{before:?}");
 
     let crashed = spawn_wait("boom", "crash").await;
-    assert_eq!(crashed["status"], "failed", "{crashed}");
+    assert_eq!(crashed["runStatus"], "failed", "{crashed}");
     assert_eq!(crashed["retryable"], true, "{crashed}");
     assert_eq!(crashed["errorClass"], "runtime", "{crashed}");
 
     let after = spawn_wait("after", "echo").await;
-    assert_eq!(after["status"], "completed", "{after}");
+    assert_eq!(after["runStatus"], "completed", "{after}");
     let now = sessions.pool.live_pids();
     assert_eq!(now.len(), 1, "{now:?}");
     assert_ne!(now, before, "the crashed process was reused");
@@ -822,7 +838,7 @@ async fn session_limits_apply_on_hot_reload() {
         )
         .await;
         assert_eq!(
-            wait_run(&c, r["runId"].as_str().unwrap()).await["status"],
+            wait_run(&c, r["runId"].as_str().unwrap()).await["runStatus"],
             "aborted"
         );
     }

@@ -302,7 +302,8 @@ pub async fn spawn(args: SpawnArgs) -> anyhow::Result<ExitCode> {
             format!("{e}\nthe run may still be in progress: `openclaw sessions tail {child}`"),
         )
     })?;
-    let status = outcome["status"].as_str().unwrap_or("failed").to_owned();
+    // `status` is OpenClaw's wait vocabulary (ok/error/timeout); `runStatus` is the run's state.
+    let status = outcome["runStatus"].as_str().unwrap_or("failed").to_owned();
     if args.json {
         let mut out = outcome.clone();
         out["childSessionKey"] = json!(child);

@@ -29,7 +29,7 @@ use openclaw_app_server::{CancelToken, Pool, PoolConfig, ProcessKey, RunEvent, R
 use openclaw_protocol::{scopes, ErrorCode, ErrorShape};
 use openclaw_sessions::{
     BoxFuture, Cancel, ChatState, Cleanup, ExecError, ExecEvent, ExecOutcome, ExecRequest,
-    FailureClass, ManagerOptions, RunExecutor, RunSnapshot, SendRequest, SessionError,
+    FailureClass, ManagerOptions, RunExecutor, RunSnapshot, RunState, SendRequest, SessionError,
     SessionEvent, SessionInfo, SessionManager, SpawnRequest, TranscriptEntry,
 };
 use serde_json::{json, Map, Value};
@@ -620,11 +620,35 @@ async fn agent_wait(
         .wait(&run_id, Duration::from_millis(ms))
         .await
         .map_err(error_shape)?;
-    let mut out = run_payload(&snap);
+    Ok(wait_payload(&snap))
+}
+
+/// `agent.wait`'s reply: the run payload with OpenClaw's wait vocabulary in `status` (`ok`,
+/// `error`, `timeout`, `pending` for a run still queued, plus `stopReason`) and this gateway's
+/// run state in `runStatus`. `waitTimedOut` is set when the wait ended before the run did.
+fn wait_payload(snap: &RunSnapshot) -> Value {
+    let mut out = run_payload(snap);
+    out["runStatus"] = json!(snap.state.as_str());
+    let (status, stop_reason) = match snap.state {
+        RunState::Queued => ("pending", None),
+        RunState::Running => ("timeout", None),
+        RunState::Completed => ("ok", None),
+        RunState::Failed => ("error", None),
+        RunState::Aborted => ("error", Some("aborted")),
+        RunState::Timeout => ("timeout", Some("timeout")),
+        RunState::Interrupted => ("error", Some("interrupted")),
+    };
+    out["status"] = json!(status);
+    if let Some(reason) = stop_reason {
+        out["stopReason"] = json!(reason);
+    }
     if !snap.state.is_terminal() {
         out["waitTimedOut"] = json!(true);
+        if snap.state == RunState::Queued {
+            out["timeoutPhase"] = json!("queue");
+        }
     }
-    Ok(out)
+    out
 }
 
 /// Runs tasks on app-server processes from the shared pool.
@@ -880,6 +904,49 @@ impl RunExecutor for AppServerExecutor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every run state maps onto OpenClaw's `agent.wait` vocabulary; our state stays in `runStatus`.
+    #[test]
+    fn wait_payload_speaks_openclaw_status_and_keeps_ours() {
+        let snap = |state| RunSnapshot {
+            run_id: "r".into(),
+            session_key: "agent:main:main".into(),
+            state,
+            attempts: 1,
+            created_at: 1,
+            started_at: None,
+            ended_at: None,
+            text: None,
+            error: None,
+            error_class: None,
+            retryable: false,
+            spawned_by: None,
+        };
+        let rows = [
+            (RunState::Queued, "pending", None, true),
+            (RunState::Running, "timeout", None, true),
+            (RunState::Completed, "ok", None, false),
+            (RunState::Failed, "error", None, false),
+            (RunState::Aborted, "error", Some("aborted"), false),
+            (RunState::Timeout, "timeout", Some("timeout"), false),
+            (RunState::Interrupted, "error", Some("interrupted"), false),
+        ];
+        for (state, status, stop, timed_out) in rows {
+            let v = wait_payload(&snap(state));
+            assert_eq!(v["status"], status, "{state:?}: {v}");
+            assert_eq!(v["runStatus"], state.as_str(), "{state:?}: {v}");
+            assert_eq!(v["stopReason"].as_str(), stop, "{state:?}: {v}");
+            assert_eq!(
+                v["waitTimedOut"].as_bool() == Some(true),
+                timed_out,
+                "{state:?}: {v}"
+            );
+        }
+        assert_eq!(
+            wait_payload(&snap(RunState::Queued))["timeoutPhase"],
+            "queue"
+        );
+    }
     use openclaw_sessions::{ChatEvent, LimitKind, LimitViolation, RunState};
 
     #[test]
