@@ -242,6 +242,15 @@ mod via_gateway {
         codex: &std::path::Path,
         models: HashMap<String, Behavior>,
     ) -> (TestGateway, Client, ResponsesMock, tempfile::TempDir) {
+        real_codex_gateway_with(codex, models, false).await
+    }
+
+    /// [`real_codex_gateway`] with the runtime's `dynamicTools` set as given.
+    async fn real_codex_gateway_with(
+        codex: &std::path::Path,
+        models: HashMap<String, Behavior>,
+        dynamic_tools: bool,
+    ) -> (TestGateway, Client, ResponsesMock, tempfile::TempDir) {
         let home = tempfile::tempdir().unwrap();
         let mock = ResponsesMock::start(Behavior::Hello, models).await.unwrap();
         let key = super::codex_key(codex, &mock, home.path());
@@ -254,10 +263,93 @@ mod via_gateway {
             kind: "app-server".into(),
             command: key.command.clone(),
             env,
+            dynamic_tools,
             ..Default::default()
         })
         .await;
         (gw, c, mock, home)
+    }
+
+    /// Real Codex on a runtime with `dynamicTools: true`: the model calls `sessions_spawn`, Codex
+    /// asks the gateway with `item/tool/call`, and the child runs in process on the embedded
+    /// runtime. The parent's next model request carries the child's output, the child session
+    /// records its parent, and nothing asked to be paired. Without `dynamicTools` the tool is
+    /// not offered at all.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn real_codex_model_spawns_a_subagent_through_the_dynamic_tool() {
+        let Some(codex) =
+            super::codex_or_skip("real_codex_model_spawns_a_subagent_through_the_dynamic_tool")
+        else {
+            return;
+        };
+        let models = HashMap::from([("spawner".to_string(), Behavior::SpawnTool)]);
+        let (gw, c, mock, _home) = real_codex_gateway_with(&codex, models.clone(), true).await;
+        send_main(&c, "codex-parent", "spawn a helper", Some("spawner")).await;
+        let p = wait_run(&c, "codex-parent").await;
+        assert_eq!(p["runStatus"], "completed", "{p}");
+        assert!(
+            p["text"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("child said:"),
+            "the parent's final answer comes after the tool result: {p}"
+        );
+
+        let bodies = mock.request_bodies();
+        assert_eq!(bodies.len(), 2, "one call, one follow-up: {bodies:?}");
+        let offered: Vec<&str> = bodies[0]["tools"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t["name"].as_str())
+            .collect();
+        assert!(
+            offered.iter().any(|n| n.contains("sessions_spawn")),
+            "Codex offered the model the gateway's tool: {offered:?}"
+        );
+        let output = bodies[1]["input"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|i| i["type"] == "function_call_output")
+            .map(|i| i["output"].to_string())
+            .unwrap_or_default();
+        assert!(
+            output.contains("from-codex-child"),
+            "the tool result carried the child's output: {output}"
+        );
+
+        let list = call(&c, "sessions.list", json!({})).await;
+        let rows = list["sessions"].as_array().cloned().unwrap_or_default();
+        let child = rows
+            .iter()
+            .find(|r| r["spawnedBy"] == "agent:main:main")
+            .unwrap_or_else(|| panic!("no child of the main session: {list}"));
+        assert_eq!(child["kind"], "subagent", "{child}");
+        assert_eq!(child["lastRunStatus"], "completed", "{child}");
+        let status = call(&c, "status", json!({})).await;
+        assert_eq!(
+            status["pairing"]["pending"], 0,
+            "nothing asked to be paired: {status}"
+        );
+        c.close().await;
+        gw.stop().await.unwrap();
+
+        // The same model on a runtime without dynamicTools is not offered the tool.
+        let (gw, c, mock, _home) = real_codex_gateway_with(&codex, models, false).await;
+        send_main(&c, "codex-plain", "spawn a helper", Some("spawner")).await;
+        let p = wait_run(&c, "codex-plain").await;
+        assert_eq!(p["runStatus"], "completed", "{p}");
+        assert!(
+            p["text"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("no sessions_spawn tool was offered"),
+            "{p}"
+        );
+        assert_eq!(mock.requests(), 1);
+        c.close().await;
+        gw.stop().await.unwrap();
     }
 
     /// The app-server processes of the gateway's pool.

@@ -221,10 +221,20 @@ impl Client {
 
     /// Sends `initialize` then the `initialized` notification, within `timeout`.
     pub async fn initialize(&self, timeout: Duration) -> Result<InitInfo, ClientError> {
+        self.initialize_with(timeout, false).await
+    }
+
+    /// [`Client::initialize`], asking for Codex's `experimentalApi` capability when
+    /// `experimental_api` is set (required for `thread/start.dynamicTools`).
+    pub async fn initialize_with(
+        &self,
+        timeout: Duration,
+        experimental_api: bool,
+    ) -> Result<InitInfo, ClientError> {
         let params = json!({
             "clientInfo": {"name": "openclaw", "title": "OpenClaw", "version": env!("CARGO_PKG_VERSION")},
             "capabilities": {
-                "experimentalApi": false,
+                "experimentalApi": experimental_api,
                 "optOutNotificationMethods": ["remoteControl/status/changed"],
             },
         });

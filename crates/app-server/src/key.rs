@@ -18,6 +18,9 @@ pub struct ProcessKey {
     pub home: Option<PathBuf>,
     /// Auth identity (e.g. an auth profile id) that separates otherwise equal keys.
     pub auth_identity: Option<String>,
+    /// Negotiate Codex's `experimentalApi` capability at `initialize` (needed for
+    /// `thread/start.dynamicTools`). Part of the key: the capability is per process.
+    pub experimental_api: bool,
 }
 
 impl ProcessKey {
@@ -59,6 +62,7 @@ impl fmt::Debug for ProcessKey {
             .field("env", &self.env.keys().collect::<Vec<_>>())
             .field("home", &self.home)
             .field("auth_identity", &self.auth_identity)
+            .field("experimental_api", &self.experimental_api)
             .finish()
     }
 }

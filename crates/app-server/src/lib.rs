@@ -49,4 +49,7 @@ pub use error::{ClientError, FailureClass, PoolError, RunError, TransportError};
 pub use key::ProcessKey;
 pub use pool::{Lease, Pool, PoolConfig, PoolStats, ProcessInfo};
 pub use run::{execute, execute_with_tools, CancelToken, RunEvent, RunOutcome, RunSpec};
-pub use tools::{DynamicTool, RunTools, ToolCall, ToolError, ToolFuture, ToolHandler, ToolOutput};
+pub use tools::{
+    DynamicTool, DynamicToolKind, RunTools, ToolCall, ToolError, ToolFuture, ToolHandler,
+    ToolOutput,
+};

@@ -427,7 +427,7 @@ async fn startup_task(
     // Hold only a weak reference while waiting, so a dropped pool does not wait for a slow start.
     drop(inner);
     let init = tokio::select! {
-        r = client.initialize(timeout) => r,
+        r = client.initialize_with(timeout, key.experimental_api) => r,
         _ = cancel.wait_for(|c| *c) => {
             client.close();
             return;

@@ -10,8 +10,9 @@
 //! aborted and answered with an error.
 //!
 //! Real Codex accepts `thread/start.dynamicTools` only from clients that negotiated
-//! `experimentalApi`, which this client does not; declare tools only on runtimes that take them
-//! without it (the embedded runtime does).
+//! `experimentalApi` at `initialize` ([`crate::ProcessKey::experimental_api`]); declare tools
+//! only on processes started that way, or on runtimes that take them without it (the embedded
+//! runtime does).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -32,12 +33,41 @@ pub const MAX_CONCURRENT_TOOL_CALLS: usize = 8;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DynamicTool {
+    /// Spec kind; Codex 0.169 requires `"type": "function"` on each plain tool.
+    #[serde(rename = "type", default)]
+    pub kind: DynamicToolKind,
     /// Name the model (or a task) calls it by.
     pub name: String,
     /// What it does, for the model.
     pub description: String,
     /// JSON Schema of its `arguments`.
     pub input_schema: Value,
+}
+
+impl DynamicTool {
+    /// A plain function tool.
+    pub fn function(
+        name: impl Into<String>,
+        description: impl Into<String>,
+        input_schema: Value,
+    ) -> Self {
+        Self {
+            kind: DynamicToolKind::Function,
+            name: name.into(),
+            description: description.into(),
+            input_schema,
+        }
+    }
+}
+
+/// The `type` of a [`DynamicTool`] (Codex also has `namespace` groups, which this crate does not
+/// declare).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DynamicToolKind {
+    /// A function the model calls with JSON arguments.
+    #[default]
+    Function,
 }
 
 /// One `item/tool/call` request, as handed to a [`ToolHandler`].
@@ -300,18 +330,15 @@ mod tests {
 
     #[test]
     fn wire_shapes_match_codex() {
-        let t = DynamicTool {
-            name: "sessions_spawn".into(),
-            description: "spawn".into(),
-            input_schema: json!({"type": "object"}),
-        };
+        // Codex 0.169's DynamicToolSpec requires `type` (from `generate-json-schema --experimental`).
+        let t = DynamicTool::function("sessions_spawn", "spawn", json!({"type": "object"}));
         let tools = RunTools {
             specs: vec![t],
             handler: None,
         };
         assert_eq!(
             tools.wire_specs().unwrap(),
-            json!([{"name": "sessions_spawn", "description": "spawn", "inputSchema": {"type": "object"}}])
+            json!([{"type": "function", "name": "sessions_spawn", "description": "spawn", "inputSchema": {"type": "object"}}])
         );
         assert_eq!(RunTools::none().wire_specs(), None);
         assert_eq!(

@@ -28,11 +28,7 @@ async fn guard<F: std::future::Future<Output = ()>>(f: F) {
 }
 
 fn tool(name: &str) -> DynamicTool {
-    DynamicTool {
-        name: name.into(),
-        description: format!("test tool {name}"),
-        input_schema: json!({"type": "object"}),
-    }
+    DynamicTool::function(name, format!("test tool {name}"), json!({"type": "object"}))
 }
 
 /// `echo` answers with its `text` argument; `fail` returns a handler error; `hang` never ends

@@ -160,6 +160,9 @@ pub struct RuntimeConfig {
     pub env: BTreeMap<String, String>,
     /// Auth identity that separates shared processes (e.g. an auth profile id).
     pub auth_profile: Option<String>,
+    /// Offer runs on this runtime the gateway's dynamic tools (`sessions_spawn`), negotiating
+    /// Codex's `experimentalApi` capability to do so. The embedded runtime always has them.
+    pub dynamic_tools: bool,
 }
 
 /// `session.*`: limits on sessions and subagents.

@@ -178,6 +178,12 @@ pub const SCHEMA: &[FieldDoc] = &[
         "unset",
         "Auth identity that separates shared runtime processes.",
     ),
+    f(
+        "runtimes.*.dynamicTools",
+        "boolean",
+        "false",
+        "Offer this runtime's runs the gateway's `sessions_spawn` tool, so an agent spawns subagents in process (never a loopback login). Codex needs its `experimentalApi` capability for that, which this turns on for the runtime's processes.",
+    ),
     // session.*
     f(
         "session.maxSpawnDepth",
@@ -357,6 +363,7 @@ mod tests {
                 command: vec!["x".into()],
                 env: [("K".to_string(), "V".to_string())].into(),
                 auth_profile: Some("p".into()),
+                dynamic_tools: true,
             },
         );
         c.session = SessionConfig {

@@ -17,9 +17,11 @@
 //! [`Pool`]: a run's failure fails that run only.
 //!
 //! # Tools for runs
-//! Runs on the embedded runtime are offered the dynamic tool `sessions_spawn` (module
-//! `tools`): a task calls `"$OPENCLAW_APP_SERVER_BIN" tool sessions_spawn '{"task":…}'` and the
-//! child is spawned in process through the run's `SpawnHandle`, never over WebSocket.
+//! Runs on the embedded runtime, and on runtimes configured with `dynamicTools: true` (real
+//! Codex), are offered the dynamic tool `sessions_spawn` (module `tools`): a task calls
+//! `"$OPENCLAW_APP_SERVER_BIN" tool sessions_spawn '{"task":…}'`, or the model calls the tool and
+//! Codex sends `item/tool/call`; either way the child is spawned in process through the run's
+//! `SpawnHandle`, never over WebSocket.
 
 mod tools;
 
@@ -687,6 +689,7 @@ impl AppServerExecutor {
                     env: rt.env.clone(),
                     home: None,
                     auth_identity: rt.auth_profile.clone(),
+                    experimental_api: rt.dynamic_tools,
                 })
             }
             None if runtime == openclaw_sessions::DEFAULT_RUNTIME => {
@@ -725,15 +728,17 @@ pub fn embedded_binary() -> PathBuf {
     PathBuf::from(NAME)
 }
 
-/// Whether runs on `key` are offered the gateway's dynamic tools. Only the embedded runtime
-/// takes `thread/start.dynamicTools` without Codex's `experimentalApi` opt-in, so it is
-/// recognised by its program name (`openclaw-app-server`, default or configured).
+/// Whether runs on `key` are offered the gateway's dynamic tools: runtimes configured with
+/// `dynamicTools: true` (their processes negotiate Codex's `experimentalApi`), and the embedded
+/// runtime, which takes them without it and is recognised by its program name
+/// (`openclaw-app-server`, default or configured).
 fn takes_dynamic_tools(key: &ProcessKey) -> bool {
-    key.command.first().is_some_and(|program| {
-        std::path::Path::new(program)
-            .file_name()
-            .is_some_and(|n| n == "openclaw-app-server")
-    })
+    key.experimental_api
+        || key.command.first().is_some_and(|program| {
+            std::path::Path::new(program)
+                .file_name()
+                .is_some_and(|n| n == "openclaw-app-server")
+        })
 }
 
 fn map_class(c: openclaw_app_server::FailureClass) -> FailureClass {

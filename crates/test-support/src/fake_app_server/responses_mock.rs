@@ -3,12 +3,14 @@
 //!
 //! The behaviour is chosen per request by the `model` in the JSON body (falling back to the
 //! default): stream a message item with deltas "Hel" + "lo" and complete; answer 401 `invalid_api_key`; or stream "Hel" and
-//! hold the rest until a gate opens (to keep a run in flight deterministically).
+//! hold the rest until a gate opens (to keep a run in flight deterministically); or call the
+//! `sessions_spawn` tool the request offers, then answer with the tool's output once the next
+//! request carries it. Every request body is kept for the test to inspect.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -26,13 +28,24 @@ pub enum Behavior {
     Unauthorized,
     /// Like `Hello`, but waits for [`ResponsesMock::open_gate`] after the first delta.
     Gated,
+    /// A model that uses the gateway's tool: the first request gets a `function_call` of the
+    /// offered tool whose name contains `sessions_spawn`, with arguments
+    /// [`SPAWN_TOOL_ARGUMENTS`]; a request that carries a `function_call_output` gets a message
+    /// `"child said: <output>"`. With no such tool offered, the message says so.
+    SpawnTool,
 }
+
+/// The arguments [`Behavior::SpawnTool`] calls `sessions_spawn` with: a child on the embedded
+/// runtime whose output is `from-codex-child`, waited for.
+pub const SPAWN_TOOL_ARGUMENTS: &str =
+    r#"{"task":"echo from-codex-child","runtime":"embedded","wait":true}"#;
 
 /// The running mock; stops when dropped.
 #[derive(Debug)]
 pub struct ResponsesMock {
     addr: SocketAddr,
     requests: Arc<AtomicUsize>,
+    bodies: Arc<Mutex<Vec<Value>>>,
     gate: watch::Sender<bool>,
     task: JoinHandle<()>,
 }
@@ -49,13 +62,15 @@ impl ResponsesMock {
         let (gate, gate_rx) = watch::channel(false);
         let rules = Arc::new((default, per_model));
         let counter = requests.clone();
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let seen = bodies.clone();
         let task = tokio::spawn(async move {
             let mut conns = tokio::task::JoinSet::new();
             loop {
                 tokio::select! {
                     accepted = listener.accept() => {
                         let Ok((stream, _)) = accepted else { continue };
-                        conns.spawn(serve(stream, rules.clone(), counter.clone(), gate_rx.clone()));
+                        conns.spawn(serve(stream, rules.clone(), counter.clone(), seen.clone(), gate_rx.clone()));
                     }
                     Some(_) = conns.join_next(), if !conns.is_empty() => {}
                 }
@@ -64,6 +79,7 @@ impl ResponsesMock {
         Ok(Self {
             addr,
             requests,
+            bodies,
             gate,
             task,
         })
@@ -77,6 +93,14 @@ impl ResponsesMock {
     /// Number of `POST …/responses` requests served.
     pub fn requests(&self) -> usize {
         self.requests.load(Ordering::SeqCst)
+    }
+
+    /// The JSON bodies of the `POST …/responses` requests served so far, in arrival order.
+    pub fn request_bodies(&self) -> Vec<Value> {
+        self.bodies
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Lets gated streams finish.
@@ -179,6 +203,7 @@ async fn serve(
     mut stream: TcpStream,
     rules: Arc<(Behavior, HashMap<String, Behavior>)>,
     counter: Arc<AtomicUsize>,
+    bodies: Arc<Mutex<Vec<Value>>>,
     mut gate: watch::Receiver<bool>,
 ) {
     let Some((method, path, body)) = read_request(&mut stream).await else {
@@ -191,9 +216,15 @@ async fn serve(
         return;
     }
     counter.fetch_add(1, Ordering::SeqCst);
-    let model = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|v| v.get("model").and_then(Value::as_str).map(str::to_string));
+    let parsed = serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null);
+    bodies
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(parsed.clone());
+    let model = parsed
+        .get("model")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let behavior = model
         .as_deref()
         .and_then(|m| rules.1.get(m).copied())
@@ -209,6 +240,12 @@ async fn serve(
     }
     let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n";
     let id = format!("resp_{}", counter.load(Ordering::SeqCst));
+    if behavior == Behavior::SpawnTool {
+        let out = format!("{head}{}", spawn_tool_events(&id, &parsed));
+        let _ = stream.write_all(out.as_bytes()).await;
+        let _ = stream.shutdown().await;
+        return;
+    }
     let mut out = String::from(head);
     out.push_str(&sse(
         &json!({"type": "response.created", "response": {"id": id}}),
@@ -239,4 +276,71 @@ async fn serve(
     ));
     let _ = stream.write_all(out.as_bytes()).await;
     let _ = stream.shutdown().await;
+}
+
+/// The SSE events of one [`Behavior::SpawnTool`] response to `request`.
+fn spawn_tool_events(id: &str, request: &Value) -> String {
+    let input = request.get("input").and_then(Value::as_array);
+    let tool_output = input.and_then(|items| {
+        items
+            .iter()
+            .rev()
+            .find(|i| i.get("type").and_then(Value::as_str) == Some("function_call_output"))
+    });
+    let completed = json!({"type": "response.completed", "response": {"id": id, "usage": {
+        "input_tokens": 1, "input_tokens_details": null, "output_tokens": 1,
+        "output_tokens_details": null, "total_tokens": 2}}});
+    let message = |text: &str| {
+        let mut out = sse(&json!({"type": "response.created", "response": {"id": id}}));
+        out.push_str(&sse(
+            &json!({"type": "response.output_item.added", "output_index": 0,
+            "item": {"type": "message", "role": "assistant", "id": "msg_1",
+            "status": "in_progress", "content": []}}),
+        ));
+        out.push_str(&sse(
+            &json!({"type": "response.content_part.added", "item_id": "msg_1",
+            "output_index": 0, "content_index": 0,
+            "part": {"type": "output_text", "text": "", "annotations": []}}),
+        ));
+        out.push_str(&sse(&delta(text)));
+        out.push_str(&sse(
+            &json!({"type": "response.output_item.done", "output_index": 0,
+            "item": {"type": "message", "role": "assistant", "id": "msg_1",
+            "content": [{"type": "output_text", "text": text}]}}),
+        ));
+        out.push_str(&sse(&completed));
+        out
+    };
+    if let Some(done) = tool_output {
+        let output = match done.get("output") {
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => String::new(),
+        };
+        return message(&format!("child said: {output}"));
+    }
+    let tool = request
+        .get("tools")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.get("name").and_then(Value::as_str))
+        .find(|name| name.contains("sessions_spawn"));
+    let Some(tool) = tool else {
+        return message("no sessions_spawn tool was offered");
+    };
+    let item = json!({"type": "function_call", "id": "fc_1", "call_id": "call_spawn_1",
+        "name": tool, "arguments": SPAWN_TOOL_ARGUMENTS, "status": "completed"});
+    let mut out = sse(&json!({"type": "response.created", "response": {"id": id}}));
+    out.push_str(&sse(
+        &json!({"type": "response.output_item.added", "output_index": 0,
+        "item": {"type": "function_call", "id": "fc_1", "call_id": "call_spawn_1",
+        "name": tool, "arguments": "", "status": "in_progress"}}),
+    ));
+    out.push_str(&sse(
+        &json!({"type": "response.output_item.done", "output_index": 0,
+        "item": item}),
+    ));
+    out.push_str(&sse(&completed));
+    out
 }

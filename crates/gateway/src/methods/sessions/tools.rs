@@ -25,13 +25,12 @@ const WAIT_MARGIN: Duration = Duration::from_secs(2);
 
 /// The tools declared to every run on a runtime that takes dynamic tools.
 pub(crate) fn specs() -> Vec<DynamicTool> {
-    vec![DynamicTool {
-        name: SESSIONS_SPAWN.into(),
-        description: "Spawn a subagent session that runs `task` as a child of this session. \
+    vec![DynamicTool::function(
+        SESSIONS_SPAWN,
+        "Spawn a subagent session that runs `task` as a child of this session. \
             Returns {status, runId, childSessionKey}; with wait:true, waits for the child and \
-            returns its final text."
-            .into(),
-        input_schema: json!({
+            returns its final text.",
+        json!({
             "type": "object",
             "properties": {
                 "task": {"type": "string", "description": "What the subagent should do."},
@@ -46,7 +45,7 @@ pub(crate) fn specs() -> Vec<DynamicTool> {
             "required": ["task"],
             "additionalProperties": false
         }),
-    }]
+    )]
 }
 
 /// Answers one run's tool calls.
