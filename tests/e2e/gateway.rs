@@ -783,7 +783,8 @@ fn cli_gateway_start_status_call_stop() {
         .unwrap()
         .trim()
         .to_owned();
-    assert_eq!(token.len(), 43);
+    assert_eq!(token.len(), 64, "32 random bytes as hex: {token}");
+    assert!(token.bytes().all(|b| b.is_ascii_hexdigit()), "{token}");
 
     let out = openclaw(&[&["gateway", "call", "health", "--json"][..], &sd].concat());
     let (stdout, stderr) = text(&out);
