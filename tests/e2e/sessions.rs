@@ -319,6 +319,57 @@ async fn kill_9_with_queued_and_running_runs_loses_nothing() {
     kill_and_wait(&mut gw2.child).await;
 }
 
+/// kill -9 while a parent run that spawned a child in process is still going: after the restart
+/// the parent is re-run (attempt 2), its `sessions_spawn` call finds the child the first attempt
+/// made instead of spawning another, and it completes. One child, one announce.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_parent_rerun_finds_its_child_instead_of_spawning_twice() {
+    bin_path("openclaw-app-server");
+    let state = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let token = "kill9-rerun-token";
+    let gate = state.path().join("parent-gate");
+    let task = format!(
+        r#""$OPENCLAW_APP_SERVER_BIN" tool sessions_spawn '{{"task":"echo from-child","label":"kid"}}'; while [ ! -e {gate} ]; do sleep 0.05; done; echo parent-done"#,
+        gate = gate.display()
+    );
+    let mut gw = start_gateway_proc(state.path(), port, token);
+    let c = connect_retry(&gw.url, Secret::Token(token), state.path()).await;
+    send_main(&c, "rerun-parent", &task, None).await;
+    let kids = wait_for(
+        &c,
+        "sessions.list",
+        json!({"spawnedBy": "agent:main:main"}),
+        "the child was never spawned",
+        |l| l["sessions"].as_array().map_or(0, Vec::len) == 1,
+    )
+    .await;
+    let child = kids["sessions"][0]["key"].clone();
+    wait_session_running(&c, "agent:main:main", "the parent is not running").await;
+    drop(c);
+    kill_9(gw.child.id().unwrap());
+    let _ = gw.child.wait().await;
+    std::fs::write(&gate, b"go").unwrap();
+
+    let mut gw2 = start_gateway_proc(state.path(), port, token);
+    let c = connect_retry(&gw2.url, Secret::Token(token), state.path()).await;
+    let w = wait_run(&c, "rerun-parent").await;
+    assert_eq!(w["runStatus"], "completed", "{w}");
+    assert_eq!(w["attempts"], 2, "{w}");
+    let out = w["text"].as_str().unwrap_or_default();
+    assert!(out.contains(r#""duplicate":true"#), "{out}");
+    assert!(out.contains(child.as_str().unwrap_or("?")), "{out}");
+    assert!(out.contains("parent-done"), "{out}");
+    let kids = call(&c, "sessions.list", json!({"spawnedBy": "agent:main:main"})).await;
+    let rows = kids["sessions"].as_array().cloned().unwrap_or_default();
+    assert_eq!(rows.len(), 1, "the re-run spawned a second child: {kids}");
+    assert_eq!(rows[0]["key"], child);
+    let got = wait_announces(&c, "agent:main:main", 1).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    c.close().await;
+    kill_and_wait(&mut gw2.child).await;
+}
+
 /// Seed scenario (issue 4): a helper with a bad credential fails with a clear auth error while
 /// its parent's run continues on the same shared app-server; the parent completes, its
 /// connection never closes, the process keeps its pid and a sibling right after succeeds.

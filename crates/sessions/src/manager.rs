@@ -20,6 +20,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -107,6 +108,10 @@ pub struct SpawnHandle {
     parent: String,
     /// Requester tag of the run holding the handle: its children's events go there too.
     origin: Option<Arc<str>>,
+    /// The run holding the handle, and how many spawns it asked for so far: the n-th spawn of
+    /// `task` by run R gets the idempotency key `derived_spawn_key(R, n, task)`, so every
+    /// attempt of R maps its spawns onto the same children.
+    run: Option<(String, Arc<AtomicU32>)>,
 }
 
 impl std::fmt::Debug for SpawnHandle {
@@ -135,6 +140,10 @@ impl SpawnHandle {
         if req.origin.is_none() {
             req.origin = self.origin.clone();
         }
+        if let (None, Some((run_id, spawns))) = (&req.idempotency_key, &self.run) {
+            let n = spawns.fetch_add(1, Ordering::Relaxed);
+            req.idempotency_key = Some(derived_spawn_key(run_id, n, &req.task));
+        }
         SessionManager { shared }.spawn(req).await
     }
 
@@ -146,6 +155,25 @@ impl SpawnHandle {
             .upgrade()
             .ok_or_else(|| SessionError::Unavailable("the session manager has shut down".into()))?;
         SessionManager { shared }.wait(run_id, timeout).await
+    }
+}
+
+/// The idempotency key of the `n`-th spawn of `task` by run `run_id`: `<run>.spawn<n>.<fnv64
+/// of the task>` (a stable hash: the key must survive a restart into a newer build), or with the
+/// run id hashed too when that would pass the 128-character limit of run ids. The task is part
+/// of the key so that a re-run that asks for something else gets a new child.
+pub(crate) fn derived_spawn_key(run_id: &str, n: u32, task: &str) -> String {
+    fn fnv64(bytes: &[u8]) -> u64 {
+        bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    }
+    let task = fnv64(task.as_bytes());
+    let k = format!("{run_id}.spawn{n}.{task:016x}");
+    if k.len() <= 128 {
+        k
+    } else {
+        format!("{:016x}.spawn{n}.{task:016x}", fnv64(run_id.as_bytes()))
     }
 }
 
@@ -502,11 +530,34 @@ impl SessionManager {
         }
         self.check_runtime(req.runtime.as_deref())?;
         let ts = now_ms();
-        let run_id = uuid::Uuid::new_v4().to_string();
+        let run_id = match &req.idempotency_key {
+            Some(k) => {
+                key::check_run_id(k)?;
+                k.clone()
+            }
+            None => uuid::Uuid::new_v4().to_string(),
+        };
         let (child_key, records, journal_lock) = {
             let mut inner = lock(&sh.inner);
             if inner.closed {
                 return Err(shutting_down());
+            }
+            if let Some(existing) = inner.run_index.get(&run_id) {
+                // Only an idempotency key can name an existing run (uuids are fresh).
+                let parent_of_existing = inner
+                    .sessions
+                    .get(existing)
+                    .and_then(|s| s.spawned_by.as_deref());
+                if parent_of_existing == Some(parent_key.as_str()) {
+                    return Ok(SpawnAccepted {
+                        run_id,
+                        child_session_key: existing.clone(),
+                        duplicate: true,
+                    });
+                }
+                return Err(SessionError::InvalidRequest(format!(
+                    "idempotencyKey {run_id:?} was already used for session {existing:?}; use a fresh key per spawn"
+                )));
             }
             let limits = inner.limits;
             // The parent: an existing session, or an agent's main session created on demand.
@@ -616,6 +667,7 @@ impl SessionManager {
         Ok(SpawnAccepted {
             run_id,
             child_session_key: child_key,
+            duplicate: false,
         })
     }
 
@@ -988,6 +1040,7 @@ impl SessionManager {
             shared: Arc::downgrade(&self.shared),
             parent: session_key.to_string(),
             origin: None,
+            run: None,
         }
     }
 

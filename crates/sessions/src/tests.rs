@@ -793,3 +793,98 @@ async fn announce_recorded_but_outbox_not_yet_removed_is_not_delivered_twice() {
     assert!(journal::read_outbox(&sessions).unwrap().is_empty());
     m.shutdown().await;
 }
+
+/// A parent re-run after a crash finds the children its first attempt spawned instead of
+/// spawning them twice; the same task asked for twice in one run is two children.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parent_rerun_after_restart_reuses_its_children() {
+    let d = tempfile::tempdir().unwrap();
+    let exec = Arc::new(TestExec::default());
+    let m = open(d.path(), exec.clone(), Default::default());
+    let task = "spawn echo kid; spawn echo kid; sleep 400";
+    let r = m.send(message("agent:main:main", task)).await.unwrap();
+    let children = |m: &SessionManager| m.get("agent:main:main").map_or(0, |s| s.children);
+    poll(|| children(&m) == 2).await;
+    assert_eq!(children(&m), 2);
+    let before: Vec<String> = m
+        .list()
+        .into_iter()
+        .filter(|s| s.spawned_by.is_some())
+        .map(|s| s.key)
+        .collect();
+    // "Crash" while the parent sleeps.
+    m.shutdown().await;
+    drop(m);
+    let m = open(d.path(), exec.clone(), Default::default());
+    let s = m.wait(&r.run_id, LONG).await.unwrap();
+    assert_eq!(s.state, RunState::Completed, "{s:?}");
+    assert_eq!(s.attempts, 2, "{s:?}");
+    assert_eq!(children(&m), 2, "the re-run spawned again");
+    let mut after: Vec<String> = m
+        .list()
+        .into_iter()
+        .filter(|s| s.spawned_by.is_some())
+        .map(|s| s.key)
+        .collect();
+    let mut before = before;
+    before.sort();
+    after.sort();
+    assert_eq!(after, before);
+    // The second attempt's output names the same two children, in the order it asked.
+    let text = s.text.unwrap_or_default();
+    for k in &before {
+        assert!(text.contains(k.as_str()), "{text} lacks {k}");
+    }
+    let kid_runs = exec
+        .calls
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|c| c.0 == "echo kid")
+        .count();
+    assert_eq!(kid_runs, 2, "each child ran once");
+    m.shutdown().await;
+}
+
+/// `SpawnRequest::idempotency_key`: the same key under the same parent is the same child;
+/// under another parent it is refused; derived keys stay valid run ids.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spawn_idempotency_key_returns_the_first_child() {
+    let (_d, _exec, m) = setup(Default::default());
+    let req = || SpawnRequest {
+        idempotency_key: Some("spawn-key-1".into()),
+        ..spawn_of("echo once")
+    };
+    let a = m.spawn(req()).await.unwrap();
+    assert!(!a.duplicate);
+    assert_eq!(a.run_id, "spawn-key-1");
+    let b = m.spawn(req()).await.unwrap();
+    assert!(b.duplicate);
+    assert_eq!(b.child_session_key, a.child_session_key);
+    assert_eq!(m.get("agent:main:main").unwrap().children, 1);
+    let e = m
+        .spawn(SpawnRequest {
+            parent_session_key: Some("agent:ops:main".into()),
+            ..req()
+        })
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("already used for session"), "{e}");
+    let e = m
+        .spawn(SpawnRequest {
+            idempotency_key: Some("bad key!".into()),
+            ..spawn_of("echo x")
+        })
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("invalid idempotencyKey"), "{e}");
+    for run in ["r1", &"x".repeat(128)] {
+        for n in [0, 7] {
+            let k = crate::manager::derived_spawn_key(run, n, "echo once");
+            crate::key::check_run_id(&k).unwrap();
+            assert_eq!(k, crate::manager::derived_spawn_key(run, n, "echo once"));
+            assert_ne!(k, crate::manager::derived_spawn_key(run, n, "echo twice"));
+        }
+    }
+    m.shutdown().await;
+}

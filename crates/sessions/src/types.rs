@@ -80,6 +80,11 @@ pub struct SpawnRequest {
     pub parent_session_key: Option<String>,
     /// Opaque tag of the requester (the gateway's connection id), copied onto the run's events.
     pub origin: Option<Arc<str>>,
+    /// Becomes the child's run id; a spawn repeated with the same key under the same parent
+    /// returns the child it made the first time and spawns nothing. Spawns from inside a run
+    /// get one derived from the parent run, so a parent re-run after a crash finds its children
+    /// instead of making them twice.
+    pub idempotency_key: Option<String>,
 }
 
 /// A spawn that was persisted and queued.
@@ -87,6 +92,8 @@ pub struct SpawnRequest {
 pub struct SpawnAccepted {
     pub run_id: String,
     pub child_session_key: String,
+    /// True when the idempotency key was seen before and nothing new was spawned.
+    pub duplicate: bool,
 }
 
 /// `chat.send`.

@@ -442,13 +442,18 @@ async fn sessions_spawn(
         cleanup,
         parent_session_key: p.opt_str("parentSessionKey")?,
         origin: Some(Arc::from(ctx.conn_id())),
+        idempotency_key: p.opt_str("idempotencyKey")?,
     };
     let acc = manager(&state)?.spawn(req).await.map_err(error_shape)?;
-    Ok(json!({
+    let mut out = json!({
         "status": "accepted",
         "runId": acc.run_id,
         "childSessionKey": acc.child_session_key,
-    }))
+    });
+    if acc.duplicate {
+        out["duplicate"] = json!(true);
+    }
+    Ok(out)
 }
 
 async fn sessions_list(

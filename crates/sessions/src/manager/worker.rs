@@ -366,6 +366,7 @@ impl Shared {
                     .runs
                     .get(run_id)
                     .and_then(|r| r.origin.clone()),
+                run: Some((run_id.to_string(), Arc::new(AtomicU32::new(0)))),
             },
         };
         let (ev_tx, mut ev_rx) = mpsc::channel::<ExecEvent>(256);

@@ -151,6 +151,8 @@ fn parse(args: &Value) -> Result<SpawnArgs, String> {
             // Forced to the running session by the handle.
             parent_session_key: None,
             origin: None,
+            // Derived by the handle from the calling run, so a re-run finds its children.
+            idempotency_key: None,
         },
         wait,
     })
@@ -198,6 +200,10 @@ async fn sessions_spawn(spawner: &SpawnHandle, deadline: Instant, args: &Value) 
         "subagent spawned from inside a run"
     );
     let mut body = json!({"runId": acc.run_id, "childSessionKey": acc.child_session_key});
+    if acc.duplicate {
+        // A re-run of this run asked again: the child made the first time answers.
+        body["duplicate"] = json!(true);
+    }
     if !wait {
         body["status"] = json!("accepted");
         return ToolOutput::ok(body.to_string());
