@@ -69,6 +69,7 @@ fn spec(model: &str, cwd: &Path) -> RunSpec {
         cwd: cwd.to_path_buf(),
         timeout: Duration::from_secs(60),
         thread_id: None,
+        ..Default::default()
     }
 }
 
@@ -251,6 +252,15 @@ mod via_gateway {
         models: HashMap<String, Behavior>,
         dynamic_tools: bool,
     ) -> (TestGateway, Client, ResponsesMock, tempfile::TempDir) {
+        real_codex_gateway_custom(codex, models, |rt| rt.dynamic_tools = dynamic_tools).await
+    }
+
+    /// [`real_codex_gateway`] with `edit` applied to the runtime's config.
+    async fn real_codex_gateway_custom(
+        codex: &std::path::Path,
+        models: HashMap<String, Behavior>,
+        edit: impl FnOnce(&mut RuntimeConfig),
+    ) -> (TestGateway, Client, ResponsesMock, tempfile::TempDir) {
         let home = tempfile::tempdir().unwrap();
         let mock = ResponsesMock::start(Behavior::Hello, models).await.unwrap();
         let key = super::codex_key(codex, &mock, home.path());
@@ -259,15 +269,77 @@ mod via_gateway {
             "CODEX_HOME".into(),
             home.path().to_string_lossy().into_owned(),
         );
-        let (gw, c) = gateway(RuntimeConfig {
+        let mut rt = RuntimeConfig {
             kind: "app-server".into(),
             command: key.command.clone(),
             env,
-            dynamic_tools,
             ..Default::default()
+        };
+        edit(&mut rt);
+        let (gw, c) = gateway(rt).await;
+        (gw, c, mock, home)
+    }
+
+    /// `runtimes.<name>.home` becomes the process's `CODEX_HOME`, and `runtimes.<name>.sandbox`
+    /// the threads' sandbox: real Codex tells the model so in the request it sends.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn real_codex_runtime_home_and_sandbox_come_from_config() {
+        let Some(codex) =
+            super::codex_or_skip("real_codex_runtime_home_and_sandbox_come_from_config")
+        else {
+            return;
+        };
+        let own_home = tempfile::tempdir().unwrap();
+        let home_path = own_home.path().to_path_buf();
+        let (gw, c, mock, _unused) = real_codex_gateway_custom(&codex, HashMap::new(), |rt| {
+            rt.env.remove("CODEX_HOME");
+            rt.home = Some(home_path.clone());
+            rt.sandbox = Some(openclaw_config::SandboxMode::ReadOnly);
         })
         .await;
-        (gw, c, mock, home)
+        send_main(&c, "sandboxed", "say hello", None).await;
+        let w = wait_run(&c, "sandboxed").await;
+        assert_eq!(w["runStatus"], "completed", "{w}");
+        let body = mock.request_bodies()[0].to_string();
+        assert!(body.contains("read-only"), "{body}");
+        assert!(!body.contains("workspace-write"), "{body}");
+        let written: Vec<_> = std::fs::read_dir(own_home.path())
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.file_name()))
+            .collect();
+        assert!(
+            !written.is_empty(),
+            "Codex wrote nothing to runtimes.rt.home"
+        );
+        c.close().await;
+        gw.stop().await.unwrap();
+
+        // The default sandbox, and a relative home refused with the setting named.
+        let (gw, c, mock, _home) = real_codex_gateway_custom(&codex, HashMap::new(), |_| {}).await;
+        send_main(&c, "default", "say hello", None).await;
+        let w = wait_run(&c, "default").await;
+        assert_eq!(w["runStatus"], "completed", "{w}");
+        let body = mock.request_bodies()[0].to_string();
+        assert!(body.contains("workspace-write"), "{body}");
+        c.close().await;
+        gw.stop().await.unwrap();
+        let (gw, c, _mock, _home) = real_codex_gateway_custom(&codex, HashMap::new(), |rt| {
+            rt.home = Some("relative/home".into());
+        })
+        .await;
+        send_main(&c, "relative", "say hello", None).await;
+        let w = wait_run(&c, "relative").await;
+        assert_eq!(w["runStatus"], "failed", "{w}");
+        assert_eq!(w["errorClass"], "config", "{w}");
+        assert!(
+            w["error"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("runtimes.rt.home"),
+            "{w}"
+        );
+        c.close().await;
+        gw.stop().await.unwrap();
     }
 
     /// Real Codex on a runtime with `dynamicTools: true`: the model calls `sessions_spawn`, Codex

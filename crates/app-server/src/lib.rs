@@ -25,6 +25,7 @@
 //!     cwd: std::env::temp_dir(),
 //!     timeout: Duration::from_secs(60),
 //!     thread_id: None,
+//!     sandbox: None,
 //! };
 //! let run = tokio::spawn(async move { while rx.recv().await.is_some() {} });
 //! let outcome = execute(&pool, &key, spec, events, CancelToken::new()).await?;

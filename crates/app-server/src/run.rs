@@ -26,7 +26,7 @@ use crate::pool::{Lease, Pool, PoolConfig};
 use crate::tools::{RunTools, ToolCalls};
 
 /// What to run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RunSpec {
     /// Task text, sent as one text input.
     pub task: String,
@@ -38,6 +38,8 @@ pub struct RunSpec {
     pub timeout: Duration,
     /// Resume this thread instead of starting a new one.
     pub thread_id: Option<String>,
+    /// `sandbox` for this thread (`None`: the pool's [`crate::pool::ThreadDefaults`]).
+    pub sandbox: Option<String>,
 }
 
 /// Progress of a run.
@@ -263,7 +265,7 @@ async fn open_thread(
     let mut params = json!({
         "cwd": spec.cwd,
         "approvalPolicy": cfg.thread.approval_policy,
-        "sandbox": cfg.thread.sandbox,
+        "sandbox": spec.sandbox.as_deref().unwrap_or(&cfg.thread.sandbox),
     });
     if let Some(model) = &spec.model {
         params["model"] = json!(model);

@@ -60,6 +60,7 @@ pub async fn runs_per_sec(
         cwd: cwd.path().to_path_buf(),
         timeout: Duration::from_secs(60),
         thread_id: None,
+        ..Default::default()
     };
     let one = |pool: Pool, key: ProcessKey, spec: RunSpec| async move {
         let (tx, _rx) = tokio::sync::mpsc::channel(64);

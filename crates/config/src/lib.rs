@@ -163,6 +163,33 @@ pub struct RuntimeConfig {
     /// Offer runs on this runtime the gateway's dynamic tools (`sessions_spawn`), negotiating
     /// Codex's `experimentalApi` capability to do so. The embedded runtime always has them.
     pub dynamic_tools: bool,
+    /// The runtime's home (`CODEX_HOME`): its credentials, config and history. Absolute.
+    pub home: Option<PathBuf>,
+    /// Sandbox of the runtime's threads (default `workspace-write`).
+    pub sandbox: Option<SandboxMode>,
+}
+
+/// `runtimes.<name>.sandbox`: what commands run by the agent may touch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SandboxMode {
+    /// Read anywhere, write nowhere.
+    ReadOnly,
+    /// Write inside the run's workspace.
+    WorkspaceWrite,
+    /// No sandbox.
+    DangerFullAccess,
+}
+
+impl SandboxMode {
+    /// The app-server's spelling (`thread/start.sandbox`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SandboxMode::ReadOnly => "read-only",
+            SandboxMode::WorkspaceWrite => "workspace-write",
+            SandboxMode::DangerFullAccess => "danger-full-access",
+        }
+    }
 }
 
 /// `session.*`: limits on sessions and subagents.

@@ -184,6 +184,18 @@ pub const SCHEMA: &[FieldDoc] = &[
         "false",
         "Offer this runtime's runs the gateway's `sessions_spawn` tool, so an agent spawns subagents in process (never a loopback login). Codex needs its `experimentalApi` capability for that, which this turns on for the runtime's processes.",
     ),
+    f(
+        "runtimes.*.home",
+        "absolute path",
+        "unset (the runtime's own default, e.g. `~/.codex`)",
+        "Home of the runtime's processes, passed as `CODEX_HOME`: its credentials, config and history. Runtimes with different homes never share a process.",
+    ),
+    f(
+        "runtimes.*.sandbox",
+        "`read-only` | `workspace-write` | `danger-full-access`",
+        "`workspace-write`",
+        "Sandbox of the runtime's threads (`thread/start.sandbox`): what the agent's commands may touch.",
+    ),
     // session.*
     f(
         "session.maxSpawnDepth",
@@ -364,6 +376,8 @@ mod tests {
                 env: [("K".to_string(), "V".to_string())].into(),
                 auth_profile: Some("p".into()),
                 dynamic_tools: true,
+                home: Some("/h".into()),
+                sandbox: Some(crate::SandboxMode::ReadOnly),
             },
         );
         c.session = SessionConfig {

@@ -44,6 +44,7 @@ pub fn spec(task: &str, model: Option<&str>, cwd: &Path, timeout: Duration) -> R
         cwd: cwd.to_path_buf(),
         timeout,
         thread_id: None,
+        ..Default::default()
     }
 }
 

@@ -665,6 +665,14 @@ struct AppServerExecutor {
 }
 
 impl AppServerExecutor {
+    /// `runtimes.<runtime>.sandbox`, when set.
+    fn sandbox(&self, runtime: &str) -> Option<String> {
+        let state = self.state.upgrade()?;
+        let cfg = state.config.load();
+        let mode = cfg.runtimes.get(runtime)?.sandbox?;
+        Some(mode.as_str().to_owned())
+    }
+
     fn process_key(&self, runtime: &str) -> Result<ProcessKey, ExecError> {
         let config_err = |message: String| ExecError {
             class: FailureClass::Config,
@@ -689,10 +697,16 @@ impl AppServerExecutor {
                         "runtimes.{runtime}.command is empty; set it to the program and its arguments"
                     )));
                 }
+                if let Some(home) = rt.home.as_ref().filter(|h| !h.is_absolute()) {
+                    return Err(config_err(format!(
+                        "runtimes.{runtime}.home is {}, a relative path; make it absolute",
+                        home.display()
+                    )));
+                }
                 Ok(ProcessKey {
                     command: rt.command.clone(),
                     env: rt.env.clone(),
-                    home: None,
+                    home: rt.home.clone(),
                     auth_identity: rt.auth_profile.clone(),
                     experimental_api: rt.dynamic_tools,
                 })
@@ -787,6 +801,7 @@ impl RunExecutor for AppServerExecutor {
         mut cancel: Cancel,
     ) -> BoxFuture<'static, Result<ExecOutcome, ExecError>> {
         let key = self.process_key(&req.runtime);
+        let sandbox = self.sandbox(&req.runtime);
         let pool = self.pool.clone();
         // Auth-profile cooldowns and failover (reload area): pick a profile not cooling down
         // in this run's lane; a failure is recorded in that lane only.
@@ -824,6 +839,7 @@ impl RunExecutor for AppServerExecutor {
                 cwd: req.cwd,
                 timeout: req.timeout,
                 thread_id: req.resume_thread_id,
+                sandbox,
             };
             let run_tools = if takes_dynamic_tools(&key) {
                 let now = tokio::time::Instant::now();
