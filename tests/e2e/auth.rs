@@ -688,6 +688,88 @@ async fn seed_001_stale_device_token_heals_with_shared_token() {
     );
 }
 
+/// Rotating the shared secret retires the device tokens it earned: a device paired silently
+/// with the old token cannot come back with its device token alone
+/// (`tokenReason: "issuer-generation-stale"`), and heals at once with the new shared token. A
+/// token is reused across connects only while the secret is the same.
+#[tokio::test]
+async fn shared_secret_rotation_retires_the_device_tokens_it_earned() {
+    let token_config = |t: &str| {
+        let mut c = Config::default();
+        c.gateway.auth.mode = Some(openclaw_config::AuthMode::Token);
+        c.gateway.auth.token = Some(t.into());
+        c
+    };
+    let gw = TestGateway::start(TestGatewayOptions {
+        auth: Some(openclaw_gateway::SharedAuth::token("generation-one")),
+        config: Some(token_config("generation-one")),
+        ..TestGatewayOptions::default()
+    })
+    .await;
+    let id = identity();
+    let (_, res) = device_connect(&gw, &id, json!({"token": "generation-one"}), ALL).await;
+    assert_eq!(res["ok"], true, "{res}");
+    let earned = res["payload"]["auth"]["deviceToken"]
+        .as_str()
+        .expect("deviceToken")
+        .to_owned();
+    let (_, res) = device_connect(&gw, &id, json!({"token": "generation-one"}), ALL).await;
+    assert_eq!(
+        res["payload"]["auth"]["deviceToken"], earned,
+        "same secret, same token: {res}"
+    );
+    let (_, res) = device_connect(&gw, &id, json!({"deviceToken": earned}), ALL).await;
+    assert_eq!(res["payload"]["auth"]["method"], "device-token", "{res}");
+
+    // Rotate the shared token (a hot edit of gateway.auth.token).
+    let config = gw.state_dir.path().join("openclaw.json");
+    std::fs::write(
+        &config,
+        "{ gateway: { auth: { mode: 'token', token: 'generation-two' } } }",
+    )
+    .unwrap();
+    let deadline = tokio::time::Instant::now() + HANG_GUARD;
+    loop {
+        let mut raw = Raw::open(&gw.url).await;
+        let p =
+            Connect::cli(json!({"token": "generation-two"}), &["operator.read"]).params(&raw, None);
+        if raw.connect(p).await["ok"] == true {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the new shared token never took effect"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let (mut raw, res) = device_connect(&gw, &id, json!({"deviceToken": earned}), ALL).await;
+    assert_eq!(
+        res["error"]["details"]["tokenReason"], "issuer-generation-stale",
+        "{res}"
+    );
+    assert_device_token_mismatch(&mut raw, &res).await;
+    // The new shared token heals it: a fresh device token, which then works alone.
+    let (_, res) = device_connect(&gw, &id, json!({"token": "generation-two"}), ALL).await;
+    assert_eq!(res["ok"], true, "{res}");
+    let fresh = res["payload"]["auth"]["deviceToken"]
+        .as_str()
+        .expect("fresh deviceToken")
+        .to_owned();
+    assert_ne!(fresh, earned);
+    let (_, res) = device_connect(&gw, &id, json!({"deviceToken": fresh}), ALL).await;
+    assert_eq!(res["payload"]["auth"]["method"], "device-token", "{res}");
+    // The store records the issuer by fingerprint only, never the secret.
+    let stored = std::fs::read_to_string(gw.state_dir.path().join("devices/pairing.json"))
+        .expect("pairing store");
+    assert!(stored.contains("shared-gateway-auth"), "{stored}");
+    assert!(
+        !stored.contains("generation-two"),
+        "the secret leaked into the store"
+    );
+    gw.stop().await.unwrap();
+}
+
 #[tokio::test]
 async fn rotate_delivers_in_band_to_the_same_device_only() {
     let gw = TestGateway::start_default().await;

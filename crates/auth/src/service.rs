@@ -52,6 +52,22 @@ impl SharedSecrets {
         }
     }
 
+    /// The fingerprint of the secret the mode selects ([`TokenKey::secret_generation`]);
+    /// `None` in mode `none` or without a configured secret.
+    pub fn generation(&self, key: &TokenKey) -> Option<String> {
+        match self.mode {
+            AuthMode::None => None,
+            AuthMode::Token => self
+                .token
+                .as_deref()
+                .map(|t| key.secret_generation("token", t)),
+            AuthMode::Password => self
+                .password
+                .as_deref()
+                .map(|p| key.secret_generation("password", p)),
+        }
+    }
+
     /// Compare what the client presented with the secret the mode selects.
     pub fn check(&self, auth: Option<&openclaw_protocol::ConnectAuth>) -> SharedAuth {
         let (kind, configured, presented) = match self.mode {
@@ -310,6 +326,8 @@ impl AuthService {
             dedupe(p.scopes.as_deref().unwrap_or(&[]))
         };
         let shared = req.secrets.check(p.auth.as_ref());
+        let generation = req.secrets.generation(&self.key);
+        let generation = generation.as_deref();
         // Only a device needs the pairing store (device-less connects skip even the `stat`).
         let snapshot = if p.device.is_some() {
             self.store.snapshot()
@@ -362,7 +380,13 @@ impl AuthService {
             (None, Some(_), _) => TokenFact::NoIdentity,
             (None, None, Some(_)) => TokenFact::NotPresented,
             (Some(v), Some(t), _) => {
-                match snapshot.verify_token(&v.device_id, role.as_str(), t, &requested) {
+                match snapshot.verify_token_at(
+                    &v.device_id,
+                    role.as_str(),
+                    t,
+                    &requested,
+                    generation,
+                ) {
                     Ok(_) => {
                         presented_token = Some(t);
                         TokenFact::Valid
@@ -371,7 +395,13 @@ impl AuthService {
                 }
             }
             (Some(v), None, Some(t)) => {
-                match snapshot.verify_token(&v.device_id, role.as_str(), t, &requested) {
+                match snapshot.verify_token_at(
+                    &v.device_id,
+                    role.as_str(),
+                    t,
+                    &requested,
+                    generation,
+                ) {
                     Ok(_) => {
                         presented_token = Some(t);
                         TokenFact::Valid
@@ -442,7 +472,7 @@ impl AuthService {
                 // A token to mint or a device to pair means a write.
                 let current = match (grant.token, &verified) {
                     (TokenAction::Issue, Some(v)) if grant.silent_pair.is_none() => {
-                        self.current_token(&snapshot, &v.device_id, role.as_str())
+                        self.current_token(&snapshot, &v.device_id, role.as_str(), generation)
                     }
                     _ => None,
                 };
@@ -483,7 +513,7 @@ impl AuthService {
                     }
                     (TokenAction::Issue, Some(v)) => {
                         let dreq = self.device_request(p, v, &role, &requested, loc);
-                        match self.issue(&dreq, grant.silent_pair.is_some(), now) {
+                        match self.issue(&dreq, grant.silent_pair.is_some(), generation, now) {
                             Ok((token, issued_at, resolved)) => {
                                 for request_id in resolved {
                                     events.push(AuthEvent::PairResolved(PairResolvedEvent {
@@ -513,13 +543,14 @@ impl AuthService {
         doc: &crate::store::PairingDoc,
         device_id: &str,
         role: &str,
+        generation: Option<&str>,
     ) -> Option<(String, u64)> {
         let baseline = if role == openclaw_protocol::scopes::ROLE_NODE {
             Vec::new()
         } else {
             doc.paired.get(device_id)?.scopes.clone()
         };
-        doc.current_token(&self.key, device_id, role, &baseline)
+        doc.current_token(&self.key, device_id, role, &baseline, generation)
     }
 
     fn device_request(
@@ -551,6 +582,7 @@ impl AuthService {
         &self,
         dreq: &DeviceRequest,
         pair: bool,
+        generation: Option<&str>,
         now: u64,
     ) -> Result<(String, u64, Vec<String>), ServiceError> {
         let baseline_of = |doc: &crate::store::PairingDoc| {
@@ -567,9 +599,13 @@ impl AuthService {
         if !pair {
             let doc = self.store.snapshot();
             let baseline = baseline_of(&doc);
-            if let Some((t, at)) =
-                doc.current_token(&self.key, &dreq.device_id, &dreq.role, &baseline)
-            {
+            if let Some((t, at)) = doc.current_token(
+                &self.key,
+                &dreq.device_id,
+                &dreq.role,
+                &baseline,
+                generation,
+            ) {
                 return Ok((t, at, Vec::new()));
             }
         }
@@ -582,17 +618,22 @@ impl AuthService {
                 Vec::new()
             };
             let baseline = baseline_of(doc);
-            if let Some((t, at)) =
-                doc.current_token(&self.key, &dreq.device_id, &dreq.role, &baseline)
-            {
+            if let Some((t, at)) = doc.current_token(
+                &self.key,
+                &dreq.device_id,
+                &dreq.role,
+                &baseline,
+                generation,
+            ) {
                 return Ok((t, at, resolved));
             }
-            doc.set_token(
+            doc.set_token_issued(
                 &dreq.device_id,
                 &dreq.role,
                 &baseline,
                 &fresh,
                 Some(&salt),
+                generation,
                 now,
             )
             .map(|_| (fresh.clone(), now, resolved))

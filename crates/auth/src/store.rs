@@ -51,6 +51,32 @@ pub struct TokenRecord {
     pub rotated_at_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_at_ms: Option<u64>,
+    /// Set when the token was earned by proving the gateway's shared secret (a silently paired
+    /// device): the token is good only while that secret is unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<TokenIssuer>,
+}
+
+/// `issuer.kind` of tokens earned with the shared secret.
+pub const ISSUER_SHARED_AUTH: &str = "shared-gateway-auth";
+
+/// What a device token's authority rests on (OpenClaw's `issuer`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenIssuer {
+    /// [`ISSUER_SHARED_AUTH`].
+    pub kind: String,
+    /// Fingerprint of the shared secret the token was earned with
+    /// ([`crate::tokenkey::TokenKey::secret_generation`]); never the secret.
+    pub generation: String,
+}
+
+impl TokenRecord {
+    /// Whether the shared secret this token was earned with has changed since (`generation`:
+    /// the current secret's fingerprint, `None` without one).
+    pub fn issuer_stale(&self, generation: Option<&str>) -> bool {
+        matches!(&self.issuer, Some(i) if i.kind == ISSUER_SHARED_AUTH && Some(i.generation.as_str()) != generation)
+    }
 }
 
 /// A paired device.
@@ -172,6 +198,8 @@ pub enum TokenReject {
     Revoked,
     /// The token does not match the current one (wrong, or rotated away).
     Mismatch,
+    /// The token was earned with a shared secret that has since been rotated.
+    IssuerGenerationStale,
     /// The token is valid but the request asks for scopes beyond it.
     ScopeMismatch,
 }
@@ -185,6 +213,7 @@ impl TokenReject {
             TokenReject::TokenMissing => "token-missing",
             TokenReject::Revoked => "token-revoked",
             TokenReject::Mismatch => "token-mismatch",
+            TokenReject::IssuerGenerationStale => "issuer-generation-stale",
             TokenReject::ScopeMismatch => "scope-mismatch",
         }
     }
@@ -426,7 +455,8 @@ impl PairingDoc {
             .ok_or_else(|| PairingError::UnknownDevice(device_id.to_string()))
     }
 
-    /// Store the hash of `token` as the device's current token for `role` (issue or replace).
+    /// Store the hash of `token` as the device's current token for `role` (issue or replace),
+    /// with no issuer (an operator's approval or rotation stands behind it).
     pub fn set_token(
         &mut self,
         device_id: &str,
@@ -434,6 +464,23 @@ impl PairingDoc {
         scopes: &[String],
         token: &str,
         salt: Option<&str>,
+        now_ms: u64,
+    ) -> Result<TokenRecord, PairingError> {
+        self.set_token_issued(device_id, role, scopes, token, salt, None, now_ms)
+    }
+
+    /// [`PairingDoc::set_token`] for a token minted on a connect. `generation` is the current
+    /// shared secret's fingerprint: a silently paired device's token records it as its issuer
+    /// and stops working when the secret changes.
+    #[allow(clippy::too_many_arguments)]
+    pub fn set_token_issued(
+        &mut self,
+        device_id: &str,
+        role: &str,
+        scopes: &[String],
+        token: &str,
+        salt: Option<&str>,
+        generation: Option<&str>,
         now_ms: u64,
     ) -> Result<TokenRecord, PairingError> {
         let d = self
@@ -458,6 +505,13 @@ impl PairingDoc {
             });
         }
         let prev = d.tokens.get(role);
+        let issuer = match generation {
+            Some(g) if d.approved_via == APPROVED_SILENT => Some(TokenIssuer {
+                kind: ISSUER_SHARED_AUTH.to_owned(),
+                generation: g.to_owned(),
+            }),
+            _ => None,
+        };
         let rec = TokenRecord {
             hash: token_hash(token),
             salt: salt.map(str::to_owned),
@@ -465,6 +519,7 @@ impl PairingDoc {
             created_at_ms: prev.map_or(now_ms, |p| p.created_at_ms),
             rotated_at_ms: prev.map(|_| now_ms),
             revoked_at_ms: None,
+            issuer,
         };
         d.tokens.insert(role.to_string(), rec.clone());
         Ok(rec)
@@ -493,16 +548,19 @@ impl PairingDoc {
     }
 
     /// The device's current token for `role`, re-derived with `key`, if it is still good for
-    /// `baseline` (not revoked, carries every baseline scope). Returns it and when it was issued.
+    /// `baseline` (not revoked, not issued under another shared secret than `generation`,
+    /// carries every baseline scope). Returns it and when it was issued.
     pub fn current_token(
         &self,
         key: &crate::tokenkey::TokenKey,
         device_id: &str,
         role: &str,
         baseline: &[String],
+        generation: Option<&str>,
     ) -> Option<(String, u64)> {
         let t = self.paired.get(device_id)?.tokens.get(role)?;
         if t.revoked_at_ms.is_some()
+            || t.issuer_stale(generation)
             || !baseline
                 .iter()
                 .all(|s| openclaw_protocol::scopes::satisfies(&t.scopes, s))
@@ -517,8 +575,31 @@ impl PairingDoc {
         same.then(|| (token, t.rotated_at_ms.unwrap_or(t.created_at_ms)))
     }
 
+    /// [`PairingDoc::verify_token`], and also refuse a token earned with a shared secret other
+    /// than the current one (`generation`, see [`TokenRecord::issuer_stale`]).
+    pub fn verify_token_at(
+        &self,
+        device_id: &str,
+        role: &str,
+        presented: &str,
+        requested_scopes: &[String],
+        generation: Option<&str>,
+    ) -> Result<Vec<String>, TokenReject> {
+        let scopes = self.verify_token(device_id, role, presented, requested_scopes)?;
+        let stale = self
+            .paired
+            .get(device_id)
+            .and_then(|d| d.tokens.get(role))
+            .is_some_and(|t| t.issuer_stale(generation));
+        if stale {
+            return Err(TokenReject::IssuerGenerationStale);
+        }
+        Ok(scopes)
+    }
+
     /// Check a presented device token for `device_id`/`role` against the requested scopes.
-    /// On success returns the token's scopes.
+    /// On success returns the token's scopes. Does not look at the token's issuer; the gateway
+    /// uses [`PairingDoc::verify_token_at`].
     pub fn verify_token(
         &self,
         device_id: &str,
@@ -781,6 +862,55 @@ mod tests {
         // The oldest went first; the newest is kept.
         assert!(!d.pending.contains_key("r0"));
         assert!(d.pending.contains_key(&format!("r{}", MAX_PENDING + 9)));
+    }
+
+    /// Tokens of silently paired devices carry the shared secret's generation and stop working
+    /// when it changes; an owner-approved device's token has no issuer and survives.
+    #[test]
+    fn shared_auth_tokens_follow_the_secret_generation() {
+        let mut d = PairingDoc::default();
+        let ro = s(&["operator.read"]);
+        d.pair_silently(&req("silent", "operator", &["operator.read"]), 1);
+        d.request_pairing(
+            &req("owned", "operator", &["operator.read"]),
+            || "r1".into(),
+            1,
+        );
+        d.approve("r1", 2).unwrap();
+        for dev in ["silent", "owned"] {
+            d.set_token_issued(dev, "operator", &ro, "tok", None, Some("g1"), 3)
+                .unwrap();
+        }
+        let silent = &d.paired["silent"].tokens["operator"];
+        assert_eq!(
+            silent.issuer.as_ref().map(|i| i.generation.as_str()),
+            Some("g1")
+        );
+        assert!(d.paired["owned"].tokens["operator"].issuer.is_none());
+        assert_eq!(
+            d.verify_token_at("silent", "operator", "tok", &ro, Some("g1")),
+            Ok(ro.clone())
+        );
+        for now in [Some("g2"), None] {
+            assert_eq!(
+                d.verify_token_at("silent", "operator", "tok", &ro, now),
+                Err(TokenReject::IssuerGenerationStale)
+            );
+            assert!(d
+                .verify_token_at("owned", "operator", "tok", &ro, now)
+                .is_ok());
+        }
+        // A wrong token is still a mismatch first.
+        assert_eq!(
+            d.verify_token_at("silent", "operator", "nope", &ro, Some("g2")),
+            Err(TokenReject::Mismatch)
+        );
+        // An operator's rotation (set_token) carries no issuer.
+        d.set_token("silent", "operator", &ro, "tok2", None, 4)
+            .unwrap();
+        assert!(d
+            .verify_token_at("silent", "operator", "tok2", &ro, Some("g9"))
+            .is_ok());
     }
 
     #[test]

@@ -83,6 +83,14 @@ impl TokenKey {
         let msg = format!("openclaw-device-token/v1|{device_id}|{role}|{salt}");
         b64url(&hmac_sha256(&self.0, msg.as_bytes()))
     }
+
+    /// A fingerprint of the shared secret `secret` (of kind `kind`, `token` or `password`):
+    /// 16 bytes of HMAC under this key, hex. Recorded on device tokens earned with the secret;
+    /// it changes when the secret does and reveals nothing about it without the key.
+    pub fn secret_generation(&self, kind: &str, secret: &str) -> String {
+        let msg = format!("openclaw-shared-secret-generation/v1|{kind}|{secret}");
+        crate::encoding::hex(&hmac_sha256(&self.0, msg.as_bytes())[..16])
+    }
 }
 
 /// A fresh salt (16 random bytes, base64url).

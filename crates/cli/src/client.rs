@@ -299,13 +299,25 @@ mod tests {
     }
 
     #[test]
-    fn broken_config_is_a_usage_error() {
+    fn broken_config_is_reported_and_the_state_token_still_used() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("openclaw.json"), "{ gateway: ").unwrap();
-        let e = resolve_target_with(&args(dir.path()), |_| None).unwrap_err();
-        assert_eq!(
-            e.downcast_ref::<CliError>().unwrap().exit,
-            crate::EXIT_USAGE
-        );
+        std::fs::write(dir.path().join("gateway.token"), "from-file\n").unwrap();
+        let t = resolve_target_with(&args(dir.path()), |_| None).unwrap();
+        let err = t.config_error.as_deref().expect("config error kept");
+        assert!(err.contains("line 1"), "{err}");
+        assert_eq!(t.token.as_deref(), Some("from-file"));
+        assert_eq!(t.token_source, "$STATE/gateway.token");
+        assert_eq!(t.url, "ws://127.0.0.1:18789");
+        // A refusal names the unreadable file.
+        let refused = ClientError::Handshake {
+            error: openclaw_protocol::ErrorShape::new(
+                openclaw_protocol::ErrorCode::InvalidRequest,
+                "unauthorized: gateway token mismatch",
+            ),
+            close: None,
+        };
+        let msg = explain(&refused, &t).message;
+        assert!(msg.contains("config file could not be read"), "{msg}");
     }
 }
