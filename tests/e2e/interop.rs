@@ -854,6 +854,79 @@ async fn real_cli_health_summary_renders_our_payload() {
     }
 }
 
+/// `openclaw status --json` (the real CLI's status scan) calls our `status` with
+/// `includeCliProjection` and reads OpenClaw's summary fields (`sessions.byAgent`, `tasks`,
+/// `heartbeat`, …). It used to crash on our payload with "Cannot read properties of undefined".
+#[tokio::test]
+async fn real_cli_status_scans_our_gateway() {
+    if node_missing("real_cli_status_scans_our_gateway") {
+        return;
+    }
+    let gw = TestGateway::start_default().await;
+    // One session, so `byAgent` has a row to count.
+    {
+        let mut o = openclaw_client::ClientOptions::new(gw.url.clone());
+        o.token = gw.token.clone();
+        o.scopes = vec!["operator.read".into(), "operator.write".into()];
+        let c = openclaw_client::Client::connect(o).await.expect("connect");
+        c.request(
+            "chat.send",
+            json!({"sessionKey": "agent:main:main", "message": "true", "idempotencyKey": "status-1"}),
+        )
+        .await
+        .expect("chat.send");
+        c.request(
+            "agent.wait",
+            json!({"runId": "status-1", "timeoutMs": 60_000}),
+        )
+        .await
+        .expect("agent.wait");
+        c.close().await;
+    }
+    // Without a config file the CLI treats the machine as a cold start and skips the probe;
+    // point its config at our gateway the way a user's would.
+    let token = gw.token.clone().expect("token auth");
+    let home = tempfile::tempdir().expect("cli home");
+    let Some(cmd) = node::openclaw_js_cli(home.path()) else {
+        return skip("real_cli_status_scans_our_gateway", "node/openclaw missing");
+    };
+    let config = json!({"gateway": {"mode": "local", "port": gw.port,
+        "auth": {"mode": "token", "token": token}}});
+    std::fs::write(
+        home.path().join(".openclaw/openclaw.json"),
+        config.to_string(),
+    )
+    .expect("write the CLI's config");
+    let mut cmd = tokio::process::Command::from(cmd);
+    cmd.args(["status", "--json"]).kill_on_drop(true);
+    let run = tokio::time::timeout(CLI_GUARD, cmd.output())
+        .await
+        .expect("the real openclaw CLI hung")
+        .expect("spawn the real openclaw CLI");
+    let (out, err) = (
+        String::from_utf8_lossy(&run.stdout).into_owned(),
+        String::from_utf8_lossy(&run.stderr).into_owned(),
+    );
+    assert_eq!(run.status.code(), Some(0), "stdout:\n{out}\nstderr:\n{err}");
+    let v: Value = serde_json::from_str(&out)
+        .unwrap_or_else(|e| panic!("status --json printed no JSON ({e}):\n{out}\n{err}"));
+    assert_eq!(v["gateway"]["reachable"], true, "{v}");
+    assert_eq!(
+        v["pid"],
+        std::process::id(),
+        "the summary came from our gateway: {v}"
+    );
+    let agents = v["agents"]["agents"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let main = agents
+        .iter()
+        .find(|a| a["id"] == "main")
+        .unwrap_or_else(|| panic!("no main agent in {}", v["agents"]));
+    assert_eq!(main["sessionsCount"], 1, "{main}");
+}
+
 #[tokio::test]
 async fn real_cli_reads_and_patches_our_config_like_the_node_gateway() {
     let Some(node_gw) =

@@ -12,8 +12,12 @@ pub(crate) fn specs() -> Vec<MethodSpec> {
             Ok(health_payload(&state))
         })
         .with_fast(|state| state.health_text()),
-        MethodSpec::new("status", scopes::READ, |state, _ctx, _params| async move {
-            Ok(status_payload(&state))
+        MethodSpec::new("status", scopes::READ, |state, _ctx, params| async move {
+            let mut out = status_payload(&state);
+            if params.get("includeCliProjection").and_then(Value::as_bool) == Some(true) {
+                out["cliProjection"] = cli_projection(&state);
+            }
+            Ok(out)
         }),
         MethodSpec::new(
             "gateway.identity.get",
@@ -71,12 +75,43 @@ pub fn status_payload(state: &Arc<GatewayState>) -> Value {
         "draining": state.is_draining(),
         "reload": state.reload.status_json(),
         "sessions": super::sessions::status_json(state),
+        // OpenClaw's status summary fields, so its `openclaw status` renders this gateway.
+        "heartbeat": { "defaultAgentId": "main", "agents": [] },
+        "channelSummary": [],
+        "queuedSystemEvents": [],
+        "degradedSecretOwners": [],
+        "degradedPlugins": [],
+        "tasks": super::sessions::task_summary(state),
+        "taskAudit": {
+            "total": 0, "warnings": 0, "errors": 0,
+            "byCode": {
+                "stale_queued": 0, "stale_running": 0, "lost": 0, "delivery_failed": 0,
+                "missing_cleanup": 0, "inconsistent_timestamps": 0,
+            },
+        },
         "pairing": { "pending": state.devices.pending_count(crate::state::now_ms()) },
         "policy": {
             "maxPayload": state.opts.max_payload,
             "maxBufferedBytes": state.opts.max_buffered_bytes,
             "tickIntervalMs": state.opts.tick_interval.as_millis() as u64,
         },
+    })
+}
+
+/// `status {includeCliProjection:true}`: the agents OpenClaw's CLI lists (`main` and each
+/// `agents.entries` key).
+fn cli_projection(state: &GatewayState) -> Value {
+    let cfg = state.config.load();
+    let mut ids = vec!["main".to_owned()];
+    ids.extend(cfg.agents.entries.keys().filter(|k| *k != "main").cloned());
+    json!({
+        "agents": {
+            "defaultId": "main",
+            "ownership": null,
+            "selectionRequired": false,
+            "rows": ids.iter().map(|id| json!({"id": id})).collect::<Vec<_>>(),
+        },
+        "updateChannel": null,
     })
 }
 

@@ -228,13 +228,30 @@ pub fn wire_event(ev: &SessionEvent) -> (&'static str, Value) {
 
 /// The `sessions` section of `status`: counts an operator needs to judge the run queue.
 pub fn status_json(state: &GatewayState) -> Value {
+    let dir = state.opts.state_dir.join("sessions").display().to_string();
     let Some(s) = state.sessions.get() else {
-        return json!({ "started": false });
+        return json!({
+            "started": false, "count": 0, "paths": [dir],
+            "defaults": {"model": null, "contextTokens": null}, "recent": [], "byAgent": [],
+        });
     };
     let list = s.manager.list();
     let limits = s.manager.limits();
+    // OpenClaw's `sessions.byAgent` rows (its CLI's `status` reads them).
+    let mut by_agent: std::collections::BTreeMap<&str, usize> = Default::default();
+    for i in &list {
+        *by_agent.entry(i.agent_id.as_str()).or_default() += 1;
+    }
+    let by_agent: Vec<Value> = by_agent
+        .into_iter()
+        .map(|(agent, count)| json!({"agentId": agent, "path": dir, "count": count, "recent": []}))
+        .collect();
     json!({
         "started": true,
+        "paths": [dir],
+        "defaults": {"model": null, "contextTokens": null},
+        "recent": [],
+        "byAgent": by_agent,
         "count": list.len(),
         "running": list.iter().filter(|i| i.running_run_id.is_some()).count(),
         "queued": list.iter().map(|i| i.queued).sum::<usize>(),
@@ -245,6 +262,27 @@ pub fn status_json(state: &GatewayState) -> Value {
             "maxChildrenPerSession": limits.max_children_per_session,
             "maxConcurrentSubagentRuns": limits.max_concurrent_subagent_runs,
         },
+    })
+}
+
+/// OpenClaw's `status.tasks` summary, filled with this gateway's active subagent runs (runs of
+/// sessions at depth ≥ 1). Finished runs are not counted: `total` is the active count.
+pub fn task_summary(state: &GatewayState) -> Value {
+    let (mut queued, mut running) = (0usize, 0usize);
+    if let Some(s) = state.sessions.get() {
+        for i in s.manager.list().iter().filter(|i| i.depth > 0) {
+            queued += i.queued;
+            running += usize::from(i.running_run_id.is_some());
+        }
+    }
+    let active = queued + running;
+    json!({
+        "total": active, "active": active, "terminal": 0, "failures": 0,
+        "byStatus": {
+            "queued": queued, "running": running, "succeeded": 0, "failed": 0,
+            "timed_out": 0, "cancelled": 0, "lost": 0,
+        },
+        "byRuntime": {"subagent": active, "acp": 0, "cli": 0, "cron": 0},
     })
 }
 
