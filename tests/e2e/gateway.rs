@@ -1064,3 +1064,76 @@ async fn pings_flow_and_a_silent_peer_is_dropped() {
     assert_eq!(res["ok"], true);
     drop(silent);
 }
+
+/// OpenClaw's `agent` method: one request, two responses with its id, `accepted` first and the
+/// run's result after it; a retry of a running turn is `in_flight`; `deliver:true` is refused
+/// with the reason; `Client::request_final` returns the final reply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_answers_accepted_then_final_with_the_same_id() {
+    openclaw_test_support::gateway::bin_path("openclaw-app-server");
+    let gw = TestGateway::start_default().await;
+    let mut raw = connected(&gw, ALL).await;
+    raw.send(json!({"type": "req", "id": "turn-1", "method": "agent",
+        "params": {"message": "echo hi-agent", "idempotencyKey": "agent-1"}}))
+        .await;
+    let first = raw.response().await;
+    assert_eq!(first["id"], "turn-1", "{first}");
+    assert_eq!(first["payload"]["status"], "accepted", "{first}");
+    assert_eq!(first["payload"]["runId"], "agent-1", "{first}");
+    assert_eq!(first["payload"]["sessionKey"], "agent:main:main", "{first}");
+    let last = raw.response().await;
+    assert_eq!(last["id"], "turn-1", "{last}");
+    assert_eq!(last["ok"], true, "{last}");
+    assert_eq!(last["payload"]["status"], "ok", "{last}");
+    assert_eq!(last["payload"]["summary"], "completed", "{last}");
+    assert_eq!(
+        last["payload"]["result"]["payloads"][0]["text"], "hi-agent\n",
+        "{last}"
+    );
+
+    // A retry while the first attempt still runs starts nothing.
+    raw.send(json!({"type": "req", "id": "slow", "method": "agent",
+        "params": {"message": "sleep 1; echo slow", "idempotencyKey": "agent-slow"}}))
+        .await;
+    assert_eq!(raw.response().await["payload"]["status"], "accepted");
+    raw.send(json!({"type": "req", "id": "again", "method": "agent",
+        "params": {"message": "sleep 1; echo slow", "idempotencyKey": "agent-slow"}}))
+        .await;
+    let again = raw.response().await;
+    assert_eq!(again["id"], "again", "{again}");
+    assert_eq!(again["payload"]["status"], "in_flight", "{again}");
+    let slow = raw.response().await;
+    assert_eq!(slow["id"], "slow", "{slow}");
+    assert_eq!(slow["payload"]["status"], "ok", "{slow}");
+
+    raw.send(json!({"type": "req", "id": "deliver", "method": "agent",
+        "params": {"message": "x", "idempotencyKey": "agent-d", "deliver": true}}))
+        .await;
+    let refused = raw.response().await;
+    assert_eq!(refused["ok"], false, "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("deliver"),
+        "{refused}"
+    );
+
+    let mut o = openclaw_client::ClientOptions::new(gw.url.clone());
+    o.token = gw.token.clone();
+    o.scopes = vec![scopes::WRITE.into()];
+    let c = openclaw_client::Client::connect(o).await.expect("client");
+    let fin = c
+        .request_final(
+            "agent",
+            json!({"message": "exit 2", "idempotencyKey": "agent-fail"}),
+            Duration::from_secs(60),
+        )
+        .await
+        .expect("agent");
+    assert_eq!(fin["status"], "error", "{fin}");
+    assert_eq!(fin["summary"], "failed", "{fin}");
+    assert_eq!(fin["runStatus"], "failed", "{fin}");
+    c.close().await;
+    gw.stop().await.unwrap();
+}

@@ -854,6 +854,96 @@ async fn real_cli_health_summary_renders_our_payload() {
     }
 }
 
+/// The real CLI with `args`, its config (`~/.openclaw/openclaw.json` in a private home)
+/// pointing at `gw` with its token, as a user's would. Without a config file some commands
+/// treat the machine as a cold start and never contact the gateway.
+async fn real_cli_configured_for(gw: &TestGateway, args: &[&str]) -> Option<(i32, String, String)> {
+    let token = gw.token.clone().expect("token auth");
+    let home = tempfile::tempdir().expect("cli home");
+    let cmd = node::openclaw_js_cli(home.path())?;
+    let config = json!({"gateway": {"mode": "local", "port": gw.port,
+        "auth": {"mode": "token", "token": token}}});
+    std::fs::write(
+        home.path().join(".openclaw/openclaw.json"),
+        config.to_string(),
+    )
+    .expect("write the CLI's config");
+    let mut cmd = tokio::process::Command::from(cmd);
+    cmd.args(args).kill_on_drop(true);
+    let run = tokio::time::timeout(CLI_GUARD, cmd.output())
+        .await
+        .expect("the real openclaw CLI hung")
+        .expect("spawn the real openclaw CLI");
+    Some((
+        run.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&run.stdout).into_owned(),
+        String::from_utf8_lossy(&run.stderr).into_owned(),
+    ))
+}
+
+/// The real `openclaw agent` runs a turn through our gateway: `agent` answers `accepted`, then
+/// the final result with the same id; the CLI prints the reply and exits 0, or 1 when the run
+/// failed. Both turns land in the session's transcript.
+#[tokio::test]
+async fn real_cli_agent_runs_a_turn_on_our_gateway() {
+    if node_missing("real_cli_agent_runs_a_turn_on_our_gateway") {
+        return;
+    }
+    openclaw_test_support::gateway::bin_path("openclaw-app-server");
+    let gw = TestGateway::start_default().await;
+    let args = [
+        "agent",
+        "--message",
+        "echo from-real-cli",
+        "--session-key",
+        "agent:main:main",
+    ];
+    let Some((code, out, err)) = real_cli_configured_for(&gw, &args).await else {
+        return skip(
+            "real_cli_agent_runs_a_turn_on_our_gateway",
+            "node/openclaw missing",
+        );
+    };
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(
+        out.contains("from-real-cli"),
+        "stdout:\n{out}\nstderr:\n{err}"
+    );
+
+    let args = ["agent", "--message", "exit 3", "--agent", "main", "--json"];
+    let (code, out, err) = real_cli_configured_for(&gw, &args)
+        .await
+        .expect("node/openclaw present");
+    assert_eq!(
+        code, 1,
+        "a failed run exits 1\nstdout:\n{out}\nstderr:\n{err}"
+    );
+    let v = parse_json_out(&out, &err);
+    assert_eq!(v["status"], "error", "{v}");
+    assert_eq!(v["runStatus"], "failed", "{v}");
+    assert!(
+        v["result"]["payloads"][0]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("exit code 3"),
+        "{v}"
+    );
+
+    let mut o = openclaw_client::ClientOptions::new(gw.url.clone());
+    o.token = gw.token.clone();
+    let c = openclaw_client::Client::connect(o).await.expect("connect");
+    let h = c
+        .request("chat.history", json!({"sessionKey": "agent:main:main"}))
+        .await
+        .expect("chat.history");
+    let text = h.to_string();
+    assert!(
+        text.contains("echo from-real-cli") && text.contains("exit 3"),
+        "{h}"
+    );
+    c.close().await;
+}
+
 /// `openclaw status --json` (the real CLI's status scan) calls our `status` with
 /// `includeCliProjection` and reads OpenClaw's summary fields (`sessions.byAgent`, `tasks`,
 /// `heartbeat`, …). It used to crash on our payload with "Cannot read properties of undefined".
@@ -883,31 +973,10 @@ async fn real_cli_status_scans_our_gateway() {
         .expect("agent.wait");
         c.close().await;
     }
-    // Without a config file the CLI treats the machine as a cold start and skips the probe;
-    // point its config at our gateway the way a user's would.
-    let token = gw.token.clone().expect("token auth");
-    let home = tempfile::tempdir().expect("cli home");
-    let Some(cmd) = node::openclaw_js_cli(home.path()) else {
+    let Some((code, out, err)) = real_cli_configured_for(&gw, &["status", "--json"]).await else {
         return skip("real_cli_status_scans_our_gateway", "node/openclaw missing");
     };
-    let config = json!({"gateway": {"mode": "local", "port": gw.port,
-        "auth": {"mode": "token", "token": token}}});
-    std::fs::write(
-        home.path().join(".openclaw/openclaw.json"),
-        config.to_string(),
-    )
-    .expect("write the CLI's config");
-    let mut cmd = tokio::process::Command::from(cmd);
-    cmd.args(["status", "--json"]).kill_on_drop(true);
-    let run = tokio::time::timeout(CLI_GUARD, cmd.output())
-        .await
-        .expect("the real openclaw CLI hung")
-        .expect("spawn the real openclaw CLI");
-    let (out, err) = (
-        String::from_utf8_lossy(&run.stdout).into_owned(),
-        String::from_utf8_lossy(&run.stderr).into_owned(),
-    );
-    assert_eq!(run.status.code(), Some(0), "stdout:\n{out}\nstderr:\n{err}");
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
     let v: Value = serde_json::from_str(&out)
         .unwrap_or_else(|e| panic!("status --json printed no JSON ({e}):\n{out}\n{err}"));
     assert_eq!(v["gateway"]["reachable"], true, "{v}");

@@ -226,7 +226,9 @@ pub enum Status {
     Closed(Option<CloseInfo>),
 }
 
-type Pending = HashMap<String, oneshot::Sender<Result<Value, ClientError>>>;
+/// Waiters by request id; the flag says the waiter wants the final reply of a call that is
+/// first answered `{status:"accepted"}` (OpenClaw's `expectFinal`).
+type Pending = HashMap<String, (bool, oneshot::Sender<Result<Value, ClientError>>)>;
 
 #[derive(Debug)]
 struct Shared {
@@ -241,6 +243,7 @@ enum Command {
     Request {
         id: String,
         text: String,
+        expect_final: bool,
         reply: oneshot::Sender<Result<Value, ClientError>>,
     },
     Close,
@@ -330,6 +333,28 @@ impl Client {
         params: Value,
         timeout: Duration,
     ) -> Result<Value, ClientError> {
+        self.call(method, params, timeout, false).await
+    }
+
+    /// Call a method that answers twice with the same id, first `{status:"accepted", …}` and
+    /// then its result (OpenClaw's `agent`), and return the final reply, waiting up to `timeout`
+    /// for it.
+    pub async fn request_final(
+        &self,
+        method: &str,
+        params: Value,
+        timeout: Duration,
+    ) -> Result<Value, ClientError> {
+        self.call(method, params, timeout, true).await
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        params: Value,
+        timeout: Duration,
+        expect_final: bool,
+    ) -> Result<Value, ClientError> {
         let n = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let id = n.to_string();
         let frame = Frame::Request(openclaw_protocol::RequestFrame {
@@ -342,6 +367,7 @@ impl Client {
         let cmd = Command::Request {
             id: id.clone(),
             text: frame.to_text(),
+            expect_final,
             reply,
         };
         let result = tokio::time::timeout(timeout, async {
@@ -551,9 +577,9 @@ async fn session(ws: Ws, shared: &Shared, cmd_rx: &mut mpsc::Receiver<Command>) 
     loop {
         tokio::select! {
             cmd = cmd_rx.recv() => match cmd {
-                Some(Command::Request { id, text, reply }) => {
+                Some(Command::Request { id, text, expect_final, reply }) => {
                     if let Ok(mut p) = shared.pending.lock() {
-                        p.insert(id.clone(), reply);
+                        p.insert(id.clone(), (expect_final, reply));
                     }
                     if sink.send(Message::text(text)).await.is_err() {
                         return SessionEnd::Lost(None);
@@ -576,7 +602,16 @@ async fn session(ws: Ws, shared: &Shared, cmd_rx: &mut mpsc::Receiver<Command>) 
             msg = source.next() => match msg {
                 Some(Ok(Message::Text(t))) => match decode_frame(t.as_str(), usize::MAX) {
                     Ok(Frame::Response(res)) => {
-                        let waiter = shared.pending.lock().ok().and_then(|mut p| p.remove(&res.id));
+                        let interim = res.ok
+                            && res.payload.as_ref().and_then(|v| v.get("status")).and_then(Value::as_str)
+                                == Some("accepted");
+                        let waiter = shared.pending.lock().ok().and_then(|mut p| {
+                            match p.get(&res.id) {
+                                // An interim acceptance: the final reply comes later.
+                                Some((true, _)) if interim => None,
+                                _ => p.remove(&res.id).map(|(_, tx)| tx),
+                            }
+                        });
                         if let Some(tx) = waiter {
                             let result = if res.ok {
                                 Ok(res.payload.unwrap_or(Value::Null))
@@ -612,7 +647,7 @@ fn fail_pending(shared: &Shared, ended: &SessionEnd) {
         .lock()
         .map(|mut p| p.drain().collect())
         .unwrap_or_default();
-    for (_, tx) in drained {
+    for (_, (_, tx)) in drained {
         let _ = tx.send(Err(ClientError::Closed(close.clone())));
     }
 }

@@ -162,6 +162,11 @@ impl Connection {
         true
     }
 
+    /// Whether the connection's writer is gone (the socket closed).
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+
     pub(crate) fn overflowed(&self) -> bool {
         self.overflowed.load(Ordering::Acquire)
     }

@@ -177,6 +177,13 @@ impl CallCtx {
         &self.conn
     }
 
+    /// Send an interim `ok` response for this call (OpenClaw's `{status:"accepted"}` first reply
+    /// of a request whose client waits for a final one with the same id).
+    pub fn respond_interim(&self, payload: Value) -> bool {
+        self.conn
+            .send_text(openclaw_protocol::Frame::ok(self.request_id.to_string(), payload).to_text())
+    }
+
     /// Subscribe the calling connection to `topic`; see `GatewayState::broadcast_where`.
     pub fn subscribe(&self, topic: &str) {
         self.conn.subscribe(topic)

@@ -446,6 +446,7 @@ pub(crate) fn specs() -> Vec<MethodSpec> {
         MethodSpec::new("chat.abort", scopes::WRITE, chat_abort),
         MethodSpec::new("chat.history", scopes::READ, chat_history),
         MethodSpec::new("agent.wait", scopes::WRITE, agent_wait),
+        MethodSpec::new("agent", scopes::WRITE, agent_turn),
     ]
 }
 
@@ -666,6 +667,116 @@ async fn agent_wait(
         .await
         .map_err(error_shape)?;
     Ok(wait_payload(&snap))
+}
+
+/// `agent {message, idempotencyKey, agentId?, sessionKey?, model?, timeout?}`: OpenClaw's agent
+/// turn, as its CLI's `openclaw agent` sends it. The message goes to the session like
+/// `chat.send`; the call is answered twice with the same id: `{status:"accepted", runId,
+/// sessionKey, agentId}` at once, then, when the run ends, `{runId, status: ok|error|timeout,
+/// summary, result:{payloads:[{text}]}}`. A retried key whose run is still going is answered
+/// `status:"in_flight"`. Channel delivery (`deliver:true`) is refused: this gateway has no channels.
+async fn agent_turn(
+    state: Arc<GatewayState>,
+    ctx: CallCtx,
+    params: Value,
+) -> Result<Value, ErrorShape> {
+    let p = Params::new("agent", &params)?;
+    let message = p.str("message")?;
+    let idem = p.opt_str("idempotencyKey")?.ok_or_else(|| {
+        ErrorShape::invalid_params(
+            "agent",
+            "`idempotencyKey` is required (a unique id per turn; reuse it when retrying)",
+        )
+    })?;
+    if p.opt_bool("deliver")? == Some(true) {
+        return Err(ErrorShape::invalid_params(
+            "agent",
+            "`deliver:true` needs a delivery channel and this gateway has none; drop --deliver",
+        ));
+    }
+    let agent_id = p.opt_str("agentId")?;
+    let session_key = match (p.opt_str("sessionKey")?, &agent_id) {
+        (Some(k), _) if openclaw_sessions::parse_key(&k).is_ok() => k,
+        (Some(k), agent) if k == "main" || k == "global" => {
+            openclaw_sessions::main_key(agent.as_deref().unwrap_or("main"))
+        }
+        (Some(k), _) => {
+            return Err(ErrorShape::invalid_params(
+                "agent",
+                format!("unknown sessionKey {k:?}: use agent:<agentId>:main or a subagent key from sessions.list"),
+            ))
+        }
+        (None, agent) => openclaw_sessions::main_key(agent.as_deref().unwrap_or("main")),
+    };
+    let timeout = p
+        .opt_u64("timeout")?
+        .filter(|s| *s > 0)
+        .map(Duration::from_secs);
+    let req = SendRequest {
+        session_key: session_key.clone(),
+        message,
+        idempotency_key: Some(idem),
+        model: p.opt_str("model")?,
+        runtime: None,
+        timeout,
+        origin: Some(Arc::from(ctx.conn_id())),
+    };
+    let mgr = manager(&state)?;
+    let acc = mgr.send(req).await.map_err(error_shape)?;
+    let agent = openclaw_sessions::parse_key(&session_key)
+        .map(|k| k.agent_id)
+        .unwrap_or_else(|_| "main".into());
+    if acc.duplicate && !acc.state.is_terminal() {
+        return Ok(json!({
+            "runId": acc.run_id, "status": "in_flight", "sessionKey": session_key,
+            "agentId": agent, "summary": "already running",
+        }));
+    }
+    ctx.respond_interim(json!({
+        "runId": acc.run_id, "status": "accepted", "sessionKey": session_key,
+        "agentId": agent, "acceptedAt": crate::state::now_ms(),
+    }));
+    // Wait for the run's end in bounded slices; give up only if the caller went away.
+    let snap = loop {
+        let snap = mgr
+            .wait(&acc.run_id, Duration::from_millis(DEFAULT_WAIT_MS))
+            .await
+            .map_err(error_shape)?;
+        if snap.state.is_terminal() {
+            break snap;
+        }
+        if ctx.connection().is_closed() {
+            return Err(ErrorShape::new(
+                ErrorCode::Unavailable,
+                "the caller disconnected; the run continues (agent.wait picks it up)",
+            ));
+        }
+    };
+    let mut out = wait_payload(&snap);
+    out["summary"] = json!(match snap.state {
+        RunState::Completed => "completed",
+        RunState::Aborted | RunState::Timeout => "aborted",
+        _ => "failed",
+    });
+    let text = match (&snap.text, &snap.error) {
+        (Some(t), _) if !t.is_empty() => Some(t.clone()),
+        (_, Some(e)) => Some(e.clone()),
+        _ => None,
+    };
+    let payloads: Vec<Value> = text
+        .map(|t| json!({"text": t, "isError": snap.state != RunState::Completed}))
+        .into_iter()
+        .collect();
+    out["result"] = json!({
+        "payloads": payloads,
+        "meta": {
+            "durationMs": snap.ended_at.zip(snap.started_at).map(|(e, s)| e.saturating_sub(s)),
+            "runStatus": snap.state.as_str(),
+            "errorClass": snap.error_class.map(|c| c.as_str()),
+        },
+    });
+    out["agentId"] = json!(agent);
+    Ok(out)
 }
 
 /// `agent.wait`'s reply: the run payload with OpenClaw's wait vocabulary in `status` (`ok`,
