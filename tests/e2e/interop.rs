@@ -859,9 +859,18 @@ async fn real_cli_health_summary_renders_our_payload() {
 /// treat the machine as a cold start and never contact the gateway.
 async fn real_cli_configured_for(gw: &TestGateway, args: &[&str]) -> Option<(i32, String, String)> {
     let token = gw.token.clone().expect("token auth");
+    real_cli_configured(gw.port, &token, args).await
+}
+
+/// [`real_cli_configured_for`] a gateway on `port` with `token`.
+async fn real_cli_configured(
+    port: u16,
+    token: &str,
+    args: &[&str],
+) -> Option<(i32, String, String)> {
     let home = tempfile::tempdir().expect("cli home");
     let cmd = node::openclaw_js_cli(home.path())?;
-    let config = json!({"gateway": {"mode": "local", "port": gw.port,
+    let config = json!({"gateway": {"mode": "local", "port": port,
         "auth": {"mode": "token", "token": token}}});
     std::fs::write(
         home.path().join(".openclaw/openclaw.json"),
@@ -879,6 +888,101 @@ async fn real_cli_configured_for(gw: &TestGateway, args: &[&str]) -> Option<(i32
         String::from_utf8_lossy(&run.stdout).into_owned(),
         String::from_utf8_lossy(&run.stderr).into_owned(),
     ))
+}
+
+/// `openclaw logs` tails our gateway's log file (`logs.tail`: cursor, whole lines, the file
+/// name) and `openclaw system presence` lists our gateway and the CLI's own connection, against
+/// a gateway started in the background by our `openclaw gateway start`.
+#[tokio::test]
+async fn real_cli_logs_and_presence_against_our_background_gateway() {
+    if node_missing("real_cli_logs_and_presence_against_our_background_gateway") {
+        return;
+    }
+    let state = tempfile::tempdir().expect("state");
+    let sd = state.path().to_str().expect("utf-8 path").to_owned();
+    let port = openclaw_test_support::gateway::free_port();
+    let token = "logs-presence-token";
+    let ours = openclaw_test_support::gateway::bin_path("openclaw");
+    let run = |args: &[&str]| {
+        std::process::Command::new(&ours)
+            .args(args)
+            .args(["--state-dir", &sd])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run our openclaw")
+    };
+    let started = run(&[
+        "gateway",
+        "start",
+        "--port",
+        &port.to_string(),
+        "--token",
+        token,
+    ]);
+    assert!(
+        started.status.success(),
+        "{}",
+        String::from_utf8_lossy(&started.stderr)
+    );
+    let stop = scopeguard_stop(&ours, &sd);
+
+    let (code, out, err) = real_cli_configured(port, token, &["logs", "--json", "--limit", "50"])
+        .await
+        .expect("node/openclaw present");
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    let records: Vec<Value> = out
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let meta = records
+        .iter()
+        .find(|r| r["type"] == "meta")
+        .unwrap_or_else(|| panic!("no meta record:\n{out}"));
+    assert!(
+        meta["file"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("logs/gateway.log"),
+        "{meta}"
+    );
+    assert!(meta["cursor"].as_u64().unwrap_or(0) > 0, "{meta}");
+    assert!(
+        records
+            .iter()
+            .any(|r| r.to_string().contains("gateway ready")),
+        "the log's lines came through:\n{out}"
+    );
+
+    let (code, out, err) = real_cli_configured(port, token, &["system", "presence", "--json"])
+        .await
+        .expect("node/openclaw present");
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    let entries = parse_json_out(&out, &err);
+    let entries = entries.as_array().cloned().unwrap_or_default();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["reason"] == "self" && e["mode"] == "gateway"),
+        "{out}"
+    );
+    assert!(
+        entries.iter().any(|e| e["reason"] == "connect"),
+        "the CLI's own connection: {out}"
+    );
+    drop(stop);
+}
+
+/// Stops the background gateway of state dir `sd` when dropped (also when the test fails).
+fn scopeguard_stop(ours: &std::path::Path, sd: &str) -> impl Drop {
+    struct Stop(std::path::PathBuf, String);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new(&self.0)
+                .args(["gateway", "stop", "--state-dir", &self.1])
+                .output();
+        }
+    }
+    Stop(ours.to_path_buf(), sd.to_owned())
 }
 
 /// The real `openclaw agent` runs a turn through our gateway: `agent` answers `accepted`, then

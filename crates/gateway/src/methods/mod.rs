@@ -16,6 +16,7 @@ mod config;
 mod core;
 mod devices;
 pub mod sessions;
+mod system;
 
 pub(crate) use self::core::{health_payload as core_health, hostname as core_hostname};
 pub use self::core::{health_payload, rss_bytes, status_payload};
@@ -34,6 +35,7 @@ pub(crate) fn all_specs() -> Vec<MethodSpec> {
     v.extend(config::specs());
     v.extend(sessions::specs());
     v.extend(devices::specs());
+    v.extend(system::specs());
     v
 }
 

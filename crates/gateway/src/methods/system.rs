@@ -1,0 +1,232 @@
+//! System methods OpenClaw's CLI calls: `logs.tail` (`openclaw logs`) and `system-presence`
+//! (`openclaw system presence`, the status probe).
+//!
+//! `logs.tail` reads the file the gateway's own log goes to: its stderr when that is a regular
+//! file (as with `openclaw gateway start`, which sends it to `$STATE/logs/gateway.log`). A gateway
+//! logging to a terminal or a pipe has no file to tail, and says so.
+
+use super::MethodSpec;
+use crate::state::{now_ms, GatewayState};
+use openclaw_protocol::{scopes, ErrorCode, ErrorShape};
+use serde_json::{json, Value};
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+/// Lines and bytes one `logs.tail` returns by default and at most (OpenClaw's bounds).
+const DEFAULT_LIMIT: u64 = 500;
+const MAX_LIMIT: u64 = 5_000;
+const DEFAULT_MAX_BYTES: u64 = 250_000;
+const MAX_BYTES: u64 = 1_000_000;
+
+pub(crate) fn specs() -> Vec<MethodSpec> {
+    vec![
+        MethodSpec::new(
+            "logs.tail",
+            scopes::READ,
+            |state, _ctx, params| async move { logs_tail(&state, &params).await },
+        ),
+        MethodSpec::new(
+            "system-presence",
+            scopes::READ,
+            |state, _ctx, _params| async move { Ok(presence(&state)) },
+        ),
+    ]
+}
+
+/// The regular file this process's stderr writes to, if any.
+fn stderr_log_file() -> Option<PathBuf> {
+    let target = std::fs::read_link("/proc/self/fd/2").ok()?;
+    std::fs::metadata(&target)
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|_| target)
+}
+
+fn opt_u64(params: &Value, name: &str) -> Result<Option<u64>, ErrorShape> {
+    match params.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v.as_u64().map(Some).ok_or_else(|| {
+            ErrorShape::invalid_params(
+                "logs.tail",
+                format!("`{name}` must be a non-negative integer"),
+            )
+        }),
+    }
+}
+
+async fn logs_tail(state: &GatewayState, params: &Value) -> Result<Value, ErrorShape> {
+    let cursor = opt_u64(params, "cursor")?;
+    let limit = opt_u64(params, "limit")?
+        .unwrap_or(DEFAULT_LIMIT)
+        .clamp(1, MAX_LIMIT) as usize;
+    let max_bytes = opt_u64(params, "maxBytes")?
+        .unwrap_or(DEFAULT_MAX_BYTES)
+        .clamp(1, MAX_BYTES);
+    let Some(file) = stderr_log_file() else {
+        return Err(ErrorShape::new(
+            ErrorCode::Unavailable,
+            format!(
+                "this gateway logs to a terminal or a pipe, not a file; start it with `openclaw gateway start` to log to {}",
+                state.opts.state_dir.join("logs/gateway.log").display()
+            ),
+        ));
+    };
+    let path = file.clone();
+    let slice = tokio::task::spawn_blocking(move || read_slice(&path, cursor, limit, max_bytes))
+        .await
+        .map_err(|e| ErrorShape::new(ErrorCode::Unavailable, format!("log read failed: {e}")))?
+        .map_err(|e| {
+            ErrorShape::new(
+                ErrorCode::Unavailable,
+                format!("log read failed: {}: {e}", file.display()),
+            )
+        })?;
+    let mut out = slice;
+    out["file"] = json!(file.display().to_string());
+    out["sourceKind"] = json!("file");
+    Ok(out)
+}
+
+/// OpenClaw's slice rules: from `cursor` (or the last `max_bytes`) to the end, whole lines only,
+/// the last `limit` of them; `reset` when the cursor was past the end (the file was replaced)
+/// or too far behind to catch up within `max_bytes`.
+fn read_slice(
+    path: &Path,
+    cursor: Option<u64>,
+    limit: usize,
+    max_bytes: u64,
+) -> std::io::Result<Value> {
+    let mut f = std::fs::File::open(path)?;
+    let size = f.metadata()?.len();
+    let mut reset = false;
+    let start = match cursor {
+        Some(c) if c > size => {
+            reset = true;
+            size.saturating_sub(max_bytes)
+        }
+        Some(c) if size - c > max_bytes => {
+            reset = true;
+            size - max_bytes
+        }
+        Some(c) => c,
+        None => size.saturating_sub(max_bytes),
+    };
+    let mut truncated = start > 0 && (cursor.is_none() || reset);
+    if start >= size {
+        return Ok(
+            json!({"cursor": size, "size": size, "lines": [], "truncated": truncated, "reset": reset}),
+        );
+    }
+    // Whether `start` is at a line boundary (else the partial first line is dropped).
+    let at_boundary = start == 0 || {
+        let mut b = [0u8; 1];
+        f.seek(SeekFrom::Start(start - 1))?;
+        f.read_exact(&mut b)?;
+        b[0] == b'\n'
+    };
+    f.seek(SeekFrom::Start(start))?;
+    let mut buf = Vec::with_capacity((size - start) as usize);
+    f.take(size - start).read_to_end(&mut buf)?;
+    // Only complete lines; a line still being written is left for the next call.
+    let end = buf.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let text = String::from_utf8_lossy(&buf[..end]);
+    let mut lines: Vec<&str> = text.lines().collect();
+    if !at_boundary && !lines.is_empty() {
+        lines.remove(0);
+    }
+    if lines.len() > limit {
+        truncated = true;
+        lines.drain(..lines.len() - limit);
+    }
+    Ok(json!({
+        "cursor": start + end as u64,
+        "size": size,
+        "lines": lines,
+        "truncated": truncated,
+        "reset": reset,
+    }))
+}
+
+/// Presence entries: this gateway (`reason: "self"`) and each authenticated connection.
+fn presence(state: &GatewayState) -> Value {
+    let host = super::core::hostname();
+    let version = crate::VERSION;
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default();
+    let mut out = vec![json!({
+        "host": host,
+        "version": version,
+        "platform": format!("{} {release}", std::env::consts::OS),
+        "deviceFamily": "Linux",
+        "mode": "gateway",
+        "reason": "self",
+        "text": format!("Gateway: {host} · app {version} · mode gateway · reason self"),
+        "ts": now_ms(),
+        "instanceId": state.boot_id,
+    })];
+    for c in state.connections() {
+        let i = c.info();
+        let name = i
+            .client
+            .display_name
+            .clone()
+            .unwrap_or_else(|| i.client.id.clone());
+        out.push(json!({
+            "host": name,
+            "ip": i.peer.ip().to_string(),
+            "version": i.client.version,
+            "platform": i.client.platform,
+            "deviceFamily": i.client.device_family,
+            "mode": i.client.mode,
+            "reason": "connect",
+            "text": format!("{name} · {} · mode {} · reason connect", i.client.version, i.client.mode),
+            "ts": i.connected_at_ms,
+            "instanceId": i.client.instance_id.clone().unwrap_or_else(|| c.id().to_owned()),
+            "deviceId": i.device_id,
+            "roles": [i.role],
+            "scopes": i.scopes,
+        }));
+    }
+    Value::Array(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(v: &Value) -> Vec<&str> {
+        v["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_str().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn slices_follow_the_cursor_and_drop_partial_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("g.log");
+        std::fs::write(&p, "one\ntwo\nthree\npart").unwrap();
+        let all = read_slice(&p, None, 500, 1_000).unwrap();
+        assert_eq!(lines(&all), ["one", "two", "three"]);
+        assert_eq!(all["cursor"], 14, "up to the last newline: {all}");
+        assert_eq!(all["truncated"], false);
+        // The rest of the partial line arrives: the next call returns it from the cursor.
+        std::fs::write(&p, "one\ntwo\nthree\npartial\n").unwrap();
+        let next = read_slice(&p, Some(14), 500, 1_000).unwrap();
+        assert_eq!(lines(&next), ["partial"]);
+        assert_eq!(next["reset"], false);
+        // Limits: the last `limit` lines, and a byte window that starts mid-line drops it.
+        let last = read_slice(&p, None, 2, 1_000).unwrap();
+        assert_eq!(lines(&last), ["three", "partial"]);
+        assert_eq!(last["truncated"], true);
+        let window = read_slice(&p, None, 500, 10).unwrap();
+        assert_eq!(lines(&window), ["partial"]);
+        // A cursor past the end (the file was replaced) resets.
+        let reset = read_slice(&p, Some(10_000), 500, 1_000).unwrap();
+        assert_eq!(reset["reset"], true);
+        assert_eq!(lines(&reset).len(), 4);
+    }
+}
