@@ -595,17 +595,18 @@ impl AuthService {
                     .unwrap_or_default()
             }
         };
-        // Fast path (no lock, no write): an already paired device whose current token is good.
-        if !pair {
-            let doc = self.store.snapshot();
-            let baseline = baseline_of(&doc);
-            if let Some((t, at)) = doc.current_token(
+        let current = |doc: &crate::store::PairingDoc| {
+            doc.current_token(
                 &self.key,
                 &dreq.device_id,
                 &dreq.role,
-                &baseline,
+                &baseline_of(doc),
                 generation,
-            ) {
+            )
+        };
+        // Fast path (no lock, no write): an already paired device whose current token is good.
+        if !pair {
+            if let Some((t, at)) = current(&self.store.snapshot()) {
                 return Ok((t, at, Vec::new()));
             }
         }
@@ -617,16 +618,10 @@ impl AuthService {
             } else {
                 Vec::new()
             };
-            let baseline = baseline_of(doc);
-            if let Some((t, at)) = doc.current_token(
-                &self.key,
-                &dreq.device_id,
-                &dreq.role,
-                &baseline,
-                generation,
-            ) {
+            if let Some((t, at)) = current(doc) {
                 return Ok((t, at, resolved));
             }
+            let baseline = baseline_of(doc);
             doc.set_token_issued(
                 &dreq.device_id,
                 &dreq.role,
