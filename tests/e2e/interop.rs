@@ -891,8 +891,9 @@ async fn real_cli_configured(
 }
 
 /// `openclaw logs` tails our gateway's log file (`logs.tail`: cursor, whole lines, the file
-/// name) and `openclaw system presence` lists our gateway and the CLI's own connection, against
-/// a gateway started in the background by our `openclaw gateway start`.
+/// name), `openclaw system presence` lists our gateway and the CLI's own connection, and
+/// `openclaw channels status` reaches it (no channels), against a gateway started in the
+/// background by our `openclaw gateway start`.
 #[tokio::test]
 async fn real_cli_logs_and_presence_against_our_background_gateway() {
     if node_missing("real_cli_logs_and_presence_against_our_background_gateway") {
@@ -969,6 +970,19 @@ async fn real_cli_logs_and_presence_against_our_background_gateway() {
         entries.iter().any(|e| e["reason"] == "connect"),
         "the CLI's own connection: {out}"
     );
+
+    let (code, out, err) = real_cli_configured(port, token, &["channels", "status", "--json"])
+        .await
+        .expect("node/openclaw present");
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    let v = parse_json_out(&out, &err);
+    // Reached: the CLI prints the gateway's answer (its offline fallback would say
+    // `gatewayReachable: false` with the error).
+    assert!(
+        v.get("gatewayReachable").is_none() && v.get("error").is_none(),
+        "{v}"
+    );
+    assert_eq!(v["channels"], json!({}), "{v}");
     drop(stop);
 }
 

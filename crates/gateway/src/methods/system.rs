@@ -1,5 +1,6 @@
-//! System methods OpenClaw's CLI calls: `logs.tail` (`openclaw logs`) and `system-presence`
-//! (`openclaw system presence`, the status probe).
+//! System methods OpenClaw's CLI calls: `logs.tail` (`openclaw logs`), `system-presence`
+//! (`openclaw system presence`, the status probe) and `channels.status` (`openclaw channels
+//! status`; this gateway has no chat channels, and says so in OpenClaw's shape).
 //!
 //! `logs.tail` reads the file the gateway's own log goes to: its stderr when that is a regular
 //! file (as with `openclaw gateway start`, which sends it to `$STATE/logs/gateway.log`). A gateway
@@ -29,6 +30,11 @@ pub(crate) fn specs() -> Vec<MethodSpec> {
             "system-presence",
             scopes::READ,
             |state, _ctx, _params| async move { Ok(presence(&state)) },
+        ),
+        MethodSpec::new(
+            "channels.status",
+            scopes::READ,
+            |_state, _ctx, params| async move { channels_status(&params) },
         ),
     ]
 }
@@ -144,6 +150,28 @@ fn read_slice(
         "lines": lines,
         "truncated": truncated,
         "reset": reset,
+    }))
+}
+
+/// `channels.status {channel?}`: no channels. Asking for one by name is `unknown channel`, as
+/// OpenClaw answers for a channel it does not have.
+fn channels_status(params: &Value) -> Result<Value, ErrorShape> {
+    if let Some(c) = params.get("channel").and_then(Value::as_str) {
+        return Err(ErrorShape::new(
+            ErrorCode::InvalidRequest,
+            format!("unknown channel: {c} (this gateway has no chat channels)"),
+        ));
+    }
+    Ok(json!({
+        "ts": now_ms(),
+        "channelOrder": [],
+        "channelLabels": {},
+        "channelDetailLabels": {},
+        "channelSystemImages": {},
+        "channelMeta": [],
+        "channels": {},
+        "channelAccounts": {},
+        "channelDefaultAccountId": {},
     }))
 }
 
