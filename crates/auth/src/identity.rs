@@ -14,7 +14,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use openclaw_protocol::DeviceProof;
-use openclaw_state::{read_optional, write_atomic, StateDir, StateError, SECRET_MODE};
+use openclaw_state::{read_optional, write_json, StateDir, StateError, SECRET_MODE};
 use serde::{Deserialize, Serialize};
 
 use crate::encoding::{b64url, decode_b64_lenient, hex, random_bytes, sha256};
@@ -223,12 +223,7 @@ impl DeviceIdentity {
 
 /// Write `value` as pretty JSON (newline-terminated) to `path`, atomically and 0600.
 fn write_secret_json(path: &Path, value: &impl Serialize) -> Result<(), IdentityError> {
-    let mut text = serde_json::to_vec_pretty(value).map_err(|e| IdentityError::Invalid {
-        path: path.to_path_buf(),
-        problem: e.to_string(),
-    })?;
-    text.push(b'\n');
-    write_atomic(path, &text, SECRET_MODE)?;
+    write_json(path, value, SECRET_MODE)?;
     Ok(())
 }
 

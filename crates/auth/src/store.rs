@@ -17,7 +17,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
-use openclaw_state::{read_optional, write_atomic, FileLock, StateDir, StateError, SECRET_MODE};
+use openclaw_state::{read_optional, write_json, FileLock, StateDir, StateError, SECRET_MODE};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
@@ -763,12 +763,7 @@ impl PairingStore {
         let original = doc.clone();
         let r = f(&mut doc);
         let st = if doc != original || before.is_none() {
-            let mut text = serde_json::to_vec_pretty(&doc).map_err(|e| StoreError::Corrupt {
-                path: self.path.clone(),
-                problem: e.to_string(),
-            })?;
-            text.push(b'\n');
-            write_atomic(&self.path, &text, SECRET_MODE)?;
+            write_json(&self.path, &doc, SECRET_MODE)?;
             stamp(&self.path)
         } else {
             before

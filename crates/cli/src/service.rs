@@ -38,8 +38,7 @@ pub struct RuntimeInfo {
 impl RuntimeInfo {
     /// Write `gateway.pid` and `gateway.runtime.json`.
     pub fn write(&self, state: &StateDir) -> Result<(), openclaw_state::StateError> {
-        let text = serde_json::to_vec_pretty(self).unwrap_or_default();
-        openclaw_state::write_atomic(&state.join("gateway.runtime.json"), &text, PUBLIC_MODE)?;
+        openclaw_state::write_json(&state.join("gateway.runtime.json"), self, PUBLIC_MODE)?;
         openclaw_state::write_atomic(
             &state.join("gateway.pid"),
             format!("{}\n", self.pid).as_bytes(),

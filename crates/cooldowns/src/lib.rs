@@ -575,9 +575,7 @@ fn persist(path: &Path, t: &Table) -> Result<(), CooldownError> {
         version: 1,
         entries: t.entries().into_iter().cloned().collect(),
     };
-    let mut bytes = serde_json::to_vec_pretty(&form).unwrap_or_default();
-    bytes.push(b'\n');
-    openclaw_state::write_atomic(path, &bytes, openclaw_state::PUBLIC_MODE)?;
+    openclaw_state::write_json(path, &form, openclaw_state::PUBLIC_MODE)?;
     Ok(())
 }
 

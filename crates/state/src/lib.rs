@@ -84,6 +84,15 @@ pub fn ensure_dir(dir: &Path) -> Result<(), StateError> {
     Ok(())
 }
 
+/// `value` as pretty JSON plus a newline, written with [`write_atomic`] and `mode`. A value that
+/// cannot be encoded is an error (action `encode`), never an empty file.
+pub fn write_json(path: &Path, value: &impl serde::Serialize, mode: u32) -> Result<(), StateError> {
+    let mut text = serde_json::to_vec_pretty(value)
+        .map_err(|e| StateError::new("encode", path, io::Error::from(e)))?;
+    text.push(b'\n');
+    write_atomic(path, &text, mode)
+}
+
 /// Write `bytes` to `path` atomically with `mode`: temp file, fsync, rename, fsync dir.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), StateError> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
@@ -205,6 +214,33 @@ impl FileLock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_is_pretty_with_a_newline_and_encode_errors_write_nothing() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.json");
+        write_json(
+            &p,
+            &std::collections::BTreeMap::from([("k", 1)]),
+            SECRET_MODE,
+        )
+        .unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "{\n  \"k\": 1\n}\n");
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        // JSON objects need string keys: this value cannot be encoded.
+        let bad = std::collections::BTreeMap::from([((1u8, 2u8), 3u8)]);
+        let q = dir.path().join("b.json");
+        let e = write_json(&q, &bad, SECRET_MODE).unwrap_err();
+        assert_eq!(e.action, "encode");
+        assert!(
+            !q.exists(),
+            "nothing written for a value that cannot be encoded"
+        );
+    }
 
     #[test]
     fn atomic_write_sets_mode_and_replaces() {
