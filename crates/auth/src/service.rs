@@ -375,41 +375,27 @@ impl AuthService {
             _ => None,
         };
         let mut presented_token: Option<&str> = None;
+        let verify = |v: &VerifiedDevice, t: &str| {
+            snapshot.verify_token_at(&v.device_id, role.as_str(), t, &requested, generation)
+        };
         let device_token = match (&verified, explicit, fallback) {
-            (_, None, None) => TokenFact::NotPresented,
+            (_, None, None) | (None, None, Some(_)) => TokenFact::NotPresented,
             (None, Some(_), _) => TokenFact::NoIdentity,
-            (None, None, Some(_)) => TokenFact::NotPresented,
-            (Some(v), Some(t), _) => {
-                match snapshot.verify_token_at(
-                    &v.device_id,
-                    role.as_str(),
-                    t,
-                    &requested,
-                    generation,
-                ) {
-                    Ok(_) => {
-                        presented_token = Some(t);
-                        TokenFact::Valid
-                    }
-                    Err(r) => TokenFact::Rejected(r),
+            (Some(v), Some(t), _) => match verify(v, t) {
+                Ok(_) => {
+                    presented_token = Some(t);
+                    TokenFact::Valid
                 }
-            }
-            (Some(v), None, Some(t)) => {
-                match snapshot.verify_token_at(
-                    &v.device_id,
-                    role.as_str(),
-                    t,
-                    &requested,
-                    generation,
-                ) {
-                    Ok(_) => {
-                        presented_token = Some(t);
-                        TokenFact::Valid
-                    }
-                    // A wrong shared token stays a shared-token failure.
-                    Err(_) => TokenFact::NotPresented,
+                Err(r) => TokenFact::Rejected(r),
+            },
+            (Some(v), None, Some(t)) => match verify(v, t) {
+                Ok(_) => {
+                    presented_token = Some(t);
+                    TokenFact::Valid
                 }
-            }
+                // A wrong shared token stays a shared-token failure.
+                Err(_) => TokenFact::NotPresented,
+            },
         };
 
         let facts = ConnectFacts {

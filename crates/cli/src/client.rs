@@ -136,17 +136,23 @@ pub fn warn_config_error(target: &Target) {
     }
 }
 
-/// Connect to the target gateway with `scopes`, or fail with an actionable message.
-pub async fn connect(args: &ClientArgs, scopes: &[&str]) -> anyhow::Result<(Client, Target)> {
-    let target = resolve_target(args)?;
-    warn_config_error(&target);
+/// Client options for `target`: its URL and secrets, `scopes`, and `--timeout` for the connect
+/// and for each request.
+pub fn client_options(target: &Target, args: &ClientArgs, scopes: &[&str]) -> ClientOptions {
     let mut opts = ClientOptions::new(target.url.clone());
     opts.token = target.token.clone();
     opts.password = target.password.clone();
     opts.scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
     opts.connect_timeout = Duration::from_millis(args.timeout.max(1));
     opts.request_timeout = Duration::from_millis(args.timeout.max(1));
-    match Client::connect(opts).await {
+    opts
+}
+
+/// Connect to the target gateway with `scopes`, or fail with an actionable message.
+pub async fn connect(args: &ClientArgs, scopes: &[&str]) -> anyhow::Result<(Client, Target)> {
+    let target = resolve_target(args)?;
+    warn_config_error(&target);
+    match Client::connect(client_options(&target, args, scopes)).await {
         Ok(c) => Ok((c, target)),
         Err(e) => Err(explain(&e, &target).into()),
     }

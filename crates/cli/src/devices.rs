@@ -94,13 +94,8 @@ fn options(
     signer: &Arc<DeviceSigner>,
     scopes: &[&str],
 ) -> ClientOptions {
-    let mut o = ClientOptions::new(target.url.clone());
-    o.token = target.token.clone();
-    o.password = target.password.clone();
-    o.scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
+    let mut o = client::client_options(target, args, scopes);
     o.signer = Some(signer.clone());
-    o.connect_timeout = Duration::from_millis(args.timeout.max(1));
-    o.request_timeout = Duration::from_millis(args.timeout.max(1));
     o
 }
 

@@ -214,13 +214,7 @@ async fn connect_classified(
 ) -> anyhow::Result<(Client, Target)> {
     let target = crate::client::resolve_target(args)?;
     crate::client::warn_config_error(&target);
-    let mut opts = openclaw_client::ClientOptions::new(target.url.clone());
-    opts.token = target.token.clone();
-    opts.password = target.password.clone();
-    opts.scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
-    opts.connect_timeout = Duration::from_millis(args.timeout.max(1));
-    opts.request_timeout = Duration::from_millis(args.timeout.max(1));
-    match Client::connect(opts).await {
+    match Client::connect(crate::client::client_options(&target, args, scopes)).await {
         Ok(c) => Ok((c, target)),
         Err(e @ ClientError::Handshake { .. }) => {
             Err(CliError::new(EXIT_AUTH, explain(&e, &target).message).into())
