@@ -688,8 +688,9 @@ async fn seed_001_stale_device_token_heals_with_shared_token() {
     );
 }
 
-/// Rotating the shared secret retires the device tokens it earned: a device paired silently
-/// with the old token cannot come back with its device token alone
+/// Rotating the shared secret retires the device tokens it earned: a connection on such a token
+/// closes with 4001, and a device paired silently with the old token cannot come back with its
+/// device token alone
 /// (`tokenReason: "issuer-generation-stale"`), and heals at once with the new shared token. A
 /// token is reused across connects only while the secret is the same.
 #[tokio::test]
@@ -718,7 +719,7 @@ async fn shared_secret_rotation_retires_the_device_tokens_it_earned() {
         res["payload"]["auth"]["deviceToken"], earned,
         "same secret, same token: {res}"
     );
-    let (_, res) = device_connect(&gw, &id, json!({"deviceToken": earned}), ALL).await;
+    let (mut on_earned, res) = device_connect(&gw, &id, json!({"deviceToken": earned}), ALL).await;
     assert_eq!(res["payload"]["auth"]["method"], "device-token", "{res}");
 
     // Rotate the shared token (a hot edit of gateway.auth.token).
@@ -743,6 +744,8 @@ async fn shared_secret_rotation_retires_the_device_tokens_it_earned() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
+    // The connection that came in on the earned token is closed like the old-secret ones.
+    on_earned.assert_closed(4001, "gateway auth changed").await;
     let (mut raw, res) = device_connect(&gw, &id, json!({"deviceToken": earned}), ALL).await;
     assert_eq!(
         res["error"]["details"]["tokenReason"], "issuer-generation-stale",

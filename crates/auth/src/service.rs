@@ -281,6 +281,19 @@ impl AuthService {
         warnings
     }
 
+    /// Whether `device_id`'s token for `role` was earned with a shared secret other than the one
+    /// `secrets` selects now (so a connection that presented it should go, see
+    /// [`TokenRecord::issuer_stale`]).
+    pub fn device_token_stale(&self, device_id: &str, role: &str, secrets: &SharedSecrets) -> bool {
+        let generation = secrets.generation(&self.key);
+        self.store
+            .snapshot()
+            .paired
+            .get(device_id)
+            .and_then(|d| d.tokens.get(role))
+            .is_some_and(|t| t.issuer_stale(generation.as_deref()))
+    }
+
     /// The pairing store.
     pub fn store(&self) -> &PairingStore {
         &self.store

@@ -136,12 +136,7 @@ pub async fn decide(
     {
         tracing::warn!("{w}");
     }
-    let shared = state.auth.load();
-    let secrets = openclaw_auth::SharedSecrets {
-        mode: shared.mode,
-        token: shared.token.clone().filter(|t| !t.is_empty()),
-        password: shared.password.clone().filter(|p| !p.is_empty()),
-    };
+    let secrets = state.auth.load().secrets();
     let r = facts.request;
     let headers = openclaw_auth::locality::ForwardHeaders {
         x_forwarded_for: r.forwarded_for.clone(),

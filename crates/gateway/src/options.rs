@@ -15,6 +15,15 @@ pub struct SharedAuth {
 }
 
 impl SharedAuth {
+    /// The auth crate's view of these secrets (empty strings count as unset).
+    pub fn secrets(&self) -> openclaw_auth::SharedSecrets {
+        openclaw_auth::SharedSecrets {
+            mode: self.mode,
+            token: self.token.clone().filter(|t| !t.is_empty()),
+            password: self.password.clone().filter(|p| !p.is_empty()),
+        }
+    }
+
     /// No auth at all (loopback development only).
     pub fn none() -> Self {
         SharedAuth {

@@ -413,7 +413,26 @@ fn rotate_shared_secret(state: &GatewayState, old: &Config, new: &Config) {
     if next == *current {
         return;
     }
+    let secrets = next.secrets();
     state.auth.store(Arc::new(next));
+    // Device tokens earned with the old secret stop working; their connections go too.
+    let stale = state.close_where(
+        |c| {
+            let i = c.info();
+            i.auth_method == "device-token"
+                && i.device_id
+                    .as_deref()
+                    .is_some_and(|d| state.devices.device_token_stale(d, &i.role, &secrets))
+        },
+        openclaw_protocol::close::AUTH_CHANGED,
+        openclaw_protocol::close::REASON_AUTH_CHANGED,
+    );
+    if stale > 0 {
+        tracing::info!(
+            closed = stale,
+            "shared secret rotated; connections on device tokens earned with it closed"
+        );
+    }
     if let Some(method) = closed_method {
         let n = state.close_where(
             |c| c.info().auth_method == method,
