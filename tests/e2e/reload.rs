@@ -538,6 +538,80 @@ async fn restart_reexecs_without_refusing_connections() {
     kill_and_wait(&mut child).await;
 }
 
+/// A `gateway.port` edit is a restart onto the new port: the re-executed gateway (same pid, new
+/// boot) serves the new port, the old port is released, and `gateway.runtime.json` names the new
+/// URL so the CLI finds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn port_change_restarts_onto_the_new_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let old_port = openclaw_test_support::gateway::free_port();
+    let new_port = openclaw_test_support::gateway::free_port();
+    assert_ne!(old_port, new_port);
+    let config = |port: u16| {
+        format!("{{ gateway: {{ port: {port}, auth: {{ mode: 'token', token: 'tok' }} }} }}")
+    };
+    std::fs::write(dir.path().join("openclaw.json"), config(old_port)).unwrap();
+    let mut child = gateway_command(dir.path())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn gateway");
+    let old_url = format!("ws://127.0.0.1:{old_port}");
+    let first = connect_retry(&old_url, Secret::Token("tok"), dir.path()).await;
+    let before = first.request("status", json!({})).await.unwrap();
+
+    std::fs::write(dir.path().join("openclaw.json"), config(new_port)).unwrap();
+    let info = wait_closed(&first, "old connection not closed for the restart").await;
+    assert_eq!(info.map(|i| i.code), Some(1012));
+    let new_url = format!("ws://127.0.0.1:{new_port}");
+    let second = connect_retry(&new_url, Secret::Token("tok"), dir.path()).await;
+    let after = second.request("status", json!({})).await.unwrap();
+    assert_eq!(after["pid"], before["pid"], "re-exec keeps the pid");
+    assert_ne!(after["bootId"], before["bootId"], "a new image serves");
+    assert!(
+        after["listen"]
+            .to_string()
+            .contains(&format!(":{new_port}")),
+        "{after}"
+    );
+    // The old port is released.
+    let deadline = tokio::time::Instant::now() + HANG_GUARD;
+    loop {
+        match tokio::net::TcpStream::connect(("127.0.0.1", old_port)).await {
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => break,
+            _ => {}
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the old port {old_port} is still served after the restart"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The CLI finds the gateway on its new port through the runtime file.
+    let runtime_file = dir.path().join("gateway.runtime.json");
+    let deadline = tokio::time::Instant::now() + HANG_GUARD;
+    loop {
+        let runtime = std::fs::read_to_string(&runtime_file).unwrap_or_default();
+        if runtime.contains(&format!(":{new_port}")) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "gateway.runtime.json never named the new port: {runtime}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let sd = dir.path().to_str().unwrap().to_owned();
+    let out = openclaw_cli(&["health", "--token", "tok", "--state-dir", &sd], None).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    second.close().await;
+    kill_and_wait(&mut child).await;
+}
+
 /// A TCP connect every 5 ms against `port`, counting refusals.
 struct Probe {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
