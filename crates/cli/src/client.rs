@@ -68,8 +68,11 @@ pub struct Target {
 }
 
 /// Resolve `--url`/`--token` defaults: flag > env > running gateway / config > state dir.
+/// Warns on stderr when the config file could not be read (see [`Target::config_error`]).
 pub fn resolve_target(args: &ClientArgs) -> anyhow::Result<Target> {
-    resolve_target_with(args, env)
+    let target = resolve_target_with(args, env)?;
+    warn_config_error(&target);
+    Ok(target)
 }
 
 /// [`resolve_target`] with an explicit environment lookup.
@@ -127,7 +130,7 @@ pub fn resolve_target_with(
 }
 
 /// Warn on stderr that the config file is unreadable and what the CLI uses instead.
-pub fn warn_config_error(target: &Target) {
+fn warn_config_error(target: &Target) {
     if let Some(e) = &target.config_error {
         eprintln!(
             "warning: {e}\nwarning: a running gateway keeps serving its last good config; this command uses {} and the token from {}. fix the file, then check with `openclaw doctor`",
@@ -151,7 +154,6 @@ pub fn client_options(target: &Target, args: &ClientArgs, scopes: &[&str]) -> Cl
 /// Connect to the target gateway with `scopes`, or fail with an actionable message.
 pub async fn connect(args: &ClientArgs, scopes: &[&str]) -> anyhow::Result<(Client, Target)> {
     let target = resolve_target(args)?;
-    warn_config_error(&target);
     match Client::connect(client_options(&target, args, scopes)).await {
         Ok(c) => Ok((c, target)),
         Err(e) => Err(explain(&e, &target).into()),

@@ -101,7 +101,6 @@ fn options(
 
 async fn connect(args: &ClientArgs, scopes: &[&str]) -> anyhow::Result<DeviceConn> {
     let target = client::resolve_target(args)?;
-    client::warn_config_error(&target);
     let signer = signer_for(&target.state_dir)?;
     match Client::connect(options(&target, args, &signer, scopes)).await {
         Ok(client) => Ok(DeviceConn {

@@ -213,7 +213,6 @@ async fn connect_classified(
     scopes: &[&str],
 ) -> anyhow::Result<(Client, Target)> {
     let target = crate::client::resolve_target(args)?;
-    crate::client::warn_config_error(&target);
     match Client::connect(crate::client::client_options(&target, args, scopes)).await {
         Ok(c) => Ok((c, target)),
         Err(e @ ClientError::Handshake { .. }) => {
