@@ -281,17 +281,18 @@ impl AuthService {
         warnings
     }
 
-    /// Whether `device_id`'s token for `role` was earned with a shared secret other than the one
-    /// `secrets` selects now (so a connection that presented it should go, see
-    /// [`TokenRecord::issuer_stale`]).
-    pub fn device_token_stale(&self, device_id: &str, role: &str, secrets: &SharedSecrets) -> bool {
+    /// A test of `(device_id, role)`: was that device's token earned with a shared secret other
+    /// than the one `secrets` selects now (so a connection that presented it should go, see
+    /// [`TokenRecord::issuer_stale`])? The fingerprint and the store snapshot are taken once.
+    pub fn stale_device_tokens(&self, secrets: &SharedSecrets) -> impl Fn(&str, &str) -> bool {
         let generation = secrets.generation(&self.key);
-        self.store
-            .snapshot()
-            .paired
-            .get(device_id)
-            .and_then(|d| d.tokens.get(role))
-            .is_some_and(|t| t.issuer_stale(generation.as_deref()))
+        let doc = self.store.snapshot();
+        move |device_id, role| {
+            doc.paired
+                .get(device_id)
+                .and_then(|d| d.tokens.get(role))
+                .is_some_and(|t| t.issuer_stale(generation.as_deref()))
+        }
     }
 
     /// The pairing store.
@@ -339,7 +340,11 @@ impl AuthService {
             dedupe(p.scopes.as_deref().unwrap_or(&[]))
         };
         let shared = req.secrets.check(p.auth.as_ref());
-        let generation = req.secrets.generation(&self.key);
+        // The secret's fingerprint matters only to device tokens: no HMAC for device-less connects.
+        let generation = p
+            .device
+            .as_ref()
+            .and_then(|_| req.secrets.generation(&self.key));
         let generation = generation.as_deref();
         // Only a device needs the pairing store (device-less connects skip even the `stat`).
         let snapshot = if p.device.is_some() {

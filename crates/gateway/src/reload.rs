@@ -413,7 +413,7 @@ fn rotate_shared_secret(state: &GatewayState, old: &Config, new: &Config) {
     if next == *current {
         return;
     }
-    let secrets = next.secrets();
+    let stale_token = state.devices.stale_device_tokens(&next.secrets());
     state.auth.store(Arc::new(next));
     // Device tokens earned with the old secret stop working; their connections go too.
     let stale = state.close_where(
@@ -422,7 +422,7 @@ fn rotate_shared_secret(state: &GatewayState, old: &Config, new: &Config) {
             i.auth_method == "device-token"
                 && i.device_id
                     .as_deref()
-                    .is_some_and(|d| state.devices.device_token_stale(d, &i.role, &secrets))
+                    .is_some_and(|d| stale_token(d, &i.role))
         },
         openclaw_protocol::close::AUTH_CHANGED,
         openclaw_protocol::close::REASON_AUTH_CHANGED,
