@@ -59,6 +59,7 @@ pub fn health_payload(state: &GatewayState) -> Value {
 /// The `status` payload: process facts an operator needs to judge the gateway.
 pub fn status_payload(state: &Arc<GatewayState>) -> Value {
     let auth = state.auth.load();
+    let (sessions, tasks) = super::sessions::status_sections(state);
     json!({
         "runtimeVersion": crate::VERSION,
         "version": crate::VERSION,
@@ -74,14 +75,14 @@ pub fn status_payload(state: &Arc<GatewayState>) -> Value {
         "listen": state.opts.listen_urls,
         "draining": state.is_draining(),
         "reload": state.reload.status_json(),
-        "sessions": super::sessions::status_json(state),
+        "sessions": sessions,
         // OpenClaw's status summary fields, so its `openclaw status` renders this gateway.
         "heartbeat": { "defaultAgentId": "main", "agents": [] },
         "channelSummary": [],
         "queuedSystemEvents": [],
         "degradedSecretOwners": [],
         "degradedPlugins": [],
-        "tasks": super::sessions::task_summary(state),
+        "tasks": tasks,
         "taskAudit": {
             "total": 0, "warnings": 0, "errors": 0,
             "byCode": {

@@ -226,14 +226,16 @@ pub fn wire_event(ev: &SessionEvent) -> (&'static str, Value) {
     }
 }
 
-/// The `sessions` section of `status`: counts an operator needs to judge the run queue.
-pub fn status_json(state: &GatewayState) -> Value {
+/// The `sessions` and `tasks` sections of `status`, from one listing of the sessions: counts an
+/// operator needs to judge the run queue, in OpenClaw's shape plus ours.
+pub fn status_sections(state: &GatewayState) -> (Value, Value) {
     let dir = state.opts.state_dir.join("sessions").display().to_string();
     let Some(s) = state.sessions.get() else {
-        return json!({
+        let sessions = json!({
             "started": false, "count": 0, "paths": [dir],
             "defaults": {"model": null, "contextTokens": null}, "recent": [], "byAgent": [],
         });
+        return (sessions, task_summary(&[]));
     };
     let list = s.manager.list();
     let limits = s.manager.limits();
@@ -246,7 +248,7 @@ pub fn status_json(state: &GatewayState) -> Value {
         .into_iter()
         .map(|(agent, count)| json!({"agentId": agent, "path": dir, "count": count, "recent": []}))
         .collect();
-    json!({
+    let sessions = json!({
         "started": true,
         "paths": [dir],
         "defaults": {"model": null, "contextTokens": null},
@@ -262,18 +264,17 @@ pub fn status_json(state: &GatewayState) -> Value {
             "maxChildrenPerSession": limits.max_children_per_session,
             "maxConcurrentSubagentRuns": limits.max_concurrent_subagent_runs,
         },
-    })
+    });
+    (sessions, task_summary(&list))
 }
 
 /// OpenClaw's `status.tasks` summary, filled with this gateway's active subagent runs (runs of
 /// sessions at depth ≥ 1). Finished runs are not counted: `total` is the active count.
-pub fn task_summary(state: &GatewayState) -> Value {
+fn task_summary(list: &[SessionInfo]) -> Value {
     let (mut queued, mut running) = (0usize, 0usize);
-    if let Some(s) = state.sessions.get() {
-        for i in s.manager.list().iter().filter(|i| i.depth > 0) {
-            queued += i.queued;
-            running += usize::from(i.running_run_id.is_some());
-        }
+    for i in list.iter().filter(|i| i.depth > 0) {
+        queued += i.queued;
+        running += usize::from(i.running_run_id.is_some());
     }
     let active = queued + running;
     json!({
