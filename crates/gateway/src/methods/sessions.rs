@@ -402,6 +402,19 @@ impl<'a> Params<'a> {
         }
     }
 
+    /// The required `idempotencyKey`, with an error that says what it is for (`per`: what each
+    /// key names, e.g. "message").
+    fn idempotency_key(&self, per: &str) -> Result<String, ErrorShape> {
+        self.opt_str("idempotencyKey")?.ok_or_else(|| {
+            ErrorShape::invalid_params(
+                self.method,
+                format!(
+                    "`idempotencyKey` is required (a unique id per {per}; reuse it when retrying)"
+                ),
+            )
+        })
+    }
+
     fn str(&self, name: &str) -> Result<String, ErrorShape> {
         self.opt_str(name)?
             .ok_or_else(|| ErrorShape::invalid_params(self.method, format!("`{name}` is required")))
@@ -592,12 +605,7 @@ async fn chat_send(
 ) -> Result<Value, ErrorShape> {
     let p = Params::new("chat.send", &params)?;
     let session_key = p.str("sessionKey")?;
-    let idem = p.opt_str("idempotencyKey")?.ok_or_else(|| {
-        ErrorShape::invalid_params(
-            "chat.send",
-            "`idempotencyKey` is required (a unique id per message; reuse it when retrying)",
-        )
-    })?;
+    let idem = p.idempotency_key("message")?;
     let req = SendRequest {
         session_key,
         message: p.str("message")?,
@@ -683,12 +691,7 @@ async fn agent_turn(
 ) -> Result<Value, ErrorShape> {
     let p = Params::new("agent", &params)?;
     let message = p.str("message")?;
-    let idem = p.opt_str("idempotencyKey")?.ok_or_else(|| {
-        ErrorShape::invalid_params(
-            "agent",
-            "`idempotencyKey` is required (a unique id per turn; reuse it when retrying)",
-        )
-    })?;
+    let idem = p.idempotency_key("turn")?;
     if p.opt_bool("deliver")? == Some(true) {
         return Err(ErrorShape::invalid_params(
             "agent",
@@ -724,6 +727,7 @@ async fn agent_turn(
     };
     let mgr = manager(&state)?;
     let acc = mgr.send(req).await.map_err(error_shape)?;
+    // Every branch above yields a valid key.
     let agent = openclaw_sessions::parse_key(&session_key)
         .map(|k| k.agent_id)
         .unwrap_or_else(|_| "main".into());
