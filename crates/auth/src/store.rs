@@ -585,16 +585,11 @@ impl PairingDoc {
         requested_scopes: &[String],
         generation: Option<&str>,
     ) -> Result<Vec<String>, TokenReject> {
-        let scopes = self.verify_token(device_id, role, presented, requested_scopes)?;
-        let stale = self
-            .paired
-            .get(device_id)
-            .and_then(|d| d.tokens.get(role))
-            .is_some_and(|t| t.issuer_stale(generation));
-        if stale {
+        let t = self.checked_token(device_id, role, presented, requested_scopes)?;
+        if t.issuer_stale(generation) {
             return Err(TokenReject::IssuerGenerationStale);
         }
-        Ok(scopes)
+        Ok(t.scopes.clone())
     }
 
     /// Check a presented device token for `device_id`/`role` against the requested scopes.
@@ -607,6 +602,18 @@ impl PairingDoc {
         presented: &str,
         requested_scopes: &[String],
     ) -> Result<Vec<String>, TokenReject> {
+        self.checked_token(device_id, role, presented, requested_scopes)
+            .map(|t| t.scopes.clone())
+    }
+
+    /// The record of a presented token that matches, is not revoked and covers the scopes.
+    fn checked_token(
+        &self,
+        device_id: &str,
+        role: &str,
+        presented: &str,
+        requested_scopes: &[String],
+    ) -> Result<&TokenRecord, TokenReject> {
         let d = self.paired.get(device_id).ok_or(TokenReject::NotPaired)?;
         if !d.roles.iter().any(|r| r == role) {
             return Err(TokenReject::RoleMissing);
@@ -626,7 +633,7 @@ impl PairingDoc {
         {
             return Err(TokenReject::ScopeMismatch);
         }
-        Ok(t.scopes.clone())
+        Ok(t)
     }
 }
 
