@@ -405,14 +405,22 @@ async fn concurrent_requests_reply_out_of_order() {
     assert_eq!(ids, vec!["blocked", "release"]);
 }
 
+/// An arbitrary `presence` payload for broadcast tests.
+#[derive(serde::Serialize)]
+struct TestEvent(Value);
+
+impl openclaw_protocol::Event for TestEvent {
+    const NAME: &'static str = "presence";
+}
+
 #[tokio::test]
 async fn broadcast_seq_is_contiguous_per_connection() {
     let gw = TestGateway::start_default().await;
     let mut a = connected(&gw, ALL).await;
-    gw.state.broadcast("presence", &json!({"n": 1}));
+    gw.state.broadcast(&TestEvent(json!({"n": 1})));
     let mut b = connected(&gw, ALL).await;
-    gw.state.broadcast("presence", &json!({"n": 2}));
-    gw.state.broadcast("presence", &json!({"n": 3}));
+    gw.state.broadcast(&TestEvent(json!({"n": 2})));
+    gw.state.broadcast(&TestEvent(json!({"n": 3})));
     for (raw, expected) in [(&mut a, vec![1, 2, 3]), (&mut b, vec![1, 2])] {
         let mut seqs = Vec::new();
         for _ in 0..expected.len() {
@@ -475,7 +483,7 @@ async fn slow_consumer_is_closed_not_buffered() {
     let payload = json!({ "blob": "x".repeat(16 * 1024) });
     let gone = tokio::time::timeout(HANG_GUARD, async {
         loop {
-            gw.state.broadcast("presence", &payload);
+            gw.state.broadcast(&TestEvent(payload.clone()));
             if gw.state.connection_count() == 0 {
                 return;
             }
@@ -612,7 +620,7 @@ async fn client_receives_events_and_close() {
     let gw = TestGateway::start_default().await;
     let client = Client::connect(client_opts(&gw)).await.unwrap();
     let mut events = client.events();
-    gw.state.broadcast("presence", &json!({"hello": 1}));
+    gw.state.broadcast(&TestEvent(json!({"hello": 1})));
     let ev = tokio::time::timeout(HANG_GUARD, events.recv())
         .await
         .unwrap()

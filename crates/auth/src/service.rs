@@ -9,7 +9,7 @@ use std::sync::RwLock;
 
 use openclaw_config::{AuthMode, GatewayAuthConfig, RateLimitConfig};
 use openclaw_protocol::{close, ConnectParams, ErrorCode, ErrorShape};
-use serde_json::{json, Value};
+
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -20,9 +20,12 @@ use crate::policy::{
 };
 use crate::proof::{verify_device_proof, SignedFields, VerifiedDevice};
 use crate::ratelimit::{RateLimitSettings, RateLimiter};
-use crate::store::{DeviceRequest, PairingError, PairingStore, StoreError, TokenRecord};
+use crate::store::{
+    DeviceRequest, PairedDevice, PairingError, PairingStore, PendingRequest, StoreError,
+    TokenRecord,
+};
 use crate::tokenkey::{new_salt, TokenKey};
-use crate::wire::{paired_view, pending_view, AuthEvent, PairResolvedEvent};
+use crate::wire::{AuthEvent, PairResolvedEvent};
 
 /// The shared secrets the gateway is configured with.
 #[derive(Clone, PartialEq, Eq)]
@@ -640,12 +643,13 @@ impl AuthService {
         Ok(r)
     }
 
-    /// `device.pair.list`: `{pending:[…], paired:[…]}` (expired requests omitted).
-    pub fn list(&self, now_ms: u64) -> Value {
+    /// `device.pair.list`: the live pending requests (expired ones omitted) and the paired
+    /// devices.
+    pub fn list(&self, now_ms: u64) -> (Vec<PendingRequest>, Vec<PairedDevice>) {
         let doc = self.store.snapshot();
-        let pending: Vec<Value> = doc.live_pending(now_ms).map(pending_view).collect();
-        let paired: Vec<Value> = doc.paired.values().map(paired_view).collect();
-        json!({ "pending": pending, "paired": paired })
+        let pending = doc.live_pending(now_ms).cloned().collect();
+        let paired = doc.paired.values().cloned().collect();
+        (pending, paired)
     }
 
     /// Live pending requests (for `gateway status` and doctor).
@@ -658,7 +662,7 @@ impl AuthService {
         &self,
         request_id: &str,
         now_ms: u64,
-    ) -> Result<(Value, AuthEvent), ServiceError> {
+    ) -> Result<(PendingRequest, PairedDevice, AuthEvent), ServiceError> {
         let (p, d) = self.store.update(|doc| doc.approve(request_id, now_ms))??;
         let ev = AuthEvent::PairResolved(PairResolvedEvent {
             request_id: p.request_id.clone(),
@@ -666,10 +670,7 @@ impl AuthService {
             decision: "approved".into(),
             ts: now_ms,
         });
-        Ok((
-            json!({ "requestId": p.request_id, "device": paired_view(&d) }),
-            ev,
-        ))
+        Ok((p, d, ev))
     }
 
     /// `device.pair.reject`.
@@ -677,7 +678,7 @@ impl AuthService {
         &self,
         request_id: &str,
         now_ms: u64,
-    ) -> Result<(Value, AuthEvent), ServiceError> {
+    ) -> Result<(PendingRequest, AuthEvent), ServiceError> {
         let p = self.store.update(|doc| doc.reject(request_id, now_ms))??;
         let ev = AuthEvent::PairResolved(PairResolvedEvent {
             request_id: p.request_id.clone(),
@@ -685,16 +686,12 @@ impl AuthService {
             decision: "rejected".into(),
             ts: now_ms,
         });
-        Ok((
-            json!({ "requestId": p.request_id, "deviceId": p.device_id, "decision": "rejected" }),
-            ev,
-        ))
+        Ok((p, ev))
     }
 
     /// `device.pair.remove`.
-    pub fn remove(&self, device_id: &str, now_ms: u64) -> Result<Value, ServiceError> {
-        let d = self.store.update(|doc| doc.remove(device_id))??;
-        Ok(json!({ "deviceId": d.device_id, "removedAtMs": now_ms }))
+    pub fn remove(&self, device_id: &str) -> Result<PairedDevice, ServiceError> {
+        Ok(self.store.update(|doc| doc.remove(device_id))??)
     }
 
     /// `device.token.rotate`: a new token replaces the old one at once.
@@ -725,11 +722,15 @@ impl AuthService {
     }
 
     /// `device.token.revoke`.
-    pub fn revoke(&self, device_id: &str, role: &str, now_ms: u64) -> Result<Value, ServiceError> {
-        let t = self
+    pub fn revoke(
+        &self,
+        device_id: &str,
+        role: &str,
+        now_ms: u64,
+    ) -> Result<TokenRecord, ServiceError> {
+        Ok(self
             .store
-            .update(|doc| doc.revoke(device_id, role, now_ms))??;
-        Ok(json!({ "deviceId": device_id, "role": role, "revokedAtMs": t.revoked_at_ms }))
+            .update(|doc| doc.revoke(device_id, role, now_ms))??)
     }
 }
 
@@ -1013,9 +1014,12 @@ mod tests {
             rid.as_str()
         );
 
-        let (v, ev) = svc.approve(&rid, NOW).unwrap();
-        assert_eq!(v["device"]["approvedVia"], "owner");
-        assert_eq!(ev.payload()["decision"], "approved");
+        let (_, device, ev) = svc.approve(&rid, NOW).unwrap();
+        assert_eq!(device.approved_via, "owner");
+        let AuthEvent::PairResolved(resolved) = ev else {
+            panic!("approve resolves the request")
+        };
+        assert_eq!(resolved.decision, "approved");
         let ok = connect(&svc, "127.0.0.1", &h, &p).result.unwrap();
         assert!(!ok.local);
         assert!(ok.device_token.is_some());

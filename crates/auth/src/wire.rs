@@ -1,9 +1,7 @@
-//! Wire payloads owned by auth: pairing events and the `device.pair.*` / `device.token.*` views.
+//! Pairing events that auth reports to the gateway, which turns them into the protocol's
+//! `device.pair.requested` / `device.pair.resolved` payloads.
 
-use serde::Serialize;
-use serde_json::{json, Value};
-
-use crate::store::{PairedDevice, PendingRequest};
+use crate::store::PendingRequest;
 
 /// Event name: a device asked to be paired.
 pub const EVENT_PAIR_REQUESTED: &str = "device.pair.requested";
@@ -11,21 +9,18 @@ pub const EVENT_PAIR_REQUESTED: &str = "device.pair.requested";
 pub const EVENT_PAIR_RESOLVED: &str = "device.pair.resolved";
 
 /// `device.pair.requested` payload.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PairRequestedEvent {
     pub request_id: String,
     pub device_id: String,
     pub public_key: String,
     pub platform: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub device_family: Option<String>,
     pub client_id: String,
     pub client_mode: String,
     pub role: String,
     pub roles: Vec<String>,
     pub scopes: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub remote_ip: Option<String>,
     pub silent: bool,
     pub is_repair: bool,
@@ -54,8 +49,7 @@ impl From<&PendingRequest> for PairRequestedEvent {
 }
 
 /// `device.pair.resolved` payload.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PairResolvedEvent {
     pub request_id: String,
     pub device_id: String,
@@ -79,71 +73,14 @@ impl AuthEvent {
             AuthEvent::PairResolved(_) => EVENT_PAIR_RESOLVED,
         }
     }
-
-    /// The event payload.
-    pub fn payload(&self) -> Value {
-        match self {
-            AuthEvent::PairRequested(e) => serde_json::to_value(e),
-            AuthEvent::PairResolved(e) => serde_json::to_value(e),
-        }
-        .unwrap_or(Value::Null)
-    }
 }
-
-/// A paired device as `device.pair.list` / `approve` show it: tokens as a list, never hashes.
-pub fn paired_view(d: &PairedDevice) -> Value {
-    let tokens: Vec<Value> = d
-        .tokens
-        .iter()
-        .map(|(role, t)| {
-            let mut v = json!({ "role": role, "scopes": t.scopes, "createdAtMs": t.created_at_ms });
-            if let Some(r) = t.rotated_at_ms {
-                v["rotatedAtMs"] = json!(r);
-            }
-            if let Some(r) = t.revoked_at_ms {
-                v["revokedAtMs"] = json!(r);
-            }
-            v
-        })
-        .collect();
-    let mut v = json!({
-        "deviceId": d.device_id,
-        "publicKey": d.public_key,
-        "platform": d.platform,
-        "clientId": d.client_id,
-        "clientMode": d.client_mode,
-        "role": d.role,
-        "roles": d.roles,
-        "scopes": d.scopes,
-        "approvedVia": d.approved_via,
-        "createdAtMs": d.created_at_ms,
-        "approvedAtMs": d.approved_at_ms,
-        "tokens": tokens,
-    });
-    if let Some(x) = &d.remote_ip {
-        v["remoteIp"] = json!(x);
-    }
-    if let Some(x) = &d.device_family {
-        v["deviceFamily"] = json!(x);
-    }
-    if let Some(x) = &d.display_name {
-        v["displayName"] = json!(x);
-    }
-    v
-}
-
-/// A pending request as `device.pair.list` shows it.
-pub fn pending_view(p: &PendingRequest) -> Value {
-    serde_json::to_value(p).unwrap_or(Value::Null)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::store::{DeviceRequest, PairingDoc};
 
     #[test]
-    fn shapes() {
+    fn a_pairing_request_becomes_a_requested_event() {
         let mut doc = PairingDoc::default();
         let req = DeviceRequest {
             device_id: "d".into(),
@@ -160,40 +97,10 @@ mod tests {
         let (p, _) = doc.request_pairing(&req, || "r".into(), 7);
         let ev = AuthEvent::PairRequested((&p).into());
         assert_eq!(ev.name(), "device.pair.requested");
-        let v = ev.payload();
-        for k in [
-            "requestId",
-            "deviceId",
-            "publicKey",
-            "platform",
-            "clientId",
-            "clientMode",
-            "role",
-            "roles",
-            "scopes",
-            "remoteIp",
-            "silent",
-            "isRepair",
-            "ts",
-        ] {
-            assert!(v.get(k).is_some(), "missing {k} in {v}");
-        }
-        let (_, d) = doc.approve("r", 8).unwrap();
-        doc.set_token(
-            "d",
-            "operator",
-            &["operator.read".into()],
-            "secret",
-            None,
-            9,
-        )
-        .unwrap();
-        let view = paired_view(&doc.paired["d"]);
-        assert_eq!(view["approvedVia"], "owner");
-        assert_eq!(view["tokens"][0]["role"], "operator");
-        assert!(!view
-            .to_string()
-            .contains(&crate::store::token_hash("secret")));
-        assert_eq!(d.device_id, "d");
+        let AuthEvent::PairRequested(e) = ev else {
+            panic!("requested")
+        };
+        assert_eq!((e.request_id.as_str(), e.device_id.as_str()), ("r", "d"));
+        assert_eq!(e.remote_ip.as_deref(), Some("192.0.2.9"));
     }
 }

@@ -12,11 +12,12 @@ use crate::state::{now_ms, CloseRequest, Connection, ConnectionInfo, GatewayStat
 use futures_util::stream::{FuturesUnordered, SplitSink, SplitStream};
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use openclaw_protocol::limits::MAX_PREAUTH_PAYLOAD_BYTES;
+use openclaw_protocol::methods::events::EVENTS;
+use openclaw_protocol::methods::gateway::PresenceEntry;
 use openclaw_protocol::{
-    close, decode_request, AuthInfo, ConnectParams, DecodeError, ErrorCode, ErrorShape, Features,
-    Frame, HelloOk, Policy, RequestFrame, ServerInfo, Snapshot,
+    close, decode_request, encode, AuthInfo, ChallengePayload, ConnectParams, DecodeError,
+    ErrorCode, ErrorShape, Features, HelloOk, Payload, Policy, RequestFrame, ServerInfo, Snapshot,
 };
-use serde_json::{json, Value};
 use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -82,11 +83,15 @@ pub(crate) async fn handle(state: Arc<GatewayState>, mut stream: TcpStream, peer
     // The 101 response and the `connect.challenge` frame leave in one write.
     let nonce = uuid::Uuid::new_v4().to_string();
     let challenge_ts = now_ms();
-    let challenge = Frame::event(
-        "connect.challenge",
-        json!({ "nonce": nonce, "ts": challenge_ts }),
-    )
-    .to_text();
+    let challenge = ChallengePayload {
+        nonce: nonce.clone(),
+        ts: challenge_ts,
+        capabilities: Vec::new(),
+    };
+    let challenge = match Payload::encode(&challenge) {
+        Ok(p) => encode::event("connect.challenge", p.as_str()),
+        Err(_) => return,
+    };
     let mut out = http::upgrade_response(&key).into_bytes();
     push_server_text_frame(&mut out, challenge.as_bytes());
     if stream.write_all(&out).await.is_err() {
@@ -279,7 +284,7 @@ async fn close_preauth(mut sink: Sink, mut source: Source, code: u16, reason: &s
 
 async fn reject(mut sink: Sink, source: Source, id: &str, rej: ConnectRejection) {
     let _ = sink
-        .send(Message::text(Frame::err(id, rej.error).to_text()))
+        .send(Message::text(encode::response_err(Some(id), &rej.error)))
         .await;
     close_preauth(sink, source, rej.close_code, &rej.close_reason).await;
 }
@@ -292,18 +297,13 @@ fn shutdown_close_reason(state: &GatewayState) -> &'static str {
     }
 }
 
-fn hello_ok(state: &GatewayState, conn: &Connection, protocol: u32, grant: &ConnectGrant) -> Value {
-    let mut extra = serde_json::Map::new();
-    extra.insert(
-        "configPath".into(),
-        json!(state.opts.config_path.display().to_string()),
-    );
-    extra.insert(
-        "stateDir".into(),
-        json!(state.opts.state_dir.root().display().to_string()),
-    );
-    extra.insert("authMode".into(), json!(state.auth.load().mode.as_str()));
-    let hello = HelloOk {
+fn hello_ok(
+    state: &GatewayState,
+    conn: &Connection,
+    protocol: u32,
+    grant: &ConnectGrant,
+) -> HelloOk {
+    HelloOk {
         kind: "hello-ok".into(),
         protocol,
         server: ServerInfo {
@@ -313,52 +313,48 @@ fn hello_ok(state: &GatewayState, conn: &Connection, protocol: u32, grant: &Conn
         },
         features: Features {
             methods: state.method_names().to_vec(),
-            events: crate::events::EVENTS
-                .iter()
-                .map(|e| (*e).to_owned())
-                .collect(),
+            events: EVENTS.iter().map(|e| (*e).to_owned()).collect(),
         },
         snapshot: Snapshot {
             presence: vec![presence_self(state)],
             health: crate::methods::core_health(state),
             state_version: state.state_version(),
             uptime_ms: state.uptime_ms(),
-            extra,
+            config_path: Some(state.opts.config_path.display().to_string()),
+            state_dir: Some(state.opts.state_dir.root().display().to_string()),
+            auth_mode: Some(state.auth.load().mode.as_str().to_owned()),
         },
         auth: AuthInfo {
             method: Some(grant.method.clone()),
             role: grant.role.clone(),
             scopes: grant.scopes.clone(),
-            device_token: None,
-            issued_at_ms: None,
+            device_token: grant.device_token.clone(),
+            issued_at_ms: grant.issued_at_ms,
         },
         policy: Policy {
             max_payload: state.opts.max_payload,
             max_buffered_bytes: state.opts.max_buffered_bytes,
             tick_interval_ms: state.opts.tick_interval.as_millis() as u64,
         },
-    };
-    let mut v = serde_json::to_value(hello).unwrap_or(Value::Null);
-    if let Some(auth) = v.get_mut("auth").and_then(Value::as_object_mut) {
-        for (k, val) in &grant.auth_extra {
-            auth.insert(k.clone(), val.clone());
-        }
     }
-    v
 }
 
-fn presence_self(state: &GatewayState) -> Value {
+fn presence_self(state: &GatewayState) -> PresenceEntry {
     let host = crate::methods::core_hostname();
-    json!({
-        "host": host,
-        "version": crate::VERSION,
-        "platform": std::env::consts::OS,
-        "mode": "gateway",
-        "reason": "self",
-        "instanceId": state.boot_id,
-        "text": format!("Gateway: {host} · app {} · mode gateway · reason self", crate::VERSION),
-        "ts": state.started_at_ms,
-    })
+    PresenceEntry {
+        text: Some(format!(
+            "Gateway: {host} · app {} · mode gateway · reason self",
+            crate::VERSION
+        )),
+        host: Some(host),
+        version: Some(crate::VERSION.into()),
+        platform: Some(std::env::consts::OS.into()),
+        mode: Some("gateway".into()),
+        reason: Some("self".into()),
+        instance_id: Some(state.boot_id.clone()),
+        ts: state.started_at_ms,
+        ..PresenceEntry::default()
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -387,7 +383,11 @@ async fn serve_connection(
     let (conn, mut close_rx) =
         Connection::new(conn_id.clone(), info, tx, state.opts.max_buffered_bytes);
     // hello-ok goes first in the queue, before any broadcast can reach this connection.
-    conn.send_text(Frame::ok(connect_req.id, hello_ok(&state, &conn, protocol, &grant)).to_text());
+    let hello = hello_ok(&state, &conn, protocol, &grant);
+    conn.send_text(match Payload::encode(&hello) {
+        Ok(p) => encode::response_ok(&connect_req.id, p.as_str()),
+        Err(e) => encode::response_err(Some(&connect_req.id), &e.into()),
+    });
     state.register(conn.clone());
     tracing::debug!(conn = %conn_id, %peer, role = %grant.role, "connected");
     // The writer is a future polled by this task (not a task of its own): it stays the only
@@ -425,8 +425,8 @@ async fn serve_connection(
                 writer_done = true;
                 break None;
             }
-            Some((id, result)) = inflight.next() => {
-                conn.send_text(reply_text(id, result));
+            Some(reply) = inflight.next() => {
+                conn.send_text(reply_frame(reply));
             }
             msg = source.next(), if inflight.len() < MAX_INFLIGHT => {
                 silent_ticks = 0;
@@ -511,7 +511,11 @@ fn on_message(
     }
 }
 
-type Reply = (String, Result<Value, ErrorShape>);
+type Reply = (String, Result<Payload, ErrorShape>);
+
+fn reply_frame((id, result): Reply) -> String {
+    encode::response(&id, result.as_ref())
+}
 
 fn dispatch(
     state: &Arc<GatewayState>,
@@ -530,48 +534,27 @@ fn dispatch(
         } else {
             ErrorShape::unknown_method(&method)
         };
-        conn.send_text(Frame::err(id, error).to_text());
+        conn.send_text(encode::response_err(Some(&id), &error));
         return None;
     };
     if let Err(error) = spec.check_access(conn.info()) {
-        conn.send_text(Frame::err(id, error).to_text());
+        conn.send_text(encode::response_err(Some(&id), &error));
         return None;
     }
     if let Some(fast) = spec.fast {
-        conn.send_text(ok_raw(&id, &fast(state)));
+        conn.send_text(encode::response_ok(&id, &fast(state)));
         return None;
     }
     let ctx = CallCtx::new(conn.clone(), Arc::from(id.as_str()));
-    let params = params.unwrap_or_else(|| Value::Object(Default::default()));
     let mut fut = (spec.handler)(state.clone(), ctx, params);
     // Most handlers finish without waiting: answer those now instead of a trip through the
     // in-flight set. (Polling again later with the real waker is fine for any future.)
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
     if let std::task::Poll::Ready(result) = fut.as_mut().poll(&mut cx) {
-        conn.send_text(reply_text(id, result));
+        conn.send_text(encode::response(&id, result.as_ref()));
         return None;
     }
     Some(fut.map(move |r| (id, r)))
-}
-
-fn reply_text(id: String, result: Result<Value, ErrorShape>) -> String {
-    match result {
-        Ok(payload) => Frame::ok(id, payload),
-        Err(error) => Frame::err(id, error),
-    }
-    .to_text()
-}
-
-/// `{"type":"res","id":ID,"ok":true,"payload":RAW}` around an already serialized payload.
-fn ok_raw(id: &str, payload: &str) -> String {
-    let id = serde_json::to_string(id).unwrap_or_else(|_| "\"\"".into());
-    let mut s = String::with_capacity(payload.len() + id.len() + 40);
-    s.push_str(r#"{"type":"res","id":"#);
-    s.push_str(&id);
-    s.push_str(r#","ok":true,"payload":"#);
-    s.push_str(payload);
-    s.push('}');
-    s
 }
 
 async fn writer_task(

@@ -9,7 +9,7 @@ use crate::http::RequestFacts;
 use crate::state::GatewayState;
 use openclaw_config::AuthMode;
 use openclaw_protocol::{close, detail, scopes, version, ConnectParams, ErrorCode, ErrorShape};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::net::SocketAddr;
 use subtle::ConstantTimeEq;
 
@@ -39,8 +39,10 @@ pub struct ConnectGrant {
     /// `hello-ok.auth.method`.
     pub method: String,
     pub device_id: Option<String>,
-    /// Extra fields merged into `hello-ok.auth` (e.g. `deviceToken`, `issuedAtMs`).
-    pub auth_extra: Map<String, Value>,
+    /// `hello-ok.auth.deviceToken`: the device's current token, returned to it.
+    pub device_token: Option<String>,
+    /// `hello-ok.auth.issuedAtMs`.
+    pub issued_at_ms: Option<u64>,
 }
 
 /// A refused connect: the `res` error, then a close with `close_code`/`close_reason`.
@@ -195,22 +197,14 @@ pub async fn decide(
         broadcast_auth_event(state, ev);
     }
     match outcome.result {
-        Ok(a) => {
-            let mut auth_extra = Map::new();
-            if let Some(t) = a.device_token {
-                auth_extra.insert("deviceToken".into(), json!(t));
-            }
-            if let Some(at) = a.issued_at_ms {
-                auth_extra.insert("issuedAtMs".into(), json!(at));
-            }
-            Ok(ConnectGrant {
-                role: a.role,
-                scopes: a.scopes,
-                method: a.method.as_str().to_owned(),
-                device_id: a.device_id,
-                auth_extra,
-            })
-        }
+        Ok(a) => Ok(ConnectGrant {
+            role: a.role,
+            scopes: a.scopes,
+            method: a.method.as_str().to_owned(),
+            device_id: a.device_id,
+            device_token: a.device_token,
+            issued_at_ms: a.issued_at_ms,
+        }),
         Err(r) => Err(ConnectRejection {
             error: r.error,
             close_code: r.close_code,
@@ -221,10 +215,14 @@ pub async fn decide(
 
 /// Send a pairing event to every operator connection that may act on it (`operator.pairing`).
 pub fn broadcast_auth_event(state: &GatewayState, ev: &openclaw_auth::AuthEvent) -> usize {
-    state.broadcast_where(ev.name(), &ev.payload(), |c| {
+    let may_act = |c: &crate::state::Connection| {
         c.info().role == scopes::ROLE_OPERATOR
             && scopes::satisfies(&c.info().scopes, scopes::PAIRING)
-    })
+    };
+    match crate::wire::auth_event(ev) {
+        crate::wire::AuthWireEvent::Requested(e) => state.broadcast_where(&e, may_act),
+        crate::wire::AuthWireEvent::Resolved(e) => state.broadcast_where(&e, may_act),
+    }
 }
 
 /// The shared-secret decision: gateway.auth.mode none|token|password.
@@ -288,7 +286,8 @@ pub fn shared_secret_decision(
         scopes,
         method: method.to_owned(),
         device_id: None,
-        auth_extra: Map::new(),
+        device_token: None,
+        issued_at_ms: None,
     })
 }
 

@@ -27,23 +27,22 @@ pub struct EventLoopStats {
 }
 
 impl EventLoopStats {
-    /// The `health.eventLoop` object.
-    pub fn to_json(&self) -> serde_json::Value {
+    /// The `health.eventLoop` object (OpenClaw's reason names).
+    pub fn to_wire(&self) -> openclaw_protocol::methods::gateway::EventLoopHealth {
         let degraded = self.delay_p99_ms > DEGRADED_DELAY_MS;
-        let reasons: Vec<&str> = if degraded {
-            vec!["event-loop-delay"]
-        } else {
-            vec![]
-        };
-        serde_json::json!({
-            "degraded": degraded,
-            "reasons": reasons,
-            "intervalMs": INTERVAL.as_millis() as u64,
-            "delayP99Ms": round2(self.delay_p99_ms),
-            "delayMaxMs": round2(self.delay_max_ms),
-            "utilization": round2(self.utilization),
-            "cpuCoreRatio": round2(self.cpu_core_ratio),
-        })
+        openclaw_protocol::methods::gateway::EventLoopHealth {
+            degraded,
+            reasons: if degraded {
+                vec!["event_loop_delay".into()]
+            } else {
+                Vec::new()
+            },
+            interval_ms: INTERVAL.as_millis() as f64,
+            delay_p99_ms: round2(self.delay_p99_ms),
+            delay_max_ms: round2(self.delay_max_ms),
+            utilization: round2(self.utilization),
+            cpu_core_ratio: round2(self.cpu_core_ratio),
+        }
     }
 }
 
@@ -126,7 +125,8 @@ mod tests {
             delay_p99_ms: f64::NAN,
             ..EventLoopStats::default()
         }
-        .to_json();
+        .to_wire();
+        let v = serde_json::to_value(v).unwrap();
         for k in [
             "delayP99Ms",
             "delayMaxMs",

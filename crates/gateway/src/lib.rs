@@ -14,7 +14,6 @@ mod budget;
 mod conn;
 pub mod connect;
 pub mod event_loop;
-pub mod events;
 mod http;
 pub mod launch;
 pub mod methods;
@@ -22,6 +21,7 @@ mod options;
 pub mod reload;
 mod server;
 pub mod state;
+pub mod wire;
 
 pub use methods::{CallCtx, MethodSpec};
 pub use openclaw_config::AuthMode;

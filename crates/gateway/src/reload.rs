@@ -24,8 +24,9 @@ use crate::state::{now_ms, GatewayState};
 use openclaw_config::{AuthMode, Config};
 use openclaw_cooldowns::{Cooldowns, Policy};
 use openclaw_reload::{ConfigStore, ConfigWatcher, HotAction, ReloadOutcome};
-use serde::Serialize;
-use serde_json::{json, Value};
+
+use openclaw_protocol::methods::config::RestartPreflight;
+use openclaw_protocol::methods::gateway::ReloadStatus;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch, Notify};
@@ -52,8 +53,7 @@ pub trait DrainTarget: Send + Sync + std::fmt::Debug {
 pub type LogLevelHook = Box<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
 
 /// A restart the gateway is draining for, or has stopped for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RestartIntent {
     /// Who asked: `config reload`, `gateway.restart.request (conn …)`, `SIGUSR2`.
     pub who: String,
@@ -259,30 +259,22 @@ impl ReloadRuntime {
     }
 
     /// `gateway.restart.preflight`: what a restart would wait for right now.
-    pub fn preflight_json(&self) -> Value {
-        json!({
-            "inFlightRuns": self.in_flight(),
-            "drainTimeoutMs": self.drain_timeout(false).as_millis() as u64,
-            "pendingRestartPaths": self.store.pending_restart(),
-            "restart": self.pending_restart(),
-            "mode": "re-exec with inherited listeners",
-        })
+    pub fn preflight(&self) -> RestartPreflight {
+        RestartPreflight {
+            in_flight_runs: self.in_flight(),
+            drain_timeout_ms: self.drain_timeout(false).as_millis() as u64,
+            pending_restart_paths: self.store.pending_restart(),
+            restart: self
+                .pending_restart()
+                .as_ref()
+                .map(crate::wire::restart_intent),
+            mode: "re-exec with inherited listeners".into(),
+        }
     }
 
     /// The `reload` section of `status` / `doctor`.
-    pub fn status_json(&self) -> Value {
-        let st = self.store.status();
-        json!({
-            "configPath": st.path,
-            "hash": st.hash,
-            "lastAppliedAtMs": st.last_applied_at_ms,
-            "lastChangedPaths": st.last_changed_paths,
-            "lastError": st.last_error,
-            "warnings": st.warnings,
-            "pendingRestartPaths": st.pending_restart,
-            "applyDisabled": st.apply_disabled,
-            "restart": self.pending_restart(),
-        })
+    pub fn status(&self) -> ReloadStatus {
+        crate::wire::reload_status(&self.store.status(), self.pending_restart().as_ref())
     }
 }
 
@@ -294,13 +286,7 @@ pub fn apply_outcome(state: &GatewayState, outcome: &ReloadOutcome) {
     match outcome {
         ReloadOutcome::Unchanged => {}
         ReloadOutcome::Rejected(r) => {
-            state.broadcast(
-                "config.changed",
-                &json!({
-                    "path": r.path, "hash": r.hash, "ts": r.ts, "changedPaths": [],
-                    "error": r.error, "applied": false,
-                }),
-            );
+            state.broadcast(&crate::wire::config_rejected(r));
         }
         ReloadOutcome::Applied(a) => {
             if !a.apply_disabled {
@@ -313,19 +299,7 @@ pub fn apply_outcome(state: &GatewayState, outcome: &ReloadOutcome) {
                 rt.config_tx.send_replace(new);
                 tracing::info!(paths = ?a.changed_paths, actions = ?a.plan.actions, "config hot reload applied");
             }
-            let mut payload = json!({
-                "path": a.path, "hash": a.hash, "ts": a.ts, "changedPaths": a.changed_paths,
-                "applied": !a.apply_disabled,
-                "actions": a.plan.actions,
-                "pendingRestart": a.pending_restart,
-            });
-            if !a.warnings.is_empty() {
-                payload["warnings"] = json!(a.warnings);
-            }
-            if a.restart_cancelled {
-                payload["restartCancelled"] = json!(true);
-            }
-            state.broadcast("config.changed", &payload);
+            state.broadcast(&crate::wire::config_applied(a));
             rt.wake.notify_one();
         }
     }

@@ -5,7 +5,7 @@ use crate::options::GatewayOptions;
 use crate::state::{now_ms, GatewayState};
 use crate::GatewayError;
 use openclaw_protocol::close;
-use serde_json::json;
+use openclaw_protocol::methods::events::{Shutdown, Tick};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -105,16 +105,16 @@ impl Gateway {
         background.abort_all();
         while background.join_next().await.is_some() {}
         let plan = state.shutdown_plan();
-        let mut payload = json!({ "reason": plan.reason });
-        if let Some(ms) = plan.restart_expected_ms {
-            payload["restartExpectedMs"] = json!(ms);
-        }
+        let payload = Shutdown {
+            reason: plan.reason.clone(),
+            restart_expected_ms: plan.restart_expected_ms,
+        };
         let reason = if plan.restart_expected_ms.is_some() {
             close::REASON_SERVICE_RESTART
         } else {
             close::REASON_SHUTTING_DOWN
         };
-        let n = state.broadcast("shutdown", &payload);
+        let n = state.broadcast(&payload);
         state.close_where(|_| true, close::SERVICE_RESTART, reason);
         tracing::info!(connections = n, reason = %plan.reason, "gateway shutting down");
         let grace = state.opts.shutdown_grace;
@@ -163,9 +163,9 @@ async fn tick_loop(state: Arc<GatewayState>) {
         if state.connection_count() == 0 {
             continue;
         }
-        state.broadcast("tick", &json!({ "ts": now_ms() }));
+        state.broadcast(&Tick { ts: now_ms() });
         state.bump_health_version();
         let health = crate::methods::health_payload(&state);
-        state.broadcast_versioned("health", &health);
+        state.broadcast_versioned(&health);
     }
 }

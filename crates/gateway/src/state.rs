@@ -8,8 +8,8 @@ use crate::options::{GatewayOptions, SharedAuth};
 use arc_swap::ArcSwap;
 use dashmap::DashMap;
 use openclaw_config::Config;
-use openclaw_protocol::ClientInfo;
-use serde_json::Value;
+use openclaw_protocol::methods::events::StateVersion;
+use openclaw_protocol::{encode, ClientInfo, Event, EventPrefix, Payload};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -185,41 +185,24 @@ impl Connection {
     }
 
     /// Send an event to this connection only (no `seq`, as OpenClaw does for targeted events).
-    pub fn send_event(&self, event: &str, payload: &Value) -> bool {
-        self.send_text(event_text(event, &payload_text(payload), None))
+    pub fn send_event<E: Event>(&self, payload: &E) -> bool {
+        match Payload::encode(payload) {
+            Ok(p) => self.send_text(encode::event(E::NAME, p.as_str())),
+            Err(e) => {
+                tracing::warn!(event = E::NAME, error = %e, "event not sent");
+                false
+            }
+        }
     }
 
     /// Send a broadcast-style event with this connection's next `seq`.
-    fn send_seq(&self, prefix: &str) -> bool {
+    fn send_seq(&self, prefix: &EventPrefix) -> bool {
         let Ok(mut seq) = self.seq.lock() else {
             return false;
         };
         *seq += 1;
-        let mut text = String::with_capacity(prefix.len() + 24);
-        text.push_str(prefix);
-        text.push_str(&seq.to_string());
-        text.push('}');
-        self.send_text(text)
+        self.send_text(prefix.with_seq(*seq))
     }
-}
-
-fn payload_text(payload: &Value) -> String {
-    serde_json::to_string(payload).unwrap_or_else(|_| "null".into())
-}
-
-/// `{"type":"event","event":E,"payload":P` + (`,"seq":` when `seq_follows`) — or a complete frame.
-fn event_text(event: &str, payload: &str, seq_prefix: Option<()>) -> String {
-    let event_json = serde_json::to_string(event).unwrap_or_else(|_| "\"\"".into());
-    let mut s = String::with_capacity(payload.len() + event_json.len() + 48);
-    s.push_str(r#"{"type":"event","event":"#);
-    s.push_str(&event_json);
-    s.push_str(r#","payload":"#);
-    s.push_str(payload);
-    match seq_prefix {
-        Some(()) => s.push_str(r#","seq":"#),
-        None => s.push('}'),
-    }
-    s
 }
 
 /// What to tell clients when the gateway goes away.
@@ -377,39 +360,48 @@ impl GatewayState {
         self.presence_version.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Send `event` to every authenticated connection, each with its own contiguous `seq`.
+    /// Send an event to every authenticated connection, each with its own contiguous `seq`.
     /// The payload is serialized once.
-    pub fn broadcast(&self, event: &str, payload: &Value) -> usize {
-        self.broadcast_where(event, payload, |_| true)
+    pub fn broadcast<E: Event>(&self, payload: &E) -> usize {
+        self.broadcast_where(payload, |_| true)
     }
 
     /// [`GatewayState::broadcast`] with a top-level `stateVersion` on the frame (as OpenClaw sends
     /// with `health` and `presence` events).
-    pub fn broadcast_versioned(&self, event: &str, payload: &Value) -> usize {
-        let mut prefix = event_text(event, &payload_text(payload), Some(()));
-        // `…,"seq":` → `…,"stateVersion":{…},"seq":`
-        prefix.truncate(prefix.len() - r#","seq":"#.len());
-        prefix.push_str(r#","stateVersion":"#);
-        prefix.push_str(&payload_text(&self.state_version()));
-        prefix.push_str(r#","seq":"#);
-        let mut n = 0;
-        for entry in self.connections.iter() {
-            if entry.value().send_seq(&prefix) {
-                n += 1;
-            }
-        }
-        n
+    pub fn broadcast_versioned<E: Event>(&self, payload: &E) -> usize {
+        let version = Payload::encode(&self.state_version());
+        self.broadcast_encoded(E::NAME, Payload::encode(payload), version.ok(), |_| true)
     }
 
     /// [`GatewayState::broadcast`] restricted to connections matching `pred`
     /// (e.g. `|c| c.is_subscribed("sessions")`).
-    pub fn broadcast_where(
+    pub fn broadcast_where<E: Event>(
         &self,
-        event: &str,
-        payload: &Value,
+        payload: &E,
         pred: impl Fn(&Connection) -> bool,
     ) -> usize {
-        let prefix = event_text(event, &payload_text(payload), Some(()));
+        self.broadcast_encoded(E::NAME, Payload::encode(payload), None, pred)
+    }
+
+    fn broadcast_encoded(
+        &self,
+        event: &str,
+        payload: Result<Payload, openclaw_protocol::EncodeError>,
+        state_version: Option<Payload>,
+        pred: impl Fn(&Connection) -> bool,
+    ) -> usize {
+        let payload = match payload {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(event, error = %e, "event not broadcast");
+                return 0;
+            }
+        };
+        let prefix = EventPrefix::new(
+            event,
+            payload.as_str(),
+            state_version.as_ref().map(Payload::as_str),
+        );
         let mut n = 0;
         for entry in self.connections.iter() {
             let c = entry.value();
@@ -485,7 +477,8 @@ impl GatewayState {
             }
         }
         let payload = crate::methods::health_payload(self);
-        let text: Arc<str> = serde_json::to_string(&payload)
+        let text: Arc<str> = Payload::encode(&payload)
+            .map(|p| p.as_str().to_owned())
             .unwrap_or_else(|_| "null".into())
             .into();
         self.health_cache.store(Some(Arc::new(CachedText {
@@ -534,11 +527,11 @@ impl GatewayState {
     }
 
     /// `stateVersion` for snapshots and health/presence events.
-    pub fn state_version(&self) -> Value {
-        serde_json::json!({
-            "presence": self.presence_version.load(Ordering::Relaxed),
-            "health": self.health_version.load(Ordering::Relaxed),
-        })
+    pub fn state_version(&self) -> StateVersion {
+        StateVersion {
+            presence: self.presence_version.load(Ordering::Relaxed),
+            health: self.health_version.load(Ordering::Relaxed),
+        }
     }
 
     pub(crate) fn bump_health_version(&self) {

@@ -80,6 +80,11 @@ impl ErrorShape {
         self
     }
 
+    /// Attach `details: {code}` (a detail code such as `CONFIG_BASE_HASH_MISMATCH`).
+    pub fn with_detail_code(self, code: &str) -> Self {
+        self.with_details(serde_json::json!({ "code": code }))
+    }
+
     /// Mark retryable, with an optional delay.
     pub fn retry_after(mut self, ms: Option<u64>) -> Self {
         self.retryable = Some(true);

@@ -1,7 +1,6 @@
 //! Handshake payloads: `connect.challenge`, `connect` params, `hello-ok`.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 /// `connect.challenge` payload, the first frame the server sends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,16 +95,20 @@ pub struct Features {
     pub events: Vec<String>,
 }
 
-/// `hello-ok.snapshot` (required fields only; extra data goes in `extra`).
+/// `hello-ok.snapshot` (OpenClaw's closed `snapshot` object).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Snapshot {
-    pub presence: Vec<Value>,
-    pub health: Value,
-    pub state_version: Value,
+    pub presence: Vec<crate::methods::gateway::PresenceEntry>,
+    pub health: crate::methods::gateway::HealthResult,
+    pub state_version: crate::methods::events::StateVersion,
     pub uptime_ms: u64,
-    #[serde(flatten)]
-    pub extra: serde_json::Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_dir: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_mode: Option<String>,
 }
 
 /// `hello-ok.auth`.

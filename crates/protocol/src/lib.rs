@@ -7,11 +7,15 @@
 //! (`shared/reference/openclaw-gateway.md` §3–§4).
 
 pub mod codes;
+pub mod encode;
 pub mod frames;
 pub mod handshake;
+pub mod methods;
+pub mod rpc;
 pub mod scopes;
 
 pub use codes::{close, detail, ErrorCode};
+pub use encode::{EncodeError, EventPrefix, Payload};
 pub use frames::{
     decode_frame, decode_request, DecodeError, ErrorShape, EventFrame, Frame, RequestFrame,
     ResponseFrame,
@@ -20,6 +24,8 @@ pub use handshake::{
     AuthInfo, ChallengePayload, ClientInfo, ConnectAuth, ConnectParams, DeviceProof, Features,
     HelloOk, Policy, ServerInfo, Snapshot,
 };
+pub use methods::NonEmpty;
+pub use rpc::{decode_params, Access, Event, MethodDef, Request, METHODS};
 
 /// Protocol versions.
 ///

@@ -48,6 +48,22 @@ pub enum HotAction {
     UpdateCooldownSettings,
 }
 
+impl HotAction {
+    /// The camelCase name (`setLogLevel`, `rotateSharedSecret`, …) shown in `config.changed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HotAction::SetLogLevel => "setLogLevel",
+            HotAction::ReloadRuntimes => "reloadRuntimes",
+            HotAction::RotateSharedSecret => "rotateSharedSecret",
+            HotAction::UpdateAgentDefaults => "updateAgentDefaults",
+            HotAction::UpdateLimits => "updateLimits",
+            HotAction::UpdateTrustedProxies => "updateTrustedProxies",
+            HotAction::UpdateAuthProfiles => "updateAuthProfiles",
+            HotAction::UpdateCooldownSettings => "updateCooldownSettings",
+        }
+    }
+}
+
 /// How a rule decides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {

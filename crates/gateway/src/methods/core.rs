@@ -2,128 +2,128 @@
 
 use super::MethodSpec;
 use crate::state::{now_ms, GatewayState};
-use openclaw_protocol::scopes;
-use serde_json::{json, Value};
+use openclaw_protocol::methods::gateway::{
+    CliAgentRow, CliAgents, CliProjection, ConfigReloadHealth, GatewayFacts, GatewayIdentity,
+    GatewayIdentityParams, HealthParams, HealthResult, ModelRuntimeHealth, PairingSummary,
+    PluginsHealth, ProcessMemory, StatusHeartbeat, StatusParams, StatusResult, TaskAudit,
+};
+use openclaw_protocol::Policy;
 use std::sync::Arc;
 
 pub(crate) fn specs() -> Vec<MethodSpec> {
     vec![
-        MethodSpec::new("health", scopes::READ, |state, _ctx, _params| async move {
-            Ok(health_payload(&state))
-        })
+        MethodSpec::typed(
+            |state, _ctx, _p: HealthParams| async move { Ok(health_payload(&state)) },
+        )
         .with_fast(|state| state.health_text()),
-        MethodSpec::new("status", scopes::READ, |state, _ctx, params| async move {
+        MethodSpec::typed(|state, _ctx, p: StatusParams| async move {
             let mut out = status_payload(&state);
-            if params.get("includeCliProjection").and_then(Value::as_bool) == Some(true) {
-                out["cliProjection"] = cli_projection(&state);
+            if p.include_cli_projection == Some(true) {
+                out.cli_projection = Some(cli_projection(&state));
             }
             Ok(out)
         }),
-        MethodSpec::new(
-            "gateway.identity.get",
-            scopes::READ,
-            |state, _ctx, _params| async move { Ok(identity_payload(&state)) },
-        ),
+        MethodSpec::typed(|state, _ctx, _p: GatewayIdentityParams| async move {
+            Ok(GatewayIdentity {
+                boot_id: state.boot_id.clone(),
+                instance_id: state.boot_id.clone(),
+                version: crate::VERSION.into(),
+                host: hostname(),
+                pid: std::process::id(),
+            })
+        }),
     ]
 }
 
 /// The `health` payload (also `hello-ok.snapshot.health` and the `health` event).
-///
-/// Shape-compatible with OpenClaw's: `{ok, ts, durationMs, plugins, configReload, channels, …}`.
-pub fn health_payload(state: &GatewayState) -> Value {
+pub fn health_payload(state: &GatewayState) -> HealthResult {
     let started = std::time::Instant::now();
     let draining = state.is_draining();
-    json!({
-        "ok": !draining,
-        "ts": now_ms(),
-        "durationMs": started.elapsed().as_millis() as u64,
-        "plugins": { "loaded": [], "errors": [], "unavailable": [] },
-        "configReload": { "hotReloadStatus": "active" },
-        "channels": {},
-        "channelOrder": [],
-        "channelLabels": {},
-        "heartbeatSeconds": 0,
-        "defaultAgentId": "main",
-        "agents": [],
-        "modelRuntime": { "degraded": false, "pendingAgents": [] },
-        "eventLoop": state.event_loop_stats().to_json(),
-        "gateway": {
-            "version": crate::VERSION,
-            "uptimeMs": state.uptime_ms(),
-            "connections": state.connection_count(),
-            "draining": draining,
+    HealthResult {
+        ok: !draining,
+        ts: now_ms(),
+        duration_ms: started.elapsed().as_millis() as u64,
+        plugins: PluginsHealth::default(),
+        config_reload: ConfigReloadHealth {
+            hot_reload_status: "active".into(),
         },
-    })
+        channels: Default::default(),
+        channel_order: Vec::new(),
+        channel_labels: Default::default(),
+        heartbeat_seconds: 0,
+        default_agent_id: "main".into(),
+        agents: Vec::new(),
+        model_runtime: ModelRuntimeHealth::default(),
+        event_loop: state.event_loop_stats().to_wire(),
+        gateway: Some(GatewayFacts {
+            version: crate::VERSION.into(),
+            uptime_ms: state.uptime_ms(),
+            connections: state.connection_count(),
+            draining,
+        }),
+    }
 }
 
-/// The `status` payload: process facts an operator needs to judge the gateway.
-pub fn status_payload(state: &Arc<GatewayState>) -> Value {
+/// The `status` payload: process facts an operator needs to judge the gateway, and OpenClaw's
+/// summary fields so that its `openclaw status` renders this gateway.
+pub fn status_payload(state: &Arc<GatewayState>) -> StatusResult {
     let auth = state.auth.load();
     let (sessions, tasks) = super::sessions::status_sections(state);
-    json!({
-        "runtimeVersion": crate::VERSION,
-        "version": crate::VERSION,
-        "pid": std::process::id(),
-        "bootId": state.boot_id,
-        "startedAtMs": state.started_at_ms,
-        "uptimeMs": state.uptime_ms(),
-        "connections": state.connection_count(),
-        "processMemory": { "rssBytes": rss_bytes() },
-        "configPath": state.opts.config_path.display().to_string(),
-        "stateDir": state.opts.state_dir.root().display().to_string(),
-        "authMode": auth.mode.as_str(),
-        "listen": state.opts.listen_urls,
-        "draining": state.is_draining(),
-        "reload": state.reload.status_json(),
-        "sessions": sessions,
-        // OpenClaw's status summary fields, so its `openclaw status` renders this gateway.
-        "heartbeat": { "defaultAgentId": "main", "agents": [] },
-        "channelSummary": [],
-        "queuedSystemEvents": [],
-        "degradedSecretOwners": [],
-        "degradedPlugins": [],
-        "tasks": tasks,
-        "taskAudit": {
-            "total": 0, "warnings": 0, "errors": 0,
-            "byCode": {
-                "stale_queued": 0, "stale_running": 0, "lost": 0, "delivery_failed": 0,
-                "missing_cleanup": 0, "inconsistent_timestamps": 0,
-            },
+    StatusResult {
+        runtime_version: crate::VERSION.into(),
+        version: crate::VERSION.into(),
+        pid: std::process::id(),
+        boot_id: state.boot_id.clone(),
+        started_at_ms: state.started_at_ms,
+        uptime_ms: state.uptime_ms(),
+        connections: state.connection_count(),
+        process_memory: ProcessMemory {
+            rss_bytes: rss_bytes(),
         },
-        "pairing": { "pending": state.devices.pending_count(crate::state::now_ms()) },
-        "policy": {
-            "maxPayload": state.opts.max_payload,
-            "maxBufferedBytes": state.opts.max_buffered_bytes,
-            "tickIntervalMs": state.opts.tick_interval.as_millis() as u64,
+        config_path: state.opts.config_path.display().to_string(),
+        state_dir: state.opts.state_dir.root().display().to_string(),
+        auth_mode: auth.mode.as_str().into(),
+        listen: state.opts.listen_urls.clone(),
+        draining: state.is_draining(),
+        reload: state.reload.status(),
+        sessions,
+        heartbeat: StatusHeartbeat {
+            default_agent_id: "main".into(),
+            agents: Vec::new(),
         },
-    })
+        channel_summary: Vec::new(),
+        queued_system_events: Vec::new(),
+        degraded_secret_owners: Vec::new(),
+        degraded_plugins: Vec::new(),
+        tasks,
+        task_audit: TaskAudit::default(),
+        pairing: PairingSummary {
+            pending: state.devices.pending_count(now_ms()),
+        },
+        policy: Policy {
+            max_payload: state.opts.max_payload,
+            max_buffered_bytes: state.opts.max_buffered_bytes,
+            tick_interval_ms: state.opts.tick_interval.as_millis() as u64,
+        },
+        cli_projection: None,
+    }
 }
 
 /// `status {includeCliProjection:true}`: the agents OpenClaw's CLI lists (`main` and each
 /// `agents.entries` key).
-fn cli_projection(state: &GatewayState) -> Value {
+fn cli_projection(state: &GatewayState) -> CliProjection {
     let cfg = state.config.load();
     let mut ids = vec!["main".to_owned()];
     ids.extend(cfg.agents.entries.keys().filter(|k| *k != "main").cloned());
-    json!({
-        "agents": {
-            "defaultId": "main",
-            "ownership": null,
-            "selectionRequired": false,
-            "rows": ids.iter().map(|id| json!({"id": id})).collect::<Vec<_>>(),
+    CliProjection {
+        agents: CliAgents {
+            default_id: "main".into(),
+            ownership: None,
+            selection_required: false,
+            rows: ids.into_iter().map(|id| CliAgentRow { id }).collect(),
         },
-        "updateChannel": null,
-    })
-}
-
-fn identity_payload(state: &GatewayState) -> Value {
-    json!({
-        "bootId": state.boot_id,
-        "instanceId": state.boot_id,
-        "version": crate::VERSION,
-        "host": hostname(),
-        "pid": std::process::id(),
-    })
+        update_channel: None,
+    }
 }
 
 /// Resident set size from `/proc/self/status` (`VmRSS`), `null` where unavailable.

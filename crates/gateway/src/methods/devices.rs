@@ -4,39 +4,33 @@
 
 use super::{CallCtx, MethodSpec};
 use crate::state::{now_ms, GatewayState};
+use crate::wire;
+use openclaw_protocol::methods::devices::{
+    DevicePairApproveParams, DevicePairApproved, DevicePairList, DevicePairListParams,
+    DevicePairRejectParams, DevicePairRejected, DevicePairRemoveParams, DevicePairRemoved,
+    DeviceTokenRevokeParams, DeviceTokenRevoked, DeviceTokenRotateParams, DeviceTokenRotated,
+};
 use openclaw_protocol::{close, scopes, ErrorShape};
-use serde_json::{json, Value};
 use std::sync::Arc;
 
 pub(crate) fn specs() -> Vec<MethodSpec> {
     vec![
-        MethodSpec::new("device.pair.list", scopes::PAIRING, list),
-        MethodSpec::new("device.pair.approve", scopes::PAIRING, approve),
-        MethodSpec::new("device.pair.reject", scopes::PAIRING, reject),
-        MethodSpec::new("device.pair.remove", scopes::PAIRING, remove),
-        MethodSpec::new("device.token.rotate", scopes::PAIRING, rotate),
-        MethodSpec::new("device.token.revoke", scopes::PAIRING, revoke),
+        MethodSpec::typed(list),
+        MethodSpec::typed(approve),
+        MethodSpec::typed(reject),
+        MethodSpec::typed(remove),
+        MethodSpec::typed(rotate),
+        MethodSpec::typed(revoke),
     ]
 }
 
-fn str_param<'a>(method: &str, params: &'a Value, key: &str) -> Result<&'a str, ErrorShape> {
-    params
-        .get(key)
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| ErrorShape::invalid_params(method, format!("`{key}` (string) is required")))
-}
-
-fn role_param(method: &str, params: &Value) -> Result<String, ErrorShape> {
-    match params.get("role") {
-        None | Some(Value::Null) => Ok(scopes::ROLE_OPERATOR.to_owned()),
-        Some(Value::String(r)) if r == scopes::ROLE_OPERATOR || r == scopes::ROLE_NODE => {
-            Ok(r.clone())
-        }
-        Some(other) => Err(ErrorShape::invalid_params(
+/// `operator` or `node`, or the error naming the choices.
+fn role_param(method: &str, role: &str) -> Result<String, ErrorShape> {
+    match role {
+        scopes::ROLE_OPERATOR | scopes::ROLE_NODE => Ok(role.to_owned()),
+        other => Err(ErrorShape::invalid_params(
             method,
-            format!("`role` must be \"operator\" or \"node\", got {other}"),
+            format!("at /role: must be \"operator\" or \"node\", got {other:?}"),
         )),
     }
 }
@@ -53,73 +47,77 @@ fn own_device_or_admin(ctx: &CallCtx, device_id: &str) -> Result<(), ErrorShape>
 async fn list(
     state: Arc<GatewayState>,
     _ctx: CallCtx,
-    _params: Value,
-) -> Result<Value, ErrorShape> {
-    Ok(state.devices.list(now_ms()))
+    _p: DevicePairListParams,
+) -> Result<DevicePairList, ErrorShape> {
+    let (pending, paired) = state.devices.list(now_ms());
+    Ok(DevicePairList {
+        pending: pending.iter().map(wire::pending_pairing).collect(),
+        paired: paired.iter().map(wire::paired_device).collect(),
+    })
 }
 
 async fn approve(
     state: Arc<GatewayState>,
     _ctx: CallCtx,
-    params: Value,
-) -> Result<Value, ErrorShape> {
-    let id = str_param("device.pair.approve", &params, "requestId")?;
-    let (v, ev) = state
+    p: DevicePairApproveParams,
+) -> Result<DevicePairApproved, ErrorShape> {
+    let (req, device, ev) = state
         .devices
-        .approve(id, now_ms())
+        .approve(p.request_id.trim(), now_ms())
         .map_err(|e| e.to_error_shape())?;
     crate::connect::broadcast_auth_event(&state, &ev);
-    Ok(v)
+    Ok(DevicePairApproved {
+        request_id: req.request_id,
+        device: wire::paired_device(&device),
+    })
 }
 
 async fn reject(
     state: Arc<GatewayState>,
     _ctx: CallCtx,
-    params: Value,
-) -> Result<Value, ErrorShape> {
-    let id = str_param("device.pair.reject", &params, "requestId")?;
-    let (v, ev) = state
+    p: DevicePairRejectParams,
+) -> Result<DevicePairRejected, ErrorShape> {
+    let (req, ev) = state
         .devices
-        .reject(id, now_ms())
+        .reject(p.request_id.trim(), now_ms())
         .map_err(|e| e.to_error_shape())?;
     crate::connect::broadcast_auth_event(&state, &ev);
-    Ok(v)
+    Ok(DevicePairRejected {
+        request_id: req.request_id,
+        device_id: req.device_id,
+        decision: "rejected".into(),
+    })
 }
 
 async fn remove(
     state: Arc<GatewayState>,
     _ctx: CallCtx,
-    params: Value,
-) -> Result<Value, ErrorShape> {
-    let id = str_param("device.pair.remove", &params, "deviceId")?.to_owned();
-    let v = state
-        .devices
-        .remove(&id, now_ms())
-        .map_err(|e| e.to_error_shape())?;
+    p: DevicePairRemoveParams,
+) -> Result<DevicePairRemoved, ErrorShape> {
+    let id = p.device_id.trim().to_owned();
+    let removed = state.devices.remove(&id).map_err(|e| e.to_error_shape())?;
     // A removed device loses its live connections too.
     state.close_where(
         |c| c.info().device_id.as_deref() == Some(id.as_str()),
         close::AUTHORITY_REVOKED,
         close::REASON_AUTHORITY_REVOKED,
     );
-    Ok(v)
+    Ok(DevicePairRemoved {
+        device_id: removed.device_id,
+        removed_at_ms: now_ms(),
+    })
 }
 
 async fn rotate(
     state: Arc<GatewayState>,
     ctx: CallCtx,
-    params: Value,
-) -> Result<Value, ErrorShape> {
+    p: DeviceTokenRotateParams,
+) -> Result<DeviceTokenRotated, ErrorShape> {
     let method = "device.token.rotate";
-    let id = str_param(method, &params, "deviceId")?;
+    let id = p.device_id.trim();
     own_device_or_admin(&ctx, id)?;
-    let role = role_param(method, &params)?;
-    let scopes: Option<Vec<String>> = match params.get("scopes") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(serde_json::from_value(v.clone()).map_err(|_| {
-            ErrorShape::invalid_params(method, "`scopes` must be an array of strings")
-        })?),
-    };
+    let role = role_param(method, &p.role)?;
+    let scopes: Option<Vec<String>> = p.scopes.map(|s| s.into_iter().map(String::from).collect());
     // Nobody mints scopes they do not hold themselves.
     if let Some(s) = &scopes {
         if let Some(missing) = s.iter().find(|s| !ctx.has_scope(s)) {
@@ -130,33 +128,39 @@ async fn rotate(
         .devices
         .rotate(id, &role, scopes.as_deref(), now_ms())
         .map_err(|e| e.to_error_shape())?;
-    let mut v = json!({
-        "deviceId": r.device_id,
-        "role": r.role,
-        "scopes": r.record.scopes,
-        "rotatedAtMs": r.record.rotated_at_ms.unwrap_or(r.record.created_at_ms),
-    });
     // The new token goes only to the device it belongs to (proven by its signature at connect).
-    if ctx.device_id() == Some(r.device_id.as_str()) {
-        v["tokenDelivery"] = json!("in-band");
-        v["token"] = json!(r.token);
-    } else {
-        v["tokenDelivery"] = json!("withheld-cross-device");
-    }
-    Ok(v)
+    let own = ctx.device_id() == Some(r.device_id.as_str());
+    Ok(DeviceTokenRotated {
+        rotated_at_ms: r.record.rotated_at_ms.unwrap_or(r.record.created_at_ms),
+        scopes: r.record.scopes,
+        token_delivery: if own {
+            "in-band"
+        } else {
+            "withheld-cross-device"
+        }
+        .into(),
+        token: own.then_some(r.token),
+        device_id: r.device_id,
+        role: r.role,
+    })
 }
 
 async fn revoke(
     state: Arc<GatewayState>,
     ctx: CallCtx,
-    params: Value,
-) -> Result<Value, ErrorShape> {
+    p: DeviceTokenRevokeParams,
+) -> Result<DeviceTokenRevoked, ErrorShape> {
     let method = "device.token.revoke";
-    let id = str_param(method, &params, "deviceId")?;
+    let id = p.device_id.trim();
     own_device_or_admin(&ctx, id)?;
-    let role = role_param(method, &params)?;
-    state
+    let role = role_param(method, &p.role)?;
+    let t = state
         .devices
         .revoke(id, &role, now_ms())
-        .map_err(|e| e.to_error_shape())
+        .map_err(|e| e.to_error_shape())?;
+    Ok(DeviceTokenRevoked {
+        device_id: id.to_owned(),
+        role,
+        revoked_at_ms: t.revoked_at_ms,
+    })
 }

@@ -1,15 +1,15 @@
-//! The method registry: every RPC method with its required scope and handler.
+//! The method registry: every RPC method with its access rule and handler.
 //!
-//! Adding methods for an area: create `methods/<area>.rs` exposing
-//! `pub(crate) fn specs() -> Vec<MethodSpec>` and add ONE line to [`all_specs`].
-//! `hello-ok.features.methods` is generated from this registry, so a method exists
-//! on the wire exactly when it is registered here.
+//! Which methods exist and what each needs comes from the one table in the protocol crate
+//! (`openclaw_protocol::METHODS`); this module binds handlers to it. Adding a method: add its
+//! row and its params/result types in `openclaw_protocol`, then a
+//! `MethodSpec::typed::<XParams, _, _>(handler)` line in the area's `specs()`. A test checks that
+//! the registry and the table name the same methods.
 //!
-//! A handler is an async fn `(Arc<GatewayState>, CallCtx, Value) -> Result<Value, ErrorShape>`:
+//! Handlers take typed params and return typed results; [`MethodSpec::typed`] does the one serde
+//! step each way (`openclaw_protocol::decode_params`, then `Payload::encode`):
 //! ```text
-//! MethodSpec::new("example.echo", scopes::READ, |_state, _ctx, params| async move {
-//!     Ok(params)
-//! })
+//! MethodSpec::typed(|state, _ctx, p: LogsTailParams| async move { logs_tail(&state, p).await })
 //! ```
 
 mod config;
@@ -23,7 +23,8 @@ pub use self::core::{health_payload, rss_bytes, status_payload};
 
 use crate::state::{Connection, ConnectionInfo, GatewayState};
 use futures_util::future::BoxFuture;
-use openclaw_protocol::{scopes, ErrorCode, ErrorShape};
+use openclaw_protocol::{scopes, Access, ErrorCode, ErrorShape, Payload, Request};
+use serde::Serialize;
 use serde_json::Value;
 use std::future::Future;
 use std::sync::Arc;
@@ -39,25 +40,24 @@ pub(crate) fn all_specs() -> Vec<MethodSpec> {
     v
 }
 
-/// `scope` value for methods only the `node` role may call.
-pub const SCOPE_NODE_ROLE: &str = "role:node";
-/// `scope` value for methods whose scope depends on params: the handler checks
-/// with [`CallCtx::require_scope`] itself.
-pub const SCOPE_DYNAMIC: &str = "dynamic";
-
-/// The boxed handler type.
+/// The boxed handler type: raw params in, the encoded result out.
 pub type Handler = Arc<
-    dyn Fn(Arc<GatewayState>, CallCtx, Value) -> BoxFuture<'static, Result<Value, ErrorShape>>
+    dyn Fn(
+            Arc<GatewayState>,
+            CallCtx,
+            Option<Value>,
+        ) -> BoxFuture<'static, Result<Payload, ErrorShape>>
         + Send
         + Sync,
 >;
 
-/// One method: name, the scope it requires, and its handler.
+/// One method: name, what the caller needs, and its handler.
 #[derive(Clone)]
 pub struct MethodSpec {
     pub name: &'static str,
-    /// An operator scope (`scopes::READ`, …), [`SCOPE_NODE_ROLE`] or [`SCOPE_DYNAMIC`].
-    pub scope: &'static str,
+    pub access: Access,
+    /// Answered to an operator granted no scopes at all (see `MethodDef::scopeless`).
+    pub scopeless: bool,
     pub handler: Handler,
     /// Optional synchronous fast path returning the payload already serialized as JSON
     /// (e.g. a cached `health`). When set, the connection answers with it and skips `handler`.
@@ -71,14 +71,57 @@ impl std::fmt::Debug for MethodSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MethodSpec")
             .field("name", &self.name)
-            .field("scope", &self.scope)
+            .field("access", &self.access)
             .field("fast", &self.fast.is_some())
             .finish_non_exhaustive()
     }
 }
 
 impl MethodSpec {
-    /// Register an async fn as a method.
+    /// A method of the protocol table with a typed handler; its access comes from the table.
+    ///
+    /// A method missing from the table is admin-only (and a test fails on it).
+    pub fn typed<P, F, Fut>(f: F) -> MethodSpec
+    where
+        P: Request,
+        F: Fn(Arc<GatewayState>, CallCtx, P) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<P::Result, ErrorShape>> + Send + 'static,
+    {
+        let (access, scopeless) = match openclaw_protocol::rpc::method(P::METHOD) {
+            Some(def) => (def.access, def.scopeless),
+            None => (Access::Scope(scopes::ADMIN), false),
+        };
+        MethodSpec::with_access::<P, F, Fut>(access, f).scopeless(scopeless)
+    }
+
+    /// A typed method with an explicit access rule: an embedder's extra method, which the
+    /// protocol table does not know.
+    pub fn with_access<P, F, Fut>(access: Access, f: F) -> MethodSpec
+    where
+        P: Request,
+        F: Fn(Arc<GatewayState>, CallCtx, P) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<P::Result, ErrorShape>> + Send + 'static,
+    {
+        let f = Arc::new(f);
+        MethodSpec {
+            name: P::METHOD,
+            access,
+            scopeless: false,
+            handler: Arc::new(move |state, ctx, raw| {
+                match openclaw_protocol::decode_params::<P>(P::METHOD, raw) {
+                    Ok(params) => {
+                        let fut = f(state, ctx, params);
+                        Box::pin(async move { Ok(Payload::encode(&fut.await?)?) })
+                    }
+                    Err(e) => Box::pin(std::future::ready(Err(e))),
+                }
+            }),
+            fast: None,
+        }
+    }
+
+    /// An untyped method (`serde_json::Value` in and out): the escape hatch for embedders and
+    /// tests. Absent params are `{}`.
     pub fn new<F, Fut>(name: &'static str, scope: &'static str, f: F) -> MethodSpec
     where
         F: Fn(Arc<GatewayState>, CallCtx, Value) -> Fut + Send + Sync + 'static,
@@ -86,10 +129,19 @@ impl MethodSpec {
     {
         MethodSpec {
             name,
-            scope,
-            handler: Arc::new(move |s, c, p| Box::pin(f(s, c, p))),
+            access: Access::Scope(scope),
+            scopeless: false,
+            handler: Arc::new(move |s, c, p| {
+                let fut = f(s, c, p.unwrap_or_else(|| Value::Object(Default::default())));
+                Box::pin(async move { Ok(Payload::encode(&fut.await?)?) })
+            }),
             fast: None,
         }
+    }
+
+    fn scopeless(mut self, scopeless: bool) -> MethodSpec {
+        self.scopeless = scopeless;
+        self
     }
 
     /// Add a synchronous, pre-serialized fast path (params are ignored on that path).
@@ -100,9 +152,8 @@ impl MethodSpec {
 
     /// Role and scope check for a connection (before the handler runs).
     pub fn check_access(&self, info: &ConnectionInfo) -> Result<(), ErrorShape> {
-        match self.scope {
-            SCOPE_DYNAMIC => Ok(()),
-            SCOPE_NODE_ROLE => {
+        match self.access {
+            Access::NodeRole => {
                 if info.role == scopes::ROLE_NODE {
                     Ok(())
                 } else {
@@ -112,8 +163,14 @@ impl MethodSpec {
                     ))
                 }
             }
-            scope => {
-                if info.role == scopes::ROLE_OPERATOR && scopes::satisfies(&info.scopes, scope) {
+            // The handler works out the scope from the params.
+            Access::Dynamic if info.role == scopes::ROLE_OPERATOR => Ok(()),
+            Access::Dynamic => Err(ErrorShape::missing_scope(scopes::WRITE, &[scopes::WRITE])),
+            Access::Scope(scope) => {
+                let granted = info.role == scopes::ROLE_OPERATOR
+                    && (scopes::satisfies(&info.scopes, scope)
+                        || (self.scopeless && info.scopes.is_empty()));
+                if granted {
                     Ok(())
                 } else {
                     Err(ErrorShape::missing_scope(scope, &[scope]))
@@ -181,13 +238,33 @@ impl CallCtx {
 
     /// Send an interim `ok` response for this call (OpenClaw's `{status:"accepted"}` first reply
     /// of a request whose client waits for a final one with the same id).
-    pub fn respond_interim(&self, payload: Value) -> bool {
-        self.conn
-            .send_text(openclaw_protocol::Frame::ok(self.request_id.to_string(), payload).to_text())
+    pub fn respond_interim<T: Serialize>(&self, payload: &T) -> bool {
+        match Payload::encode(payload) {
+            Ok(p) => self.conn.send_text(openclaw_protocol::encode::response_ok(
+                &self.request_id,
+                p.as_str(),
+            )),
+            Err(e) => {
+                tracing::warn!(error = %e, "interim reply not sent");
+                false
+            }
+        }
     }
 
     /// Subscribe the calling connection to `topic`; see `GatewayState::broadcast_where`.
     pub fn subscribe(&self, topic: &str) {
         self.conn.subscribe(topic)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_registry_serves_exactly_the_protocol_table() {
+        let mut served: Vec<&str> = super::all_specs().iter().map(|s| s.name).collect();
+        served.sort_unstable();
+        let mut table: Vec<&str> = openclaw_protocol::METHODS.iter().map(|d| d.name).collect();
+        table.sort_unstable();
+        assert_eq!(served, table);
     }
 }

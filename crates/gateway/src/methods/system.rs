@@ -8,8 +8,11 @@
 
 use super::MethodSpec;
 use crate::state::{now_ms, GatewayState};
-use openclaw_protocol::{scopes, ErrorCode, ErrorShape};
-use serde_json::{json, Value};
+use openclaw_protocol::methods::gateway::{
+    ChannelsStatusParams, ChannelsStatusResult, LogsTailParams, LogsTailResult, PresenceEntry,
+    SystemPresenceParams,
+};
+use openclaw_protocol::{ErrorCode, ErrorShape};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
@@ -21,20 +24,14 @@ const MAX_BYTES: u64 = 1_000_000;
 
 pub(crate) fn specs() -> Vec<MethodSpec> {
     vec![
-        MethodSpec::new(
-            "logs.tail",
-            scopes::READ,
-            |state, _ctx, params| async move { logs_tail(&state, &params).await },
+        MethodSpec::typed(
+            |state, _ctx, p: LogsTailParams| async move { logs_tail(&state, p).await },
         ),
-        MethodSpec::new(
-            "system-presence",
-            scopes::READ,
-            |state, _ctx, _params| async move { Ok(presence(&state)) },
+        MethodSpec::typed(
+            |state, _ctx, _p: SystemPresenceParams| async move { Ok(presence(&state)) },
         ),
-        MethodSpec::new(
-            "channels.status",
-            scopes::READ,
-            |_state, _ctx, params| async move { channels_status(&params) },
+        MethodSpec::typed(
+            |_state, _ctx, p: ChannelsStatusParams| async move { channels_status(&p) },
         ),
     ]
 }
@@ -48,26 +45,10 @@ fn stderr_log_file() -> Option<PathBuf> {
         .map(|_| target)
 }
 
-fn opt_u64(params: &Value, name: &str) -> Result<Option<u64>, ErrorShape> {
-    match params.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v.as_u64().map(Some).ok_or_else(|| {
-            ErrorShape::invalid_params(
-                "logs.tail",
-                format!("`{name}` must be a non-negative integer"),
-            )
-        }),
-    }
-}
-
-async fn logs_tail(state: &GatewayState, params: &Value) -> Result<Value, ErrorShape> {
-    let cursor = opt_u64(params, "cursor")?;
-    let limit = opt_u64(params, "limit")?
-        .unwrap_or(DEFAULT_LIMIT)
-        .clamp(1, MAX_LIMIT) as usize;
-    let max_bytes = opt_u64(params, "maxBytes")?
-        .unwrap_or(DEFAULT_MAX_BYTES)
-        .clamp(1, MAX_BYTES);
+async fn logs_tail(state: &GatewayState, p: LogsTailParams) -> Result<LogsTailResult, ErrorShape> {
+    let cursor = p.cursor;
+    let limit = p.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT) as usize;
+    let max_bytes = p.max_bytes.unwrap_or(DEFAULT_MAX_BYTES).clamp(1, MAX_BYTES);
     let Some(file) = stderr_log_file() else {
         return Err(ErrorShape::new(
             ErrorCode::Unavailable,
@@ -87,10 +68,10 @@ async fn logs_tail(state: &GatewayState, params: &Value) -> Result<Value, ErrorS
                 format!("log read failed: {}: {e}", file.display()),
             )
         })?;
-    let mut out = slice;
-    out["file"] = json!(file.display().to_string());
-    out["sourceKind"] = json!("file");
-    Ok(out)
+    Ok(LogsTailResult {
+        file: file.display().to_string(),
+        ..slice
+    })
 }
 
 /// OpenClaw's slice rules: from `cursor` (or the last `max_bytes`) to the end, whole lines only,
@@ -101,7 +82,7 @@ fn read_slice(
     cursor: Option<u64>,
     limit: usize,
     max_bytes: u64,
-) -> std::io::Result<Value> {
+) -> std::io::Result<LogsTailResult> {
     let mut f = std::fs::File::open(path)?;
     let size = f.metadata()?.len();
     let mut reset = false;
@@ -119,9 +100,13 @@ fn read_slice(
     };
     let mut truncated = start > 0 && (cursor.is_none() || reset);
     if start >= size {
-        return Ok(
-            json!({"cursor": size, "size": size, "lines": [], "truncated": truncated, "reset": reset}),
-        );
+        return Ok(LogsTailResult {
+            cursor: size,
+            size,
+            truncated: Some(truncated),
+            reset: Some(reset),
+            ..LogsTailResult::default()
+        });
     }
     // Whether `start` is at a line boundary (else the partial first line is dropped).
     let at_boundary = start == 0 || {
@@ -144,55 +129,52 @@ fn read_slice(
         truncated = true;
         lines.drain(..lines.len() - limit);
     }
-    Ok(json!({
-        "cursor": start + end as u64,
-        "size": size,
-        "lines": lines,
-        "truncated": truncated,
-        "reset": reset,
-    }))
+    Ok(LogsTailResult {
+        file: String::new(),
+        cursor: start + end as u64,
+        size,
+        lines: lines.into_iter().map(str::to_owned).collect(),
+        truncated: Some(truncated),
+        reset: Some(reset),
+    })
 }
 
 /// `channels.status {channel?}`: no channels. Asking for one by name is `unknown channel`, as
 /// OpenClaw answers for a channel it does not have.
-fn channels_status(params: &Value) -> Result<Value, ErrorShape> {
-    if let Some(c) = params.get("channel").and_then(Value::as_str) {
+fn channels_status(p: &ChannelsStatusParams) -> Result<ChannelsStatusResult, ErrorShape> {
+    if let Some(c) = &p.channel {
         return Err(ErrorShape::new(
             ErrorCode::InvalidRequest,
             format!("unknown channel: {c} (this gateway has no chat channels)"),
         ));
     }
-    Ok(json!({
-        "ts": now_ms(),
-        "channelOrder": [],
-        "channelLabels": {},
-        "channelDetailLabels": {},
-        "channelSystemImages": {},
-        "channelMeta": [],
-        "channels": {},
-        "channelAccounts": {},
-        "channelDefaultAccountId": {},
-    }))
+    Ok(ChannelsStatusResult {
+        ts: now_ms(),
+        ..ChannelsStatusResult::default()
+    })
 }
 
 /// Presence entries: this gateway (`reason: "self"`) and each authenticated connection.
-fn presence(state: &GatewayState) -> Value {
+fn presence(state: &GatewayState) -> Vec<PresenceEntry> {
     let host = super::core::hostname();
     let version = crate::VERSION;
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map(|s| s.trim().to_owned())
         .unwrap_or_default();
-    let mut out = vec![json!({
-        "host": host,
-        "version": version,
-        "platform": format!("{} {release}", std::env::consts::OS),
-        "deviceFamily": "Linux",
-        "mode": "gateway",
-        "reason": "self",
-        "text": format!("Gateway: {host} · app {version} · mode gateway · reason self"),
-        "ts": now_ms(),
-        "instanceId": state.boot_id,
-    })];
+    let mut out = vec![PresenceEntry {
+        text: Some(format!(
+            "Gateway: {host} · app {version} · mode gateway · reason self"
+        )),
+        host: Some(host),
+        version: Some(version.into()),
+        platform: Some(format!("{} {release}", std::env::consts::OS)),
+        device_family: Some("Linux".into()),
+        mode: Some("gateway".into()),
+        reason: Some("self".into()),
+        ts: now_ms(),
+        instance_id: Some(state.boot_id.clone()),
+        ..PresenceEntry::default()
+    }];
     for c in state.connections() {
         let i = c.info();
         let name = i
@@ -200,36 +182,40 @@ fn presence(state: &GatewayState) -> Value {
             .display_name
             .clone()
             .unwrap_or_else(|| i.client.id.clone());
-        out.push(json!({
-            "host": name,
-            "ip": i.peer.ip().to_string(),
-            "version": i.client.version,
-            "platform": i.client.platform,
-            "deviceFamily": i.client.device_family,
-            "mode": i.client.mode,
-            "reason": "connect",
-            "text": format!("{name} · {} · mode {} · reason connect", i.client.version, i.client.mode),
-            "ts": i.connected_at_ms,
-            "instanceId": i.client.instance_id.clone().unwrap_or_else(|| c.id().to_owned()),
-            "deviceId": i.device_id,
-            "roles": [i.role],
-            "scopes": i.scopes,
-        }));
+        let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        out.push(PresenceEntry {
+            text: Some(format!(
+                "{name} · {} · mode {} · reason connect",
+                i.client.version, i.client.mode
+            )),
+            host: non_empty(&name),
+            ip: Some(i.peer.ip().to_string()),
+            version: non_empty(&i.client.version),
+            platform: non_empty(&i.client.platform),
+            device_family: i.client.device_family.clone().filter(|s| !s.is_empty()),
+            mode: non_empty(&i.client.mode),
+            reason: Some("connect".into()),
+            ts: i.connected_at_ms,
+            instance_id: Some(
+                i.client
+                    .instance_id
+                    .clone()
+                    .unwrap_or_else(|| c.id().to_owned()),
+            ),
+            device_id: i.device_id.clone(),
+            roles: Some(vec![i.role.clone()]),
+            scopes: Some(i.scopes.clone()),
+        });
     }
-    Value::Array(out)
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn lines(v: &Value) -> Vec<&str> {
-        v["lines"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| l.as_str().unwrap())
-            .collect()
+    fn lines(v: &LogsTailResult) -> Vec<&str> {
+        v.lines.iter().map(String::as_str).collect()
     }
 
     #[test]
@@ -239,22 +225,22 @@ mod tests {
         std::fs::write(&p, "one\ntwo\nthree\npart").unwrap();
         let all = read_slice(&p, None, 500, 1_000).unwrap();
         assert_eq!(lines(&all), ["one", "two", "three"]);
-        assert_eq!(all["cursor"], 14, "up to the last newline: {all}");
-        assert_eq!(all["truncated"], false);
+        assert_eq!(all.cursor, 14, "up to the last newline: {all:?}");
+        assert_eq!(all.truncated, Some(false));
         // The rest of the partial line arrives: the next call returns it from the cursor.
         std::fs::write(&p, "one\ntwo\nthree\npartial\n").unwrap();
         let next = read_slice(&p, Some(14), 500, 1_000).unwrap();
         assert_eq!(lines(&next), ["partial"]);
-        assert_eq!(next["reset"], false);
+        assert_eq!(next.reset, Some(false));
         // Limits: the last `limit` lines, and a byte window that starts mid-line drops it.
         let last = read_slice(&p, None, 2, 1_000).unwrap();
         assert_eq!(lines(&last), ["three", "partial"]);
-        assert_eq!(last["truncated"], true);
+        assert_eq!(last.truncated, Some(true));
         let window = read_slice(&p, None, 500, 10).unwrap();
         assert_eq!(lines(&window), ["partial"]);
         // A cursor past the end (the file was replaced) resets.
         let reset = read_slice(&p, Some(10_000), 500, 1_000).unwrap();
-        assert_eq!(reset["reset"], true);
+        assert_eq!(reset.reset, Some(true));
         assert_eq!(lines(&reset).len(), 4);
     }
 }

@@ -1,0 +1,124 @@
+//! Typed params, results and event payloads, one module per area.
+//!
+//! Field names, optionality and enums follow OpenClaw's `<Name>ParamsSchema`,
+//! `<Name>ResultSchema` and event schemas in its npm package (`openclaw@2026.9.6`). Params types
+//! are closed (`deny_unknown_fields`) where OpenClaw's schema is, and declare every field
+//! OpenClaw's clients may send, including the ones this gateway accepts and does not act on
+//! (each says so). Result fields that this gateway cannot fill truthfully are left out, never
+//! invented. `tests/e2e/conformance.rs` checks every payload against OpenClaw's validators.
+
+pub mod config;
+pub mod devices;
+pub mod events;
+pub mod gateway;
+pub mod sessions;
+
+use serde::{Deserialize, Deserializer, Serialize};
+use std::fmt;
+use std::ops::Deref;
+
+/// A string that is not empty (OpenClaw's `NonEmptyString`). Decoding `""` fails with the
+/// validator's phrase, `must NOT have fewer than 1 characters`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Default)]
+#[serde(transparent)]
+pub struct NonEmpty(String);
+
+impl NonEmpty {
+    /// `Some` unless `s` is empty.
+    pub fn new(s: impl Into<String>) -> Option<NonEmpty> {
+        let s = s.into();
+        (!s.is_empty()).then_some(NonEmpty(s))
+    }
+
+    /// The string.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
+    /// The string slice.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Deref for NonEmpty {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for NonEmpty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<NonEmpty> for String {
+    fn from(s: NonEmpty) -> String {
+        s.0
+    }
+}
+
+impl<'de> Deserialize<'de> for NonEmpty {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        NonEmpty::new(s)
+            .ok_or_else(|| serde::de::Error::custom("must NOT have fewer than 1 characters"))
+    }
+}
+
+/// Params of methods that take none: `{}` (OpenClaw's `closedObject({})`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoParams {}
+
+/// `{ok: true}`, the result of many write methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ok {
+    /// Always true (failures are error responses).
+    pub ok: bool,
+}
+
+impl Ok {
+    /// `{ok: true}`.
+    pub const YES: Ok = Ok { ok: true };
+}
+
+/// Implements [`crate::Request`] for params types: `request!(Params => Result, "method");`.
+macro_rules! request {
+    ($($params:ty => $result:ty, $name:literal;)+) => {
+        $(
+            impl $crate::rpc::Request for $params {
+                const METHOD: &'static str = $name;
+                type Result = $result;
+            }
+        )+
+    };
+}
+pub(crate) use request;
+
+/// Implements [`crate::Event`] for payload types: `event!(Payload, "name");`.
+macro_rules! event {
+    ($($payload:ty, $name:literal;)+) => {
+        $(
+            impl $crate::rpc::Event for $payload {
+                const NAME: &'static str = $name;
+            }
+        )+
+    };
+}
+pub(crate) use event;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_empty_refuses_empty() {
+        assert!(serde_json::from_str::<NonEmpty>(r#""""#).is_err());
+        let s: NonEmpty = serde_json::from_str(r#""k""#).unwrap();
+        assert_eq!(&*s, "k");
+        assert!(serde_json::from_str::<NoParams>(r#"{"x":1}"#).is_err());
+    }
+}

@@ -1,0 +1,770 @@
+//! Sessions, chat and agent runs: `sessions.list|get|subscribe|unsubscribe|spawn`,
+//! `chat.send|abort|history`, `agent`, `agent.wait`, and the `chat`, `agent` and
+//! `sessions.changed` events.
+//!
+//! The params types declare every field of OpenClaw's schemas so that what its clients send is
+//! accepted (and what its schemas forbid is refused). The fields this gateway acts on are
+//! documented; the others are accepted and have no effect here (routing to channels, UI
+//! provenance, model and thinking knobs of runtimes this gateway does not run).
+
+use super::{event, request, NonEmpty};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// `sessions.list` params (OpenClaw's `SessionsListParamsSchema`). Used: `limit`, `offset`,
+/// `agentId`, `spawnedBy`, `excludeSubagents`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SessionsListParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_minutes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_only: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_last_interaction: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_global: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_unknown: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclude_subagents: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclude_cron: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclude_system: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configured_agents_only: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_derived_titles: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_last_message: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_activity_summary: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace_dir: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub board_face: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_board: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creator_id: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_first: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub involving_me: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_relation: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub involving_profile_id: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_people: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spawned_by: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived: Option<Value>,
+}
+
+/// `chat.send` params (OpenClaw's `ChatSendParamsSchema`). Used: `sessionKey`, `message`,
+/// `idempotencyKey` (also the run id), `timeoutMs`, and this gateway's `model` and `runtime`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChatSendParams {
+    pub session_key: NonEmpty,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<NonEmpty>,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentions: Option<Vec<Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_context: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thinking: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fast_mode: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fast_auto_on_seconds: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deliver: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub originating_channel: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub originating_to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub originating_account_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub originating_thread_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to_id: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_bindings: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_input_provenance: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_provenance_receipt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppress_command_interpretation: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_leaf_entry_id: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_session_routing_contract: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_permission_mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_tool_overrides: Option<Value>,
+    pub idempotency_key: NonEmpty,
+    /// This gateway's extension: the model for this run (OpenClaw sets it per session).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// This gateway's extension: the runtime (a `runtimes.<name>` key) for this run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
+}
+
+/// `chat.abort` params. Used: `sessionKey`, `runId` (default: every run of the session).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChatAbortParams {
+    pub session_key: NonEmpty,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preserve_side_runs: Option<bool>,
+}
+
+/// `chat.history` params. Used: `sessionKey`, `limit` (default 200).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChatHistoryParams {
+    pub session_key: NonEmpty,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_before: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_run_ids: Option<Vec<NonEmpty>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_chars: Option<u64>,
+}
+
+/// `agent` params (OpenClaw's `AgentParamsSchema`). Used: `message`, `idempotencyKey`,
+/// `agentId`, `sessionKey`, `sessionId` (keys `agent:<agentId>:explicit:<sessionId>`), `model`,
+/// `timeout` (seconds) and `deliver` (refused: no channels here).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AgentParams {
+    pub message: NonEmpty,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_existing_session_id: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thinking: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deliver: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_channel: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_account_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_channel: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_space: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best_effort_deliver: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lane: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleanup_bundle_mcp_on_run_end: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_run: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra_system_prompt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bootstrap_context_mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bootstrap_context_run_kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acp_turn_source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal_runtime_handoff_id: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal_execution_identity_retry: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal_execution_identity_recovery_attempt: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exec_approval_followup_expected_session_id: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal_events: Option<Vec<Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_provenance: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppress_prompt_persistence: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_effects: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_reply_delivery_mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_message_tool: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swarm_collector: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swarm_output_schema: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub force_restart_safe_tools: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub force_code_mode_tools: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice_wake_trigger: Option<String>,
+    pub idempotency_key: NonEmpty,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<NonEmpty>,
+}
+
+/// `sessions.list` result. OpenClaw has no result schema for the whole; its rows follow
+/// `SessionRowSchema` and its `defaults` are what the Control UI reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionsListResult {
+    pub ts: u64,
+    /// Where sessions live.
+    pub path: String,
+    pub count: usize,
+    pub total_count: usize,
+    pub limit_applied: usize,
+    pub next_offset: Option<usize>,
+    pub has_more: bool,
+    pub defaults: SessionDefaults,
+    pub sessions: Vec<SessionRow>,
+}
+
+/// `sessions.list.defaults`: what a new session runs with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionDefaults {
+    /// The configured model, if any (the embedded runtime needs none).
+    pub model: Option<String>,
+    pub model_provider: Option<String>,
+    pub context_tokens: Option<u64>,
+    pub agent_runtime: AgentRuntime,
+    /// Where a model choice applies: `session`.
+    pub model_selection_target: String,
+    pub thinking_levels: Vec<ThinkingLevel>,
+    pub thinking_options: Vec<String>,
+}
+
+/// The runtime a session runs on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentRuntime {
+    /// A `runtimes.<name>` key (`embedded` by default).
+    pub id: String,
+    /// `config` when set in config, `implicit` for the built-in default.
+    pub source: String,
+}
+
+/// A thinking level a runtime offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThinkingLevel {
+    pub id: String,
+    pub label: String,
+}
+
+/// One session (OpenClaw's `SessionRowSchema`, plus this gateway's run-queue fields).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionRow {
+    pub key: String,
+    /// `direct`: every session here is a direct conversation with an agent.
+    pub kind: String,
+    /// `main` or `subagent`.
+    pub classification: String,
+    pub agent_id: String,
+    pub is_main: bool,
+    pub is_background: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    pub created_at: u64,
+    pub updated_at: Option<u64>,
+    /// `operator` or `spawn`.
+    pub created_via: String,
+    /// The run state in OpenClaw's words: `queued`, `running`, `done`, `failed`, `killed`,
+    /// `timeout`; absent before the first run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_run_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spawned_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_session_key: Option<String>,
+    pub spawn_depth: u32,
+    /// This gateway: the running run, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running_run_id: Option<String>,
+    /// This gateway: runs waiting in the session's FIFO.
+    pub queued: usize,
+    /// This gateway: child sessions spawned from this one.
+    pub children: usize,
+    /// This gateway: child results not yet recorded in this session's transcript.
+    pub pending_announces: usize,
+    /// This gateway's run state of the last run (`completed`, `failed`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_run_status: Option<String>,
+}
+
+/// `sessions.get {sessionKey}` (this gateway; `key` is accepted as an alias).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SessionsGetParams {
+    #[serde(default, skip_serializing_if = "Option::is_none", alias = "key")]
+    pub session_key: Option<NonEmpty>,
+}
+
+/// `sessions.get` result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionsGetResult {
+    pub session: SessionRow,
+}
+
+/// `sessions.subscribe {sessionKey?}` / `sessions.unsubscribe {sessionKey?}`: one session's
+/// events, or every session's (`key` is accepted as an alias).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SessionsSubscribeParams {
+    #[serde(default, skip_serializing_if = "Option::is_none", alias = "key")]
+    pub session_key: Option<NonEmpty>,
+}
+
+/// `sessions.unsubscribe {sessionKey?}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SessionsUnsubscribeParams {
+    #[serde(default, skip_serializing_if = "Option::is_none", alias = "key")]
+    pub session_key: Option<NonEmpty>,
+}
+
+/// `sessions.subscribe` / `sessions.unsubscribe` result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Subscription {
+    pub subscribed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_key: Option<String>,
+}
+
+/// `sessions.spawn {task, …}`: this gateway's method for spawning a subagent run from outside
+/// a run (`openclaw sessions-spawn`). OpenClaw 2026.9.6 has no such method.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SessionsSpawnParams {
+    /// What the child run does.
+    pub task: NonEmpty,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<NonEmpty>,
+    /// A `runtimes.<name>` key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Seconds; 0 or absent: no limit beyond the runtime's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_timeout_seconds: Option<u64>,
+    /// Alias of `runTimeoutSeconds`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
+    /// `keep` (default) or `delete` the child session when its run ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleanup: Option<Cleanup>,
+    /// The session the child reports to; absent: a child of the main session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_session_key: Option<NonEmpty>,
+    /// A retried spawn with the same key gets the same child back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<NonEmpty>,
+}
+
+/// What happens to a child session when its run ends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cleanup {
+    #[default]
+    Keep,
+    Delete,
+}
+
+/// `sessions.spawn` result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpawnAccepted {
+    /// `accepted`.
+    pub status: String,
+    pub run_id: String,
+    pub child_session_key: String,
+    /// True when an earlier spawn with the same idempotency key is returned.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub duplicate: bool,
+}
+
+/// `chat.send` result: `runId` is the idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatSendResult {
+    pub run_id: String,
+    /// `started`.
+    pub status: String,
+    /// True when this key was sent before; `runStatus` then says where that run is.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub duplicate: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_status: Option<String>,
+}
+
+/// `chat.abort` result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatAbortResult {
+    pub ok: bool,
+    pub aborted: bool,
+    pub run_ids: Vec<String>,
+}
+
+/// `chat.history` result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatHistoryResult {
+    pub session_key: String,
+    pub messages: Vec<HistoryMessage>,
+}
+
+/// One transcript message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryMessage {
+    /// `user`, `assistant` or `system` (announces of child results).
+    pub role: String,
+    pub content: Vec<TextContent>,
+    pub timestamp: u64,
+    pub run_id: String,
+    /// This gateway's run state, on assistant messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_class: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub child_session_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub announce_id: Option<String>,
+}
+
+/// A text content block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextContent {
+    /// `text`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub text: String,
+}
+
+impl TextContent {
+    /// A `{type:"text", text}` block.
+    pub fn new(text: impl Into<String>) -> TextContent {
+        TextContent {
+            kind: "text".into(),
+            text: text.into(),
+        }
+    }
+}
+
+/// `agent.wait {runId, timeoutMs?}` (OpenClaw's `AgentWaitParamsSchema`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AgentWaitParams {
+    pub run_id: NonEmpty,
+    /// Default 30 s, at most 10 min.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+}
+
+/// A run as `agent.wait` (and the final `agent` reply) reports it: OpenClaw's wait vocabulary in
+/// `status` (`ok`, `error`, `timeout`, `pending`) with `stopReason`, this gateway's run state in
+/// `runStatus`. `waitTimedOut` is set when the wait ended before the run did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunResult {
+    pub run_id: String,
+    pub session_key: String,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_reason: Option<String>,
+    pub run_status: String,
+    pub attempts: u32,
+    pub created_at: u64,
+    pub started_at: Option<u64>,
+    pub ended_at: Option<u64>,
+    pub text: Option<String>,
+    pub error: Option<String>,
+    pub error_class: Option<String>,
+    pub retryable: bool,
+    pub spawned_by: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub wait_timed_out: bool,
+    /// `queue` when the run had not started when the wait ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_phase: Option<String>,
+}
+
+/// The two replies of `agent`: `accepted` at once, then the run's end (same request id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AgentReply {
+    /// The run ended (or was already running: `status: "in_flight"`).
+    Done(Box<AgentDone>),
+    /// First reply: the run was queued.
+    Accepted(AgentAccepted),
+}
+
+/// `agent`'s first reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentAccepted {
+    pub run_id: String,
+    /// `accepted`.
+    pub status: String,
+    pub session_key: String,
+    pub agent_id: String,
+    pub accepted_at: u64,
+}
+
+/// `agent`'s final reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentDone {
+    #[serde(flatten)]
+    pub run: RunResult,
+    /// `completed`, `aborted`, `failed`, or `already running`.
+    pub summary: String,
+    pub agent_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<AgentOutput>,
+}
+
+/// `agent` result payloads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentOutput {
+    pub payloads: Vec<AgentPayload>,
+    pub meta: AgentMeta,
+}
+
+/// One reply payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentPayload {
+    pub text: String,
+    pub is_error: bool,
+}
+
+/// `agent` result metadata.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentMeta {
+    pub duration_ms: Option<u64>,
+    pub run_status: String,
+    pub error_class: Option<String>,
+}
+
+/// The `chat` event (OpenClaw's `ChatEventSchema`): common fields and one body per `state`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatEvent {
+    pub run_id: String,
+    pub session_key: String,
+    pub agent_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spawned_by: Option<String>,
+    /// Per-run sequence, shared with the run's `agent` events.
+    pub seq: u64,
+    #[serde(flatten)]
+    pub body: ChatBody,
+}
+
+/// The state-specific part of a `chat` event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
+pub enum ChatBody {
+    /// The run moved to a phase (OpenClaw's phase names only).
+    #[serde(rename_all = "camelCase")]
+    Status { phase: String },
+    /// Streamed text.
+    #[serde(rename_all = "camelCase")]
+    Delta { delta_text: String },
+    /// The run completed.
+    #[serde(rename_all = "camelCase")]
+    Final {
+        message: ChatMessage,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stop_reason: Option<String>,
+    },
+    /// The run was aborted (or timed out, or was interrupted and will not re-run).
+    #[serde(rename_all = "camelCase")]
+    Aborted {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error_message: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stop_reason: Option<String>,
+    },
+    /// The run failed.
+    #[serde(rename_all = "camelCase")]
+    Error {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error_message: Option<String>,
+        /// `refusal`, `timeout`, `rate_limit`, `context_length` or `unknown`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error_kind: Option<String>,
+        /// This gateway's failure class, `{errorClass}`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error_detail: Option<ErrorDetail>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stop_reason: Option<String>,
+    },
+}
+
+/// `chat.errorDetail`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorDetail {
+    /// `auth`, `rate_limit`, `transport`, … (this gateway's failure classes).
+    pub error_class: String,
+}
+
+/// The assistant message of a final `chat` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    /// `assistant`.
+    pub role: String,
+    pub content: Vec<TextContent>,
+}
+
+/// The `agent` event (OpenClaw's `AgentEventSchema`; like Node, also with `sessionKey` and
+/// `agentId`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentEvent {
+    pub run_id: String,
+    pub seq: u64,
+    /// `lifecycle`, `run_status`, `assistant`, …
+    pub stream: String,
+    pub ts: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spawned_by: Option<String>,
+    /// Stream-specific data, as the runtime reported it.
+    pub data: Value,
+    pub session_key: String,
+    pub agent_id: String,
+}
+
+/// The `sessions.changed` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionsChanged {
+    pub session_key: String,
+    pub agent_id: String,
+    /// `created`, `spawned`, `message`, `run.started`, `run.ended`, `announce`, `deleted`.
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    pub ts: u64,
+    pub session: SessionRow,
+}
+
+request! {
+    SessionsListParams => SessionsListResult, "sessions.list";
+    SessionsGetParams => SessionsGetResult, "sessions.get";
+    SessionsSubscribeParams => Subscription, "sessions.subscribe";
+    SessionsUnsubscribeParams => Subscription, "sessions.unsubscribe";
+    SessionsSpawnParams => SpawnAccepted, "sessions.spawn";
+    ChatSendParams => ChatSendResult, "chat.send";
+    ChatAbortParams => ChatAbortResult, "chat.abort";
+    ChatHistoryParams => ChatHistoryResult, "chat.history";
+    AgentWaitParams => RunResult, "agent.wait";
+    AgentParams => AgentReply, "agent";
+}
+
+event! {
+    ChatEvent, "chat";
+    AgentEvent, "agent";
+    SessionsChanged, "sessions.changed";
+}

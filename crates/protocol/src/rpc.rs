@@ -1,0 +1,310 @@
+//! The method table and the typed request/result/event contract.
+//!
+//! [`METHODS`] is the one list of the methods this gateway serves, with the access each needs
+//! (OpenClaw's operator-scope rules, `docs/gateway/operator-scopes.md` in its npm package). The
+//! gateway's registry, `hello-ok.features.methods`, the scope checks and the CLI all read it.
+//!
+//! Each method has a params type implementing [`Request`], which names the method and its result
+//! type; each event payload implements [`Event`]. [`decode_params`] is the one serde step on the
+//! way in: it refuses wrong types, missing fields and (where OpenClaw's schema is closed) unknown
+//! fields with `INVALID_REQUEST` in the wording of the Node gateway,
+//! `invalid <method> params: at /field: must be integer`.
+
+use crate::codes::ErrorCode;
+use crate::frames::ErrorShape;
+use crate::scopes;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+/// What a caller needs to call a method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// The operator role with this scope (`operator.admin` satisfies every scope, and
+    /// `operator.write` satisfies `operator.read`).
+    Scope(&'static str),
+    /// Only the `node` role.
+    NodeRole,
+    /// The operator role; the handler works out the scope from the params (OpenClaw's
+    /// "dynamic" methods such as `agent`, where `/new` and `/reset` need admin).
+    Dynamic,
+}
+
+impl Access {
+    /// True for methods that only read state (`operator.read`).
+    pub fn is_read(self) -> bool {
+        self == Access::Scope(scopes::READ)
+    }
+}
+
+/// One served method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MethodDef {
+    /// The wire name.
+    pub name: &'static str,
+    /// What the caller needs.
+    pub access: Access,
+    /// Answered to an authenticated operator that was granted no scopes at all (a `probe`
+    /// client, which OpenClaw connects with `scopes: []`). OpenClaw answers `health` this way and refuses
+    /// everything else with `missing scope: operator.read` (checked against the Node gateway).
+    pub scopeless: bool,
+    /// Part of OpenClaw's own method set (false for this gateway's extensions, which have no
+    /// OpenClaw schema).
+    pub openclaw: bool,
+}
+
+const fn m(name: &'static str, access: Access) -> MethodDef {
+    MethodDef {
+        name,
+        access,
+        scopeless: false,
+        openclaw: true,
+    }
+}
+
+const fn ours(name: &'static str, access: Access) -> MethodDef {
+    MethodDef {
+        name,
+        access,
+        scopeless: false,
+        openclaw: false,
+    }
+}
+
+const fn scopeless(def: MethodDef) -> MethodDef {
+    MethodDef {
+        scopeless: true,
+        ..def
+    }
+}
+
+const READ: Access = Access::Scope(scopes::READ);
+const WRITE: Access = Access::Scope(scopes::WRITE);
+const ADMIN: Access = Access::Scope(scopes::ADMIN);
+const PAIRING: Access = Access::Scope(scopes::PAIRING);
+
+/// Every method this gateway serves, in the order `hello-ok.features.methods` lists them.
+pub const METHODS: &[MethodDef] = &[
+    // Gateway and diagnostics.
+    scopeless(m("health", READ)),
+    m("status", READ),
+    m("gateway.identity.get", READ),
+    m("logs.tail", READ),
+    m("system-presence", READ),
+    m("channels.status", READ),
+    // Config and restarts.
+    m("config.get", READ),
+    m("config.set", ADMIN),
+    m("config.patch", ADMIN),
+    m("config.apply", ADMIN),
+    m("gateway.restart.preflight", READ),
+    m("gateway.restart.request", ADMIN),
+    ours("auth.cooldowns.list", READ),
+    ours("auth.cooldowns.clear", ADMIN),
+    // Sessions, chat and agent runs.
+    m("sessions.list", READ),
+    m("sessions.get", READ),
+    m("sessions.subscribe", READ),
+    ours("sessions.unsubscribe", READ),
+    ours("sessions.spawn", WRITE),
+    m("chat.send", WRITE),
+    m("chat.abort", WRITE),
+    m("chat.history", READ),
+    m("agent", Access::Dynamic),
+    m("agent.wait", WRITE),
+    // Devices.
+    m("device.pair.list", PAIRING),
+    m("device.pair.approve", PAIRING),
+    m("device.pair.reject", PAIRING),
+    m("device.pair.remove", PAIRING),
+    m("device.token.rotate", PAIRING),
+    m("device.token.revoke", PAIRING),
+];
+
+/// The table entry for `name`, if this gateway serves it.
+pub fn method(name: &str) -> Option<&'static MethodDef> {
+    METHODS.iter().find(|d| d.name == name)
+}
+
+/// A method's params: names the method and the type of its result.
+///
+/// Sent by clients (`Client::call`), decoded by the gateway with [`decode_params`].
+pub trait Request: Serialize + DeserializeOwned + Send + 'static {
+    /// The wire name (an entry of [`METHODS`], or an embedder's extra method).
+    const METHOD: &'static str;
+    /// The payload of a successful response.
+    type Result: Serialize + DeserializeOwned + Send + 'static;
+}
+
+/// An event payload: names its event.
+pub trait Event: Serialize {
+    /// The wire name of the event (`chat`, `tick`, …).
+    const NAME: &'static str;
+}
+
+/// Decode `params` (absent params are `{}`) for `method`, or refuse them with
+/// `INVALID_REQUEST` naming the method and the field, as the Node gateway words it.
+pub fn decode_params<P: DeserializeOwned>(
+    method: &str,
+    params: Option<Value>,
+) -> Result<P, ErrorShape> {
+    let value = params.unwrap_or_else(|| Value::Object(Default::default()));
+    // serde would read a struct from an array positionally; OpenClaw's params are objects.
+    if !value.is_object() {
+        return Err(ErrorShape::new(
+            ErrorCode::InvalidRequest,
+            format!("invalid {method} params: must be object"),
+        ));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        ErrorShape::new(
+            ErrorCode::InvalidRequest,
+            format!("invalid {method} params: {}", describe(&e)),
+        )
+    })
+}
+
+/// `at /a/b: must be integer`, `must have required property 'x'`, `at root: unexpected
+/// property 'x'`: the phrases of OpenClaw's `formatValidationErrors`.
+fn describe(e: &serde_path_to_error::Error<serde_json::Error>) -> String {
+    let mut pointer = String::new();
+    for seg in e.path().iter() {
+        use serde_path_to_error::Segment;
+        match seg {
+            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                pointer.push('/');
+                pointer.push_str(key);
+            }
+            Segment::Unknown => {}
+        }
+    }
+    let inner = e.inner().to_string();
+    // serde_json appends " at line L column C"; the path already says where.
+    let inner = match inner.rfind(" at line ") {
+        Some(i) => &inner[..i],
+        None => inner.as_str(),
+    };
+    if let Some(field) = between(inner, "missing field `", "`") {
+        return match pointer.is_empty() {
+            true => format!("must have required property '{field}'"),
+            false => format!("at {pointer}: must have required property '{field}'"),
+        };
+    }
+    if let Some(field) = between(inner, "unknown field `", "`") {
+        // The path of an unknown field ends at the field itself.
+        let parent = pointer
+            .rfind('/')
+            .map(|i| &pointer[..i])
+            .unwrap_or_default();
+        let at = if parent.is_empty() { "root" } else { parent };
+        return format!("at {at}: unexpected property '{field}'");
+    }
+    let what = type_phrase(inner).unwrap_or_else(|| inner.to_owned());
+    match pointer.is_empty() {
+        true => what,
+        false => format!("at {pointer}: {what}"),
+    }
+}
+
+/// serde's "invalid type: string \"x\", expected u64" as the validator's "must be integer".
+fn type_phrase(inner: &str) -> Option<String> {
+    let expected = inner.split(", expected ").nth(1)?;
+    let ty = match expected {
+        e if e.starts_with('u') || e.starts_with('i') && e[1..].starts_with(char::is_numeric) => {
+            if inner.starts_with("invalid value") {
+                return Some(format!("must be a non-negative integer ({inner})"));
+            }
+            "integer"
+        }
+        e if e.starts_with('f') => "number",
+        "a string" | "a borrowed string" => "string",
+        "a boolean" => "boolean",
+        e if e.starts_with("a sequence") => "array",
+        e if e.starts_with("a map") || e.starts_with("struct ") => "object",
+        _ => return None,
+    };
+    Some(format!("must be {ty}"))
+}
+
+fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let from = s.find(start)? + start.len();
+    let len = s[from..].find(end)?;
+    Some(&s[from..from + len])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    #[allow(dead_code)]
+    struct P {
+        session_key: String,
+        limit: Option<u64>,
+        inner: Option<Inner>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        flag: bool,
+    }
+
+    fn msg(v: Value) -> String {
+        decode_params::<P>("x.y", Some(v)).unwrap_err().message
+    }
+
+    #[test]
+    fn params_errors_use_the_node_wording() {
+        use serde_json::json;
+        assert_eq!(
+            msg(json!({})),
+            "invalid x.y params: must have required property 'sessionKey'"
+        );
+        assert_eq!(
+            msg(json!({"sessionKey": "k", "limit": "abc"})),
+            "invalid x.y params: at /limit: must be integer"
+        );
+        assert_eq!(
+            msg(json!({"sessionKey": "k", "bogus": 1})),
+            "invalid x.y params: at root: unexpected property 'bogus'"
+        );
+        assert_eq!(
+            msg(json!({"sessionKey": "k", "inner": {"flag": 1}})),
+            "invalid x.y params: at /inner/flag: must be boolean"
+        );
+        assert_eq!(
+            msg(json!({"sessionKey": "k", "inner": {"flag": true, "x": 1}})),
+            "invalid x.y params: at /inner: unexpected property 'x'"
+        );
+        assert_eq!(
+            msg(json!({"sessionKey": 5})),
+            "invalid x.y params: at /sessionKey: must be string"
+        );
+        assert_eq!(msg(json!([1])), "invalid x.y params: must be object");
+        let e =
+            decode_params::<P>("x.y", Some(json!({"limit": -1, "sessionKey": "k"}))).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidRequest);
+        assert!(e.message.contains("at /limit"), "{}", e.message);
+    }
+
+    #[test]
+    fn absent_params_are_an_empty_object() {
+        #[derive(Deserialize)]
+        struct Empty {}
+        assert!(decode_params::<Empty>("health", None).is_ok());
+    }
+
+    #[test]
+    fn table_names_are_unique() {
+        let mut names: Vec<_> = METHODS.iter().map(|d| d.name).collect();
+        names.sort_unstable();
+        let n = names.len();
+        names.dedup();
+        assert_eq!(names.len(), n);
+    }
+}
