@@ -529,7 +529,7 @@ async fn reject_and_remove() {
         .call(
             "p",
             "device.token.rotate",
-            json!({"deviceId": id.device_id()}),
+            json!({"deviceId": id.device_id(), "role": "operator"}),
         )
         .await;
     assert_eq!(r["error"]["code"], "FORBIDDEN", "{r}");
@@ -663,7 +663,7 @@ async fn seed_001_stale_device_token_heals_with_shared_token() {
         .call(
             "r",
             "device.token.rotate",
-            json!({"deviceId": id.device_id()}),
+            json!({"deviceId": id.device_id(), "role": "operator"}),
         )
         .await;
     assert_eq!(r["ok"], true, "{r}");
@@ -968,7 +968,7 @@ async fn two_hundred_token_connects_while_one_device_rotates() {
                     .call(
                         &format!("r{i}"),
                         "device.token.rotate",
-                        json!({"deviceId": rot_id.device_id()}),
+                        json!({"deviceId": rot_id.device_id(), "role": "operator"}),
                     )
                     .await;
                 last = r["payload"]["token"]
@@ -1058,7 +1058,7 @@ async fn client_signer_stores_heals_and_never_wipes_its_token() {
     // The token is rotated elsewhere; a connect with only the stale token is refused …
     let mut admin = operator(&gw, PAIRING_ADMIN).await;
     let r = admin
-        .call("r", "device.token.rotate", json!({"deviceId": device_id}))
+        .call("r", "device.token.rotate", json!({"deviceId": device_id, "role": "operator"}))
         .await;
     assert_eq!(r["ok"], true, "{r}");
     let e = Client::connect(opts(None))
@@ -1246,7 +1246,7 @@ async fn cli_devices_and_doctor_pair_approve_rotate_and_heal() {
     // The token is rotated behind the CLI's back: doctor names the problem and the fix …
     let mut admin = operator(&gw, PAIRING_ADMIN).await;
     let r = admin
-        .call("r", "device.token.rotate", json!({"deviceId": me}))
+        .call("r", "device.token.rotate", json!({"deviceId": me, "role": "operator"}))
         .await;
     assert_eq!(r["ok"], true, "{r}");
     let out = cli.run(&["doctor", "--url", url, "--json"]).await;

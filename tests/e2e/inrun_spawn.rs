@@ -110,7 +110,7 @@ async fn a_run_spawns_a_subagent_in_process_without_pairing() {
     let child = call(&c, "sessions.get", json!({"sessionKey": child_key})).await;
     assert_eq!(child["session"]["spawnedBy"], "agent:main:main", "{child}");
     assert_eq!(child["session"]["label"], "inrun", "{child}");
-    assert_eq!(child["session"]["depth"], 1, "{child}");
+    assert_eq!(child["session"]["spawnDepth"], 1, "{child}");
     let w = wait_run(&c, &child_run).await;
     assert_eq!(w["runStatus"], "completed", "{w}");
     assert_eq!(w["text"], "from-child\n", "{w}");

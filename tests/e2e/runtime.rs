@@ -397,7 +397,7 @@ mod via_gateway {
             .iter()
             .find(|r| r["spawnedBy"] == "agent:main:main")
             .unwrap_or_else(|| panic!("no child of the main session: {list}"));
-        assert_eq!(child["kind"], "subagent", "{child}");
+        assert_eq!(child["classification"], "subagent", "{child}");
         assert_eq!(child["lastRunStatus"], "completed", "{child}");
         let status = call(&c, "status", json!({})).await;
         assert_eq!(

@@ -91,7 +91,7 @@ async fn cli_sessions_spawn_echo_prints_test() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|s| s["kind"] == "subagent")
+        .find(|s| s["classification"] == "subagent")
         .expect("child session listed")
         .clone();
     assert_eq!(child["spawnedBy"], "agent:main:main");
