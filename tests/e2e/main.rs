@@ -7,3 +7,4 @@ mod reload;
 mod runtime;
 mod sessions;
 mod util;
+mod wire;

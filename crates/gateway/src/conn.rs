@@ -22,9 +22,10 @@ use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
@@ -68,8 +69,10 @@ pub(crate) async fn handle(state: Arc<GatewayState>, mut stream: TcpStream, peer
         Ok(Err(http::HeadError::Io)) | Err(_) => return,
         Ok(Err(e)) => return http::respond_error(&mut stream, &e).await,
     };
-    let Some(key) = head.ws_key.clone().filter(|_| head.ws_version_ok) else {
-        return http::respond(&mut stream, &state, &head).await;
+    let key = match http::upgrade_key(&head) {
+        Ok(Some(key)) => key.to_owned(),
+        Ok(None) => return http::respond(&mut stream, &state, &head).await,
+        Err(e) => return http::refuse_upgrade(&mut stream, &e).await,
     };
     if state.is_draining() {
         let body = r#"{"error":"gateway is shutting down"}"#;
@@ -122,6 +125,8 @@ pub(crate) async fn handle(state: Arc<GatewayState>, mut stream: TcpStream, peer
     let text = match first {
         First::Text(t) => t,
         First::Gone => return,
+        First::PeerClosed => return answer_peer_close(&mut source).await,
+        First::Failed(req) => return fail_preauth(sink, source, req).await,
         First::Timeout => {
             tracing::debug!(%peer, "handshake timeout");
             return close_preauth(
@@ -152,7 +157,7 @@ pub(crate) async fn handle(state: Arc<GatewayState>, mut stream: TcpStream, peer
     };
     let req = match decode_request(&text, MAX_PREAUTH_PAYLOAD_BYTES) {
         Ok(Some(req)) => req,
-        Ok(None) | Err(DecodeError::Invalid(_)) => {
+        Ok(None) | Err(DecodeError::Invalid(_) | DecodeError::Request { .. }) => {
             return close_preauth(sink, source, close::POLICY_VIOLATION, FIRST_MUST_BE_CONNECT)
                 .await
         }
@@ -230,7 +235,12 @@ fn is_local(peer: SocketAddr, facts: &RequestFacts) -> bool {
 
 enum First {
     Text(String),
+    /// The peer went away without a close frame: nothing to answer.
     Gone,
+    /// The peer sent a close frame: answer it.
+    PeerClosed,
+    /// Reading failed on a protocol, UTF-8 or size error: close with this code.
+    Failed(CloseRequest),
     Timeout,
     Draining,
     TooLarge,
@@ -253,10 +263,20 @@ async fn first_text(source: &mut Source, budget: &Budget) -> First {
                 return First::Invalid;
             }
             Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
-            Some(Ok(Message::Close(_))) | None => return First::Gone,
-            Some(Err(WsError::Capacity(_))) => return First::TooLarge,
-            Some(Err(_)) if budget.exceeded() => return First::TooLarge,
-            Some(Err(_)) => return First::Gone,
+            Some(Ok(Message::Close(_))) => return First::PeerClosed,
+            None => return First::Gone,
+            Some(Err(_)) if budget.exceeded() => {
+                return First::Failed(CloseRequest {
+                    code: close::MESSAGE_TOO_BIG,
+                    reason: Cow::Borrowed(close::REASON_PREAUTH_TOO_LARGE),
+                })
+            }
+            Some(Err(e)) => {
+                return match read_failure(&e, close::REASON_PREAUTH_TOO_LARGE) {
+                    End::Close { req, .. } => First::Failed(req),
+                    _ => First::Gone,
+                };
+            }
         }
     }
 }
@@ -273,13 +293,85 @@ fn close_frame(code: u16, reason: &str) -> Message {
     }))
 }
 
-async fn close_preauth(mut sink: Sink, mut source: Source, code: u16, reason: &str) {
+async fn close_preauth(mut sink: Sink, source: Source, code: u16, reason: &str) {
     let _ = sink.send(close_frame(code, reason)).await;
-    // Wait (bounded) for the peer's close so our close frame is not lost to a reset.
-    let _ = tokio::time::timeout(CLOSE_LINGER, async {
-        while let Some(Ok(_)) = source.next().await {}
+    linger(sink, source, false).await;
+}
+
+/// Close a socket whose read side failed before `connect` (its stream yields nothing more).
+async fn fail_preauth(mut sink: Sink, source: Source, req: CloseRequest) {
+    let _ = sink.send(close_frame(req.code, &req.reason)).await;
+    linger(sink, source, true).await;
+}
+
+/// How a connection ends.
+enum End {
+    /// The peer is gone (end of stream, reset, I/O error): nothing to send.
+    Gone,
+    /// The peer sent a close frame: answer it with the same code.
+    PeerClosed,
+    /// We close with `req`; `failed` when the read side already failed (it yields no more
+    /// frames, so the peer's answer is awaited on the raw socket).
+    Close { req: CloseRequest, failed: bool },
+}
+
+/// The close answering a read error (RFC 6455 §7.4.1): 1007 for invalid UTF-8, 1002 for a
+/// protocol violation (unmasked client frame, reserved opcode or RSV bit, orphan continuation,
+/// oversized or fragmented control frame, bad close payload), 1009 with `too_big` over the size
+/// limit. I/O errors and resets have no one left to answer.
+fn read_failure(e: &WsError, too_big: &'static str) -> End {
+    let (code, reason): (u16, Cow<'static, str>) = match e {
+        WsError::Capacity(_) => (close::MESSAGE_TOO_BIG, Cow::Borrowed(too_big)),
+        WsError::Utf8(_) => (
+            close::INVALID_PAYLOAD,
+            Cow::Borrowed("invalid UTF-8 in a text frame or close reason"),
+        ),
+        WsError::Protocol(
+            ProtocolError::ResetWithoutClosingHandshake
+            | ProtocolError::ReceivedAfterClosing
+            | ProtocolError::SendAfterClosing,
+        ) => return End::Gone,
+        WsError::Protocol(p) => (
+            close::PROTOCOL_ERROR,
+            Cow::Owned(format!("protocol error: {p}")),
+        ),
+        _ => return End::Gone,
+    };
+    End::Close {
+        req: CloseRequest { code, reason },
+        failed: true,
+    }
+}
+
+/// The peer sent a close frame. tungstenite has queued the answer (the same code and reason;
+/// an empty close for a close without code, RFC 6455 §5.5.1); one more read writes it out and
+/// ends the stream, after which dropping the socket closes TCP from our side.
+async fn answer_peer_close(source: &mut Source) {
+    let _ = tokio::time::timeout(CLOSE_LINGER, source.next()).await;
+}
+
+/// After our close frame went out, wait (at most [`CLOSE_LINGER`]) for the peer's answer so
+/// the close is not lost to a reset. A healthy stream is read until the peer's close frame.
+/// A `failed` one parses no more frames: the socket is half-closed and what arrives is
+/// discarded (in a fixed buffer) until the peer closes its end.
+async fn linger(sink: Sink, mut source: Source, failed: bool) {
+    let _ = tokio::time::timeout(CLOSE_LINGER, async move {
+        if !failed {
+            while let Some(Ok(_)) = source.next().await {}
+            return;
+        }
+        if let Ok(mut ws) = sink.reunite(source) {
+            discard_until_eof(ws.get_mut()).await;
+        }
     })
     .await;
+}
+
+/// Half-close `stream` and read it to its end, discarding the bytes.
+async fn discard_until_eof(stream: &mut BudgetStream<TcpStream>) {
+    let _ = stream.shutdown().await;
+    let mut buf = [0u8; 4096];
+    while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
 }
 
 async fn reject(mut sink: Sink, source: Source, id: &str, rej: ConnectRejection) {
@@ -416,14 +508,16 @@ async fn serve_connection(
     };
     tokio::pin!(close_requested);
 
-    let outcome: Option<CloseRequest> = 'conn: loop {
+    let outcome: End = 'conn: loop {
         tokio::select! {
             biased;
-            req = &mut close_requested => break req,
+            req = &mut close_requested => {
+                break req.map_or(End::Gone, |req| End::Close { req, failed: false });
+            }
             _ = &mut writer, if !writer_done => {
                 // The socket no longer takes writes: the peer is gone.
                 writer_done = true;
-                break None;
+                break End::Gone;
             }
             Some(reply) = inflight.next() => {
                 conn.send_text(reply_frame(reply));
@@ -438,7 +532,7 @@ async fn serve_connection(
                     match on_message(&state, &conn, msg, max_payload) {
                         Ok(Some(fut)) => inflight.push(fut),
                         Ok(None) => {}
-                        Err(close) => break 'conn close,
+                        Err(end) => break 'conn end,
                     }
                     handled += 1;
                     if handled < READ_BATCH && inflight.len() < MAX_INFLIGHT {
@@ -450,7 +544,7 @@ async fn serve_connection(
                 silent_ticks += 1;
                 if silent_ticks > 2 {
                     tracing::debug!(conn = %conn_id, "peer silent for two ping intervals; dropping");
-                    break None;
+                    break End::Gone;
                 }
                 conn.send_ping();
             }
@@ -460,55 +554,74 @@ async fn serve_connection(
     drop(inflight);
     match outcome {
         // A slow consumer is dropped without a graceful close (its socket does not drain).
-        Some(_) if conn.overflowed() => {}
-        Some(req) if !writer_done => {
+        End::Close { .. } if conn.overflowed() => {}
+        End::Close { req, failed } if !writer_done => {
             conn.send_close(req);
-            // Let the writer flush the close, and read until the peer answers it.
+            // Let the writer flush the close, then wait for the peer's answer.
             let _ = tokio::time::timeout(CLOSE_LINGER, async {
-                (&mut writer).await;
-                while let Some(Ok(_)) = source.next().await {}
+                let sink = (&mut writer).await;
+                linger(sink, source, failed).await;
             })
             .await;
         }
+        End::PeerClosed => answer_peer_close(&mut source).await,
         _ => {}
     }
     tracing::debug!(conn = %conn_id, "disconnected");
 }
 
-/// What one inbound frame asks for: a request to run, nothing, or closing the connection.
+/// What one inbound frame asks for: a request to run, nothing, or the end of the connection.
+/// A frame that is not a valid request is answered `INVALID_REQUEST` and the connection stays
+/// open (as OpenClaw does).
 fn on_message(
     state: &Arc<GatewayState>,
     conn: &Arc<Connection>,
     msg: Option<Result<Message, WsError>>,
     max_payload: usize,
-) -> Result<Option<impl std::future::Future<Output = Reply> + Send + 'static>, Option<CloseRequest>>
-{
-    let invalid = || {
-        Some(CloseRequest {
-            code: close::POLICY_VIOLATION,
-            reason: Cow::Borrowed(close::REASON_INVALID_FRAME),
-        })
-    };
-    let too_big = || {
-        Some(CloseRequest {
-            code: close::MESSAGE_TOO_BIG,
-            reason: Cow::Borrowed(close::REASON_PAYLOAD_TOO_LARGE),
-        })
-    };
-    match msg {
-        Some(Ok(Message::Text(text))) => match decode_request(text.as_str(), max_payload) {
-            Ok(Some(req)) => Ok(dispatch(state, conn, req)),
-            // Clients have no business sending res/event frames; ignore them.
-            Ok(None) => Ok(None),
-            Err(DecodeError::TooLarge { .. }) => Err(too_big()),
-            Err(_) => Err(invalid()),
+) -> Result<Option<impl std::future::Future<Output = Reply> + Send + 'static>, End> {
+    let text = match &msg {
+        Some(Ok(Message::Text(text))) => text.as_str(),
+        // OpenClaw decodes binary frames like text ones.
+        Some(Ok(Message::Binary(bytes))) => match std::str::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(_) => {
+                conn.send_text(invalid_request_text(
+                    None,
+                    "invalid frame: binary frame is not UTF-8 JSON (send requests as text frames)",
+                ));
+                return Ok(None);
+            }
         },
-        Some(Ok(Message::Binary(_))) => Err(invalid()),
-        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => Ok(None),
-        Some(Ok(Message::Close(_))) | None => Err(None),
-        Some(Err(WsError::Capacity(_))) => Err(too_big()),
-        Some(Err(_)) => Err(None),
+        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => return Ok(None),
+        Some(Ok(Message::Close(_))) => return Err(End::PeerClosed),
+        None => return Err(End::Gone),
+        Some(Err(e)) => return Err(read_failure(e, close::REASON_PAYLOAD_TOO_LARGE)),
+    };
+    match decode_request(text, max_payload) {
+        Ok(Some(req)) => Ok(dispatch(state, conn, req)),
+        // Clients have no business sending res/event frames; ignore them.
+        Ok(None) => Ok(None),
+        Err(DecodeError::TooLarge { .. }) => Err(End::Close {
+            req: CloseRequest {
+                code: close::MESSAGE_TOO_BIG,
+                reason: Cow::Borrowed(close::REASON_PAYLOAD_TOO_LARGE),
+            },
+            failed: false,
+        }),
+        Err(e) => {
+            let id = match &e {
+                DecodeError::Request { id, .. } => id.as_deref(),
+                _ => None,
+            };
+            conn.send_text(invalid_request_text(id, &e.to_string()));
+            Ok(None)
+        }
     }
+}
+
+/// An `INVALID_REQUEST` response, with `"id":null` when the frame had no usable id.
+fn invalid_request_text(id: Option<&str>, message: &str) -> String {
+    encode::response_err(id, &ErrorShape::new(ErrorCode::InvalidRequest, message))
 }
 
 type Reply = (String, Result<Payload, ErrorShape>);
@@ -557,11 +670,13 @@ fn dispatch(
     Some(fut.map(move |r| (id, r)))
 }
 
+/// Drains the outbound queue into the socket; returns the sink when the queue closes, a write
+/// fails or a close frame went out (the closing handshake may still need the socket).
 async fn writer_task(
     mut sink: Sink,
     mut rx: mpsc::UnboundedReceiver<Outbound>,
     conn: Arc<Connection>,
-) {
+) -> Sink {
     while let Some(first) = rx.recv().await {
         let mut next = Some(first);
         let mut n = 0;
@@ -570,18 +685,18 @@ async fn writer_task(
                 Outbound::Text(text) => {
                     let len = text.len();
                     if sink.feed(Message::text(text)).await.is_err() {
-                        return;
+                        return sink;
                     }
                     conn.written(len);
                 }
                 Outbound::Ping => {
                     if sink.feed(Message::Ping(Bytes::new())).await.is_err() {
-                        return;
+                        return sink;
                     }
                 }
                 Outbound::Close(req) => {
                     let _ = sink.send(close_frame(req.code, &req.reason)).await;
-                    return;
+                    return sink;
                 }
             }
             n += 1;
@@ -590,9 +705,10 @@ async fn writer_task(
             }
         }
         if sink.flush().await.is_err() {
-            return;
+            return sink;
         }
     }
+    sink
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 //! `/health`, `/healthz` → 200 `{"ok":true,"status":"live"}` (always, while the process serves).
 //! `/ready`, `/readyz` → 200 when started and not draining, else 503.
 //! `/startupz` → 200 `started`, 503 `starting` or `draining`.
+//! An upgrade request with a bad `Sec-WebSocket-Key` → 400, with a `Sec-WebSocket-Version` other
+//! than 13 → 426 (RFC 6455 §4.2.2, §4.4). Every error answer has a short body naming the problem.
 
 use crate::state::GatewayState;
 use serde_json::json;
@@ -32,9 +34,12 @@ pub struct RequestFacts {
 pub(crate) struct Head {
     pub method: String,
     pub facts: RequestFacts,
-    /// `Sec-WebSocket-Key` when the request asks for a WebSocket upgrade.
+    /// The request asks for a WebSocket upgrade (`Upgrade: websocket`, `Connection: upgrade`).
+    pub upgrade: bool,
+    /// `Sec-WebSocket-Key`, as sent.
     pub ws_key: Option<String>,
-    pub ws_version_ok: bool,
+    /// `Sec-WebSocket-Version`, as sent.
+    pub ws_version: Option<String>,
     /// Bytes read past the end of the head (a client that pipelines its first WS frame).
     pub leftover: Vec<u8>,
 }
@@ -77,13 +82,13 @@ pub(crate) async fn read_head(stream: &mut TcpStream) -> Result<Head, HeadError>
             path: req.path.unwrap_or("/").to_owned(),
             ..RequestFacts::default()
         },
+        upgrade: false,
         ws_key: None,
-        ws_version_ok: false,
+        ws_version: None,
         leftover: buf[end..].to_vec(),
     };
     let mut upgrade = false;
     let mut connection_upgrade = false;
-    let mut key = None;
     for h in req.headers.iter() {
         let value = String::from_utf8_lossy(h.value).trim().to_owned();
         let name = h.name;
@@ -94,9 +99,9 @@ pub(crate) async fn read_head(stream: &mut TcpStream) -> Result<Head, HeadError>
                 .split(',')
                 .any(|t| t.trim().eq_ignore_ascii_case("upgrade"));
         } else if name.eq_ignore_ascii_case("sec-websocket-key") {
-            key = Some(value);
+            head.ws_key = Some(value);
         } else if name.eq_ignore_ascii_case("sec-websocket-version") {
-            head.ws_version_ok = value == "13";
+            head.ws_version = Some(value);
         } else if name.eq_ignore_ascii_case("host") {
             head.facts.host = Some(value);
         } else if name.eq_ignore_ascii_case("origin") {
@@ -113,10 +118,73 @@ pub(crate) async fn read_head(stream: &mut TcpStream) -> Result<Head, HeadError>
             head.facts.other_forwarding = true;
         }
     }
-    if upgrade && connection_upgrade {
-        head.ws_key = key;
-    }
+    head.upgrade = upgrade && connection_upgrade;
     Ok(head)
+}
+
+/// Why a WebSocket upgrade request is refused.
+#[derive(Debug, PartialEq)]
+pub(crate) enum UpgradeError {
+    /// `Sec-WebSocket-Key` missing or not the base64 encoding of 16 bytes → 400.
+    BadKey,
+    /// `Sec-WebSocket-Version` missing or not 13 → 426.
+    BadVersion(Option<String>),
+}
+
+/// The `Sec-WebSocket-Key` of a valid upgrade request, `None` for a plain HTTP request.
+pub(crate) fn upgrade_key(head: &Head) -> Result<Option<&str>, UpgradeError> {
+    if !head.upgrade {
+        return Ok(None);
+    }
+    if head.ws_version.as_deref() != Some("13") {
+        return Err(UpgradeError::BadVersion(head.ws_version.clone()));
+    }
+    match head.ws_key.as_deref() {
+        Some(key) if is_ws_key(key) => Ok(Some(key)),
+        _ => Err(UpgradeError::BadKey),
+    }
+}
+
+/// The base64 encoding of 16 bytes: 22 base64 characters and `==` (RFC 6455 §4.1).
+fn is_ws_key(key: &str) -> bool {
+    let b = key.as_bytes();
+    b.len() == 24
+        && b[22..] == *b"=="
+        && b[..22]
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/')
+}
+
+/// Refuse an upgrade request, then close.
+pub(crate) async fn refuse_upgrade(stream: &mut TcpStream, err: &UpgradeError) {
+    let out = match err {
+        UpgradeError::BadKey => error_answer(
+            400,
+            "Bad Request",
+            "",
+            "missing or invalid Sec-WebSocket-Key header (must be the base64 encoding of 16 random bytes)\n",
+        ),
+        UpgradeError::BadVersion(v) => error_answer(
+            426,
+            "Upgrade Required",
+            "Sec-WebSocket-Version: 13\r\n",
+            &format!(
+                "unsupported Sec-WebSocket-Version {} (this gateway speaks WebSocket version 13)\n",
+                v.as_deref().map_or("(missing)".into(), |v| format!("`{v}`"))
+            ),
+        ),
+    };
+    let _ = stream.write_all(out.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+/// A complete `Connection: close` error answer with a plain-text `body`; `extra` is zero or
+/// more header lines, each ending in CRLF.
+fn error_answer(status: u16, reason: &str, extra: &str, body: &str) -> String {
+    format!(
+        "HTTP/1.1 {status} {reason}\r\n{extra}Content-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
 }
 
 fn find_end(buf: &[u8]) -> Option<usize> {
@@ -156,12 +224,15 @@ pub(crate) async fn respond(stream: &mut TcpStream, state: &GatewayState, head: 
 
 /// Answer a request that could not be parsed, then close.
 pub(crate) async fn respond_error(stream: &mut TcpStream, err: &HeadError) {
-    let (status, reason) = match err {
-        HeadError::TooLarge => (431, "Request Header Fields Too Large"),
-        _ => (400, "Bad Request"),
+    let out = match err {
+        HeadError::TooLarge => error_answer(
+            431,
+            "Request Header Fields Too Large",
+            "",
+            &format!("request head larger than {MAX_HEAD} bytes\n"),
+        ),
+        _ => error_answer(400, "Bad Request", "", "malformed HTTP request head\n"),
     };
-    let out =
-        format!("HTTP/1.1 {status} {reason}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     let _ = stream.write_all(out.as_bytes()).await;
     let _ = stream.shutdown().await;
 }

@@ -81,6 +81,8 @@ pub mod close {
     pub const NORMAL: u16 = 1000;
     /// Protocol error: used for `protocol mismatch`.
     pub const PROTOCOL_ERROR: u16 = 1002;
+    /// Invalid frame payload data: a text frame (or close reason) that is not UTF-8 (RFC 6455 §8.1).
+    pub const INVALID_PAYLOAD: u16 = 1007;
     /// Policy violation: auth failures, bad handshake, invalid frames.
     pub const POLICY_VIOLATION: u16 = 1008;
     /// Message too big: pre-auth frame over 64 KiB, or post-auth over `maxPayload`.

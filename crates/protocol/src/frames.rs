@@ -197,7 +197,24 @@ pub enum DecodeError {
     /// Not valid JSON, or not an object of a known frame type.
     #[error("invalid frame: {0}")]
     Invalid(String),
+    /// A JSON value that is not a valid request frame (wrong or missing `type`, `id`, `method`,
+    /// `traceparent`, or nested deeper than the decoder allows). The gateway answers it with
+    /// `INVALID_REQUEST` and keeps the connection, as OpenClaw does.
+    #[error("invalid request frame: {problem}")]
+    Request {
+        /// The frame's `id` when it is a usable string (non-empty, at most
+        /// [`MAX_REQUEST_ID_BYTES`]); the answer carries `id: null` otherwise.
+        id: Option<String>,
+        /// What is wrong, worded like OpenClaw's schema errors (`at /id: must be string`).
+        problem: String,
+    },
 }
+
+/// Longest request `id` accepted, in bytes. Real clients send `<n>:<uuid>` (about 40 bytes).
+pub const MAX_REQUEST_ID_BYTES: usize = 256;
+
+/// serde_json's nesting limit (objects and arrays), named in the error for deeper frames.
+pub const MAX_JSON_DEPTH: usize = 128;
 
 /// Decode one text frame, refusing anything over `limit` bytes before parsing.
 pub fn decode_frame(text: &str, limit: usize) -> Result<Frame, DecodeError> {
@@ -227,8 +244,10 @@ struct Incoming<'a> {
 }
 
 /// Decode a frame received by the server: `Ok(Some(req))` for a request, `Ok(None)` for a
-/// well-formed `res`/`event` frame (which servers ignore), an error for anything else.
-/// Refuses anything over `limit` bytes before parsing.
+/// well-formed `res`/`event` frame (which servers ignore), an error for anything else:
+/// [`DecodeError::TooLarge`] over `limit` bytes (checked before parsing),
+/// [`DecodeError::Invalid`] for text that is not JSON, [`DecodeError::Request`] for JSON that is
+/// not a valid request.
 pub fn decode_request(text: &str, limit: usize) -> Result<Option<RequestFrame>, DecodeError> {
     if text.len() > limit {
         return Err(DecodeError::TooLarge {
@@ -236,26 +255,194 @@ pub fn decode_request(text: &str, limit: usize) -> Result<Option<RequestFrame>, 
             limit,
         });
     }
-    let f: Incoming<'_> =
-        serde_json::from_str(text).map_err(|e| DecodeError::Invalid(e.to_string()))?;
-    match f.kind.as_ref() {
-        "req" => match (f.id, f.method) {
-            (Some(id), Some(method)) if !id.is_empty() && !method.is_empty() => {
-                Ok(Some(RequestFrame {
-                    id,
-                    method,
-                    params: f.params,
-                    traceparent: f.traceparent,
-                }))
+    // One pass for the frames real clients send; anything it refuses is diagnosed by a second,
+    // non-allocating pass (`diagnose`), so the error path costs nothing on the hot path.
+    let parsed = serde_json::from_str::<Incoming<'_>>(text);
+    if let Ok(f) = parsed.as_ref() {
+        match f.kind.as_ref() {
+            "res" | "event" => return Ok(None),
+            "req" => {}
+            _ => return Err(diagnose(text, None)),
+        }
+    }
+    match parsed {
+        Ok(Incoming {
+            id: Some(id),
+            method: Some(method),
+            params,
+            traceparent,
+            ..
+        }) if !id.is_empty() && id.len() <= MAX_REQUEST_ID_BYTES && !method.is_empty() => {
+            Ok(Some(RequestFrame {
+                id,
+                method,
+                params,
+                traceparent,
+            }))
+        }
+        Ok(_) => Err(diagnose(text, None)),
+        Err(e) => Err(diagnose(text, Some(e))),
+    }
+}
+
+/// One member of a refused frame as the diagnosis sees it: its JSON kind, and the string when
+/// it is one. Nested values are skipped without recursion (serde's `IgnoredAny`, which
+/// serde_json walks iteratively), so any depth is fine.
+#[derive(Debug, PartialEq)]
+enum Member {
+    Str(String),
+    Null,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Member {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Member;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
             }
-            _ => Err(DecodeError::Invalid(
-                "request frames need a non-empty `id` and `method`".into(),
-            )),
-        },
-        "res" | "event" => Ok(None),
-        other => Err(DecodeError::Invalid(format!(
-            "unknown frame type `{other}`"
-        ))),
+            fn visit_str<E>(self, v: &str) -> Result<Member, E> {
+                Ok(Member::Str(v.to_owned()))
+            }
+            fn visit_unit<E>(self) -> Result<Member, E> {
+                Ok(Member::Null)
+            }
+            fn visit_none<E>(self) -> Result<Member, E> {
+                Ok(Member::Null)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Member, E> {
+                Ok(Member::Other)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Member, E> {
+                Ok(Member::Other)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Member, E> {
+                Ok(Member::Other)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Member, E> {
+                Ok(Member::Other)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Member, A::Error> {
+                while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Member::Other)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Member, A::Error> {
+                while a
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Member::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The members of a refused frame that decide the answer; `None` when absent.
+#[derive(Default)]
+struct Members {
+    kind: Option<Member>,
+    id: Option<Member>,
+    method: Option<Member>,
+    traceparent: Option<Member>,
+}
+
+impl<'de> Deserialize<'de> for Members {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Members;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Members, A::Error> {
+                let mut m = Members::default();
+                while let Some(key) = a.next_key::<std::borrow::Cow<'de, str>>()? {
+                    let slot = match key.as_ref() {
+                        "type" => &mut m.kind,
+                        "id" => &mut m.id,
+                        "method" => &mut m.method,
+                        "traceparent" => &mut m.traceparent,
+                        _ => {
+                            a.next_value::<serde::de::IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    *slot = Some(a.next_value::<Member>()?);
+                }
+                Ok(m)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Why `text` (refused by the fast decoder, with `fast` its error if it had one) is not a
+/// request, worded like OpenClaw's answers: `at /id: must be string`, several joined by `; `.
+fn diagnose(text: &str, fast: Option<serde_json::Error>) -> DecodeError {
+    let m = match serde_json::from_str::<Members>(text) {
+        Ok(m) => m,
+        Err(e) if e.is_data() => {
+            return DecodeError::Request {
+                id: None,
+                problem: "must be object".into(),
+            }
+        }
+        Err(e) => return DecodeError::Invalid(format!("not JSON: {e}")),
+    };
+    let mut problems: Vec<String> = Vec::new();
+    for (name, member) in [("type", &m.kind), ("id", &m.id), ("method", &m.method)] {
+        if member.is_none() {
+            problems.push(format!("must have required property '{name}'"));
+        }
+    }
+    match &m.kind {
+        Some(Member::Str(k)) if k == "req" => {}
+        Some(_) => problems.push("at /type: must be equal to constant".into()),
+        None => {}
+    }
+    for (name, member) in [("id", &m.id), ("method", &m.method)] {
+        match member {
+            Some(Member::Str(s)) if s.is_empty() => {
+                problems.push(format!("at /{name}: must not have fewer than 1 characters"))
+            }
+            Some(Member::Str(_)) | None => {}
+            Some(_) => problems.push(format!("at /{name}: must be string")),
+        }
+    }
+    if let Some(Member::Str(id)) = &m.id {
+        if id.len() > MAX_REQUEST_ID_BYTES {
+            problems.push(format!(
+                "at /id: must not have more than {MAX_REQUEST_ID_BYTES} characters"
+            ));
+        }
+    }
+    if matches!(&m.traceparent, Some(Member::Null | Member::Other)) {
+        problems.push("at /traceparent: must be string".into());
+    }
+    if problems.is_empty() {
+        // Every member the schema checks is fine: the fast decoder failed elsewhere, in
+        // practice on `params` nested beyond serde_json's limit.
+        problems.push(match fast {
+            Some(e) if e.to_string().starts_with("recursion limit exceeded") => {
+                format!("JSON nested deeper than {MAX_JSON_DEPTH} levels")
+            }
+            Some(e) => e.to_string(),
+            None => "not a request".into(),
+        });
+    }
+    let id = match m.id {
+        Some(Member::Str(id)) if !id.is_empty() && id.len() <= MAX_REQUEST_ID_BYTES => Some(id),
+        _ => None,
+    };
+    DecodeError::Request {
+        id,
+        problem: problems.join("; "),
     }
 }
 
@@ -274,14 +461,7 @@ mod tests {
             decode_request(r#"{"type":"event","event":"tick","payload":{}}"#, 1024).unwrap(),
             None
         );
-        for bad in [
-            r#"{"type":"req","id":"","method":"x"}"#,
-            r#"{"type":"req","method":"x"}"#,
-            r#"{"type":"nope"}"#,
-            r#"{"id":"1"}"#,
-            "[]",
-            "",
-        ] {
+        for bad in ["", "{", "not json", r#"{"type":"req","id":"1""#] {
             assert!(
                 matches!(decode_request(bad, 1024), Err(DecodeError::Invalid(_))),
                 "{bad}"
@@ -291,6 +471,104 @@ mod tests {
             decode_request(&"x".repeat(2000), 1024),
             Err(DecodeError::TooLarge { .. })
         ));
+    }
+
+    /// Each refused request with the id and problem OpenClaw 2026.9.6 answers (observed on the
+    /// real gateway), except where noted: OpenClaw echoes a non-string id as is and uses
+    /// `"invalid"` for a missing one, we answer `null`; it has no id length or depth limit.
+    #[test]
+    fn refused_requests_name_the_problem_like_openclaw() {
+        let deep = format!(
+            r#"{{"type":"req","id":"d1","method":"health","params":{}{}}}"#,
+            "[".repeat(5000),
+            "]".repeat(5000)
+        );
+        let huge = format!(
+            r#"{{"type":"req","id":"{}","method":"health"}}"#,
+            "a".repeat(300)
+        );
+        let cases: Vec<(&str, Option<&str>, &str)> = vec![
+            (
+                r#"{"type":"req","id":5,"method":"health","params":{}}"#,
+                None,
+                "at /id: must be string",
+            ),
+            (
+                r#"{"type":"req","id":null,"method":"health"}"#,
+                None,
+                "at /id: must be string",
+            ),
+            (
+                r#"{"type":"req","id":{"a":[1]},"method":"health"}"#,
+                None,
+                "at /id: must be string",
+            ),
+            (
+                r#"{"type":"req","id":"","method":"health"}"#,
+                None,
+                "at /id: must not have fewer than 1 characters",
+            ),
+            (
+                r#"{"type":"req","method":"health","params":{}}"#,
+                None,
+                "must have required property 'id'",
+            ),
+            (
+                r#"{"type":"req","id":"m1","method":""}"#,
+                Some("m1"),
+                "at /method: must not have fewer than 1 characters",
+            ),
+            (
+                r#"{"type":"req","id":"m2"}"#,
+                Some("m2"),
+                "must have required property 'method'",
+            ),
+            (
+                r#"{"type":"req","id":"m3","method":7}"#,
+                Some("m3"),
+                "at /method: must be string",
+            ),
+            (
+                r#"{"id":"t1","method":"health"}"#,
+                Some("t1"),
+                "must have required property 'type'",
+            ),
+            (
+                r#"{"type":"bogus","id":"b1"}"#,
+                Some("b1"),
+                "must have required property 'method'; at /type: must be equal to constant",
+            ),
+            (
+                r#"{"type":"req","id":"tp","method":"health","traceparent":5}"#,
+                Some("tp"),
+                "at /traceparent: must be string",
+            ),
+            ("[1,2]", None, "must be object"),
+            (r#""str""#, None, "must be object"),
+            (&deep, Some("d1"), "JSON nested deeper than 128 levels"),
+            (
+                &huge,
+                None,
+                "at /id: must not have more than 256 characters",
+            ),
+        ];
+        for (text, id, problem) in cases {
+            assert_eq!(
+                decode_request(text, 1 << 20),
+                Err(DecodeError::Request {
+                    id: id.map(str::to_owned),
+                    problem: problem.into()
+                }),
+                "{}",
+                &text[..text.len().min(80)]
+            );
+        }
+        // A usable id of exactly the limit is accepted.
+        let max = format!(
+            r#"{{"type":"req","id":"{}","method":"health"}}"#,
+            "a".repeat(MAX_REQUEST_ID_BYTES)
+        );
+        assert!(decode_request(&max, 1 << 20).unwrap().is_some());
     }
     use crate::limits::MAX_PREAUTH_PAYLOAD_BYTES;
 
