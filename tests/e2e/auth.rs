@@ -1032,10 +1032,7 @@ async fn client_signer_stores_heals_and_never_wipes_its_token() {
     let c = Client::connect(opts(gw.token.as_deref()))
         .await
         .expect("first connect");
-    let t1 = c.hello()["auth"]["deviceToken"]
-        .as_str()
-        .expect("issued")
-        .to_owned();
+    let t1 = c.hello().auth.device_token.clone().expect("issued");
     c.close().await;
     assert_eq!(
         signer.stored_token("operator").map(|t| t.token),
@@ -1052,7 +1049,7 @@ async fn client_signer_stores_heals_and_never_wipes_its_token() {
     let c = Client::connect(opts(None))
         .await
         .expect("device-token connect");
-    assert_eq!(c.hello()["auth"]["method"], "device-token");
+    assert_eq!(c.hello().auth.method.as_deref(), Some("device-token"));
     c.close().await;
 
     // The token is rotated elsewhere; a connect with only the stale token is refused …
@@ -1078,17 +1075,14 @@ async fn client_signer_stores_heals_and_never_wipes_its_token() {
     let c = Client::connect(opts(gw.token.as_deref()))
         .await
         .expect("heal");
-    let t3 = c.hello()["auth"]["deviceToken"]
-        .as_str()
-        .expect("fresh")
-        .to_owned();
+    let t3 = c.hello().auth.device_token.clone().expect("fresh");
     c.close().await;
     assert_ne!(t3, t1);
     assert_eq!(signer.stored_token("operator").map(|t| t.token), Some(t3));
     let c = Client::connect(opts(None))
         .await
         .expect("fresh token alone");
-    assert_eq!(c.hello()["auth"]["method"], "device-token");
+    assert_eq!(c.hello().auth.method.as_deref(), Some("device-token"));
     c.close().await;
 }
 

@@ -585,7 +585,7 @@ async fn client_correlates_concurrent_requests() {
     })
     .await;
     let client = Client::connect(client_opts(&gw)).await.unwrap();
-    assert_eq!(client.hello()["type"], "hello-ok");
+    assert_eq!(client.hello().kind, "hello-ok");
     let blocked = tokio::spawn({
         let c = client.clone();
         async move { c.request("test.wait", json!({})).await }
@@ -670,7 +670,7 @@ async fn client_reconnects_after_gateway_restart() {
         max: Duration::from_millis(200),
     });
     let client = Client::connect(o).await.unwrap();
-    let first_boot = client.hello()["server"]["bootId"].clone();
+    let first_boot = client.hello().server.boot_id.clone();
     let mut status = client.status();
     gw.stop().await.unwrap();
     tokio::time::timeout(
@@ -690,7 +690,7 @@ async fn client_reconnects_after_gateway_restart() {
         .await
         .unwrap()
         .unwrap();
-    assert_ne!(client.hello()["server"]["bootId"], first_boot);
+    assert_ne!(client.hello().server.boot_id, first_boot);
     assert_eq!(
         client.request("health", json!({})).await.unwrap()["ok"],
         true

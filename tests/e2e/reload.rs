@@ -494,7 +494,7 @@ async fn restart_reexecs_without_refusing_connections() {
         .expect("spawn gateway");
     let url = format!("ws://127.0.0.1:{port}");
     let first = connect_retry(&url, Secret::Token("tok"), dir.path()).await;
-    let boot1 = first.hello()["server"]["connId"].clone();
+    let boot1 = first.hello().server.conn_id.clone();
     let pid1 = first.request("status", json!({})).await.unwrap()["pid"].clone();
     let boot_id1 = first.request("status", json!({})).await.unwrap()["bootId"].clone();
 

@@ -4,8 +4,9 @@
 use crate::{CliError, EXIT_NOT_RUNNING};
 use clap::Args;
 use openclaw_client::{Client, ClientError, ClientOptions};
+use openclaw_protocol::methods::gateway::HealthParams;
 use openclaw_state::StateDir;
-use serde_json::Value;
+use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -206,36 +207,40 @@ pub fn explain(e: &ClientError, target: &Target) -> CliError {
     }
 }
 
-/// Print a JSON value (pretty).
-pub fn print_json(v: &Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
-    );
+/// Print a value as pretty JSON (a typed result for `--json`). It goes through
+/// `serde_json::Value`, so keys print in the same order as a payload printed untyped.
+pub fn print_json<T: Serialize + ?Sized>(v: &T) {
+    match serde_json::to_value(v) {
+        Ok(v) => println!(
+            "{}",
+            serde_json::to_string_pretty(&v).unwrap_or_else(|_| v.to_string())
+        ),
+        Err(e) => eprintln!("error: cannot print the result as JSON: {e}"),
+    }
 }
 
 /// `openclaw health`.
 pub async fn health(args: ClientArgs) -> anyhow::Result<ExitCode> {
     let (client, target) = connect(&args, &[openclaw_protocol::scopes::READ]).await?;
     let h = client
-        .request("health", serde_json::json!({}))
+        .call(HealthParams::default())
         .await
         .map_err(|e| explain(&e, &target))?;
     client.close().await;
     if args.json {
         print_json(&h);
     } else {
-        let ok = h["ok"].as_bool().unwrap_or(false);
-        let gw = &h["gateway"];
+        // `gateway` is this gateway's own figures; another gateway's health has none.
+        let gw = h.gateway.as_ref();
         println!(
             "gateway {} at {} (version {}, uptime {}, {} connection(s))",
-            if ok { "healthy" } else { "UNHEALTHY" },
+            if h.ok { "healthy" } else { "UNHEALTHY" },
             target.url,
-            gw["version"].as_str().unwrap_or("?"),
-            human_ms(gw["uptimeMs"].as_u64().unwrap_or(0)),
-            gw["connections"].as_u64().unwrap_or(0),
+            gw.map(|g| g.version.as_str()).unwrap_or("?"),
+            human_ms(gw.map(|g| g.uptime_ms).unwrap_or(0)),
+            gw.map(|g| g.connections).unwrap_or(0),
         );
-        if !ok {
+        if !h.ok {
             return Ok(ExitCode::from(1));
         }
     }

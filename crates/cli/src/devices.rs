@@ -11,8 +11,13 @@ use crate::CliError;
 use clap::{Args, Subcommand};
 use openclaw_auth::{CachedToken, DeviceTokenCache};
 use openclaw_client::{Client, ClientError, ClientOptions, DeviceSigner};
-use openclaw_protocol::scopes;
+use openclaw_protocol::methods::devices::{
+    DevicePairApproveParams, DevicePairListParams, DevicePairRejectParams, DevicePairRemoveParams,
+    DeviceTokenRevokeParams, DeviceTokenRotateParams, DeviceTokenRotated,
+};
+use openclaw_protocol::{scopes, NonEmpty, Request};
 use openclaw_state::StateDir;
+use serde::Serialize;
 use serde_json::{json, Value};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -114,14 +119,13 @@ async fn connect(args: &ClientArgs, scopes: &[&str]) -> anyhow::Result<DeviceCon
 
 /// Actionable messages for the device-specific refusals; the rest as `client::explain`.
 fn explain(e: &ClientError, target: &Target, signer: &DeviceSigner) -> CliError {
-    let details = e
-        .error_shape()
-        .and_then(|s| s.details.clone())
-        .unwrap_or(Value::Null);
     let device = signer.identity().device_id();
     match e.detail_code() {
         Some("PAIRING_REQUIRED") => {
-            let rid = details["requestId"].as_str().unwrap_or("?");
+            let rid = e
+                .error_shape()
+                .and_then(|s| s.pairing_request_id())
+                .unwrap_or("?");
             CliError::new(
                 1,
                 format!(
@@ -157,44 +161,27 @@ pub async fn run(args: DevicesArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         DevicesCommand::List(c) => list(c).await,
         DevicesCommand::Approve { request_id, client } => {
-            let r = call(
-                &client,
-                &[scopes::PAIRING],
-                "device.pair.approve",
-                json!({"requestId": request_id}),
-            )
-            .await?;
+            let params = DevicePairApproveParams {
+                request_id: non_empty::<DevicePairApproveParams>("requestId", request_id)?,
+            };
+            let r = call(&client, &[scopes::PAIRING], params).await?;
             output(&client, &r, || {
-                format!(
-                    "Approved {} ({})",
-                    r["device"]["deviceId"].as_str().unwrap_or("?"),
-                    r["requestId"].as_str().unwrap_or("?")
-                )
+                format!("Approved {} ({})", r.device.device_id, r.request_id)
             })
         }
         DevicesCommand::Reject { request_id, client } => {
-            let r = call(
-                &client,
-                &[scopes::PAIRING],
-                "device.pair.reject",
-                json!({"requestId": request_id}),
-            )
-            .await?;
-            output(&client, &r, || {
-                format!("Rejected {}", r["deviceId"].as_str().unwrap_or("?"))
-            })
+            let params = DevicePairRejectParams {
+                request_id: non_empty::<DevicePairRejectParams>("requestId", request_id)?,
+            };
+            let r = call(&client, &[scopes::PAIRING], params).await?;
+            output(&client, &r, || format!("Rejected {}", r.device_id))
         }
         DevicesCommand::Remove { device_id, client } => {
-            let r = call(
-                &client,
-                &[scopes::PAIRING],
-                "device.pair.remove",
-                json!({"deviceId": device_id}),
-            )
-            .await?;
-            output(&client, &r, || {
-                format!("Removed {}", r["deviceId"].as_str().unwrap_or("?"))
-            })
+            let params = DevicePairRemoveParams {
+                device_id: non_empty::<DevicePairRemoveParams>("deviceId", device_id)?,
+            };
+            let r = call(&client, &[scopes::PAIRING], params).await?;
+            output(&client, &r, || format!("Removed {}", r.device_id))
         }
         DevicesCommand::Rotate {
             device,
@@ -215,38 +202,45 @@ pub async fn run(args: DevicesArgs) -> anyhow::Result<ExitCode> {
             };
             let conn = connect(&client, wanted).await?;
             let device = device.unwrap_or_else(|| conn.signer.identity().device_id().to_owned());
-            let r = request(
-                &conn,
-                "device.token.revoke",
-                json!({"deviceId": device, "role": role}),
-            )
-            .await?;
+            let params = DeviceTokenRevokeParams {
+                device_id: non_empty::<DeviceTokenRevokeParams>("deviceId", device.clone())?,
+                role: non_empty::<DeviceTokenRevokeParams>("role", role.clone())?,
+            };
+            let r = request(&conn, params).await?;
             output(&client, &r, || format!("Revoked {role} token of {device}"))
         }
     }
 }
 
-async fn request(conn: &DeviceConn, method: &str, params: Value) -> anyhow::Result<Value> {
-    let r = conn.client.request(method, params).await;
-    match r {
-        Ok(v) => Ok(v),
-        Err(e) => Err(CliError::new(1, format!("{method}: {e}")).into()),
-    }
+async fn request<P: Request>(conn: &DeviceConn, params: P) -> anyhow::Result<P::Result> {
+    conn.client
+        .call(params)
+        .await
+        .map_err(|e| CliError::new(1, format!("{}: {e}", P::METHOD)).into())
 }
 
-async fn call(
+async fn call<P: Request>(
     args: &ClientArgs,
     scopes: &[&str],
-    method: &str,
-    params: Value,
-) -> anyhow::Result<Value> {
+    params: P,
+) -> anyhow::Result<P::Result> {
     let conn = connect(args, scopes).await?;
-    let r = request(&conn, method, params).await;
+    let r = request(&conn, params).await;
     conn.client.close().await;
     r
 }
 
-fn output(args: &ClientArgs, v: &Value, text: impl FnOnce() -> String) -> anyhow::Result<ExitCode> {
+/// A params string that must not be empty (OpenClaw's `NonEmptyString`).
+fn non_empty<P: Request>(field: &str, value: String) -> anyhow::Result<NonEmpty> {
+    NonEmpty::new(value)
+        .ok_or_else(|| CliError::new(1, format!("{}: {field} must not be empty", P::METHOD)).into())
+}
+
+fn output<T: Serialize>(
+    args: &ClientArgs,
+    v: &T,
+    text: impl FnOnce() -> String,
+) -> anyhow::Result<ExitCode> {
     if args.json {
         client::print_json(v);
     } else {
@@ -257,38 +251,36 @@ fn output(args: &ClientArgs, v: &Value, text: impl FnOnce() -> String) -> anyhow
 
 async fn list(args: ClientArgs) -> anyhow::Result<ExitCode> {
     let conn = connect(&args, &[scopes::PAIRING]).await?;
-    let v = request(&conn, "device.pair.list", json!({})).await?;
+    let v = request(&conn, DevicePairListParams {}).await?;
     conn.client.close().await;
     if args.json {
         client::print_json(&v);
         return Ok(ExitCode::SUCCESS);
     }
     let me = conn.signer.identity().device_id().to_owned();
-    let pending = v["pending"].as_array().cloned().unwrap_or_default();
-    let paired = v["paired"].as_array().cloned().unwrap_or_default();
-    println!("Pending ({}):", pending.len());
-    for p in &pending {
+    println!("Pending ({}):", v.pending.len());
+    for p in &v.pending {
         println!(
             "  {}  device {}  role {}  scopes [{}]  from {}  → openclaw devices approve {}",
-            p["requestId"].as_str().unwrap_or("?"),
-            short(p["deviceId"].as_str().unwrap_or("?")),
-            p["role"].as_str().unwrap_or("?"),
-            join(&p["scopes"]),
-            p["remoteIp"].as_str().unwrap_or("?"),
-            p["requestId"].as_str().unwrap_or("?"),
+            p.request_id,
+            short(&p.device_id),
+            p.role,
+            p.scopes.join(","),
+            p.remote_ip.as_deref().unwrap_or("?"),
+            p.request_id,
         );
     }
-    println!("Paired ({}):", paired.len());
-    for d in &paired {
-        let id = d["deviceId"].as_str().unwrap_or("?");
+    println!("Paired ({}):", v.paired.len());
+    for d in &v.paired {
+        let id = d.device_id.as_str();
         println!(
             "  {}  roles [{}]  scopes [{}]  via {}  {} {}{}",
             id,
-            join(&d["roles"]),
-            join(&d["scopes"]),
-            d["approvedVia"].as_str().unwrap_or("?"),
-            d["clientId"].as_str().unwrap_or(""),
-            d["platform"].as_str().unwrap_or(""),
+            d.roles.join(","),
+            d.scopes.join(","),
+            d.approved_via,
+            d.client_id,
+            d.platform,
             if id == me { "  (this machine)" } else { "" },
         );
     }
@@ -296,18 +288,16 @@ async fn list(args: ClientArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn short(id: &str) -> &str {
-    &id[..id.len().min(16)]
+    id.get(..16).unwrap_or(id)
 }
 
-fn join(v: &Value) -> String {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join(",")
-        })
-        .unwrap_or_default()
+/// `devices rotate --json`: the result without its token, and whether it was stored here.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RotateOutput<'a> {
+    #[serde(flatten)]
+    rotated: &'a DeviceTokenRotated,
+    stored_locally: bool,
 }
 
 async fn rotate(
@@ -325,26 +315,29 @@ async fn rotate(
     let conn = connect(&args, &needed).await?;
     let me = conn.signer.identity().device_id().to_owned();
     let device = device.unwrap_or_else(|| me.clone());
-    let mut params = json!({"deviceId": device, "role": role});
-    if !wanted.is_empty() {
-        params["scopes"] = json!(wanted);
-    }
-    let r = request(&conn, "device.token.rotate", params).await?;
+    let params = DeviceTokenRotateParams {
+        device_id: non_empty::<DeviceTokenRotateParams>("deviceId", device.clone())?,
+        role: non_empty::<DeviceTokenRotateParams>("role", role.clone())?,
+        scopes: match wanted.is_empty() {
+            true => None,
+            false => Some(
+                wanted
+                    .iter()
+                    .map(|s| non_empty::<DeviceTokenRotateParams>("scopes", s.clone()))
+                    .collect::<anyhow::Result<_>>()?,
+            ),
+        },
+    };
+    let mut r = request(&conn, params).await?;
     conn.client.close().await;
-    // The new token of this machine is stored at once (OpenClaw #20679 lost it).
-    let stored = match r["token"].as_str() {
-        Some(t) if device == me => {
+    // The new token of this machine is stored at once (OpenClaw #20679 lost it). It is never
+    // printed: stored, or withheld.
+    let stored = match r.token.take() {
+        Some(token) if device == me => {
             let entry = CachedToken {
-                token: t.to_owned(),
-                scopes: r["scopes"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|s| s.as_str().map(String::from))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                updated_at_ms: r["rotatedAtMs"].as_u64().unwrap_or(0),
+                token,
+                scopes: r.scopes.clone(),
+                updated_at_ms: r.rotated_at_ms,
             };
             DeviceTokenCache::store_token(conn.signer.token_path(), &me, &role, entry).map_err(
                 |e| CliError::new(1, format!("rotated, but storing the new token failed: {e}")),
@@ -353,12 +346,10 @@ async fn rotate(
         }
         _ => false,
     };
-    let mut shown = r.clone();
-    if let Some(o) = shown.as_object_mut() {
-        // Never print a secret; it is stored or withheld.
-        o.remove("token");
-        o.insert("storedLocally".into(), json!(stored));
-    }
+    let shown = RotateOutput {
+        rotated: &r,
+        stored_locally: stored,
+    };
     output(&args, &shown, || {
         if stored {
             format!("Rotated {role} token of {device} (this machine; new token stored)")
@@ -529,7 +520,7 @@ pub async fn doctor_section(
             // Proving the gateway token pairs this machine (loopback) or heals its stale token.
             match Client::connect(with(Some(tok), &[scopes::READ])).await {
                 Ok(c) => {
-                    if c.hello()["auth"]["deviceToken"].is_string() {
+                    if c.hello().auth.device_token.is_some() {
                         notes.push(if had_token {
                             "fixed: this machine's stale device token was replaced by a fresh one"
                                 .into()
@@ -543,8 +534,7 @@ pub async fn doctor_section(
                 Err(e) if e.detail_code() == Some("PAIRING_REQUIRED") => {
                     let rid = e
                         .error_shape()
-                        .and_then(|s| s.details.as_ref())
-                        .and_then(|d| d["requestId"].as_str())
+                        .and_then(|s| s.pairing_request_id())
                         .unwrap_or("?")
                         .to_owned();
                     device["pairingRequest"] = json!(rid);
@@ -572,15 +562,15 @@ pub async fn doctor_section(
         o.scopes = vec![scopes::PAIRING.into()];
         o.connect_timeout = timeout;
         if let Ok(c) = Client::connect(o).await {
-            if let Ok(v) = c.request("device.pair.list", json!({})).await {
-                for p in v["pending"].as_array().cloned().unwrap_or_default() {
-                    let rid = p["requestId"].as_str().unwrap_or("?");
+            if let Ok(v) = c.call(DevicePairListParams {}).await {
+                for p in v.pending {
+                    let rid = &p.request_id;
                     notes.push(format!(
                         "pairing request {rid} waits: device {} ({} {}) from {}\n  fix: openclaw devices approve {rid}   (or: openclaw devices reject {rid})",
-                        p["deviceId"].as_str().unwrap_or("?"),
-                        p["clientId"].as_str().unwrap_or(""),
-                        p["platform"].as_str().unwrap_or(""),
-                        p["remoteIp"].as_str().unwrap_or("?"),
+                        p.device_id,
+                        p.client_id,
+                        p.platform,
+                        p.remote_ip.as_deref().unwrap_or("?"),
                     ));
                     pending.push(p);
                 }

@@ -6,6 +6,7 @@
 
 use crate::client::{self, ClientArgs};
 use crate::service::RuntimeInfo;
+use openclaw_protocol::methods::gateway::StatusParams;
 use serde_json::{json, Value};
 use std::process::ExitCode;
 
@@ -78,28 +79,26 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
     let gateway = if RuntimeInfo::read(&state).is_some() || args.conn.url.is_some() {
         match connect(&args, &state).await {
             Ok(c) => {
-                let s = c.request("status", json!({})).await;
+                let s = c.call(StatusParams::default()).await;
                 c.close().await;
                 match s {
                     Ok(s) => {
-                        let reload = s["reload"].clone();
-                        if let Some(msg) = reload["lastError"]["message"].as_str() {
+                        let reload = &s.reload;
+                        if let Some(e) = &reload.last_error {
                             problems.push(format!(
-                                "the gateway rejected the last config edit and keeps its last good config: {msg}"
+                                "the gateway rejected the last config edit and keeps its last good config: {}",
+                                e.message
                             ));
                         }
-                        if let Some(r) = reload["restart"].as_object() {
+                        if let Some(r) = &reload.restart {
                             notes.push(format!(
                                 "restart pending ({}): {}; deadline {}",
-                                r.get("who").and_then(Value::as_str).unwrap_or("?"),
-                                r.get("reason").and_then(Value::as_str).unwrap_or("?"),
-                                r.get("deadlineMs")
-                                    .and_then(Value::as_u64)
-                                    .map(openclaw_cooldowns::rfc3339)
-                                    .unwrap_or_default()
+                                r.who,
+                                r.reason,
+                                openclaw_cooldowns::rfc3339(r.deadline_ms)
                             ));
                         }
-                        json!({"running": true, "pid": s["pid"], "reload": reload})
+                        json!({"running": true, "pid": s.pid, "reload": reload})
                     }
                     Err(e) => {
                         problems.push(format!("gateway status failed: {e}"));

@@ -4,7 +4,8 @@ use crate::client::{self, ClientArgs};
 use crate::run::RunArgs;
 use crate::{block_on_result, service, CliError};
 use clap::{Args, Subcommand};
-use openclaw_protocol::scopes;
+use openclaw_protocol::{scopes, ErrorShape};
+use serde::Serialize;
 use serde_json::Value;
 use std::process::ExitCode;
 
@@ -55,6 +56,14 @@ pub(crate) fn dispatch(args: GatewayArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// `--json` output of a refused `gateway call`.
+#[derive(Serialize)]
+struct CallFailed<'a> {
+    ok: bool,
+    error: &'a ErrorShape,
+}
+
+/// `gateway call`: untyped by nature (any method, params as given, the result as it comes).
 async fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
     let params: Value = serde_json::from_str(&args.params).map_err(|e| {
         CliError::usage(format!(
@@ -75,7 +84,10 @@ async fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
         }
         Err(openclaw_client::ClientError::Server(shape)) => {
             if args.client.json {
-                client::print_json(&serde_json::json!({ "ok": false, "error": shape }));
+                client::print_json(&CallFailed {
+                    ok: false,
+                    error: &shape,
+                });
             }
             Err(CliError::new(1, format!("{} failed: {shape}", args.method)).into())
         }

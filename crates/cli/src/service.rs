@@ -9,9 +9,10 @@ use crate::client::{self, ClientArgs};
 use crate::run::RunArgs;
 use crate::{CliError, EXIT_NOT_RUNNING};
 use clap::Args;
+use openclaw_protocol::methods::config::RestartRequestParams;
+use openclaw_protocol::methods::gateway::{ReloadStatus, StatusParams};
 use openclaw_state::{FileLock, StateDir, PUBLIC_MODE};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use std::io::{Read, Write};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
@@ -364,10 +365,10 @@ pub fn restart(args: RestartArgs) -> anyhow::Result<ExitCode> {
             crate::block_on(async {
                 let (c, _) = client::connect(&cargs, &[openclaw_protocol::scopes::ADMIN]).await?;
                 let r = c
-                    .request(
-                        "gateway.restart.request",
-                        serde_json::json!({"force": true, "reason": "openclaw gateway restart --force"}),
-                    )
+                    .call(RestartRequestParams {
+                        force: Some(true),
+                        reason: Some("openclaw gateway restart --force".into()),
+                    })
                     .await;
                 c.close().await;
                 r.map_err(anyhow::Error::from)
@@ -409,6 +410,43 @@ pub fn restart(args: RestartArgs) -> anyhow::Result<ExitCode> {
     start(args)
 }
 
+/// `gateway status --json` when no gateway runs.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NotRunning<'a> {
+    running: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state_dir: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+}
+
+/// `gateway status --json` of a running gateway: the runtime file, completed by `status`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StatusOutput<'a> {
+    running: bool,
+    pid: Option<u64>,
+    url: String,
+    version: Option<String>,
+    uptime_ms: Option<u64>,
+    auth_mode: Option<String>,
+    connections: Option<usize>,
+    pending_pairing_requests: Option<usize>,
+    rss_bytes: Option<u64>,
+    state_dir: String,
+    reload: Option<&'a ReloadStatus>,
+    rpc: RpcOutcome<'a>,
+}
+
+/// Whether the `status` call worked.
+#[derive(Serialize)]
+struct RpcOutcome<'a> {
+    ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+}
+
 /// `gateway status`.
 pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
     let state = client::state_dir(args.conn.state_dir.as_ref());
@@ -420,10 +458,11 @@ pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
     };
     if info.is_none() && args.conn.url.is_none() {
         if args.json {
-            client::print_json(&json!({
-                "running": false,
-                "stateDir": state.root().display().to_string(),
-            }));
+            client::print_json(&NotRunning {
+                running: false,
+                state_dir: Some(state.root().display().to_string()),
+                error: None,
+            });
         } else {
             println!(
                 "gateway is not running (state dir {}); start it with `openclaw gateway start`",
@@ -435,7 +474,7 @@ pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
     let rpc = match client::connect(&args, &[openclaw_protocol::scopes::READ]).await {
         Ok((c, target)) => {
             let r = c
-                .request("status", json!({}))
+                .call(StatusParams::default())
                 .await
                 .map_err(|e| client::explain(&e, &target));
             c.close().await;
@@ -450,7 +489,11 @@ pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
         if let Err(e) = &rpc {
             if e.exit == EXIT_NOT_RUNNING {
                 if args.json {
-                    client::print_json(&json!({ "running": false, "error": e.message }));
+                    client::print_json(&NotRunning {
+                        running: false,
+                        state_dir: None,
+                        error: Some(&e.message),
+                    });
                 } else {
                     println!("gateway is not running: {}", e.message);
                 }
@@ -460,7 +503,7 @@ pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
     }
     let s = rpc.as_ref().ok();
     let pid = s
-        .and_then(|s| s["pid"].as_u64())
+        .map(|s| u64::from(s.pid))
         .or(info.as_ref().map(|i| i.pid as u64));
     let url = args
         .conn
@@ -469,31 +512,35 @@ pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
         .or(info.as_ref().map(|i| i.url.clone()))
         .unwrap_or_default();
     let version = s
-        .and_then(|s| s["version"].as_str().map(str::to_owned))
+        .map(|s| s.version.clone())
         .or(info.as_ref().map(|i| i.version.clone()));
-    let uptime = s.and_then(|s| s["uptimeMs"].as_u64()).or(info
+    let uptime = s.map(|s| s.uptime_ms).or(info
         .as_ref()
         .map(|i| openclaw_gateway::state::now_ms().saturating_sub(i.started_at_ms)));
     let auth = s
-        .and_then(|s| s["authMode"].as_str().map(str::to_owned))
+        .map(|s| s.auth_mode.clone())
         .or(info.as_ref().map(|i| i.auth_mode.clone()));
-    let connections = s.and_then(|s| s["connections"].as_u64());
-    let pending_pairing = s.and_then(|s| s["pairing"]["pending"].as_u64());
+    let connections = s.map(|s| s.connections);
+    let pending_pairing = s.map(|s| s.pairing.pending);
+    let rss = s.and_then(|s| s.process_memory.rss_bytes);
     if args.json {
-        client::print_json(&json!({
-            "running": true,
-            "pid": pid,
-            "url": url,
-            "version": version,
-            "uptimeMs": uptime,
-            "authMode": auth,
-            "connections": connections,
-            "pendingPairingRequests": pending_pairing,
-            "rssBytes": s.and_then(|s| s["processMemory"]["rssBytes"].as_u64()),
-            "stateDir": state.root().display().to_string(),
-            "reload": s.map(|s| s["reload"].clone()),
-            "rpc": match &rpc { Ok(_) => json!({"ok": true}), Err(e) => json!({"ok": false, "error": e.message}) },
-        }));
+        client::print_json(&StatusOutput {
+            running: true,
+            pid,
+            url,
+            version,
+            uptime_ms: uptime,
+            auth_mode: auth,
+            connections,
+            pending_pairing_requests: pending_pairing,
+            rss_bytes: rss,
+            state_dir: state.root().display().to_string(),
+            reload: s.map(|s| &s.reload),
+            rpc: RpcOutcome {
+                ok: rpc.is_ok(),
+                error: rpc.as_ref().err().map(|e| e.message.as_str()),
+            },
+        });
     } else {
         println!("gateway running");
         println!(
@@ -517,18 +564,17 @@ pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
                 "  pairing:     {n} pending request(s): see `openclaw devices list`, approve with `openclaw devices approve <requestId>`"
             ),
         }
-        if let Some(rss) = s.and_then(|s| s["processMemory"]["rssBytes"].as_u64()) {
+        if let Some(rss) = rss {
             println!("  memory:      {:.1} MB RSS", rss as f64 / 1_048_576.0);
         }
-        if let Some(err) = s.and_then(|s| s["reload"]["lastError"]["message"].as_str()) {
+        if let Some(err) = s.and_then(|s| s.reload.last_error.as_ref().map(|e| &e.message)) {
             println!(
                 "  config:      last edit rejected; serving the last good config. fix the file (`openclaw doctor` shows it):\n               {}",
                 err.replace('\n', "\n               ")
             );
         }
-        if let Some(paths) = s.and_then(|s| s["reload"]["pendingRestartPaths"].as_array()) {
+        if let Some(paths) = s.map(|s| &s.reload.pending_restart_paths) {
             if !paths.is_empty() {
-                let paths: Vec<&str> = paths.iter().filter_map(|p| p.as_str()).collect();
                 println!(
                     "  restart:     pending for {} (drains in-flight runs first)",
                     paths.join(", ")

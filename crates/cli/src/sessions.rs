@@ -7,9 +7,14 @@
 use crate::client::{connect, explain, print_json, ClientArgs, ConnArgs, Target};
 use crate::{CliError, EXIT_USAGE};
 use clap::{Args, Subcommand};
-use openclaw_client::{Client, ClientError};
-use openclaw_protocol::{scopes, ErrorCode, EventFrame};
-use serde_json::{json, Value};
+use openclaw_client::{decode_event, Client, ClientError, Subscription};
+use openclaw_protocol::methods::sessions::{
+    AgentEvent, AgentWaitParams, AnnounceData, ChatBody, ChatEvent, ChatHistoryParams,
+    HistoryMessage, RunResult, SessionsListParams, SessionsSpawnParams, SessionsSubscribeParams,
+};
+use openclaw_protocol::{scopes, ErrorCode, NonEmpty};
+use serde::Serialize;
+use serde_json::Value;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -227,36 +232,27 @@ pub async fn spawn(args: SpawnArgs) -> anyhow::Result<ExitCode> {
     let client_args = args.client_args();
     let (client, target) = connect_classified(&client_args, &[scopes::READ, scopes::WRITE]).await?;
     // Subscribe before spawning: the run's events are addressed to this connection.
-    let mut events = client.events();
-    let mut params = json!({ "task": args.task });
-    for (k, v) in [
-        ("model", &args.model),
-        ("agentId", &args.agent),
-        ("runtime", &args.runtime),
-        ("label", &args.label),
-        ("parentSessionKey", &args.parent),
-    ] {
-        if let Some(v) = v {
-            params[k] = json!(v);
-        }
-    }
-    if let Some(t) = args.run_timeout {
-        params["runTimeoutSeconds"] = json!(t);
-    }
+    let mut events = client.subscribe::<ChatEvent>();
+    let params = SessionsSpawnParams {
+        task: non_empty("--task", args.task.clone())?,
+        model: opt_non_empty("--model", &args.model)?,
+        agent_id: opt_non_empty("--agent", &args.agent)?,
+        runtime: opt_non_empty("--runtime", &args.runtime)?,
+        label: args.label.clone(),
+        parent_session_key: opt_non_empty("--parent", &args.parent)?,
+        run_timeout_seconds: args.run_timeout,
+        ..SessionsSpawnParams::default()
+    };
     let accepted = client
-        .request("sessions.spawn", params)
+        .call(params)
         .await
         .map_err(|e| request_error(&e, &target))?;
-    let run_id = accepted["runId"].as_str().unwrap_or_default().to_owned();
-    let child = accepted["childSessionKey"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    if run_id.is_empty() {
+    let child = accepted.child_session_key.clone();
+    let Some(run_id) = NonEmpty::new(accepted.run_id.clone()) else {
         return Err(
-            CliError::new(1, format!("unexpected sessions.spawn reply: {accepted}")).into(),
+            CliError::new(1, format!("unexpected sessions.spawn reply: {accepted:?}")).into(),
         );
-    }
+    };
     if args.no_wait {
         if args.json {
             print_json(&accepted);
@@ -277,7 +273,7 @@ pub async fn spawn(args: SpawnArgs) -> anyhow::Result<ExitCode> {
             );
             let r = wait_after_reconnect(&client_args, &run_id).await;
             if let (Ok(v), false) = (&r, args.json) {
-                if let Some(t) = v["text"].as_str().filter(|t| !t.is_empty()) {
+                if let Some(t) = v.text.as_deref().filter(|t| !t.is_empty()) {
                     eprintln!("--- output of the run's last attempt:");
                     print!("{t}");
                     if !t.ends_with('\n') {
@@ -296,40 +292,65 @@ pub async fn spawn(args: SpawnArgs) -> anyhow::Result<ExitCode> {
         )
     })?;
     // `status` is OpenClaw's wait vocabulary (ok/error/timeout); `runStatus` is the run's state.
-    let status = outcome["runStatus"].as_str().unwrap_or("failed").to_owned();
+    let status = outcome.run_status.as_str();
     if args.json {
-        let mut out = outcome.clone();
-        out["childSessionKey"] = json!(child);
-        print_json(&out);
+        print_json(&SpawnOutput {
+            run: &outcome,
+            child_session_key: &child,
+        });
     }
     if status == "completed" {
         return Ok(ExitCode::SUCCESS);
     }
-    let class = outcome["errorClass"].as_str().unwrap_or("runtime");
-    let code = exit_for_class(class, &status);
+    let class = outcome.error_class.as_deref().unwrap_or("runtime");
+    let code = exit_for_class(class, status);
     if !args.json {
-        let msg = outcome["error"].as_str().unwrap_or("the run failed");
+        let msg = outcome.error.as_deref().unwrap_or("the run failed");
         eprintln!("error: run {run_id} {status} ({class}): {msg}");
     }
     Ok(ExitCode::from(code))
 }
 
+/// `sessions-spawn --json`: the run as `agent.wait` reports it, and the child's key.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SpawnOutput<'a> {
+    #[serde(flatten)]
+    run: &'a RunResult,
+    child_session_key: &'a str,
+}
+
+/// A flag value that must not be empty (OpenClaw's `NonEmptyString`).
+fn non_empty(flag: &str, value: String) -> anyhow::Result<NonEmpty> {
+    NonEmpty::new(value).ok_or_else(|| CliError::usage(format!("{flag} must not be empty")).into())
+}
+
+fn opt_non_empty(flag: &str, value: &Option<String>) -> anyhow::Result<Option<NonEmpty>> {
+    value.clone().map(|v| non_empty(flag, v)).transpose()
+}
+
+fn wait_params(run_id: &NonEmpty, timeout_ms: u64) -> AgentWaitParams {
+    AgentWaitParams {
+        run_id: run_id.clone(),
+        timeout_ms: Some(timeout_ms),
+    }
+}
+
 /// Reconnect (for up to two minutes) and `agent.wait` until the run ends.
-async fn wait_after_reconnect(args: &ClientArgs, run_id: &str) -> Result<Value, ClientError> {
+async fn wait_after_reconnect(
+    args: &ClientArgs,
+    run_id: &NonEmpty,
+) -> Result<RunResult, ClientError> {
     let give_up = Instant::now() + Duration::from_secs(120);
     let mut last = ClientError::Closed(None);
     while Instant::now() < give_up {
         match connect_classified(args, &[scopes::READ, scopes::WRITE]).await {
             Ok((client, _)) => loop {
                 let r = client
-                    .request_with_timeout(
-                        "agent.wait",
-                        json!({"runId": run_id, "timeoutMs": 30_000}),
-                        Duration::from_secs(40),
-                    )
+                    .call_with_timeout(wait_params(run_id, 30_000), Duration::from_secs(40))
                     .await;
                 match r {
-                    Ok(v) if v["waitTimedOut"].as_bool() == Some(true) => continue,
+                    Ok(v) if v.wait_timed_out => continue,
                     Ok(v) => {
                         client.close().await;
                         return Ok(v);
@@ -357,11 +378,11 @@ async fn wait_after_reconnect(args: &ClientArgs, run_id: &str) -> Result<Value, 
 /// Stream a run's output until it ends. Returns the `agent.wait`-shaped result.
 async fn follow_run(
     client: &Client,
-    events: &mut tokio::sync::broadcast::Receiver<EventFrame>,
-    run_id: &str,
+    events: &mut Subscription<ChatEvent>,
+    run_id: &NonEmpty,
     child: &str,
     print: bool,
-) -> Result<Value, ClientError> {
+) -> Result<RunResult, ClientError> {
     let mut progress = Progress::new(short_key(child));
     let mut streamed = false;
     let mut ends_with_newline = true;
@@ -374,47 +395,37 @@ async fn follow_run(
             ev = events.recv() => {
                 let ev = match ev {
                     Ok(ev) => ev,
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
-                        return Err(ClientError::Closed(None));
-                    }
+                    // Lost or unreadable events: the `agent.wait` poll covers them.
+                    Err(ClientError::Lagged(_) | ClientError::EventDecode { .. }) => continue,
+                    Err(e) => return Err(e),
                 };
-                if ev.event != "chat" {
+                if ev.run_id != run_id.as_str() {
                     continue;
                 }
-                let Some(p) = ev.payload else { continue };
-                if p["runId"].as_str() != Some(run_id) {
-                    continue;
-                }
-                match p["state"].as_str().unwrap_or("") {
-                    "status" => {
-                        progress.phase = p["phase"].as_str().unwrap_or("running").to_owned();
+                match ev.body {
+                    ChatBody::Status { phase } => {
+                        progress.phase = phase;
                         progress.draw();
                     }
-                    "delta" => {
-                        if let (true, Some(t)) = (print, p["deltaText"].as_str()) {
+                    ChatBody::Delta { delta_text } => {
+                        if print {
                             progress.clear();
-                            let _ = stdout.write_all(t.as_bytes());
+                            let _ = stdout.write_all(delta_text.as_bytes());
                             let _ = stdout.flush();
                             streamed = true;
-                            ends_with_newline = t.ends_with('\n');
+                            ends_with_newline = delta_text.ends_with('\n');
                         }
                     }
-                    "final" | "error" | "aborted" => {
+                    ChatBody::Final { .. } | ChatBody::Error { .. } | ChatBody::Aborted { .. } => {
                         // The authoritative result (text, class) comes from agent.wait.
-                        break client
-                            .request("agent.wait", json!({"runId": run_id, "timeoutMs": 10_000}))
-                            .await?;
+                        break client.call(wait_params(run_id, 10_000)).await?;
                     }
-                    _ => {}
                 }
             }
             _ = poll.tick() => {
                 // Covers events lost to a lagging receiver.
-                let r = client
-                    .request("agent.wait", json!({"runId": run_id, "timeoutMs": 0}))
-                    .await?;
-                if r["waitTimedOut"].as_bool() != Some(true) {
+                let r = client.call(wait_params(run_id, 0)).await?;
+                if !r.wait_timed_out {
                     break r;
                 }
             }
@@ -424,7 +435,7 @@ async fn follow_run(
     progress.clear();
     if print {
         if !streamed {
-            if let Some(t) = result["text"].as_str() {
+            if let Some(t) = result.text.as_deref() {
                 let _ = stdout.write_all(t.as_bytes());
                 ends_with_newline = t.is_empty() || t.ends_with('\n');
             }
@@ -448,8 +459,12 @@ fn short_key(key: &str) -> String {
 /// `openclaw sessions [list]`.
 pub async fn list(args: ClientArgs) -> anyhow::Result<ExitCode> {
     let (client, target) = connect(&args, &[scopes::READ]).await?;
+    let params = SessionsListParams {
+        limit: Some(1000),
+        ..SessionsListParams::default()
+    };
     let r = client
-        .request("sessions.list", json!({ "limit": 1000 }))
+        .call(params)
         .await
         .map_err(|e| request_error(&e, &target))?;
     client.close().await;
@@ -457,8 +472,7 @@ pub async fn list(args: ClientArgs) -> anyhow::Result<ExitCode> {
         print_json(&r);
         return Ok(ExitCode::SUCCESS);
     }
-    let rows = r["sessions"].as_array().cloned().unwrap_or_default();
-    if rows.is_empty() {
+    if r.sessions.is_empty() {
         println!("no sessions yet (start one with `openclaw sessions-spawn --task \"echo test\"`)");
         return Ok(ExitCode::SUCCESS);
     }
@@ -466,41 +480,53 @@ pub async fn list(args: ClientArgs) -> anyhow::Result<ExitCode> {
         "{:<56} {:<8} {:<12} {:>6}  LABEL",
         "KEY", "STATUS", "LAST RUN", "QUEUED"
     );
-    for s in rows {
+    for s in &r.sessions {
         println!(
             "{:<56} {:<8} {:<12} {:>6}  {}",
-            s["key"].as_str().unwrap_or("?"),
-            s["status"].as_str().unwrap_or("?"),
-            s["lastRunStatus"].as_str().unwrap_or("-"),
-            s["queued"].as_u64().unwrap_or(0),
-            s["label"].as_str().unwrap_or(""),
+            s.key,
+            s.status.as_deref().unwrap_or("?"),
+            s.last_run_status.as_deref().unwrap_or("-"),
+            s.queued,
+            s.label.as_deref().unwrap_or(""),
         );
     }
     Ok(ExitCode::SUCCESS)
 }
 
+/// One line of `sessions tail --json`: an event as it came.
+#[derive(Serialize)]
+struct TailLine<'a> {
+    event: &'a str,
+    payload: &'a Value,
+}
+
 /// `openclaw sessions tail KEY`.
 pub async fn tail(args: TailArgs) -> anyhow::Result<ExitCode> {
+    let key = non_empty("the session key", args.key.clone())?;
     let (client, target) = connect(&args.client, &[scopes::READ]).await?;
     let mut events = client.events();
     if !args.no_follow {
+        let params = SessionsSubscribeParams {
+            session_key: Some(key.clone()),
+        };
         client
-            .request("sessions.subscribe", json!({ "sessionKey": args.key }))
+            .call(params)
             .await
             .map_err(|e| request_error(&e, &target))?;
     }
+    let params = ChatHistoryParams {
+        session_key: key,
+        limit: Some(args.lines.max(1)),
+        ..ChatHistoryParams::default()
+    };
     let h = client
-        .request(
-            "chat.history",
-            json!({ "sessionKey": args.key, "limit": args.lines.max(1) }),
-        )
+        .call(params)
         .await
         .map_err(|e| request_error(&e, &target))?;
-    let messages = h["messages"].as_array().cloned().unwrap_or_default();
     if args.client.json {
         print_json(&h);
     } else {
-        for m in &messages {
+        for m in &h.messages {
             print_entry(m);
         }
     }
@@ -518,60 +544,97 @@ pub async fn tail(args: TailArgs) -> anyhow::Result<ExitCode> {
             }
             Err(_) => break,
         };
-        let Some(p) = ev.payload else { continue };
+        let Some(payload) = &ev.payload else { continue };
         if args.client.json {
-            println!("{}", json!({"event": ev.event, "payload": p}));
+            // Every event, as it came: passed through, not read.
+            if let Ok(line) = serde_json::to_string(&TailLine {
+                event: &ev.event,
+                payload,
+            }) {
+                println!("{line}");
+            }
             continue;
         }
-        match (ev.event.as_str(), p["state"].as_str()) {
-            ("chat", Some("delta")) => {
-                let _ = stdout.write_all(p["deltaText"].as_str().unwrap_or("").as_bytes());
-                let _ = stdout.flush();
+        if let Some(chat) = decode_event::<ChatEvent>(&ev) {
+            match chat {
+                Ok(c) => print_chat(&mut stdout, &c),
+                Err(e) => eprintln!("warning: {e}"),
             }
-            ("chat", Some("status")) if p["phase"] == "started" => {
-                println!("--- run {} started", p["runId"].as_str().unwrap_or("?"));
+        } else if let Some(agent) = decode_event::<AgentEvent>(&ev) {
+            match agent {
+                Ok(a) if a.stream == "announce" => print_announce(a.data),
+                Ok(_) => {}
+                Err(e) => eprintln!("warning: {e}"),
             }
-            ("chat", Some(state @ ("final" | "error" | "aborted"))) => {
-                let extra = p["errorMessage"].as_str().unwrap_or("");
-                println!(
-                    "--- run {} {}{}{}",
-                    p["runId"].as_str().unwrap_or("?"),
-                    p["status"].as_str().unwrap_or(state),
-                    if extra.is_empty() { "" } else { ": " },
-                    extra
-                );
-            }
-            ("agent", _) if p["stream"] == "announce" => {
-                let d = &p["data"];
-                println!(
-                    "--- announce from {}: {} {}",
-                    d["childSessionKey"].as_str().unwrap_or("?"),
-                    d["status"].as_str().unwrap_or("?"),
-                    d["text"]
-                        .as_str()
-                        .or(d["error"].as_str())
-                        .unwrap_or("")
-                        .trim_end()
-                );
-            }
-            _ => {}
         }
     }
     eprintln!("connection to the gateway closed");
     Ok(ExitCode::from(1))
 }
 
-fn print_entry(m: &Value) {
-    let text = m["content"][0]["text"].as_str().unwrap_or("").trim_end();
-    match m["role"].as_str().unwrap_or("") {
+fn print_chat(stdout: &mut std::io::Stdout, c: &ChatEvent) {
+    let (state, error) = match &c.body {
+        ChatBody::Delta { delta_text } => {
+            let _ = stdout.write_all(delta_text.as_bytes());
+            let _ = stdout.flush();
+            return;
+        }
+        ChatBody::Status { phase } => {
+            if phase == "started" {
+                println!("--- run {} started", c.run_id);
+            }
+            return;
+        }
+        ChatBody::Final { .. } => ("final", None),
+        ChatBody::Error { error_message, .. } => ("error", error_message.as_deref()),
+        ChatBody::Aborted { error_message, .. } => ("aborted", error_message.as_deref()),
+    };
+    let extra = error.unwrap_or("");
+    println!(
+        "--- run {} {}{}{}",
+        c.run_id,
+        state,
+        if extra.is_empty() { "" } else { ": " },
+        extra
+    );
+}
+
+fn print_announce(data: Value) {
+    let d: AnnounceData = match serde_json::from_value(data) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("warning: unexpected announce data: {e}");
+            return;
+        }
+    };
+    println!(
+        "--- announce from {}: {} {}",
+        d.child_session_key.as_deref().unwrap_or("?"),
+        d.status.as_deref().unwrap_or("?"),
+        d.text
+            .as_deref()
+            .or(d.error.as_deref())
+            .unwrap_or("")
+            .trim_end()
+    );
+}
+
+fn print_entry(m: &HistoryMessage) {
+    let text = m
+        .content
+        .first()
+        .map(|c| c.text.as_str())
+        .unwrap_or("")
+        .trim_end();
+    match m.role.as_str() {
         "user" => println!("> {text}"),
         "system" => println!(
             "[announce from {}: {}] {text}",
-            m["childSessionKey"].as_str().unwrap_or("?"),
-            m["status"].as_str().unwrap_or("?")
+            m.child_session_key.as_deref().unwrap_or("?"),
+            m.status.as_deref().unwrap_or("?")
         ),
         _ => {
-            let status = m["status"].as_str().unwrap_or("?");
+            let status = m.status.as_deref().unwrap_or("?");
             if status == "completed" {
                 println!("{text}");
             } else {

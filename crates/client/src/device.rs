@@ -8,9 +8,8 @@
 use crate::ConnectSigner;
 use openclaw_auth::proof::{signature_token, SignedFields};
 use openclaw_auth::{CachedToken, DeviceIdentity, DeviceTokenCache, IdentityError};
-use openclaw_protocol::{ChallengePayload, ConnectParams};
+use openclaw_protocol::{ChallengePayload, ConnectParams, HelloOk};
 use openclaw_state::StateDir;
-use serde_json::Value;
 use std::path::PathBuf;
 
 /// Signs `connect` with a device identity and persists issued device tokens.
@@ -97,27 +96,19 @@ impl ConnectSigner for DeviceSigner {
         Ok(())
     }
 
-    fn hello_ok(&self, hello: &Value) {
-        let auth = &hello["auth"];
-        let Some(token) = auth["deviceToken"].as_str() else {
+    fn hello_ok(&self, hello: &HelloOk) {
+        let auth = &hello.auth;
+        let Some(token) = auth.device_token.as_deref() else {
             return;
         };
-        let role = auth["role"].as_str().unwrap_or("operator");
+        let role = auth.role.as_str();
         if self.stored_token(role).is_some_and(|t| t.token == token) {
             return;
         }
-        let scopes = auth["scopes"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|s| s.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default();
         let entry = CachedToken {
             token: token.to_owned(),
-            scopes,
-            updated_at_ms: auth["issuedAtMs"].as_u64().unwrap_or_else(now_ms),
+            scopes: auth.scopes.clone(),
+            updated_at_ms: auth.issued_at_ms.unwrap_or_else(now_ms),
         };
         if let Err(e) =
             DeviceTokenCache::store_token(&self.token_path, self.identity.device_id(), role, entry)

@@ -1,23 +1,37 @@
 //! Async client for the OpenClaw gateway protocol: handshake, request correlation, events, reconnect.
 //!
+//! Calls are typed: a params type from [`openclaw_protocol::methods`] names its method and its
+//! result type ([`Request`]), and [`Client::call`] returns that result decoded. Events are typed
+//! the same way ([`Event`]): [`Client::subscribe`] yields one event type, decoded, and skips the
+//! others.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), openclaw_client::ClientError> {
 //! use openclaw_client::{Client, ClientOptions};
+//! use openclaw_protocol::methods::gateway::HealthParams;
+//! use openclaw_protocol::methods::sessions::{ChatBody, ChatEvent};
 //!
 //! let mut opts = ClientOptions::new("ws://127.0.0.1:18789");
 //! opts.token = Some("my-gateway-token".into());
 //! let client = Client::connect(opts).await?;
-//! println!("connected to {}", client.hello()["server"]["version"]);
+//! println!("connected to {}", client.hello().server.version);
 //!
-//! let mut events = client.events();
-//! let health = client.request("health", serde_json::json!({})).await?;
-//! println!("health ok: {}", health["ok"]);
-//! if let Ok(ev) = events.try_recv() {
-//!     println!("event {}", ev.event);
+//! // Subscribe before the call whose events you want.
+//! let mut chat = client.subscribe::<ChatEvent>();
+//! let health = client.call(HealthParams::default()).await?;
+//! println!("health ok: {}", health.ok);
+//! if let Some(Ok(ev)) = chat.try_recv() {
+//!     if let ChatBody::Delta { delta_text } = ev.body {
+//!         print!("{delta_text}");
+//!     }
 //! }
 //! client.close().await;
 //! # Ok(()) }
 //! ```
+//!
+//! A result or event that does not decode into its type is a [`ClientError::Decode`] or
+//! [`ClientError::EventDecode`] naming the method (or event) and the field, never a panic.
+//! Methods this crate has no type for go through the untyped [`Client::request`].
 //!
 //! Requests may be issued concurrently from clones of the [`Client`]; replies are matched by id,
 //! in whatever order the gateway sends them. A device identity plugs in through [`ConnectSigner`].
@@ -25,11 +39,13 @@
 use futures_util::{SinkExt, StreamExt};
 use openclaw_protocol::{
     decode_frame, version, ChallengePayload, ClientInfo, ConnectAuth, ConnectParams, ErrorShape,
-    EventFrame, Frame,
+    Event, EventFrame, Frame, HelloOk, Request,
 };
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt;
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -86,6 +102,29 @@ pub enum ClientError {
     /// The device signer failed.
     #[error("device signer: {0}")]
     Signer(String),
+    /// A reply did not decode into the method's result type (`connect` for `hello-ok`).
+    #[error("unexpected {method} result: at {field}: {message}")]
+    Decode {
+        /// The method called.
+        method: String,
+        /// Where in the payload, e.g. `sessions[0].key` (`.` for the payload itself).
+        field: String,
+        /// What serde found wrong there.
+        message: String,
+    },
+    /// An event payload did not decode into its type.
+    #[error("unexpected {event} event: at {field}: {message}")]
+    EventDecode {
+        /// The event's name.
+        event: String,
+        /// Where in the payload (`.` for the payload itself).
+        field: String,
+        /// What serde found wrong there.
+        message: String,
+    },
+    /// The event receiver fell behind and lost this many events (the oldest ones).
+    #[error("{0} events were lost because the receiver fell behind")]
+    Lagged(u64),
 }
 
 impl ClientError {
@@ -119,7 +158,7 @@ pub trait ConnectSigner: Send + Sync + fmt::Debug + 'static {
     fn sign(&self, challenge: &ChallengePayload, params: &mut ConnectParams) -> Result<(), String>;
 
     /// Sees every successful `hello-ok` payload (e.g. to persist an issued `auth.deviceToken`).
-    fn hello_ok(&self, _hello: &Value) {}
+    fn hello_ok(&self, _hello: &HelloOk) {}
 }
 
 /// Reconnect policy (opt-in): exponential backoff between `initial` and `max`.
@@ -233,7 +272,7 @@ type Pending = HashMap<String, (bool, oneshot::Sender<Result<Value, ClientError>
 #[derive(Debug)]
 struct Shared {
     pending: Mutex<Pending>,
-    hello: Mutex<Arc<Value>>,
+    hello: Mutex<Arc<HelloOk>>,
     events: broadcast::Sender<EventFrame>,
     status: watch::Sender<Status>,
 }
@@ -300,19 +339,29 @@ impl Client {
         })
     }
 
-    /// The latest `hello-ok` payload.
-    pub fn hello(&self) -> Arc<Value> {
-        self.inner
-            .shared
-            .hello
-            .lock()
-            .map(|h| h.clone())
-            .unwrap_or_default()
+    /// The latest `hello-ok` payload (of the last reconnect, with [`ClientOptions::reconnect`]).
+    pub fn hello(&self) -> Arc<HelloOk> {
+        // The lock is never held across a panic point; a poisoned one still holds a hello.
+        match self.inner.shared.hello.lock() {
+            Ok(h) => h.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
     }
 
-    /// Subscribe to events (a lagging receiver loses the oldest events).
+    /// Subscribe to every event frame, undecoded (a lagging receiver loses the oldest events).
+    /// [`Client::subscribe`] is the typed form; [`decode_event`] decodes one frame.
     pub fn events(&self) -> broadcast::Receiver<EventFrame> {
         self.inner.shared.events.subscribe()
+    }
+
+    /// Subscribe to one event type: the receiver yields the events named `E::NAME`, decoded,
+    /// and skips the others. Events sent before this call are not seen.
+    pub fn subscribe<E: Event + DeserializeOwned>(&self) -> Subscription<E> {
+        Subscription {
+            events: self.events(),
+            status: self.status(),
+            _event: PhantomData,
+        }
     }
 
     /// Watch the connection status.
@@ -320,7 +369,39 @@ impl Client {
         self.inner.shared.status.subscribe()
     }
 
-    /// Call `method` with `params`, waiting up to the default request timeout.
+    /// Call `P::METHOD` with `params` and decode its result, waiting up to the default request
+    /// timeout.
+    pub async fn call<P: Request>(&self, params: P) -> Result<P::Result, ClientError> {
+        self.call_with_timeout(params, self.inner.request_timeout)
+            .await
+    }
+
+    /// [`Client::call`] with an explicit timeout.
+    pub async fn call_with_timeout<P: Request>(
+        &self,
+        params: P,
+        timeout: Duration,
+    ) -> Result<P::Result, ClientError> {
+        let value = encode_params(&params)?;
+        let reply = self.send(P::METHOD, value, timeout, false).await?;
+        decode_result(P::METHOD, reply)
+    }
+
+    /// [`Client::request_final`], typed: for methods that answer `{status:"accepted"}` first
+    /// and then their result with the same id (`agent`). Returns the final reply, decoded,
+    /// waiting up to `timeout` for it.
+    pub async fn call_final<P: Request>(
+        &self,
+        params: P,
+        timeout: Duration,
+    ) -> Result<P::Result, ClientError> {
+        let value = encode_params(&params)?;
+        let reply = self.send(P::METHOD, value, timeout, true).await?;
+        decode_result(P::METHOD, reply)
+    }
+
+    /// Call `method` with `params`, untyped (for methods without a params type here, and for
+    /// `openclaw gateway call`), waiting up to the default request timeout.
     pub async fn request(&self, method: &str, params: Value) -> Result<Value, ClientError> {
         self.request_with_timeout(method, params, self.inner.request_timeout)
             .await
@@ -333,7 +414,7 @@ impl Client {
         params: Value,
         timeout: Duration,
     ) -> Result<Value, ClientError> {
-        self.call(method, params, timeout, false).await
+        self.send(method, params, timeout, false).await
     }
 
     /// Call a method that answers twice with the same id, first `{status:"accepted", …}` and
@@ -345,10 +426,10 @@ impl Client {
         params: Value,
         timeout: Duration,
     ) -> Result<Value, ClientError> {
-        self.call(method, params, timeout, true).await
+        self.send(method, params, timeout, true).await
     }
 
-    async fn call(
+    async fn send(
         &self,
         method: &str,
         params: Value,
@@ -410,8 +491,106 @@ impl Client {
     }
 }
 
+/// A typed event receiver from [`Client::subscribe`].
+#[derive(Debug)]
+pub struct Subscription<E> {
+    events: broadcast::Receiver<EventFrame>,
+    status: watch::Receiver<Status>,
+    _event: PhantomData<fn() -> E>,
+}
+
+impl<E: Event + DeserializeOwned> Subscription<E> {
+    /// The next `E` event. Errors: [`ClientError::EventDecode`] for an `E` event that does not
+    /// decode (the next call goes on with the following event), [`ClientError::Lagged`] when
+    /// events were lost to a slow receiver, and [`ClientError::Closed`] once the connection is
+    /// closed for good and every event received before is delivered.
+    pub async fn recv(&mut self) -> Result<E, ClientError> {
+        loop {
+            let frame = tokio::select! {
+                biased;
+                r = self.events.recv() => match r {
+                    Ok(frame) => frame,
+                    Err(broadcast::error::RecvError::Lagged(n)) => return Err(ClientError::Lagged(n)),
+                    Err(broadcast::error::RecvError::Closed) => return Err(ClientError::Closed(None)),
+                },
+                closed = closed(&mut self.status) => {
+                    // Deliver what arrived before the close first.
+                    match self.events.try_recv() {
+                        Ok(frame) => frame,
+                        Err(broadcast::error::TryRecvError::Lagged(n)) => return Err(ClientError::Lagged(n)),
+                        Err(_) => return Err(ClientError::Closed(closed)),
+                    }
+                }
+            };
+            if let Some(event) = decode_event::<E>(&frame) {
+                return event;
+            }
+        }
+    }
+
+    /// The next `E` event already received, without waiting (`None`: none is queued).
+    pub fn try_recv(&mut self) -> Option<Result<E, ClientError>> {
+        loop {
+            match self.events.try_recv() {
+                Ok(frame) => {
+                    if let Some(event) = decode_event::<E>(&frame) {
+                        return Some(event);
+                    }
+                }
+                Err(broadcast::error::TryRecvError::Lagged(n)) => {
+                    return Some(Err(ClientError::Lagged(n)))
+                }
+                Err(_) => return None,
+            }
+        }
+    }
+}
+
+/// Resolves when the connection is closed for good, with its close frame.
+async fn closed(status: &mut watch::Receiver<Status>) -> Option<CloseInfo> {
+    match status.wait_for(|s| matches!(s, Status::Closed(_))).await {
+        Ok(s) => match &*s {
+            Status::Closed(c) => c.clone(),
+            _ => None,
+        },
+        // The driver is gone: closed as well.
+        Err(_) => None,
+    }
+}
+
+/// Decode `frame` as an `E` event: `None` when it is another event.
+pub fn decode_event<E: Event + DeserializeOwned>(
+    frame: &EventFrame,
+) -> Option<Result<E, ClientError>> {
+    if frame.event != E::NAME {
+        return None;
+    }
+    let payload = frame.payload.clone().unwrap_or(Value::Null);
+    Some(
+        serde_path_to_error::deserialize(payload).map_err(|e| ClientError::EventDecode {
+            event: E::NAME.to_owned(),
+            field: e.path().to_string(),
+            message: e.inner().to_string(),
+        }),
+    )
+}
+
+/// Decode a reply of `method` into its result type.
+fn decode_result<T: DeserializeOwned>(method: &str, reply: Value) -> Result<T, ClientError> {
+    serde_path_to_error::deserialize(reply).map_err(|e| ClientError::Decode {
+        method: method.to_owned(),
+        field: e.path().to_string(),
+        message: e.inner().to_string(),
+    })
+}
+
+fn encode_params<P: Request>(params: &P) -> Result<Value, ClientError> {
+    serde_json::to_value(params)
+        .map_err(|e| ClientError::Protocol(format!("cannot encode {} params: {e}", P::METHOD)))
+}
+
 /// TCP + upgrade + challenge + connect + hello-ok.
-async fn establish(opts: &ClientOptions) -> Result<(Ws, Value), ClientError> {
+async fn establish(opts: &ClientOptions) -> Result<(Ws, HelloOk), ClientError> {
     let fut = async {
         let (mut ws, _) = tokio_tungstenite::connect_async(opts.url.as_str())
             .await
@@ -454,7 +633,8 @@ async fn establish(opts: &ClientOptions) -> Result<(Ws, Value), ClientError> {
             match read_frame(&mut ws).await? {
                 Frame::Response(res) if res.id == "connect" => {
                     if res.ok {
-                        let hello = res.payload.unwrap_or(Value::Null);
+                        let hello: HelloOk =
+                            decode_result("connect", res.payload.unwrap_or(Value::Null))?;
                         if let Some(signer) = &opts.signer {
                             signer.hello_ok(&hello);
                         }
@@ -649,5 +829,88 @@ fn fail_pending(shared: &Shared, ended: &SessionEnd) {
         .unwrap_or_default();
     for (_, (_, tx)) in drained {
         let _ = tx.send(Err(ClientError::Closed(close.clone())));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openclaw_protocol::methods::gateway::HealthResult;
+    use openclaw_protocol::methods::sessions::{AgentWaitParams, ChatBody, ChatEvent, RunResult};
+
+    /// The `hello-ok` of the real Node gateway (openclaw@2026.9.6, `features.methods` cut
+    /// short): many more fields than ours, and no `gateway` facts in its health.
+    const NODE_HELLO_OK: &str = include_str!("../tests/fixtures/node-hello-ok.json");
+
+    #[test]
+    fn node_hello_ok_decodes() {
+        let v: Value = serde_json::from_str(NODE_HELLO_OK).unwrap();
+        let hello: HelloOk = decode_result("connect", v).unwrap();
+        assert_eq!(hello.kind, "hello-ok");
+        assert_eq!(hello.server.version, "2026.9.6");
+        assert_eq!(hello.auth.role, "operator");
+        assert!(hello.auth.device_token.is_none());
+        assert!(hello.snapshot.health.ok);
+        assert!(hello.snapshot.health.gateway.is_none());
+        assert_eq!(hello.policy.tick_interval_ms, 30_000);
+    }
+
+    #[test]
+    fn a_result_that_does_not_decode_names_the_method_and_the_field() {
+        let e = decode_result::<RunResult>(
+            AgentWaitParams::METHOD,
+            serde_json::json!({"runId": "r", "sessionKey": 5}),
+        )
+        .unwrap_err();
+        let ClientError::Decode {
+            method,
+            field,
+            message,
+        } = &e
+        else {
+            panic!("{e:?}")
+        };
+        assert_eq!(method, "agent.wait");
+        assert_eq!(field, "sessionKey");
+        assert!(message.contains("invalid type"), "{message}");
+        assert!(e.to_string().contains("agent.wait"), "{e}");
+        // Lenient types take what they lack from their defaults.
+        let h: HealthResult = decode_result("health", serde_json::json!({"ok": true})).unwrap();
+        assert!(h.ok);
+    }
+
+    #[test]
+    fn decode_event_skips_other_events_and_names_the_bad_field() {
+        let frame = |event: &str, payload: Value| EventFrame {
+            event: event.into(),
+            payload: Some(payload),
+            seq: None,
+            state_version: None,
+        };
+        assert!(decode_event::<ChatEvent>(&frame("tick", serde_json::json!({"ts": 1}))).is_none());
+        let chat = serde_json::json!({
+            "runId": "r", "sessionKey": "agent:main:main", "agentId": "main", "seq": 1,
+            "state": "delta", "deltaText": "hi"
+        });
+        let ev = decode_event::<ChatEvent>(&frame("chat", chat))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            ev.body,
+            ChatBody::Delta {
+                delta_text: "hi".into()
+            }
+        );
+        let bad = serde_json::json!({
+            "runId": "r", "sessionKey": "k", "agentId": "main", "seq": "one", "state": "delta",
+            "deltaText": "hi"
+        });
+        let e = decode_event::<ChatEvent>(&frame("chat", bad))
+            .unwrap()
+            .unwrap_err();
+        let ClientError::EventDecode { event, field, .. } = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!((event.as_str(), field.as_str()), ("chat", "seq"));
     }
 }

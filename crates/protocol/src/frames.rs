@@ -97,6 +97,11 @@ impl ErrorShape {
         self.details.as_ref()?.get("code")?.as_str()
     }
 
+    /// `details.requestId` of a `PAIRING_REQUIRED` refusal: the request an operator approves.
+    pub fn pairing_request_id(&self) -> Option<&str> {
+        self.details.as_ref()?.get("requestId")?.as_str()
+    }
+
     /// `INVALID_REQUEST "unknown method: X"`.
     pub fn unknown_method(method: &str) -> Self {
         ErrorShape::new(

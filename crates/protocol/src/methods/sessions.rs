@@ -736,6 +736,21 @@ pub struct AgentEvent {
     pub agent_id: String,
 }
 
+/// `data` of an `agent` event with `stream: "announce"`: a child's result, announced on the
+/// parent session. Lenient (every field optional), as the data of a runtime stream.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AnnounceData {
+    pub announce_id: Option<String>,
+    pub child_session_key: Option<String>,
+    /// The child run's state (`completed`, `failed`, …).
+    pub status: Option<String>,
+    pub text: Option<String>,
+    pub error: Option<String>,
+    pub error_class: Option<String>,
+    pub label: Option<String>,
+}
+
 /// The `sessions.changed` event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
