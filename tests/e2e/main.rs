@@ -1,5 +1,6 @@
 //! End-to-end tests against real gateways, real binaries and real files.
 mod auth;
+mod conformance;
 mod gateway;
 mod inrun_spawn;
 mod interop;
