@@ -1055,7 +1055,11 @@ async fn client_signer_stores_heals_and_never_wipes_its_token() {
     // The token is rotated elsewhere; a connect with only the stale token is refused …
     let mut admin = operator(&gw, PAIRING_ADMIN).await;
     let r = admin
-        .call("r", "device.token.rotate", json!({"deviceId": device_id, "role": "operator"}))
+        .call(
+            "r",
+            "device.token.rotate",
+            json!({"deviceId": device_id, "role": "operator"}),
+        )
         .await;
     assert_eq!(r["ok"], true, "{r}");
     let e = Client::connect(opts(None))
@@ -1240,7 +1244,11 @@ async fn cli_devices_and_doctor_pair_approve_rotate_and_heal() {
     // The token is rotated behind the CLI's back: doctor names the problem and the fix …
     let mut admin = operator(&gw, PAIRING_ADMIN).await;
     let r = admin
-        .call("r", "device.token.rotate", json!({"deviceId": me, "role": "operator"}))
+        .call(
+            "r",
+            "device.token.rotate",
+            json!({"deviceId": me, "role": "operator"}),
+        )
         .await;
     assert_eq!(r["ok"], true, "{r}");
     let out = cli.run(&["doctor", "--url", url, "--json"]).await;

@@ -96,6 +96,16 @@ fn result_ref(method: &str) -> Option<ResultRef> {
 }
 
 /// The OpenClaw schema of each event, when it has one.
+/// Fields the Node gateway sends on an event beyond OpenClaw's schema for it
+/// (`shared/reference/openclaw-clients.md` §1: Node's `agent` events carry `sessionKey` and
+/// `agentId`; the TUI and Control UI route on them).
+fn node_extras(event: &str) -> &'static [&'static str] {
+    match event {
+        "agent" => &["sessionKey", "agentId"],
+        _ => &[],
+    }
+}
+
 fn event_schema(event: &str) -> Option<&'static str> {
     Some(match event {
         "tick" => "TickEvent",
@@ -954,7 +964,18 @@ async fn every_payload_conforms_to_openclaw() {
         match event_schema(&name) {
             Some(s) => {
                 ev_schema.insert(name.clone());
-                let payload = e.get("payload").cloned().unwrap_or(Value::Null);
+                let mut payload = e.get("payload").cloned().unwrap_or(Value::Null);
+                // Fields the Node gateway itself adds beyond the schema (the schema is a floor,
+                // Node's behaviour the reference): they must be strings; the rest is judged.
+                for field in node_extras(&name) {
+                    match payload.as_object_mut().and_then(|o| o.remove(*field)) {
+                        Some(Value::String(_)) => {}
+                        other => run.problem(
+                            "events vs OpenClaw schemas",
+                            format!("event {name}: `{field}` must be a string as on Node, got {other:?}"),
+                        ),
+                    }
+                }
                 run.judge(
                     "events vs OpenClaw schemas",
                     &format!("event {name}"),

@@ -409,7 +409,7 @@ fn hello_ok(
         },
         snapshot: Snapshot {
             presence: vec![presence_self(state)],
-            health: crate::methods::core_health(state),
+            health: snapshot_health(state),
             state_version: state.state_version(),
             uptime_ms: state.uptime_ms(),
             config_path: Some(state.opts.config_path.display().to_string()),
@@ -428,6 +428,16 @@ fn hello_ok(
             max_buffered_bytes: state.opts.max_buffered_bytes,
             tick_interval_ms: state.opts.tick_interval.as_millis() as u64,
         },
+    }
+}
+
+/// `hello-ok.snapshot.health`: the health payload within OpenClaw's closed snapshot schema
+/// (without `modelRuntime` and this gateway's `gateway` figures, which the `health` method has).
+fn snapshot_health(state: &GatewayState) -> openclaw_protocol::methods::gateway::HealthResult {
+    openclaw_protocol::methods::gateway::HealthResult {
+        model_runtime: None,
+        gateway: None,
+        ..crate::methods::core_health(state)
     }
 }
 

@@ -53,7 +53,7 @@ pub fn health_payload(state: &GatewayState) -> HealthResult {
         heartbeat_seconds: 0,
         default_agent_id: "main".into(),
         agents: Vec::new(),
-        model_runtime: ModelRuntimeHealth::default(),
+        model_runtime: Some(ModelRuntimeHealth::default()),
         event_loop: state.event_loop_stats().to_wire(),
         gateway: Some(GatewayFacts {
             version: crate::VERSION.into(),

@@ -34,9 +34,12 @@ pub struct HealthResult {
     pub heartbeat_seconds: u64,
     pub default_agent_id: String,
     pub agents: Vec<AgentHealth>,
-    pub model_runtime: ModelRuntimeHealth,
+    /// Present in the `health` result and event, as on Node; absent from
+    /// `hello-ok.snapshot.health`, whose schema is closed without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_runtime: Option<ModelRuntimeHealth>,
     pub event_loop: EventLoopHealth,
-    /// This gateway's own figures (not in OpenClaw's payload).
+    /// This gateway's own figures (not in OpenClaw's payload; absent from the hello snapshot).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gateway: Option<GatewayFacts>,
 }
