@@ -121,3 +121,106 @@ fn no_should_panic_or_ignored_tests() {
         bad.join("\n  ")
     );
 }
+
+/// Files of gateway, cli, client, auth and sessions allowed to build JSON by hand in non-test
+/// code, each with its reason. Every other payload is a typed `openclaw_protocol` value.
+const HAND_BUILT_JSON: &[(&str, &str)] = &[
+    (
+        "crates/gateway/src/connect.rs",
+        "`details` of connect refusals; pinned field by field against Node by the e2e refusal tables",
+    ),
+    (
+        "crates/auth/src/policy.rs",
+        "`details` of auth refusals; pinned field by field against Node by the e2e refusal tables",
+    ),
+    (
+        "crates/auth/src/proof.rs",
+        "`details` of device-signature refusals; pinned against Node by the e2e refusal tables",
+    ),
+    (
+        "crates/gateway/src/methods/sessions.rs",
+        "`details` of the LIMIT_EXCEEDED refusal (this gateway's own detail code)",
+    ),
+    (
+        "crates/gateway/src/http.rs",
+        "bodies of the HTTP probes (/health, /readyz, /startupz), not WebSocket frames",
+    ),
+    (
+        "crates/gateway/src/methods/sessions/tools.rs",
+        "dynamic tool results for the app-server runtime (Codex's protocol, not OpenClaw's wire)",
+    ),
+    (
+        "crates/gateway/src/methods/mod.rs",
+        "`MethodSpec::new`, the untyped escape hatch for embedders' and tests' methods",
+    ),
+    (
+        "crates/sessions/src/manager/worker.rs",
+        "`data` of `agent` events: stream data as the runtime reports it (an open object in OpenClaw's schema)",
+    ),
+    (
+        "crates/cli/src/doctor.rs",
+        "the CLI's own `doctor --json` report, not a gateway payload",
+    ),
+    (
+        "crates/cli/src/devices.rs",
+        "the device section of the CLI's own `doctor --json` report, not a gateway payload",
+    ),
+];
+
+/// Lines of `text` before its `#[cfg(test)]` module that build JSON by hand.
+fn hand_built_json(text: &str) -> Vec<(usize, String)> {
+    text.lines()
+        .enumerate()
+        .take_while(|(_, l)| !l.trim_start().starts_with("#[cfg(test)]"))
+        .filter(|(_, l)| {
+            let code = l.split("//").next().unwrap_or("");
+            code.contains("json!(")
+                || code.contains("Value::Object(")
+                || code.contains("serde_json::Map")
+                || code.contains("Map<String, Value>")
+        })
+        .map(|(i, l)| (i + 1, l.trim().to_owned()))
+        .collect()
+}
+
+#[test]
+fn payloads_are_typed_outside_protocol() {
+    let mut bad = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for path in rust_files() {
+        let name = rel(&path);
+        let in_scope = ["gateway", "cli", "client", "auth", "sessions"]
+            .iter()
+            .any(|c| name.starts_with(&format!("crates/{c}/src/")));
+        if !in_scope || name.ends_with("/tests.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let hits = hand_built_json(&text);
+        if hits.is_empty() {
+            continue;
+        }
+        if HAND_BUILT_JSON.iter().any(|(f, _)| *f == name) {
+            seen.insert(name);
+            continue;
+        }
+        for (line, code) in hits {
+            bad.push(format!("{name}:{line}: {code}"));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "JSON built by hand outside openclaw-protocol; use a typed payload from \
+         openclaw_protocol::methods (or list the file in HAND_BUILT_JSON with its reason):\n{}",
+        bad.join("\n")
+    );
+    let stale: Vec<_> = HAND_BUILT_JSON
+        .iter()
+        .filter(|(f, _)| !seen.contains(*f))
+        .map(|(f, _)| *f)
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "HAND_BUILT_JSON lists files that no longer build JSON by hand; remove them: {stale:?}"
+    );
+}
