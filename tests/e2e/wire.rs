@@ -681,3 +681,58 @@ function run(code) {
         ])
     );
 }
+
+/// Headless Chromium (Debian's `chromium`) opens a WebSocket to the gateway, closes it with 1000
+/// when the challenge arrives, and must report a clean close with that code (it reported 1006
+/// before the gateway answered close frames).
+#[tokio::test]
+async fn chromium_sees_a_clean_close() {
+    let chromium = std::path::Path::new("/usr/bin/chromium");
+    if !chromium.is_file() {
+        eprintln!("\n!!! SKIPPED chromium_sees_a_clean_close: /usr/bin/chromium is missing\n!!! run `apt-get install -y chromium` (.ci/run does) to enable it\n");
+        return;
+    }
+    let gw = TestGateway::start_default().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let page = dir.path().join("close.html");
+    let html = format!(
+        r#"<html><body><pre id=o>pending</pre><script>
+const o = document.getElementById('o');
+const ws = new WebSocket('{url}');
+ws.onmessage = () => ws.close(1000, 'bye');
+ws.onclose = (e) => {{ o.textContent = 'closed code=' + e.code + ' wasClean=' + e.wasClean; }};
+</script></body></html>"#,
+        url = gw.url
+    );
+    std::fs::write(&page, html).expect("write the page");
+    let mut cmd = tokio::process::Command::new(chromium);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--virtual-time-budget=10000",
+        "--dump-dom",
+    ])
+    .arg(format!(
+        "--user-data-dir={}",
+        dir.path().join("profile").display()
+    ))
+    .arg(format!("file://{}", page.display()))
+    .stderr(std::process::Stdio::null())
+    .kill_on_drop(true);
+    let out = tokio::time::timeout(Duration::from_secs(90), cmd.output())
+        .await
+        .expect("chromium finished within 90 s")
+        .expect("run chromium");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        dom.contains("closed code=1000 wasClean=true"),
+        "chromium saw: {}",
+        dom.lines().find(|l| l.contains("<pre")).unwrap_or(&dom)
+    );
+}
