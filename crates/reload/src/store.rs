@@ -12,7 +12,6 @@
 
 use arc_swap::ArcSwap;
 use openclaw_config::{Config, ConfigError, Loaded};
-use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -42,8 +41,7 @@ fn now_ms() -> u64 {
 }
 
 /// The last rejected edit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigErrorStatus {
     pub message: String,
     /// Unix ms.
@@ -54,8 +52,7 @@ pub struct ConfigErrorStatus {
 }
 
 /// What `status` and `doctor` show about config reloads.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ReloadStatus {
     pub path: PathBuf,
     /// Hash of the config file the live config came from.
@@ -88,8 +85,7 @@ pub struct Snapshot {
 }
 
 /// A change that was applied (fully or, for restart paths, pending a restart).
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct Applied {
     pub path: PathBuf,
     pub hash: String,
@@ -106,13 +102,11 @@ pub struct Applied {
     pub apply_disabled: bool,
     pub warnings: Vec<String>,
     /// The live config before this change (for actions that compare before and after).
-    #[serde(skip)]
     pub previous: Arc<Config>,
 }
 
 /// An edit that was rejected; the last good config stays live.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct Rejected {
     pub path: PathBuf,
     pub hash: String,
