@@ -126,7 +126,7 @@ pub struct AuthInfo {
 }
 
 /// `hello-ok.policy`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Policy {
     pub max_payload: usize,

@@ -111,8 +111,9 @@ pub struct StatusParams {
 }
 
 /// The `status` payload: OpenClaw's summary fields plus this gateway's process facts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// Decoding is lenient (missing fields default), so our CLI reads the Node gateway's status too.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct StatusResult {
     pub runtime_version: String,
     pub version: String,
@@ -144,15 +145,15 @@ pub struct StatusResult {
 
 /// `status.processMemory`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct ProcessMemory {
     /// `null` where the platform does not say.
     pub rss_bytes: Option<u64>,
 }
 
 /// `status.reload`: the live config's state (also in `doctor`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct ReloadStatus {
     pub config_path: String,
     /// Hash of the config file the live config came from.
@@ -206,8 +207,8 @@ pub struct RestartIntent {
 }
 
 /// `status.sessions`: OpenClaw's fields plus this gateway's run queue figures.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct StatusSessions {
     pub started: bool,
     pub paths: Vec<String>,
@@ -236,8 +237,8 @@ pub struct StatusSessionDefaults {
 }
 
 /// One `status.sessions.byAgent[]` row.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct AgentSessions {
     pub agent_id: String,
     pub path: String,
@@ -246,8 +247,8 @@ pub struct AgentSessions {
 }
 
 /// The session limits in force.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct SessionLimits {
     pub max_spawn_depth: u32,
     pub max_children_per_session: u32,
@@ -255,8 +256,8 @@ pub struct SessionLimits {
 }
 
 /// `status.heartbeat`: this gateway runs no heartbeats.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct StatusHeartbeat {
     pub default_agent_id: String,
     pub agents: Vec<Value>,
@@ -264,7 +265,7 @@ pub struct StatusHeartbeat {
 
 /// OpenClaw's `status.tasks` summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct TaskSummary {
     pub total: usize,
     pub active: usize,
@@ -297,7 +298,7 @@ pub struct TasksByRuntime {
 
 /// OpenClaw's `status.taskAudit`: this gateway has no task auditor, so every count is 0.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct TaskAudit {
     pub total: usize,
     pub warnings: usize,
@@ -324,16 +325,16 @@ pub struct PairingSummary {
 }
 
 /// `status.cliProjection`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct CliProjection {
     pub agents: CliAgents,
     pub update_channel: Option<String>,
 }
 
 /// `status.cliProjection.agents`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct CliAgents {
     pub default_id: String,
     pub ownership: Option<Value>,

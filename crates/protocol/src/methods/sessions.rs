@@ -293,9 +293,9 @@ pub struct AgentParams {
 }
 
 /// `sessions.list` result. OpenClaw has no result schema for the whole; its rows follow
-/// `SessionRowSchema` and its `defaults` are what the Control UI reads.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// `SessionRowSchema` and its `defaults` are what the Control UI reads. Decoding is lenient.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct SessionsListResult {
     pub ts: u64,
     /// Where sessions live.
@@ -310,8 +310,8 @@ pub struct SessionsListResult {
 }
 
 /// `sessions.list.defaults`: what a new session runs with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct SessionDefaults {
     /// The configured model, if any (the embedded runtime needs none).
     pub model: Option<String>,
@@ -325,8 +325,8 @@ pub struct SessionDefaults {
 }
 
 /// The runtime a session runs on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct AgentRuntime {
     /// A `runtimes.<name>` key (`embedded` by default).
     pub id: String,
@@ -335,15 +335,17 @@ pub struct AgentRuntime {
 }
 
 /// A thinking level a runtime offers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ThinkingLevel {
     pub id: String,
     pub label: String,
 }
 
 /// One session (OpenClaw's `SessionRowSchema`, plus this gateway's run-queue fields).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// Decoding is lenient (missing fields default), so rows of the Node gateway decode too.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct SessionRow {
     pub key: String,
     /// `direct`: every session here is a direct conversation with an agent.
