@@ -104,6 +104,5 @@ pub mod close {
     pub const REASON_SHUTTING_DOWN: &str = "gateway shutting down";
     pub const REASON_AUTH_CHANGED: &str = "gateway auth changed";
     pub const REASON_CHALLENGE_TIMEOUT: &str = "connect challenge timeout";
-    pub const REASON_INVALID_FRAME: &str = "invalid-frame";
     pub const REASON_AUTHORITY_REVOKED: &str = "authority_revoked";
 }

@@ -28,13 +28,6 @@ impl Payload {
         Ok(Payload(serde_json::to_string(value)?))
     }
 
-    /// Wrap JSON text that the caller already serialized (e.g. a cached payload).
-    ///
-    /// The text must be one valid JSON value; it is spliced into frames as it is.
-    pub fn from_json_text(text: String) -> Payload {
-        Payload(text)
-    }
-
     /// The JSON text.
     pub fn as_str(&self) -> &str {
         &self.0

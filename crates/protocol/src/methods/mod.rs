@@ -68,23 +68,6 @@ impl<'de> Deserialize<'de> for NonEmpty {
     }
 }
 
-/// Params of methods that take none: `{}` (OpenClaw's `closedObject({})`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NoParams {}
-
-/// `{ok: true}`, the result of many write methods.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Ok {
-    /// Always true (failures are error responses).
-    pub ok: bool,
-}
-
-impl Ok {
-    /// `{ok: true}`.
-    pub const YES: Ok = Ok { ok: true };
-}
-
 /// Implements [`crate::Request`] for params types: `request!(Params => Result, "method");`.
 macro_rules! request {
     ($($params:ty => $result:ty, $name:literal;)+) => {
@@ -119,6 +102,5 @@ mod tests {
         assert!(serde_json::from_str::<NonEmpty>(r#""""#).is_err());
         let s: NonEmpty = serde_json::from_str(r#""k""#).unwrap();
         assert_eq!(&*s, "k");
-        assert!(serde_json::from_str::<NoParams>(r#"{"x":1}"#).is_err());
     }
 }
