@@ -564,7 +564,7 @@ async fn http_probes_on_the_same_port() {
     assert_eq!(code, 200);
     assert_eq!(body["status"], "started");
     assert!(body["version"].is_string());
-    assert_eq!(http_get(gw.port, "/nope").await.0, 404);
+    assert_eq!(http_get(gw.port, "/nope.js").await.0, 404);
 }
 
 // ---- the client library against the real gateway ----

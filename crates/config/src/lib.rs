@@ -42,6 +42,27 @@ pub struct GatewayConfig {
     /// Peers whose `X-Forwarded-For` / `X-Real-IP` headers are believed.
     pub trusted_proxies: Vec<String>,
     pub reload: ReloadConfig,
+    /// `gateway.controlUi.*`: the browser dashboard served on the gateway port.
+    pub control_ui: ControlUiConfig,
+}
+
+/// `gateway.controlUi.*` (OpenClaw's keys).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ControlUiConfig {
+    /// Serve the Control UI (default true). Hot: off stops serving pages and assets at once.
+    pub enabled: Option<bool>,
+    /// URL prefix the UI is served under, e.g. `/openclaw` (default: none, the UI is at `/`).
+    pub base_path: Option<String>,
+    /// A directory holding a Control UI build (`index.html`, `assets/`); default: discovered.
+    pub root: Option<PathBuf>,
+}
+
+impl ControlUiConfig {
+    /// `enabled`, defaulting to true.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled.unwrap_or(true)
+    }
 }
 
 /// `gateway.bind`.

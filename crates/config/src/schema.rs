@@ -116,6 +116,24 @@ pub const SCHEMA: &[FieldDoc] = &[
         "30000",
         "How long a restart waits for in-flight runs before persisting them and re-executing.",
     ),
+    f(
+        "gateway.controlUi.enabled",
+        "boolean",
+        "true",
+        "Serve the Control UI (the browser dashboard) on the gateway port. Turning it off stops serving its pages and assets at once; connections stay.",
+    ),
+    f(
+        "gateway.controlUi.basePath",
+        "string (URL path, e.g. `/openclaw`)",
+        "unset (the UI is at `/`)",
+        "Serve the Control UI under this prefix; `/` is then not the UI.",
+    ),
+    f(
+        "gateway.controlUi.root",
+        "path",
+        "unset (the `openclaw` npm package's `dist/control-ui`, found from `PATH` or the global npm root)",
+        "Directory holding a Control UI build (`index.html`, `assets/`). See docs/control-ui.md.",
+    ),
     // agents.*
     f(
         "agents.defaults.runtime",
@@ -364,6 +382,11 @@ mod tests {
             reload: ReloadConfig {
                 mode: Some(ReloadMode::Off),
                 drain_timeout_ms: Some(1),
+            },
+            control_ui: ControlUiConfig {
+                enabled: Some(false),
+                base_path: Some("/ui".into()),
+                root: Some("/r".into()),
             },
         };
         c.agents.defaults = agent.clone();

@@ -402,6 +402,7 @@ fn hello_ok(
             version: crate::VERSION.into(),
             conn_id: conn.id().to_owned(),
             boot_id: Some(state.boot_id.clone()),
+            control_ui_build_source: state.control_ui.hello_build_source(),
         },
         features: Features {
             methods: state.method_names().to_vec(),

@@ -3,6 +3,8 @@
 //! `/health`, `/healthz` → 200 `{"ok":true,"status":"live"}` (always, while the process serves).
 //! `/ready`, `/readyz` → 200 when started and not draining, else 503.
 //! `/startupz` → 200 `started`, 503 `starting` or `draining`.
+//! Every other path goes to the Control UI (`control_ui`) when it is enabled and the path is
+//! under its base path; `/` otherwise answers a line saying this is a gateway.
 //! An upgrade request with a bad `Sec-WebSocket-Key` → 400, with a `Sec-WebSocket-Version` other
 //! than 13 → 426 (RFC 6455 §4.2.2, §4.4). Every error answer has a short body naming the problem.
 
@@ -42,6 +44,12 @@ pub(crate) struct Head {
     pub ws_version: Option<String>,
     /// Bytes read past the end of the head (a client that pipelines its first WS frame).
     pub leftover: Vec<u8>,
+    /// `Accept` (the Control UI's app-shell fallback follows it).
+    pub accept: Option<String>,
+    /// `Accept-Encoding` (picks a precompressed Control UI asset).
+    pub accept_encoding: Option<String>,
+    /// `If-None-Match` (304 for an unchanged Control UI file).
+    pub if_none_match: Option<String>,
 }
 
 /// Why a head could not be read.
@@ -86,6 +94,9 @@ pub(crate) async fn read_head(stream: &mut TcpStream) -> Result<Head, HeadError>
         ws_key: None,
         ws_version: None,
         leftover: buf[end..].to_vec(),
+        accept: None,
+        accept_encoding: None,
+        if_none_match: None,
     };
     let mut upgrade = false;
     let mut connection_upgrade = false;
@@ -112,6 +123,12 @@ pub(crate) async fn read_head(stream: &mut TcpStream) -> Result<Head, HeadError>
             head.facts.forwarded_for = Some(value);
         } else if name.eq_ignore_ascii_case("x-real-ip") {
             head.facts.real_ip = Some(value);
+        } else if name.eq_ignore_ascii_case("accept") {
+            head.accept = Some(value);
+        } else if name.eq_ignore_ascii_case("accept-encoding") {
+            head.accept_encoding = Some(value);
+        } else if name.eq_ignore_ascii_case("if-none-match") {
+            head.if_none_match = Some(value);
         } else if name.eq_ignore_ascii_case("forwarded") {
             head.facts.forwarded = Some(value);
         } else if name.len() > 12 && name[..12].eq_ignore_ascii_case("x-forwarded-") {
@@ -199,8 +216,16 @@ pub(crate) fn upgrade_response(key: &str) -> String {
     )
 }
 
-/// Answer a plain HTTP request and close.
+/// The probe endpoints; they take precedence over the Control UI.
+const PROBE_PATHS: &[&str] = &["/health", "/healthz", "/ready", "/readyz", "/startupz"];
+
+/// Answer a plain HTTP request and close: a probe, else the Control UI when it is enabled and
+/// the path is under its base path, else the plain answers below.
 pub(crate) async fn respond(stream: &mut TcpStream, state: &GatewayState, head: &Head) {
+    let path = head.facts.path.split('?').next().unwrap_or("/");
+    if !PROBE_PATHS.contains(&path) && crate::control_ui::wants_control_ui(state, path) {
+        return crate::control_ui::respond(stream, state, head).await;
+    }
     let (status, body, content_type) = route(state, head);
     let reason = match status {
         200 => "OK",

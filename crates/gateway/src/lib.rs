@@ -13,6 +13,7 @@
 mod budget;
 mod conn;
 pub mod connect;
+pub mod control_ui;
 pub mod event_loop;
 mod http;
 pub mod launch;

@@ -82,6 +82,9 @@ pub struct GatewayOptions {
     pub max_preauth_connections: usize,
     /// Methods added by an embedder or a test, on top of the built-in registry.
     pub extra_methods: Vec<crate::MethodSpec>,
+    /// Where to look for an installed Control UI build when `gateway.controlUi.root` is unset
+    /// (default: this process's `PATH` and npm prefix).
+    pub control_ui_env: crate::control_ui::DiscoveryEnv,
 }
 
 /// Default handshake timeout.
@@ -104,6 +107,7 @@ impl GatewayOptions {
             listen_urls: Vec::new(),
             max_preauth_connections: 1024,
             extra_methods: Vec::new(),
+            control_ui_env: crate::control_ui::DiscoveryEnv::from_process(),
         }
     }
 }

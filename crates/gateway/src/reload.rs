@@ -333,6 +333,13 @@ fn apply_action(state: &GatewayState, action: HotAction, old: &Config, new: &Con
         | HotAction::UpdateLimits
         | HotAction::UpdateTrustedProxies
         | HotAction::UpdateAuthProfiles => {}
+        // The HTTP path reads `gateway.controlUi.enabled` from the live config per request.
+        HotAction::ToggleControlUi => {
+            tracing::info!(
+                enabled = new.gateway.control_ui.is_enabled(),
+                "control UI serving toggled"
+            );
+        }
     }
 }
 

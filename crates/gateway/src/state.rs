@@ -242,6 +242,8 @@ pub struct GatewayState {
     pub started_at_ms: u64,
     /// Config reload, cooldowns and restart state (reload area).
     pub reload: crate::reload::ReloadRuntime,
+    /// The Control UI build served on the HTTP side, resolved once at start.
+    pub control_ui: crate::control_ui::ControlUi,
     connections: DashMap<Arc<str>, Arc<Connection>>,
     methods: HashMap<&'static str, MethodSpec>,
     method_names: Vec<String>,
@@ -294,7 +296,20 @@ impl GatewayState {
         }
         // The live config is the reload area's ConfigStore: one ArcSwap for the whole gateway.
         let reload = crate::reload::ReloadRuntime::new(&opts);
+        let control_ui = crate::control_ui::ControlUi::resolve(
+            &opts.config.gateway.control_ui,
+            &opts.control_ui_env,
+        );
+        tracing::info!(
+            source = control_ui.source.as_str(),
+            root = ?control_ui.root,
+            base_path = %control_ui.base_path,
+            build_id = ?control_ui.build_id,
+            detail = %control_ui.detail,
+            "control UI"
+        );
         Arc::new(GatewayState {
+            control_ui,
             devices: Arc::new(devices),
             config: reload.store().live(),
             auth: ArcSwap::from_pointee(opts.auth.clone()),

@@ -86,6 +86,10 @@ pub struct ServerInfo {
     pub conn_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub boot_id: Option<String>,
+    /// `bundled` or `configured`: where the Control UI build this server serves comes from.
+    /// The Control UI compares its own build with the server's only for `bundled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control_ui_build_source: Option<String>,
 }
 
 /// `hello-ok.features`.

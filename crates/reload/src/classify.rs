@@ -46,6 +46,8 @@ pub enum HotAction {
     UpdateAuthProfiles,
     /// Cooldown backoff settings (never cooldown state).
     UpdateCooldownSettings,
+    /// `gateway.controlUi.enabled`: the next HTTP request is served (or not) accordingly.
+    ToggleControlUi,
 }
 
 impl HotAction {
@@ -60,6 +62,7 @@ impl HotAction {
             HotAction::UpdateTrustedProxies => "updateTrustedProxies",
             HotAction::UpdateAuthProfiles => "updateAuthProfiles",
             HotAction::UpdateCooldownSettings => "updateCooldownSettings",
+            HotAction::ToggleControlUi => "toggleControlUi",
         }
     }
 }
@@ -106,6 +109,9 @@ pub const RULES: &[Rule] = &[
     rule("gateway.auth.rateLimit", Hot(UpdateLimits)),
     rule("gateway.handshakeTimeoutMs", Hot(UpdateLimits)),
     rule("gateway.trustedProxies", Hot(UpdateTrustedProxies)),
+    rule("gateway.controlUi.enabled", Hot(ToggleControlUi)),
+    rule("gateway.controlUi.basePath", Restart),
+    rule("gateway.controlUi.root", Restart),
     rule("agents.defaults", Hot(UpdateAgentDefaults)),
     rule("agents.entries", Hot(UpdateAgentDefaults)),
     rule("runtimes", Hot(ReloadRuntimes)),

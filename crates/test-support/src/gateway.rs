@@ -80,6 +80,9 @@ impl TestGateway {
             o.max_preauth_connections = v;
         }
         o.extra_methods = opts.extra_methods;
+        // Hermetic: no Control UI discovered from the test process's PATH (tests that want one
+        // set `gateway.controlUi.root`).
+        o.control_ui_env = openclaw_gateway::control_ui::DiscoveryEnv::default();
         let listener = std::net::TcpListener::bind(("127.0.0.1", opts.port.unwrap_or(0)))
             .expect("bind 127.0.0.1");
         let port = listener.local_addr().expect("local addr").port();

@@ -106,6 +106,11 @@ pub fn status_payload(state: &Arc<GatewayState>) -> StatusResult {
             tick_interval_ms: state.opts.tick_interval.as_millis() as u64,
         },
         cli_projection: None,
+        control_ui: Some(
+            state
+                .control_ui
+                .status(state.config.load().gateway.control_ui.is_enabled()),
+        ),
     }
 }
 

@@ -141,6 +141,31 @@ pub struct StatusResult {
     pub policy: crate::handshake::Policy,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cli_projection: Option<CliProjection>,
+    /// This gateway's own extension: which Control UI build the HTTP side serves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control_ui: Option<ControlUiStatus>,
+}
+
+/// `status.controlUi` (this gateway's extension): what the gateway port serves to a browser.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ControlUiStatus {
+    /// `gateway.controlUi.enabled` in the live config.
+    pub enabled: bool,
+    /// The URL prefix (`""` when the UI is at `/`).
+    pub base_path: String,
+    /// `configured` (`gateway.controlUi.root`), `installed` (the `openclaw` npm package's build,
+    /// found from `PATH` or the global npm root) or `builtIn` (no build: a page saying how to
+    /// install one).
+    pub source: String,
+    /// The served build's directory, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root: Option<String>,
+    /// The build's own id (`data-openclaw-control-ui-build-id` of its `index.html`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build_id: Option<String>,
+    /// How it was found, or why no build is served.
+    pub detail: String,
 }
 
 /// `status.processMemory`.
