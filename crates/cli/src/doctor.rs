@@ -83,6 +83,14 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
                 c.close().await;
                 match s {
                     Ok(s) => {
+                        if let Some(ui) = &s.control_ui {
+                            let url = s.listen.first().map(String::as_str).unwrap_or("");
+                            // A gateway without a UI build is a valid (headless) setup: a note.
+                            notes.push(format!(
+                                "control UI: {}",
+                                crate::service::control_ui_line(ui, url)
+                            ));
+                        }
                         let reload = &s.reload;
                         if let Some(e) = &reload.last_error {
                             problems.push(format!(
@@ -98,7 +106,7 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
                                 openclaw_cooldowns::rfc3339(r.deadline_ms)
                             ));
                         }
-                        json!({"running": true, "pid": s.pid, "reload": reload})
+                        json!({"running": true, "pid": s.pid, "reload": reload, "controlUi": s.control_ui})
                     }
                     Err(e) => {
                         problems.push(format!("gateway status failed: {e}"));

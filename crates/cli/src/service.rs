@@ -436,7 +436,29 @@ struct StatusOutput<'a> {
     rss_bytes: Option<u64>,
     state_dir: String,
     reload: Option<&'a ReloadStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    control_ui: Option<&'a openclaw_protocol::methods::gateway::ControlUiStatus>,
     rpc: RpcOutcome<'a>,
+}
+
+/// One line saying which Control UI the gateway serves (`gateway status`, `doctor`).
+pub fn control_ui_line(
+    ui: &openclaw_protocol::methods::gateway::ControlUiStatus,
+    url: &str,
+) -> String {
+    let http = url
+        .replacen("ws://", "http://", 1)
+        .replacen("wss://", "https://", 1);
+    let at = format!("{}{}/", http.trim_end_matches('/'), ui.base_path);
+    match (ui.enabled, ui.source.as_str(), &ui.root) {
+        (false, _, _) => "disabled (gateway.controlUi.enabled is false)".to_owned(),
+        (true, "builtIn", _) => format!(
+            "not installed ({}); install it with `npm i -g openclaw@2026.9.6` or set gateway.controlUi.root",
+            ui.detail
+        ),
+        (true, source, Some(root)) => format!("{source} build at {root}, served at {at}"),
+        (true, source, None) => format!("{source}, served at {at}"),
+    }
 }
 
 /// Whether the `status` call worked.
@@ -536,6 +558,7 @@ pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
             rss_bytes: rss,
             state_dir: state.root().display().to_string(),
             reload: s.map(|s| &s.reload),
+            control_ui: s.and_then(|s| s.control_ui.as_ref()),
             rpc: RpcOutcome {
                 ok: rpc.is_ok(),
                 error: rpc.as_ref().err().map(|e| e.message.as_str()),
@@ -566,6 +589,9 @@ pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
         }
         if let Some(rss) = rss {
             println!("  memory:      {:.1} MB RSS", rss as f64 / 1_048_576.0);
+        }
+        if let Some(ui) = s.and_then(|s| s.control_ui.as_ref()) {
+            println!("  control UI:  {}", control_ui_line(ui, &url));
         }
         if let Some(err) = s.and_then(|s| s.reload.last_error.as_ref().map(|e| &e.message)) {
             println!(

@@ -108,13 +108,13 @@ fn route(ui: &ControlUi, head: &Head) -> Answer {
         return not_found();
     }
     let wants_html = accepts_html(head.accept.as_deref());
-    let Some(root) = ui.root.as_deref() else {
-        return builtin_page(ui, wants_html);
-    };
     let Some(rel) = request_file(ui_path) else {
         return not_found();
     };
     let ext = extension(&rel);
+    let Some(root) = ui.root.as_deref() else {
+        return builtin_page(ui, wants_html && !is_static_asset(&ext));
+    };
     // The compressed siblings are representations, chosen by Accept-Encoding.
     if ext == "br" || ext == "gz" {
         return not_found();
@@ -123,7 +123,7 @@ fn route(ui: &ControlUi, head: &Head) -> Answer {
         if let Some(file) = resolve_file(root, &rel) {
             return static_file(head, &rel, &file);
         }
-        if CONTENT_TYPES.iter().any(|(e, _)| *e == ext && *e != "html") {
+        if is_static_asset(&ext) {
             return not_found();
         }
         if !wants_html {
@@ -287,6 +287,11 @@ const CONTENT_TYPES: &[(&str, &str)] = &[
     ("ttf", "font/ttf"),
     ("otf", "font/otf"),
 ];
+
+/// A known asset type other than HTML: a missing one is a 404, never the app shell.
+fn is_static_asset(ext: &str) -> bool {
+    ext != "html" && CONTENT_TYPES.iter().any(|(e, _)| *e == ext)
+}
 
 /// The `Content-Type` for a file extension (lowercase, no dot).
 pub(crate) fn content_type(ext: &str) -> &'static str {
