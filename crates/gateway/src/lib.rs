@@ -16,6 +16,7 @@ pub mod connect;
 pub mod event_loop;
 mod http;
 pub mod launch;
+pub mod logfile;
 pub mod methods;
 mod options;
 pub mod reload;

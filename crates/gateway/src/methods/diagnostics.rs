@@ -56,35 +56,7 @@ pub(crate) fn specs() -> Vec<MethodSpec> {
 
 /// Now as ISO-8601 UTC with milliseconds (`2026-12-03T13:35:10.417Z`).
 pub(crate) fn iso_now() -> String {
-    iso_ms(now_ms())
-}
-
-/// Unix ms as ISO-8601 UTC with milliseconds.
-pub(crate) fn iso_ms(ms: u64) -> String {
-    let secs = (ms / 1000) as i64;
-    let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
-    let rem = secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        ms % 1000
-    )
-}
-
-/// Days since 1970-01-01 → (year, month, day) (Howard Hinnant's civil-from-days).
-pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    crate::logfile::iso_ms(now_ms())
 }
 
 /// A `/proc/meminfo` figure in bytes.
@@ -202,17 +174,5 @@ fn config_schema() -> ConfigSchemaResponse {
         ui_hints,
         version: crate::VERSION.to_owned(),
         generated_at: iso_now(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn iso_times_are_utc_calendar_dates() {
-        assert_eq!(iso_ms(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(iso_ms(951_782_400_123), "2000-02-29T00:00:00.123Z");
-        assert_eq!(iso_ms(1_796_304_910_417), "2026-12-03T13:35:10.417Z");
     }
 }

@@ -117,8 +117,11 @@ pub(crate) fn specs() -> Vec<MethodSpec> {
             Ok(ChannelsPairingListResult::default())
         }),
         MethodSpec::typed(|_s, _c, p: CronListParams| async move {
+            // OpenClaw's CLI checks the page metadata: limit 1..=200, a snapshot revision.
             Ok(CronListResult {
+                snapshot_revision: "no-cron-jobs".into(),
                 offset: u64::from(p.offset.unwrap_or(0)),
+                limit: u64::from(p.limit.unwrap_or(200).clamp(1, 200)),
                 ..CronListResult::default()
             })
         }),
@@ -266,6 +269,19 @@ fn workspace(state: &GatewayState, agent: &str) -> String {
 /// is asked (the embedded runtime runs `exec` directly; app-server runtimes are bounded by
 /// their sandbox, `runtimes.*.sandbox`, not by approvals).
 fn exec_approvals(state: &GatewayState) -> ExecApprovalsGetResult {
+    use sha2::Digest;
+    let file = ExecApprovalsFile {
+        version: 1,
+        ..ExecApprovalsFile::default()
+    };
+    let hash = serde_json::to_vec(&file)
+        .map(|b| {
+            sha2::Sha256::digest(&b)
+                .iter()
+                .map(|x| format!("{x:02x}"))
+                .collect::<String>()
+        })
+        .unwrap_or_default();
     ExecApprovalsGetResult {
         path: state
             .opts
@@ -274,11 +290,8 @@ fn exec_approvals(state: &GatewayState) -> ExecApprovalsGetResult {
             .display()
             .to_string(),
         exists: false,
-        file: ExecApprovalsFile {
-            version: 1,
-            ..ExecApprovalsFile::default()
-        },
-        hash: None,
+        file,
+        hash,
         resolved_defaults: ExecApprovalDefaults {
             security: "full".into(),
             ask: "off".into(),
@@ -293,7 +306,7 @@ fn exec_approvals(state: &GatewayState) -> ExecApprovalsGetResult {
 fn sessions_usage(p: &SessionsUsageParams) -> SessionsUsageResult {
     let today_days = (now_ms() / 86_400_000) as i64;
     let day = |d: i64| {
-        let (y, m, dd) = super::diagnostics::civil_from_days(d);
+        let (y, m, dd) = crate::logfile::civil_from_days(d);
         format!("{y:04}-{m:02}-{dd:02}")
     };
     SessionsUsageResult {

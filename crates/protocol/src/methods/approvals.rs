@@ -49,8 +49,8 @@ pub struct ExecApprovalsGetResult {
     /// Whether it exists (never here: this gateway keeps none).
     pub exists: bool,
     pub file: ExecApprovalsFile,
-    /// Hash of the file; `null` without one.
-    pub hash: Option<String>,
+    /// SHA-256 (hex) of the policy document reported in `file`.
+    pub hash: String,
     pub resolved_defaults: ExecApprovalDefaults,
 }
 

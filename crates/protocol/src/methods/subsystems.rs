@@ -77,6 +77,8 @@ pub struct CronListParams {
 #[serde(rename_all = "camelCase")]
 pub struct CronListResult {
     pub jobs: Vec<Value>,
+    /// Names the (always empty) job snapshot the page was read from.
+    pub snapshot_revision: String,
     pub total: u64,
     pub offset: u64,
     pub limit: u64,
