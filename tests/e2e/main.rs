@@ -1,6 +1,7 @@
 //! End-to-end tests against real gateways, real binaries and real files.
 mod auth;
 mod conformance;
+mod diagnostics;
 mod gateway;
 mod inrun_spawn;
 mod interop;
