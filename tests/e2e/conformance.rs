@@ -91,6 +91,76 @@ fn result_ref(method: &str) -> Option<ResultRef> {
         | "device.token.rotate"
         | "device.token.revoke"
         | "gateway.restart.request" => Nothing,
+        // ---- methods-a: diagnostics, preferences, nodes, approvals, missing subsystems.
+        "system.info" => Schema("SystemInfoResult"),
+        "update.status" => Schema("UpdateStatusResult"),
+        "approval.history" => Schema("ApprovalHistoryResult"),
+        "question.list" => Schema("QuestionListResult"),
+        "channels.pairing.list" => Schema("ChannelsPairingListResult"),
+        "skills.search" => Schema("SkillsSearchResult"),
+        "plugins.list" => Schema("PluginsListResult"),
+        "tasks.list" => Schema("TasksListResult"),
+        "users.list" => Schema("UsersListResult"),
+        "environments.list" => Schema("EnvironmentsListResult"),
+        "talk.catalog" => Schema("TalkCatalogResult"),
+        "mentions.list" => Schema("MentionsListResult"),
+        "users.prefs.get" => Schema("UsersPrefsGetResult"),
+        "users.prefs.set" => Schema("UsersPrefsSetResult"),
+        "plugins.controlUi.list" => Schema("PluginsControlUiCatalog"),
+        "openclaw.setup.detect" => Schema("SystemAgentSetupDetectResult"),
+        // No OpenClaw result schema: the Node gateway's answer to the same call.
+        "last-heartbeat"
+        | "diagnostics.stability"
+        | "diagnostics.lanes"
+        | "doctor.memory.status"
+        | "node.list"
+        | "node.pair.list"
+        | "exec.approvals.get"
+        | "exec.approval.list"
+        | "exec.approval.grants.list"
+        | "plugin.approval.list"
+        | "openclaw.approval.list"
+        | "cron.list"
+        | "cron.status"
+        | "cron.runs"
+        | "skills.status"
+        | "skills.library.list"
+        | "artifacts.list"
+        | "controlUi.sessionPullRequests.subscribe"
+        | "usage.status"
+        | "usage.cost"
+        | "sessions.usage"
+        | "secrets.reload" => Node,
+        // Answered UNAVAILABLE (a subsystem this gateway does not have): no result to judge.
+        "plugin.surface.refresh"
+        | "cron.add"
+        | "cron.update"
+        | "cron.remove"
+        | "cron.run"
+        | "skills.install"
+        | "skills.update"
+        | "plugins.install"
+        | "plugins.setEnabled"
+        | "plugins.uninstall"
+        | "channels.logout"
+        | "channels.start"
+        | "channels.stop"
+        | "channels.pairing.dismiss"
+        | "node.pair.approve"
+        | "node.pair.reject"
+        | "node.pair.remove"
+        | "node.rename"
+        | "exec.approval.resolve"
+        | "exec.approval.grants.revoke"
+        | "plugin.approval.resolve"
+        | "talk.speak"
+        | "talk.mode"
+        | "users.setDisplayName"
+        | "users.setAvatar"
+        | "users.setRole"
+        | "tasks.cancel"
+        | "update.run" => Nothing,
+        // ---- end methods-a
         _ => return None,
     })
 }
@@ -112,6 +182,7 @@ fn event_schema(event: &str) -> Option<&'static str> {
         "shutdown" => "ShutdownEvent",
         "chat" => "ChatEvent",
         "agent" => "AgentEvent",
+        "users.prefs.changed" => "UsersPrefsChangedEvent",
         _ => return None,
     })
 }
@@ -698,6 +769,117 @@ async fn every_payload_conforms_to_openclaw() {
             .map(str::to_owned)
             .unwrap_or_else(|| now["config"].to_string());
         run.call(&c, m, with_hash(raw, &now["hash"])).await.ok();
+    }
+
+    // ---- methods-a: diagnostics, preferences, nodes, approvals, missing subsystems ------
+    for m in [
+        "system.info",
+        "update.status",
+        "last-heartbeat",
+        "diagnostics.stability",
+        "diagnostics.lanes",
+        "doctor.memory.status",
+        "node.list",
+        "node.pair.list",
+        "exec.approvals.get",
+        "exec.approval.list",
+        "exec.approval.grants.list",
+        "approval.history",
+        "question.list",
+        "plugin.approval.list",
+        "openclaw.approval.list",
+        "channels.pairing.list",
+        "cron.list",
+        "cron.status",
+        "cron.runs",
+        "skills.status",
+        "skills.library.list",
+        "skills.search",
+        "plugins.list",
+        "plugins.controlUi.list",
+        "tasks.list",
+        "users.list",
+        "environments.list",
+        "talk.catalog",
+        "mentions.list",
+        "openclaw.setup.detect",
+        "usage.status",
+        "usage.cost",
+        "sessions.usage",
+        "secrets.reload",
+    ] {
+        run.call(&c, m, json!({})).await.ok();
+    }
+    run.call(&c, "artifacts.list", json!({"sessionKey": main}))
+        .await
+        .ok();
+    run.call(
+        &c,
+        "controlUi.sessionPullRequests.subscribe",
+        json!({"sessionKeys": []}),
+    )
+    .await
+    .ok();
+    run.call(
+        &c,
+        "users.prefs.set",
+        json!({"entries": {"conformance.theme": "dark"}}),
+    )
+    .await
+    .ok();
+    run.call(&c, "users.prefs.get", json!({})).await.ok();
+    // Missing subsystems: each must be refused UNAVAILABLE, naming what is missing.
+    for m in [
+        "plugin.surface.refresh",
+        "cron.add",
+        "cron.update",
+        "cron.remove",
+        "cron.run",
+        "skills.install",
+        "skills.update",
+        "plugins.install",
+        "plugins.setEnabled",
+        "plugins.uninstall",
+        "channels.logout",
+        "channels.start",
+        "channels.stop",
+        "channels.pairing.dismiss",
+        "node.pair.approve",
+        "node.pair.reject",
+        "node.pair.remove",
+        "node.rename",
+        "exec.approval.resolve",
+        "exec.approval.grants.revoke",
+        "plugin.approval.resolve",
+        "talk.speak",
+        "talk.mode",
+        "users.setDisplayName",
+        "users.setAvatar",
+        "users.setRole",
+        "tasks.cancel",
+        "update.run",
+    ] {
+        let params = json!({"surface": "conformance"});
+        let refused = c.request(m, params.clone()).await;
+        let named = match &refused {
+            Err(ClientError::Server(e)) => {
+                code_of(e) == "UNAVAILABLE"
+                    && (e.message.contains("openclaw-rs has no")
+                        || e.message.contains("openclaw-rs raises no"))
+            }
+            _ => false,
+        };
+        if !named {
+            run.problem(
+                "missing subsystems",
+                format!("{m}: expected UNAVAILABLE naming the missing subsystem, got {refused:?}"),
+            );
+        }
+        run.calls.push(Call {
+            method: m.to_owned(),
+            params,
+            result: Err("UNAVAILABLE".into()),
+        });
     }
 
     // ---- results with an OpenClaw schema, and with Node as the reference --------------

@@ -2,6 +2,7 @@
 mod auth;
 mod conformance;
 mod control_ui;
+mod diagnostics;
 mod gateway;
 mod inrun_spawn;
 mod interop;

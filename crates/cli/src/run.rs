@@ -94,20 +94,25 @@ fn init_tracing(format: LogFormat, level: Option<&str>) -> Option<LogLevelHook> 
     let fixed = level.map(str::to_owned).or_else(|| env("OPENCLAW_LOG"));
     let filter = fixed.clone().unwrap_or_else(|| "info".into());
     let filter = EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    // Besides stderr, every event goes to the gateway's rolling JSONL file (started in
+    // `run_foreground` once the state dir is known; see `openclaw_gateway::logfile`).
+    let file = openclaw_gateway::logfile::layer();
     let hook = match format {
         LogFormat::Json => {
             let b = builder.json().with_filter_reloading();
             let h = reload_hook(b.reload_handle());
-            b.try_init().ok().map(|_| h)
+            b.finish().with(file).try_init().ok().map(|_| h)
         }
         LogFormat::Text => {
             let b = builder.with_filter_reloading();
             let h = reload_hook(b.reload_handle());
-            b.try_init().ok().map(|_| h)
+            b.finish().with(file).try_init().ok().map(|_| h)
         }
     };
     hook.filter(|_| fixed.is_none())
@@ -150,6 +155,7 @@ pub fn run_foreground(args: RunArgs) -> anyhow::Result<ExitCode> {
             ),
         )
     })?;
+    openclaw_gateway::logfile::start(state.join(openclaw_gateway::logfile::LOG_FILE));
     if let (Some(hook), Some(level)) = (&log_hook, &resolved.options.config.logging.level) {
         if let Err(e) = hook(level) {
             tracing::warn!("{e}");

@@ -349,8 +349,148 @@ pub fn is_known(path: &str) -> bool {
     })
 }
 
+/// `gateway.auth.rateLimit.maxAttempts` → `Max Attempts`: the last segment in words, as a
+/// label for the Control UI's config editor.
+pub fn label(path: &str) -> String {
+    let last = path.rsplit('.').find(|s| *s != "*").unwrap_or(path);
+    let mut out = String::new();
+    for (i, c) in last.chars().enumerate() {
+        if i == 0 {
+            out.extend(c.to_uppercase());
+        } else if c.is_uppercase() {
+            out.push(' ');
+            out.push(c);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Paths whose values are secrets (shown masked by editors).
+pub fn is_sensitive(path: &str) -> bool {
+    matches!(path.rsplit('.').next(), Some("token" | "password"))
+}
+
+/// A JSON Schema (draft 7 subset) of the config file, generated from [`SCHEMA`]: objects for
+/// the dotted prefixes, `additionalProperties` for `*` segments, and each leaf's type from its
+/// `ty` text (`integer (1-65535)`, `` `a` | `b` ``, `string[]`, `map string → string`, …).
+pub fn json_schema() -> serde_json::Value {
+    use serde_json::{json, Map, Value};
+    fn object() -> Value {
+        json!({"type": "object", "properties": {}})
+    }
+    /// The child schema for one path segment, created on first use.
+    fn child<'a>(node: &'a mut Value, seg: &str) -> &'a mut Value {
+        if seg == "*" {
+            if !node["additionalProperties"].is_object() {
+                node["additionalProperties"] = object();
+            }
+            return &mut node["additionalProperties"];
+        }
+        if !node["properties"].is_object() {
+            node["properties"] = json!({});
+        }
+        let props = &mut node["properties"];
+        if props.get(seg).is_none() {
+            props[seg] = object();
+        }
+        &mut props[seg]
+    }
+    let mut root = object();
+    root["$schema"] = json!("http://json-schema.org/draft-07/schema#");
+    root["title"] = json!("openclaw-rs config");
+    for f in SCHEMA {
+        let mut node = &mut root;
+        for seg in f.path.split('.') {
+            node = child(node, seg);
+        }
+        let mut leaf: Map<String, Value> = leaf_schema(f.ty);
+        leaf.insert("description".into(), json!(f.doc));
+        leaf.insert("title".into(), json!(label(f.path)));
+        // An `object` leaf keeps the properties its own sub-paths add.
+        if let (Some(Value::Object(existing)), true) =
+            (node.get("properties"), leaf["type"] == "object")
+        {
+            if !existing.is_empty() {
+                leaf.insert("properties".into(), Value::Object(existing.clone()));
+            }
+        }
+        *node = Value::Object(leaf);
+    }
+    root
+}
+
+/// The schema of one leaf from its `ty` text.
+fn leaf_schema(ty: &str) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::{json, Value};
+    let mut m = serde_json::Map::new();
+    let choices: Vec<&str> = ty
+        .split('|')
+        .filter_map(|p| p.trim().strip_prefix('`')?.strip_suffix('`'))
+        .collect();
+    if ty.contains('|') && !choices.is_empty() {
+        m.insert("type".into(), json!("string"));
+        m.insert("enum".into(), Value::from(choices));
+    } else if let Some(item) = ty.split("[]").next().filter(|_| ty.contains("[]")) {
+        m.insert("type".into(), json!("array"));
+        m.insert("items".into(), json!({"type": item.trim()}));
+    } else if ty.starts_with("integer") {
+        m.insert("type".into(), json!("integer"));
+        // `integer (1-65535)`: the bounds.
+        if let Some((lo, hi)) = ty
+            .split_once('(')
+            .and_then(|(_, r)| r.strip_suffix(')'))
+            .and_then(|r| r.split_once('-'))
+        {
+            if let (Ok(lo), Ok(hi)) = (lo.trim().parse::<i64>(), hi.trim().parse::<i64>()) {
+                m.insert("minimum".into(), json!(lo));
+                m.insert("maximum".into(), json!(hi));
+            }
+        }
+    } else if ty == "boolean" {
+        m.insert("type".into(), json!("boolean"));
+    } else if ty.starts_with("map") {
+        m.insert("type".into(), json!("object"));
+        m.insert("additionalProperties".into(), json!({"type": "string"}));
+    } else if ty.starts_with("object") {
+        m.insert("type".into(), json!("object"));
+    } else {
+        m.insert("type".into(), json!("string"));
+    }
+    m
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_json_schema_covers_every_path() {
+        let s = super::json_schema();
+        let port = &s["properties"]["gateway"]["properties"]["port"];
+        assert_eq!(port["type"], "integer");
+        assert_eq!(port["maximum"], 65535);
+        let bind = &s["properties"]["gateway"]["properties"]["bind"];
+        assert_eq!(bind["enum"], serde_json::json!(["loopback", "lan"]));
+        let cmd = &s["properties"]["runtimes"]["additionalProperties"]["properties"]["command"];
+        assert_eq!(cmd["items"]["type"], "string");
+        for f in super::SCHEMA {
+            let mut node = &s;
+            for seg in f.path.split('.') {
+                node = if seg == "*" {
+                    &node["additionalProperties"]
+                } else {
+                    &node["properties"][seg]
+                };
+            }
+            assert!(node["type"].is_string(), "{}: {node}", f.path);
+        }
+        assert_eq!(
+            super::label("gateway.auth.rateLimit.maxAttempts"),
+            "Max Attempts"
+        );
+        assert!(super::is_sensitive("gateway.auth.token"));
+    }
+
     use super::*;
     use crate::*;
 

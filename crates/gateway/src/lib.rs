@@ -17,6 +17,7 @@ pub mod control_ui;
 pub mod event_loop;
 mod http;
 pub mod launch;
+pub mod logfile;
 pub mod methods;
 mod options;
 pub mod reload;

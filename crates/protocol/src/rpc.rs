@@ -82,6 +82,9 @@ const READ: Access = Access::Scope(scopes::READ);
 const WRITE: Access = Access::Scope(scopes::WRITE);
 const ADMIN: Access = Access::Scope(scopes::ADMIN);
 const PAIRING: Access = Access::Scope(scopes::PAIRING);
+const APPROVALS: Access = Access::Scope(scopes::APPROVALS);
+const QUESTIONS: Access = Access::Scope(scopes::QUESTIONS);
+const TALK: Access = Access::Scope(scopes::TALK);
 
 /// Every method this gateway serves, in the order `hello-ok.features.methods` lists them.
 pub const METHODS: &[MethodDef] = &[
@@ -119,6 +122,77 @@ pub const METHODS: &[MethodDef] = &[
     m("device.pair.remove", PAIRING),
     m("device.token.rotate", PAIRING),
     m("device.token.revoke", PAIRING),
+    // ---- methods-a: diagnostics, config schema, preferences, nodes, approvals, and the
+    // subsystems this gateway does not have (reads answer empty, writes UNAVAILABLE).
+    m("system.info", READ),
+    m("update.status", ADMIN),
+    m("last-heartbeat", READ),
+    m("diagnostics.stability", READ),
+    m("diagnostics.lanes", READ),
+    m("doctor.memory.status", READ),
+    m("config.schema", READ),
+    m("users.prefs.get", READ),
+    m("users.prefs.set", WRITE),
+    m("node.list", READ),
+    m("node.pair.list", PAIRING),
+    m("exec.approvals.get", ADMIN),
+    m("exec.approval.list", APPROVALS),
+    m("exec.approval.grants.list", APPROVALS),
+    m("approval.history", APPROVALS),
+    m("question.list", QUESTIONS),
+    m("plugin.approval.list", APPROVALS),
+    m("openclaw.approval.list", APPROVALS),
+    m("channels.pairing.list", PAIRING),
+    m("cron.list", READ),
+    m("cron.status", READ),
+    m("cron.runs", READ),
+    m("skills.status", READ),
+    m("skills.library.list", READ),
+    m("skills.search", READ),
+    m("plugins.list", READ),
+    m("plugins.controlUi.list", READ),
+    m("plugin.surface.refresh", READ),
+    m("tasks.list", READ),
+    m("users.list", READ),
+    m("artifacts.list", READ),
+    m("environments.list", Access::Dynamic),
+    m("talk.catalog", READ),
+    m("mentions.list", READ),
+    m("controlUi.sessionPullRequests.subscribe", READ),
+    m("openclaw.setup.detect", ADMIN),
+    m("usage.status", READ),
+    m("usage.cost", READ),
+    m("sessions.usage", READ),
+    m("secrets.reload", ADMIN),
+    // Writes of subsystems this gateway does not have: UNAVAILABLE, naming the subsystem.
+    m("cron.add", ADMIN),
+    m("cron.update", ADMIN),
+    m("cron.remove", ADMIN),
+    m("cron.run", ADMIN),
+    m("skills.install", ADMIN),
+    m("skills.update", ADMIN),
+    m("plugins.install", ADMIN),
+    m("plugins.setEnabled", ADMIN),
+    m("plugins.uninstall", ADMIN),
+    m("channels.logout", ADMIN),
+    m("channels.start", ADMIN),
+    m("channels.stop", ADMIN),
+    m("channels.pairing.dismiss", PAIRING),
+    m("node.pair.approve", PAIRING),
+    m("node.pair.reject", PAIRING),
+    m("node.pair.remove", PAIRING),
+    m("node.rename", PAIRING),
+    m("exec.approval.resolve", APPROVALS),
+    m("exec.approval.grants.revoke", APPROVALS),
+    m("plugin.approval.resolve", APPROVALS),
+    m("talk.speak", TALK),
+    m("talk.mode", TALK),
+    m("users.setDisplayName", WRITE),
+    m("users.setAvatar", WRITE),
+    m("users.setRole", ADMIN),
+    m("tasks.cancel", WRITE),
+    m("update.run", ADMIN),
+    // ---- end methods-a
 ];
 
 /// The table entry for `name`, if this gateway serves it.
@@ -157,12 +231,18 @@ pub fn decode_params<P: DeserializeOwned>(
         ));
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
-        ErrorShape::new(
-            ErrorCode::InvalidRequest,
-            format!("invalid {method} params: {}", describe(&e)),
-        )
+        let message = if BARE_PARAMS_REFUSALS.contains(&method) {
+            format!("invalid {method} params")
+        } else {
+            format!("invalid {method} params: {}", describe(&e))
+        };
+        ErrorShape::new(ErrorCode::InvalidRequest, message)
     })
 }
+
+/// Methods whose invalid params the Node gateway refuses without saying where
+/// (`invalid approval.history params`); ours words them the same.
+const BARE_PARAMS_REFUSALS: &[&str] = &["approval.history"];
 
 /// `at /a/b: must be integer`, `must have required property 'x'`, `at root: unexpected
 /// property 'x'`: the phrases of OpenClaw's `formatValidationErrors`.
@@ -200,7 +280,9 @@ fn describe(e: &serde_path_to_error::Error<serde_json::Error>) -> String {
         let at = if parent.is_empty() { "root" } else { parent };
         return format!("at {at}: unexpected property '{field}'");
     }
-    let what = type_phrase(inner).unwrap_or_else(|| inner.to_owned());
+    let what = type_phrase(inner)
+        .unwrap_or_else(|| inner.to_owned())
+        .replace("{at}", &pointer);
     match pointer.is_empty() {
         true => what,
         false => format!("at {pointer}: {what}"),
@@ -219,6 +301,13 @@ fn type_phrase(inner: &str) -> Option<String> {
         }
         e if e.starts_with('f') => "number",
         "a string" | "a borrowed string" => "string",
+        // `methods::Choice`: a string from an `anyOf` of constants.
+        crate::methods::CHOICE_EXPECTING => {
+            return Some(
+                "must be string; at {at}: must be equal to constant; at {at}: must match a schema in anyOf"
+                    .into(),
+            )
+        }
         "a boolean" => "boolean",
         e if e.starts_with("a sequence") => "array",
         e if e.starts_with("a map") || e.starts_with("struct ") => "object",

@@ -17,6 +17,10 @@ mod core;
 mod devices;
 pub mod sessions;
 mod system;
+// methods-a: diagnostics, config schema, preferences, nodes/approvals, missing subsystems.
+mod diagnostics;
+mod prefs;
+mod subsystems;
 
 pub(crate) use self::core::{health_payload as core_health, hostname as core_hostname};
 pub use self::core::{health_payload, rss_bytes, status_payload};
@@ -37,6 +41,9 @@ pub(crate) fn all_specs() -> Vec<MethodSpec> {
     v.extend(sessions::specs());
     v.extend(devices::specs());
     v.extend(system::specs());
+    v.extend(diagnostics::specs());
+    v.extend(prefs::specs());
+    v.extend(subsystems::specs());
     v
 }
 
@@ -134,6 +141,26 @@ impl MethodSpec {
             handler: Arc::new(move |s, c, p| {
                 let fut = f(s, c, p.unwrap_or_else(|| Value::Object(Default::default())));
                 Box::pin(async move { Ok(Payload::encode(&fut.await?)?) })
+            }),
+            fast: None,
+        }
+    }
+
+    /// A method of the protocol table that this gateway cannot perform: any params are
+    /// answered `UNAVAILABLE` with `message` (which names the missing subsystem). Its access
+    /// comes from the table, so a caller without the scope is still refused for the scope.
+    pub fn unavailable(name: &'static str, message: &'static str) -> MethodSpec {
+        let access = openclaw_protocol::rpc::method(name)
+            .map_or(Access::Scope(scopes::ADMIN), |def| def.access);
+        MethodSpec {
+            name,
+            access,
+            scopeless: false,
+            handler: Arc::new(move |_state, _ctx, _raw| {
+                Box::pin(std::future::ready(Err(ErrorShape::new(
+                    ErrorCode::Unavailable,
+                    message,
+                ))))
             }),
             fast: None,
         }

@@ -2,9 +2,8 @@
 //! (`openclaw system presence`, the status probe) and `channels.status` (`openclaw channels
 //! status`; this gateway has no chat channels, and says so in OpenClaw's shape).
 //!
-//! `logs.tail` reads the file the gateway's own log goes to: its stderr when that is a regular
-//! file (as with `openclaw gateway start`, which sends it to `$STATE/logs/gateway.log`). A gateway
-//! logging to a terminal or a pipe has no file to tail, and says so.
+//! `logs.tail` reads the gateway's own rolling JSONL log, `$STATE/logs/gateway.jsonl`
+//! (`crate::logfile`), written whether the gateway runs in the foreground or as a daemon.
 
 use super::MethodSpec;
 use crate::state::{now_ms, GatewayState};
@@ -14,7 +13,7 @@ use openclaw_protocol::methods::gateway::{
 };
 use openclaw_protocol::{ErrorCode, ErrorShape};
 use std::io::{Read, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Lines and bytes one `logs.tail` returns by default and at most (OpenClaw's bounds).
 const DEFAULT_LIMIT: u64 = 500;
@@ -36,38 +35,30 @@ pub(crate) fn specs() -> Vec<MethodSpec> {
     ]
 }
 
-/// The regular file this process's stderr writes to, if any.
-fn stderr_log_file() -> Option<PathBuf> {
-    let target = std::fs::read_link("/proc/self/fd/2").ok()?;
-    std::fs::metadata(&target)
-        .ok()
-        .filter(|m| m.is_file())
-        .map(|_| target)
-}
-
 async fn logs_tail(state: &GatewayState, p: LogsTailParams) -> Result<LogsTailResult, ErrorShape> {
     let cursor = p.cursor;
     let limit = p.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT) as usize;
     let max_bytes = p.max_bytes.unwrap_or(DEFAULT_MAX_BYTES).clamp(1, MAX_BYTES);
-    let Some(file) = stderr_log_file() else {
-        return Err(ErrorShape::new(
-            ErrorCode::Unavailable,
-            format!(
-                "this gateway logs to a terminal or a pipe, not a file; start it with `openclaw gateway start` to log to {}",
-                state.opts.state_dir.join("logs/gateway.log").display()
-            ),
-        ));
-    };
+    let file = state.opts.state_dir.join(crate::logfile::LOG_FILE);
     let path = file.clone();
-    let slice = tokio::task::spawn_blocking(move || read_slice(&path, cursor, limit, max_bytes))
-        .await
-        .map_err(|e| ErrorShape::new(ErrorCode::Unavailable, format!("log read failed: {e}")))?
-        .map_err(|e| {
-            ErrorShape::new(
-                ErrorCode::Unavailable,
-                format!("log read failed: {}: {e}", file.display()),
-            )
-        })?;
+    let slice = tokio::task::spawn_blocking(move || match std::fs::metadata(&path) {
+        // No log file yet (an embedded gateway without the CLI's log layer, or nothing logged):
+        // an empty slice, as OpenClaw answers for a missing file.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(LogsTailResult {
+            truncated: Some(false),
+            reset: Some(cursor.is_some_and(|c| c > 0)),
+            ..LogsTailResult::default()
+        }),
+        _ => read_slice(&path, cursor, limit, max_bytes),
+    })
+    .await
+    .map_err(|e| ErrorShape::new(ErrorCode::Unavailable, format!("log read failed: {e}")))?
+    .map_err(|e| {
+        ErrorShape::new(
+            ErrorCode::Unavailable,
+            format!("log read failed: {}: {e}", file.display()),
+        )
+    })?;
     Ok(LogsTailResult {
         file: file.display().to_string(),
         ..slice

@@ -7,11 +7,14 @@
 //! (each says so). Result fields that this gateway cannot fill truthfully are left out, never
 //! invented. `tests/e2e/conformance.rs` checks every payload against OpenClaw's validators.
 
+pub mod approvals;
 pub mod config;
 pub mod devices;
 pub mod events;
 pub mod gateway;
 pub mod sessions;
+pub mod subsystems;
+pub mod system;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
@@ -65,6 +68,39 @@ impl<'de> Deserialize<'de> for NonEmpty {
         let s = String::deserialize(d)?;
         NonEmpty::new(s)
             .ok_or_else(|| serde::de::Error::custom("must NOT have fewer than 1 characters"))
+    }
+}
+
+/// What a [`Choice`] expects (the decoder turns it into the validator's `anyOf` phrases).
+pub(crate) const CHOICE_EXPECTING: &str = "one of the schema's string constants";
+
+/// A string field whose OpenClaw schema is an `anyOf` of string constants (`"mine" | "team" |
+/// "all"`). A non-string is refused in the validator's words (`must be string; … must match a
+/// schema in anyOf`); the value set itself is the handler's to check.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Default)]
+#[serde(transparent)]
+pub struct Choice(pub String);
+
+impl Deref for Choice {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Choice {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Choice;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(CHOICE_EXPECTING)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Choice, E> {
+                Ok(Choice(v.to_owned()))
+            }
+        }
+        d.deserialize_str(V)
     }
 }
 
