@@ -17,6 +17,10 @@ mod core;
 mod devices;
 pub mod sessions;
 mod system;
+// The Control UI's and TUI's chat view, session views, agents and models.
+mod agents;
+mod chat;
+mod session_views;
 
 pub(crate) use self::core::{health_payload as core_health, hostname as core_hostname};
 pub use self::core::{health_payload, rss_bytes, status_payload};
@@ -37,6 +41,10 @@ pub(crate) fn all_specs() -> Vec<MethodSpec> {
     v.extend(sessions::specs());
     v.extend(devices::specs());
     v.extend(system::specs());
+    // The Control UI's and TUI's chat view, session views, agents and models.
+    v.extend(chat::specs());
+    v.extend(session_views::specs());
+    v.extend(agents::specs());
     v
 }
 

@@ -12,6 +12,11 @@ pub mod devices;
 pub mod events;
 pub mod gateway;
 pub mod sessions;
+// The Control UI's and TUI's chat, session views, agents and models.
+pub mod agents;
+pub mod chat;
+pub mod models;
+pub mod session_views;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
