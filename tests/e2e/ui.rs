@@ -229,13 +229,15 @@ async fn custom_session_keys_map_like_openclaw() {
         .unwrap_or_else(|| panic!("no my-work row: {list}"));
     assert_eq!(row["isMain"], false);
 
-    let out = call(
-        &c,
-        "agent",
-        json!({"message": "echo ops", "idempotencyKey": "ck-2", "agentId": "ops",
-               "sessionKey": "incident-42"}),
-    )
-    .await;
+    let out = c
+        .request_final(
+            "agent",
+            json!({"message": "echo ops", "idempotencyKey": "ck-2", "agentId": "ops",
+                   "sessionKey": "incident-42"}),
+            GUARD,
+        )
+        .await
+        .expect("agent turn");
     assert_eq!(out["sessionKey"], "agent:ops:incident-42", "{out}");
     assert_eq!(out["result"]["payloads"][0]["text"], "ops\n", "{out}");
 
@@ -264,8 +266,10 @@ async fn real_cli(gw: &TestGateway, args: &[&str]) -> Option<(i32, String, Strin
     let home = tempfile::tempdir().expect("cli home");
     let cmd = node::openclaw_js_cli(home.path())?;
     let token = gw.token.clone().expect("token auth");
-    let config = json!({"gateway": {"mode": "local", "port": gw.port,
-        "auth": {"mode": "token", "token": token}}});
+    // Remote mode: in local mode `models list` reads a local catalog unless it finds the Node
+    // gateway's own lock file.
+    let config = json!({"gateway": {"mode": "remote",
+        "remote": {"url": gw.url, "token": token}}});
     std::fs::write(
         home.path().join(".openclaw/openclaw.json"),
         config.to_string(),
