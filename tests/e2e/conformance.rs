@@ -161,6 +161,22 @@ fn result_ref(method: &str) -> Option<ResultRef> {
         | "tasks.cancel"
         | "update.run" => Nothing,
         // ---- end methods-a
+        // The Control UI's and TUI's chat view, session views, agents and models.
+        "commands.list" => Schema("CommandsListResult"),
+        "agents.list" => Schema("AgentsListResult"),
+        "agent.identity.get" => Schema("AgentIdentityResult"),
+        "progressCard.get" => Schema("ProgressCardGetResult"),
+        "sessions.observer.visibility" => Schema("SessionsObserverVisibilityResult"),
+        "sessions.catalog.list" => Schema("SessionsCatalogListResult"),
+        "sessions.groups.list" => Schema("SessionsGroupsListResult"),
+        "sessions.groups.defaults" => Schema("SessionsGroupsDefaultsResult"),
+        "sessions.branches.list" => Schema("SessionsBranchesListResult"),
+        "sessions.companion.state" => Schema("SessionsCompanionStateResult"),
+        "chat.metadata" | "chat.startup" | "models.list" | "models.authStatus" => Node,
+        // Node has no session of ours to describe or to deliver messages of.
+        "sessions.describe" | "sessions.messages.subscribe" | "sessions.messages.unsubscribe" => {
+            Nothing
+        }
         _ => return None,
     })
 }
@@ -665,6 +681,34 @@ async fn every_payload_conforms_to_openclaw() {
         .await
         .ok();
     run.call(&c, "sessions.unsubscribe", json!({})).await.ok();
+
+    // ---- the Control UI's and TUI's chat view, session views, agents and models -------
+    let key = json!({"sessionKey": main});
+    for (m, p) in [
+        ("chat.startup", key.clone()),
+        ("chat.metadata", json!({})),
+        ("commands.list", json!({})),
+        (
+            "commands.list",
+            json!({"scope": "text", "includeArgs": false}),
+        ),
+        ("progressCard.get", key.clone()),
+        ("sessions.describe", json!({"key": main})),
+        ("sessions.messages.subscribe", json!({"key": main})),
+        ("sessions.messages.unsubscribe", json!({"key": main})),
+        ("sessions.observer.visibility", json!({"visible": true})),
+        ("sessions.catalog.list", json!({})),
+        ("sessions.groups.list", json!({})),
+        ("sessions.groups.defaults", json!({})),
+        ("sessions.branches.list", key.clone()),
+        ("sessions.companion.state", key.clone()),
+        ("agents.list", json!({})),
+        ("agent.identity.get", json!({})),
+        ("models.list", json!({})),
+        ("models.authStatus", json!({})),
+    ] {
+        run.call(&c, m, p).await.ok();
+    }
 
     // ---- devices: one paired locally, two pending from "remote" ----------------------
     let local = DeviceIdentity::generate(0).expect("identity");

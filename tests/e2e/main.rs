@@ -9,5 +9,6 @@ mod interop;
 mod reload;
 mod runtime;
 mod sessions;
+mod ui;
 mod util;
 mod wire;

@@ -36,6 +36,7 @@
 //! # }
 //! ```
 
+pub mod catalog;
 pub mod classify;
 pub mod client;
 pub mod error;
@@ -46,6 +47,7 @@ pub mod run;
 pub mod spawn;
 pub mod tools;
 
+pub use catalog::{list_models, read_account, AccountState, AppModel, CatalogError};
 pub use error::{ClientError, FailureClass, PoolError, RunError, TransportError};
 pub use key::ProcessKey;
 pub use pool::{Lease, Pool, PoolConfig, PoolStats, ProcessInfo};

@@ -1,6 +1,6 @@
 //! The embedded app-server: speaks the Codex app-server protocol subset over stdio; its built-in model `exec` runs the task as a shell command.
 //!
-//! Methods: `initialize`, `initialized` (notification), `account/read`, `thread/start`,
+//! Methods: `initialize`, `initialized` (notification), `account/read`, `model/list`, `thread/start`,
 //! `thread/resume` (threads live in memory), `turn/start`, `turn/interrupt`. Notifications:
 //! `thread/started`, `turn/started`, `item/started`, `item/agentMessage/delta`, `item/completed`,
 //! `turn/completed`. Errors use `-32600`, like the real server (including "Not initialized").
@@ -287,7 +287,12 @@ async fn handle(
     }
     let known = matches!(
         method,
-        "account/read" | "thread/start" | "thread/resume" | "turn/start" | "turn/interrupt"
+        "account/read"
+            | "model/list"
+            | "thread/start"
+            | "thread/resume"
+            | "turn/start"
+            | "turn/interrupt"
     );
     if !known {
         return out
@@ -303,6 +308,14 @@ async fn handle(
     match method {
         "account/read" => {
             out.send(json!({"id": id, "result": {"account": null, "requiresOpenaiAuth": false}}))
+                .await
+        }
+        // One model, `exec`: it needs no account.
+        "model/list" => {
+            out.send(json!({"id": id, "result": {"data": [{
+                "id": "exec", "model": "exec",
+                "displayName": "exec (runs the message as a shell command)",
+                "isDefault": true, "inputModalities": ["text"]}], "nextCursor": null}}))
                 .await
         }
         "thread/start" => {

@@ -407,6 +407,10 @@ fn hello_ok(
         features: Features {
             methods: state.method_names().to_vec(),
             events: EVENTS.iter().map(|e| (*e).to_owned()).collect(),
+            capabilities: openclaw_protocol::handshake::CAPABILITIES
+                .iter()
+                .map(|c| (*c).to_owned())
+                .collect(),
         },
         snapshot: Snapshot {
             presence: vec![presence_self(state)],

@@ -216,6 +216,7 @@ fn chat_event(c: &openclaw_sessions::ChatEvent) -> SessionWireEvent {
             message: ChatMessage {
                 role: "assistant".into(),
                 content: vec![TextContent::new(c.message.clone().unwrap_or_default())],
+                command: false,
             },
             stop_reason: None,
         },
@@ -259,6 +260,20 @@ fn stop_reason(s: RunState) -> Option<&'static str> {
     }
 }
 
+/// The row of a top-level session that has no message yet (it is created on first use).
+pub fn unstarted_row(key: &str, parsed: &openclaw_sessions::ParsedKey) -> SessionRow {
+    let main = parsed.kind == openclaw_sessions::KeyKind::Main;
+    SessionRow {
+        key: key.to_owned(),
+        kind: "direct".into(),
+        classification: if main { "main" } else { "named" }.into(),
+        agent_id: parsed.agent_id.clone(),
+        is_main: main,
+        created_via: "operator".into(),
+        ..SessionRow::default()
+    }
+}
+
 /// One session row (OpenClaw's `SessionRowSchema` plus our run-queue fields).
 pub fn session_row(s: &SessionInfo) -> SessionRow {
     let status = if s.running_run_id.is_some() {
@@ -276,15 +291,20 @@ pub fn session_row(s: &SessionInfo) -> SessionRow {
         })
     };
     let main = s.depth == 0;
+    let classification = match s.kind {
+        openclaw_sessions::KeyKind::Main => "main",
+        openclaw_sessions::KeyKind::Named => "named",
+        openclaw_sessions::KeyKind::Subagent => "subagent",
+    };
     SessionRow {
         key: s.key.clone(),
         kind: "direct".into(),
-        classification: if main { "main" } else { "subagent" }.into(),
+        classification: classification.into(),
         agent_id: s.agent_id.clone(),
-        is_main: main,
+        is_main: s.kind == openclaw_sessions::KeyKind::Main,
         is_background: !main,
         label: s.label.clone(),
-        created_at: s.created_at,
+        created_at: Some(s.created_at),
         updated_at: Some(s.updated_at),
         created_via: if main { "operator" } else { "spawn" }.into(),
         status: status.map(str::to_owned),

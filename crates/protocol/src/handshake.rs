@@ -97,7 +97,15 @@ pub struct ServerInfo {
 pub struct Features {
     pub methods: Vec<String>,
     pub events: Vec<String>,
+    /// Contracts this gateway honours ([`CAPABILITIES`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capabilities: Vec<String>,
 }
+
+/// `hello-ok.features.capabilities`: only contracts this gateway really keeps.
+/// `published-model-catalog`: `models.list` answers from the runtimes' published model lists,
+/// with `available` on each row (OpenClaw's CLI requires it for `openclaw models list`).
+pub const CAPABILITIES: &[&str] = &["published-model-catalog"];
 
 /// `hello-ok.snapshot` (OpenClaw's closed `snapshot` object).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -21,7 +21,10 @@ pub use error::{LimitKind, LimitViolation, SessionError};
 pub use executor::{
     BoxFuture, Cancel, ExecError, ExecEvent, ExecOutcome, ExecRequest, FailureClass, RunExecutor,
 };
-pub use key::{check_agent_id, main_key, parse_key, valid_agent_id, KeyKind, ParsedKey};
+pub use key::{
+    canonical_key, check_agent_id, main_key, parse_key, valid_agent_id, KeyKind, ParsedKey,
+    MAX_KEY_LEN,
+};
 pub use limits::Limits;
 pub use manager::{
     ManagerOptions, SessionManager, SpawnHandle, DEFAULT_RUNTIME, MAX_TASK_BYTES, MAX_TEXT_BYTES,

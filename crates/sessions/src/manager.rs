@@ -563,7 +563,7 @@ impl SessionManager {
             // The parent: an existing session, or an agent's main session created on demand.
             if !inner.sessions.contains_key(&parent_key) {
                 let p = key::parse_key(&parent_key)?;
-                if p.kind != KeyKind::Main {
+                if p.kind == KeyKind::Subagent {
                     return Err(SessionError::NotFound(format!(
                         "unknown parent session {parent_key:?}: spawn from an existing session or omit parentSessionKey"
                     )));
@@ -691,7 +691,7 @@ impl SessionManager {
                 return Err(shutting_down());
             }
             if !inner.sessions.contains_key(&key) {
-                if parsed.kind != KeyKind::Main {
+                if parsed.kind == KeyKind::Subagent {
                     return Err(SessionError::NotFound(format!(
                         "unknown session {key:?}: spawn it with sessions.spawn first"
                     )));

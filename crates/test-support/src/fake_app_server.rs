@@ -242,6 +242,17 @@ async fn handle(faults: &Arc<Faults>, state: &Shared, out: &Out, msg: Value) {
         "account/read" => {
             out.send(json!({"id": id, "result": {"account": null, "requiresOpenaiAuth": false}}))
         }
+        // Two models, in two pages (so callers must follow `nextCursor`).
+        "model/list" => {
+            let page = match params.get("cursor").and_then(Value::as_str) {
+                None => json!({"data": [{"id": "fake-model-a", "model": "fake-model-a",
+                    "displayName": "Fake A", "isDefault": true, "inputModalities": ["text", "image"]}],
+                    "nextCursor": "page-2"}),
+                Some(_) => json!({"data": [{"id": "fake-model-b", "model": "fake-model-b",
+                    "displayName": "Fake B", "isDefault": false}], "nextCursor": null}),
+            };
+            out.send(json!({"id": id, "result": page}))
+        }
         "thread/start" | "thread/resume" => {
             let model = params
                 .get("model")

@@ -21,6 +21,10 @@ mod system;
 mod diagnostics;
 mod prefs;
 mod subsystems;
+// The Control UI's and TUI's chat view, session views, agents and models.
+mod agents;
+mod chat;
+mod session_views;
 
 pub(crate) use self::core::{health_payload as core_health, hostname as core_hostname};
 pub use self::core::{health_payload, rss_bytes, status_payload};
@@ -44,6 +48,10 @@ pub(crate) fn all_specs() -> Vec<MethodSpec> {
     v.extend(diagnostics::specs());
     v.extend(prefs::specs());
     v.extend(subsystems::specs());
+    // The Control UI's and TUI's chat view, session views, agents and models.
+    v.extend(chat::specs());
+    v.extend(session_views::specs());
+    v.extend(agents::specs());
     v
 }
 

@@ -55,10 +55,12 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// Topic of connections subscribed to every session.
-const TOPIC_ALL: &str = "sessions";
+pub(crate) const TOPIC_ALL: &str = "sessions";
 /// Default and maximum `agent.wait` timeout.
 const DEFAULT_WAIT_MS: u64 = 30_000;
 const MAX_WAIT_MS: u64 = 600_000;
+/// The most transcript entries a history read scans (to count them and page from the end).
+const HISTORY_SCAN: usize = 100_000;
 
 /// The sessions area's part of the gateway state.
 #[derive(Debug)]
@@ -66,9 +68,11 @@ pub struct Sessions {
     pub manager: SessionManager,
     /// The shared app-server processes runs execute on.
     pub pool: Pool,
+    /// The runtimes' last `model/list` answers.
+    pub models: super::agents::ModelCache,
 }
 
-fn topic_for(key: &str) -> String {
+pub(crate) fn topic_for(key: &str) -> String {
     format!("session:{key}")
 }
 
@@ -97,6 +101,7 @@ pub(crate) fn start(
         .set(Sessions {
             manager: manager.clone(),
             pool,
+            models: Default::default(),
         })
         .is_err()
     {
@@ -170,12 +175,39 @@ async fn fanout(
                 || c.is_subscribed(TOPIC_ALL)
                 || c.is_subscribed(&topic)
         };
+        if let SessionEvent::Changed(c) = &ev {
+            if matches!(c.reason, "message" | "run.ended" | "announce") {
+                super::session_views::deliver_new_message(&state, c);
+            }
+        }
         match wire::session_event(&ev) {
             SessionWireEvent::Chat(e) => state.broadcast_where(&e, to),
             SessionWireEvent::Agent(e) => state.broadcast_where(&e, to),
             SessionWireEvent::Changed(e) => state.broadcast_where(&*e, to),
         };
     }
+}
+
+/// Send a `chat` event the way the fan-out sends a run's: to the connection `origin`, to the
+/// session's subscribers and to connections subscribed to every session.
+pub(crate) fn deliver_chat(
+    state: &GatewayState,
+    origin: &str,
+    ev: &openclaw_protocol::methods::sessions::ChatEvent,
+) {
+    let topic = topic_for(&ev.session_key);
+    state.broadcast_where(ev, |c| {
+        c.id() == origin || c.is_subscribed(TOPIC_ALL) || c.is_subscribed(&topic)
+    });
+}
+
+/// The canonical key of a session key as OpenClaw's clients type it (see `docs/sessions.md`):
+/// `agent:<agentId>:<rest>` keys are taken as they are (and must be keys this engine knows);
+/// `main` (and `global`) name the agent's main session; any other key `<rest>` is
+/// `agent:<agentId>:<rest>` (agent `main` unless `agentId` is given), as the Node gateway maps
+/// `openclaw agent --session <rest>`.
+pub(crate) fn canonical_key(raw: &str, agent: Option<&str>) -> Result<String, ErrorShape> {
+    openclaw_sessions::canonical_key(raw, agent).map_err(error_shape)
 }
 
 /// The `sessions` and `tasks` sections of `status`, from one listing of the sessions: counts an
@@ -281,7 +313,7 @@ pub fn error_shape(e: SessionError) -> ErrorShape {
     }
 }
 
-fn manager(state: &GatewayState) -> Result<&SessionManager, ErrorShape> {
+pub(crate) fn manager(state: &GatewayState) -> Result<&SessionManager, ErrorShape> {
     let s = state.sessions.get().ok_or_else(|| {
         ErrorShape::new(ErrorCode::Unavailable, "sessions are not started yet")
             .retry_after(Some(500))
@@ -382,10 +414,10 @@ async fn sessions_list(
 }
 
 /// What a new session of the default agent runs with.
-fn session_defaults(state: &GatewayState) -> SessionDefaults {
+pub(crate) fn session_defaults(state: &GatewayState) -> SessionDefaults {
     let cfg = state.config.load();
     let (id, source) = match cfg.agents.defaults.runtime.as_deref() {
-        Some(r) => (r.to_owned(), "config"),
+        Some(r) => (r.to_owned(), "defaults"),
         None => ("embedded".to_owned(), "implicit"),
     };
     SessionDefaults {
@@ -474,8 +506,12 @@ async fn chat_send(
     ctx: CallCtx,
     p: ChatSendParams,
 ) -> Result<ChatSendResult, ErrorShape> {
+    let key = canonical_key(&p.session_key, p.agent_id.as_deref())?;
+    if let Some(reply) = super::chat::try_command(&state, &ctx, &key, &p).await {
+        return reply;
+    }
     let req = SendRequest {
-        session_key: p.session_key.into(),
+        session_key: key,
         message: p.message,
         idempotency_key: Some(p.idempotency_key.into()),
         model: p.model,
@@ -497,8 +533,9 @@ async fn chat_abort(
     _ctx: CallCtx,
     p: ChatAbortParams,
 ) -> Result<ChatAbortResult, ErrorShape> {
+    let key = canonical_key(&p.session_key, p.agent_id.as_deref())?;
     let run_ids = manager(&state)?
-        .abort(&p.session_key, p.run_id.as_deref())
+        .abort(&key, p.run_id.as_deref())
         .await
         .map_err(error_shape)?;
     Ok(ChatAbortResult {
@@ -514,13 +551,41 @@ async fn chat_history(
     p: ChatHistoryParams,
 ) -> Result<ChatHistoryResult, ErrorShape> {
     let limit = p.limit.unwrap_or(200).clamp(1, 10_000) as usize;
-    let entries = manager(&state)?
-        .history(&p.session_key, limit)
-        .await
-        .map_err(error_shape)?;
+    let key = canonical_key(&p.session_key, p.agent_id.as_deref())?;
+    history_result(&state, &key, limit).await
+}
+
+/// The last `limit` messages of a session with its row and the defaults (`chat.history`,
+/// `chat.startup`). An agent's main session that has no message yet has an empty history.
+pub(crate) async fn history_result(
+    state: &GatewayState,
+    key: &str,
+    limit: usize,
+) -> Result<ChatHistoryResult, ErrorShape> {
+    let parsed = openclaw_sessions::parse_key(key).map_err(error_shape)?;
+    let mgr = manager(state)?;
+    let entries = match mgr.history(key, HISTORY_SCAN).await {
+        Ok(e) => e,
+        Err(SessionError::NotFound(_)) if parsed.kind != openclaw_sessions::KeyKind::Subagent => {
+            Vec::new()
+        }
+        Err(e) => return Err(error_shape(e)),
+    };
+    let total = entries.len();
+    let skip = total.saturating_sub(limit);
     Ok(ChatHistoryResult {
-        session_key: p.session_key.into(),
-        messages: entries.iter().map(wire::history_message).collect(),
+        session_key: key.to_owned(),
+        messages: entries[skip..].iter().map(wire::history_message).collect(),
+        pending_inputs: Default::default(),
+        has_more: skip > 0,
+        total_messages: total,
+        defaults: session_defaults(state),
+        session_info: Some(
+            mgr.get(key)
+                .as_ref()
+                .map(wire::session_row)
+                .unwrap_or_else(|| wire::unstarted_row(key, &parsed)),
+        ),
     })
 }
 
@@ -564,16 +629,11 @@ async fn agent_turn(
     let agent_id = p.agent_id.map(String::from);
     let agent = agent_id.as_deref().unwrap_or("main");
     let session_key = match (p.session_key, p.session_id) {
-        (Some(k), _) if openclaw_sessions::parse_key(&k).is_ok() => k,
-        (Some(k), _) if k == "main" || k == "global" => openclaw_sessions::main_key(agent),
-        (Some(k), _) => {
-            return Err(ErrorShape::invalid_params(
-                "agent",
-                format!("unknown sessionKey {k:?}: use agent:<agentId>:main or a subagent key from sessions.list"),
-            ))
-        }
+        (Some(k), _) => canonical_key(&k, agent_id.as_deref())?,
         // OpenClaw keys `--session-id X` as `agent:<agent>:explicit:X`.
-        (None, Some(id)) if !id.is_empty() => format!("agent:{agent}:explicit:{id}"),
+        (None, Some(id)) if !id.is_empty() => {
+            canonical_key(&format!("agent:{agent}:explicit:{id}"), agent_id.as_deref())?
+        }
         (None, _) => openclaw_sessions::main_key(agent),
     };
     let timeout = p.timeout.filter(|s| *s > 0).map(Duration::from_secs);
@@ -690,42 +750,51 @@ impl AppServerExecutor {
             .upgrade()
             .ok_or_else(|| config_err("the gateway is shutting down".into()))?;
         let cfg = state.config.load();
-        match cfg.runtimes.get(runtime) {
-            Some(rt) => {
-                if !rt.kind.is_empty() && rt.kind != "app-server" {
-                    return Err(config_err(format!(
-                        "runtimes.{runtime}.kind is {:?}; only \"app-server\" is supported",
-                        rt.kind
-                    )));
-                }
-                if rt.command.is_empty() {
-                    return Err(config_err(format!(
-                        "runtimes.{runtime}.command is empty; set it to the program and its arguments"
-                    )));
-                }
-                if let Some(home) = rt.home.as_ref().filter(|h| !h.is_absolute()) {
-                    return Err(config_err(format!(
-                        "runtimes.{runtime}.home is {}, a relative path; make it absolute",
-                        home.display()
-                    )));
-                }
-                Ok(ProcessKey {
-                    command: rt.command.clone(),
-                    env: rt.env.clone(),
-                    home: rt.home.clone(),
-                    auth_identity: rt.auth_profile.clone(),
-                    experimental_api: rt.dynamic_tools,
-                })
+        runtime_process_key(&cfg, runtime).map_err(config_err)
+    }
+}
+
+/// The app-server process of a runtime (`runtimes.<name>`, or the built-in `embedded`), or why
+/// the config does not describe one.
+pub(crate) fn runtime_process_key(
+    cfg: &openclaw_config::Config,
+    runtime: &str,
+) -> Result<ProcessKey, String> {
+    match cfg.runtimes.get(runtime) {
+        Some(rt) => {
+            if !rt.kind.is_empty() && rt.kind != "app-server" {
+                return Err(format!(
+                    "runtimes.{runtime}.kind is {:?}; only \"app-server\" is supported",
+                    rt.kind
+                ));
             }
-            None if runtime == openclaw_sessions::DEFAULT_RUNTIME => {
-                Ok(ProcessKey::new(vec![embedded_binary()
-                    .to_string_lossy()
-                    .into_owned()]))
+            if rt.command.is_empty() {
+                return Err(format!(
+                    "runtimes.{runtime}.command is empty; set it to the program and its arguments"
+                ));
             }
-            None => Err(config_err(format!(
-                "unknown runtime {runtime:?}: configure runtimes.{runtime} in openclaw.json"
-            ))),
+            if let Some(home) = rt.home.as_ref().filter(|h| !h.is_absolute()) {
+                return Err(format!(
+                    "runtimes.{runtime}.home is {}, a relative path; make it absolute",
+                    home.display()
+                ));
+            }
+            Ok(ProcessKey {
+                command: rt.command.clone(),
+                env: rt.env.clone(),
+                home: rt.home.clone(),
+                auth_identity: rt.auth_profile.clone(),
+                experimental_api: rt.dynamic_tools,
+            })
         }
+        None if runtime == openclaw_sessions::DEFAULT_RUNTIME => {
+            Ok(ProcessKey::new(vec![embedded_binary()
+                .to_string_lossy()
+                .into_owned()]))
+        }
+        None => Err(format!(
+            "unknown runtime {runtime:?}: configure runtimes.{runtime} in openclaw.json"
+        )),
     }
 }
 

@@ -21,6 +21,7 @@ pub const EVENTS: &[&str] = &[
     "sessions.changed",
     "device.pair.requested",
     "device.pair.resolved",
+    "session.message",
 ];
 
 /// `tick {ts}`, every `policy.tickIntervalMs`.
@@ -96,9 +97,10 @@ mod tests {
             crate::methods::sessions::SessionsChanged::NAME,
             crate::methods::devices::PairRequested::NAME,
             crate::methods::devices::PairResolved::NAME,
+            crate::methods::session_views::SessionMessageEvent::NAME,
         ] {
             assert!(super::EVENTS.contains(&name), "{name} is not in EVENTS");
         }
-        assert_eq!(super::EVENTS.len(), 10);
+        assert_eq!(super::EVENTS.len(), 11);
     }
 }

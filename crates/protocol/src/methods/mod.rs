@@ -15,6 +15,11 @@ pub mod gateway;
 pub mod sessions;
 pub mod subsystems;
 pub mod system;
+// The Control UI's and TUI's chat, session views, agents and models.
+pub mod agents;
+pub mod chat;
+pub mod models;
+pub mod session_views;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;

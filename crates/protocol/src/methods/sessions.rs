@@ -330,7 +330,8 @@ pub struct SessionDefaults {
 pub struct AgentRuntime {
     /// A `runtimes.<name>` key (`embedded` by default).
     pub id: String,
-    /// `config` when set in config, `implicit` for the built-in default.
+    /// OpenClaw's source words: `agent` (`agents.entries.<id>.runtime`), `defaults`
+    /// (`agents.defaults.runtime`) or `implicit` (the built-in `embedded`).
     pub source: String,
 }
 
@@ -357,7 +358,9 @@ pub struct SessionRow {
     pub is_background: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
-    pub created_at: u64,
+    /// Absent for a session that has no message yet (`sessions.describe` of a main session).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<u64>,
     pub updated_at: Option<u64>,
     /// `operator` or `spawn`.
     pub created_via: String,
@@ -510,6 +513,30 @@ pub struct ChatAbortResult {
 pub struct ChatHistoryResult {
     pub session_key: String,
     pub messages: Vec<HistoryMessage>,
+    /// Messages accepted but not yet in the transcript: none here (a message is in the
+    /// transcript before `chat.send` answers).
+    #[serde(default)]
+    pub pending_inputs: PendingInputs,
+    /// More messages precede the first one returned.
+    #[serde(default)]
+    pub has_more: bool,
+    /// Messages in the whole transcript.
+    #[serde(default)]
+    pub total_messages: usize,
+    /// What a new session runs with (as `sessions.list.defaults`).
+    #[serde(default)]
+    pub defaults: SessionDefaults,
+    /// The session's row, once it exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_info: Option<SessionRow>,
+}
+
+/// `chat.history.pendingInputs`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PendingInputs {
+    pub items: Vec<Value>,
+    pub total: usize,
 }
 
 /// One transcript message.
@@ -718,6 +745,10 @@ pub struct ChatMessage {
     /// `assistant`.
     pub role: String,
     pub content: Vec<TextContent>,
+    /// The reply of a slash command handled by the gateway (`/status`), not of a model run:
+    /// OpenClaw's clients show it as a system line.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub command: bool,
 }
 
 /// The `agent` event (OpenClaw's `AgentEventSchema`; like Node, also with `sessionKey` and

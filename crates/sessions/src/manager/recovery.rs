@@ -29,7 +29,7 @@ impl SessionManager {
                 // A main session that only ever spawned has no journal yet: recreate it.
                 if !inner.sessions.contains_key(&parent) {
                     if let Ok(p) = key::parse_key(&parent) {
-                        if p.kind == KeyKind::Main {
+                        if p.kind != KeyKind::Subagent {
                             let s = SessionState::new(&parent, p.agent_id, None, 0, now_ms());
                             inner.sessions.insert(parent.clone(), s);
                         }

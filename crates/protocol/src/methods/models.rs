@@ -1,0 +1,107 @@
+//! Models: `models.list` and `models.authStatus`.
+//!
+//! This gateway's models are its runtimes' models: the embedded runtime's `exec`, and what each
+//! configured app-server runtime answers to `model/list`. A model row names its runtime as its
+//! `provider`. OpenClaw has no result schema for either method; the shapes are the Node
+//! gateway's (`{models:[…]}`, `{ts, providers:[…]}`) with the row fields its CLI reads
+//! (`openclaw models list`: `id`, `name`, `provider`, `available`, `input`, `contextWindow`).
+
+use super::{request, NonEmpty};
+use serde::{Deserialize, Serialize};
+
+/// `models.list` params (OpenClaw's `ModelsListParamsSchema`). Used: `provider` (a runtime
+/// name) and `agentId` (that agent's runtime only). `refresh` asks the runtimes again instead of
+/// answering from the cache. The view and detail knobs are accepted; every row here is a
+/// model a run can really use.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ModelsListParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_key: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_profile_id: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_details: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_provider_capabilities: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_default_models: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prepared_only: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view: Option<String>,
+}
+
+/// `models.list` result.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModelsListResult {
+    pub models: Vec<ModelChoice>,
+}
+
+/// One model a run can use.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ModelChoice {
+    /// The model id a run passes to its runtime.
+    pub id: String,
+    pub name: String,
+    /// The runtime (`runtimes.<name>` key, or `embedded`) that serves it.
+    pub provider: String,
+    /// Whether the runtime answered with it just now (false when served from the cache of a
+    /// runtime that could not be asked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available: Option<bool>,
+    /// Input kinds (`text`, `image`), when the runtime says.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub input: Vec<String>,
+    /// The runtime's default model.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub is_default: bool,
+}
+
+/// `models.authStatus {refresh?, agentId?}` (OpenClaw's `ModelsAuthStatusParamsSchema`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ModelsAuthStatusParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
+}
+
+/// `models.authStatus` result: one row per runtime.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModelsAuthStatusResult {
+    pub ts: u64,
+    pub providers: Vec<ProviderAuth>,
+}
+
+/// A runtime's auth state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ProviderAuth {
+    /// The runtime's name.
+    pub provider: String,
+    /// `ok` (signed in, or needs no auth), `missing` (the runtime reports no account),
+    /// `unknown` (the runtime could not be asked, or does not say).
+    pub status: String,
+    /// How it authenticates (`none`, `apikey`, `chatgpt`, …) when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_mode: Option<String>,
+    /// Why the status is what it is, when it is not `ok`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+request! {
+    ModelsListParams => ModelsListResult, "models.list";
+    ModelsAuthStatusParams => ModelsAuthStatusResult, "models.authStatus";
+}
