@@ -29,16 +29,21 @@ struct Output {
 }
 
 impl Output {
-    /// The JSON document the command printed (skipping any lines before it).
+    /// The JSON document the command printed (skipping any log lines before it).
     fn json(&self) -> Result<Value, String> {
         if let Ok(v) = serde_json::from_str(self.stdout.trim()) {
             return Ok(v);
         }
-        let start = self
-            .stdout
-            .find(['{', '['])
-            .ok_or_else(|| "no JSON in stdout".to_owned())?;
-        serde_json::from_str(&self.stdout[start..]).map_err(|e| format!("stdout is not JSON: {e}"))
+        let mut offset = 0;
+        for line in self.stdout.split_inclusive('\n') {
+            if line.starts_with('{') || line.starts_with('[') {
+                if let Ok(v) = serde_json::from_str(&self.stdout[offset..]) {
+                    return Ok(v);
+                }
+            }
+            offset += line.len();
+        }
+        Err("stdout holds no JSON document".into())
     }
 
     /// Every stdout line that is a JSON value.
@@ -49,7 +54,11 @@ impl Output {
             .collect()
     }
 
+    /// The first line of output (a JSON document compacted onto one line).
     fn first_line(&self) -> String {
+        if let Ok(v) = self.json() {
+            return v.to_string().chars().take(90).collect();
+        }
         let line = self
             .stdout
             .lines()
@@ -79,7 +88,7 @@ fn health_ok(_: Target, o: &Output) -> Result<(), String> {
     if v["ok"] == true {
         Ok(())
     } else {
-        Err(format!("health without ok: true: {v}"))
+        Err(format!("no `ok: true`: {v}"))
     }
 }
 
@@ -150,6 +159,58 @@ fn devices(_: Target, o: &Output) -> Result<(), String> {
     }
 }
 
+/// A JSON object whose `key` is an array (the lists Node returns, empty or not).
+fn array_field(o: &Output, key: &str) -> Result<(), String> {
+    let v = object(o)?;
+    if v[key].is_array() {
+        Ok(())
+    } else {
+        Err(format!("no `{key}` array: {v}"))
+    }
+}
+
+fn jobs(_: Target, o: &Output) -> Result<(), String> {
+    array_field(o, "jobs")
+}
+
+fn paired(_: Target, o: &Output) -> Result<(), String> {
+    array_field(o, "paired")
+}
+
+fn nodes(_: Target, o: &Output) -> Result<(), String> {
+    array_field(o, "nodes")
+}
+
+fn skills(_: Target, o: &Output) -> Result<(), String> {
+    array_field(o, "skills")
+}
+
+fn daily(_: Target, o: &Output) -> Result<(), String> {
+    array_field(o, "daily")
+}
+
+fn profiles(_: Target, o: &Output) -> Result<(), String> {
+    array_field(o, "profiles")
+}
+
+fn reloaded(_: Target, o: &Output) -> Result<(), String> {
+    let v = object(o)?;
+    if v["ok"] == true {
+        Ok(())
+    } else {
+        Err(format!("secrets reload without ok: true: {v}"))
+    }
+}
+
+fn approvals_file(_: Target, o: &Output) -> Result<(), String> {
+    let v = object(o)?;
+    if v["file"].is_object() {
+        Ok(())
+    } else {
+        Err(format!("no approvals `file` object: {v}"))
+    }
+}
+
 fn presence(_: Target, o: &Output) -> Result<(), String> {
     let v = o.json()?;
     match v.as_array() {
@@ -204,7 +265,7 @@ fn table() -> Vec<Row> {
         r(&["gateway", "call", "health", "--json"], health_ok),
         r(&["status", "--json"], is_object),
         r(&["status", "--all", "--json"], is_object),
-        r(&["gateway", "probe", "--json"], is_object),
+        r(&["gateway", "probe", "--json"], health_ok),
         Row {
             args: &["agent", "--message", "echo cli-agent-ok", "--json"],
             check: agent_echo,
@@ -215,18 +276,18 @@ fn table() -> Vec<Row> {
         r(&["models", "list", "--json"], lists_exec),
         r(&["gateway", "call", "models.list", "--json"], lists_exec),
         r(&["channels", "status", "--json"], channels),
-        r(&["channels", "list", "--json"], parses),
-        r(&["cron", "list", "--json"], parses),
-        r(&["cron", "status", "--json"], parses),
-        r(&["nodes", "list", "--json"], parses),
-        r(&["nodes", "status", "--json"], parses),
-        r(&["skills", "list", "--json"], parses),
+        r(&["channels", "list", "--json"], is_object),
+        r(&["cron", "list", "--json"], jobs),
+        r(&["cron", "status", "--json"], is_object),
+        r(&["nodes", "list", "--json"], paired),
+        r(&["nodes", "status", "--json"], nodes),
+        r(&["skills", "list", "--json"], skills),
         r(&["doctor", "--non-interactive"], doctor),
-        r(&["approvals", "get", "--gateway", "--json"], parses),
-        r(&["gateway", "usage-cost", "--json"], parses),
-        r(&["users", "list", "--json"], parses),
+        r(&["approvals", "get", "--gateway", "--json"], approvals_file),
+        r(&["gateway", "usage-cost", "--json"], daily),
+        r(&["users", "list", "--json"], profiles),
         r(&["system", "heartbeat", "last", "--json"], parses),
-        r(&["secrets", "reload", "--json"], parses),
+        r(&["secrets", "reload", "--json"], reloaded),
         r(&["system", "presence", "--json"], presence),
     ]
 }
