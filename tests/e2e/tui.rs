@@ -22,6 +22,8 @@ const STEP_GUARD: Duration = Duration::from_secs(90);
 /// A private tmux server (its own `-L` socket); killed on drop, with everything in it.
 struct Tmux {
     socket: String,
+    /// The server's socket file, removed after `kill-server`.
+    socket_path: Option<String>,
 }
 
 impl Tmux {
@@ -42,6 +44,7 @@ impl Tmux {
                     .map(|d| d.as_nanos())
                     .unwrap_or(0)
             ),
+            socket_path: None,
         };
         let out = t
             .cmd()
@@ -64,6 +67,14 @@ impl Tmux {
                 String::from_utf8_lossy(&out.stderr)
             ));
         }
+        let mut t = t;
+        t.socket_path = t
+            .cmd()
+            .args(["display-message", "-p", "#{socket_path}"])
+            .output()
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .filter(|p| !p.is_empty());
         Ok(t)
     }
 
@@ -105,6 +116,9 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.cmd().arg("kill-server").output();
+        if let Some(path) = &self.socket_path {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 
