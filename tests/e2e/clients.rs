@@ -61,7 +61,7 @@ enum Running {
         child: tokio::process::Child,
         _state: tempfile::TempDir,
     },
-    Node(Box<NodeGateway>),
+    Node(NodeGateway),
 }
 
 impl UnderTest {
@@ -124,7 +124,7 @@ impl UnderTest {
             ws_url: gw.url.clone(),
             http_url: format!("http://127.0.0.1:{}", gw.port),
             dir: gw.home.path().to_path_buf(),
-            running: Running::Node(Box::new(gw)),
+            running: Running::Node(gw),
         };
         // Node answers UNAVAILABLE ("gateway starting") for a while after /readyz.
         let deadline = tokio::time::Instant::now() + START_GUARD;
