@@ -46,7 +46,12 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
         cmd.arg("--node")
             .arg(&deps.node)
             .arg("--openclaw")
-            .arg(&deps.openclaw_mjs);
+            .arg(&deps.openclaw_mjs)
+            .arg("--playwright")
+            .arg(&deps.playwright);
+        if let Some(pkg) = deps.openclaw_mjs.parent() {
+            cmd.arg("--control-ui").arg(pkg.join("dist/control-ui"));
+        }
     }
     if quick {
         cmd.arg("--quick");

@@ -3,7 +3,10 @@
 //! The commands are the ones that worked on this machine (reference §1): `npm i node@24.21.0` in one folder
 //! yields a real node 24 binary at `node_modules/node/bin/node` (the system node is v20; openclaw needs
 //! node 24.16 or newer); then, with that node first on `PATH`, `npm i openclaw@2026.9.6 @openai/codex@0.169.0` in a
-//! second folder. Idempotent: each step is skipped when the installed version already matches.
+//! second folder; then `npm i playwright-core@1.65.2` in a third folder, `.cache/npm/playwright` (the
+//! Control UI browser tests drive Debian's `/usr/bin/chromium` with it through `executablePath`: browsers
+//! cannot be downloaded here; 1.65.2 drives Chromium 156, checked on this machine).
+//! Idempotent: each step is skipped when the installed version already matches.
 //! The layout is shared with `crates/test-support/src/node.rs`; keep the two in step.
 
 use std::path::{Path, PathBuf};
@@ -14,6 +17,8 @@ use anyhow::{bail, Context, Result};
 pub(crate) const NODE_VERSION: &str = "24.21.0";
 pub(crate) const OPENCLAW_VERSION: &str = "2026.9.6";
 pub(crate) const CODEX_VERSION: &str = "0.169.0";
+/// Drives Debian's Chromium 156 (`executablePath`); OpenClaw's own dependency (1.63.0) is older.
+pub(crate) const PLAYWRIGHT_VERSION: &str = "1.65.2";
 
 /// Where everything lives once installed.
 #[derive(Debug, Clone)]
@@ -21,6 +26,8 @@ pub(crate) struct NodeDeps {
     pub(crate) node: PathBuf,
     pub(crate) openclaw_mjs: PathBuf,
     pub(crate) codex: PathBuf,
+    /// The `playwright-core` package folder (its `index.mjs` is what scripts import).
+    pub(crate) playwright: PathBuf,
 }
 
 impl NodeDeps {
@@ -30,6 +37,7 @@ impl NodeDeps {
             node: dir.join("node24/node_modules/node/bin/node"),
             openclaw_mjs: dir.join("openclaw/node_modules/openclaw/openclaw.mjs"),
             codex: dir.join("openclaw/node_modules/@openai/codex/bin/codex.js"),
+            playwright: dir.join("playwright/node_modules/playwright-core"),
         }
     }
 
@@ -127,12 +135,38 @@ pub(crate) fn install() -> Result<NodeDeps> {
             pkg_dir.display()
         );
     }
+    let pw_dir = dir.join("playwright");
+    let playwright = package_version(&deps.playwright.join("package.json"));
+    if playwright.as_deref() == Some(PLAYWRIGHT_VERSION) {
+        eprintln!(
+            "xtask: playwright-core {PLAYWRIGHT_VERSION} already installed in {}",
+            pw_dir.display()
+        );
+    } else {
+        eprintln!(
+            "xtask: installing playwright-core@{PLAYWRIGHT_VERSION} into {} (found: {})",
+            pw_dir.display(),
+            playwright.as_deref().unwrap_or("none")
+        );
+        npm_install(
+            &pw_dir,
+            &[&format!("playwright-core@{PLAYWRIGHT_VERSION}")],
+            Some(&deps),
+        )?;
+        if !deps.playwright.join("index.mjs").is_file() {
+            bail!(
+                "npm finished but {}/index.mjs is missing; the playwright-core layout changed?",
+                deps.playwright.display()
+            );
+        }
+    }
     eprintln!(
-        "xtask: node: {}\nxtask: openclaw: {} {}\nxtask: codex: {}",
+        "xtask: node: {}\nxtask: openclaw: {} {}\nxtask: codex: {}\nxtask: playwright-core: {}",
         deps.node.display(),
         deps.node.display(),
         deps.openclaw_mjs.display(),
-        deps.codex.display()
+        deps.codex.display(),
+        deps.playwright.display()
     );
     Ok(deps)
 }

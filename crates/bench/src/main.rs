@@ -4,12 +4,15 @@
 //!
 //! ```text
 //! openclaw-bench --ours target/release/gateway [--node <node> --openclaw <openclaw.mjs>]
+//!                [--playwright <playwright-core dir> --control-ui <openclaw dist/control-ui>]
+//!                [--chromium /usr/bin/chromium]
 //!                [--quick] [--out docs/benchmarks.md] [--command "cargo xtask bench"]
 //! ```
 
 mod area;
 mod procs;
 mod report;
+mod ui;
 mod ws;
 
 use std::path::PathBuf;
@@ -29,6 +32,9 @@ struct Args {
     quick: bool,
     out: Option<PathBuf>,
     command: String,
+    playwright: Option<PathBuf>,
+    control_ui: Option<PathBuf>,
+    chromium: PathBuf,
 }
 
 /// How much of everything one run does.
@@ -77,6 +83,9 @@ fn parse_args() -> Result<Args> {
     let mut quick = false;
     let mut out = None;
     let mut command = String::from("cargo xtask bench");
+    let mut playwright = None;
+    let mut control_ui = None;
+    let mut chromium = PathBuf::from("/usr/bin/chromium");
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let mut value = |name: &str| it.next().with_context(|| format!("{name} needs a value"));
@@ -87,6 +96,9 @@ fn parse_args() -> Result<Args> {
             "--openclaw" => openclaw = Some(PathBuf::from(value("--openclaw")?)),
             "--out" => out = Some(PathBuf::from(value("--out")?)),
             "--command" => command = value("--command")?,
+            "--playwright" => playwright = Some(PathBuf::from(value("--playwright")?)),
+            "--control-ui" => control_ui = Some(PathBuf::from(value("--control-ui")?)),
+            "--chromium" => chromium = PathBuf::from(value("--chromium")?),
             "--quick" => quick = true,
             other => bail!(
                 "unknown argument `{other}` (see the doc comment of crates/bench/src/main.rs)"
@@ -107,6 +119,9 @@ fn parse_args() -> Result<Args> {
         quick,
         out,
         command,
+        playwright: playwright.map(absolute),
+        control_ui: control_ui.map(absolute),
+        chromium,
     })
 }
 
@@ -164,6 +179,8 @@ fn real_main() -> Result<()> {
     let mut rows = rows(&ours, &node, &plan);
     eprintln!("openclaw-bench: measuring the other areas' entry points");
     rows.extend(area_rows(&rt, &args, &ours_spec, &plan));
+    eprintln!("openclaw-bench: measuring the Control UI in Chromium");
+    rows.extend(ui_rows(&rt, &args, &ours_spec));
     let table = report::markdown(&rows);
     println!("{table}");
     if let Some(out) = &args.out {
@@ -173,6 +190,55 @@ fn real_main() -> Result<()> {
         eprintln!("openclaw-bench: wrote {}", out.display());
     }
     Ok(())
+}
+
+/// The Control UI rows: ours and Node serving the same UI build, measured in Chromium.
+fn ui_rows(rt: &tokio::runtime::Runtime, args: &Args, ours_spec: &procs::GatewaySpec) -> Vec<Row> {
+    let browser = match (&args.node, &args.playwright, &args.control_ui) {
+        (Some((node, _)), Some(playwright), Some(control_ui)) if args.chromium.is_file() => {
+            ui::Browser {
+                node: node.clone(),
+                playwright: playwright.clone(),
+                chromium: args.chromium.clone(),
+                control_ui: control_ui.clone(),
+            }
+        }
+        _ => {
+            let why = anyhow::anyhow!(
+                "needs node, playwright-core, the Control UI build (`cargo xtask install-deps`) and {}",
+                args.chromium.display()
+            );
+            eprintln!("openclaw-bench: Control UI not measured: {why}");
+            return ui::rows(&Err(anyhow::anyhow!("{why}")), &Err(why));
+        }
+    };
+    let ours = ui::measure(
+        rt,
+        ours_spec,
+        TOKEN,
+        Some(&ui::ours_config(&browser)),
+        &browser,
+        true,
+        "",
+    );
+    if let Err(e) = &ours {
+        eprintln!("openclaw-bench: Control UI on ours not measured: {e:#}");
+    }
+    let node = node_spec(args).and_then(|spec| {
+        ui::measure(
+            rt,
+            &spec,
+            TOKEN,
+            None,
+            &browser,
+            false,
+            "n/a: no model provider is configured on the Node gateway here",
+        )
+    });
+    if let Err(e) = &node {
+        eprintln!("openclaw-bench: Control UI on Node not measured: {e:#}");
+    }
+    ui::rows(&ours, &node)
 }
 
 /// How to start the real Node gateway (reference §1).
@@ -804,7 +870,14 @@ fn document(
          on two configs that differ in the reported number of paths.\n\
          - Restart: a client handshakes back to back; after 300 ms the gateway gets SIGUSR2 (ours: drain, then \
          re-exec with the listening socket inherited; Node: its in-process restart). Refused = TCP connection \
-         refused; failed = any other failed handshake.\n",
+         refused; failed = any other failed handshake.\n\
+         - Control UI: both gateways serve the same build (`dist/control-ui` of openclaw@2026.9.6; ours through \
+         `gateway.controlUi.root`), loaded in Debian's headless Chromium by playwright-core \
+         (`crates/test-support/browser/control-ui.mjs`). Composer ready = `page.goto(/#token=…)` → the chat \
+         composer visible, fresh browser context each time. RPCs and bytes on load: every WebSocket frame of \
+         the first load until no RPC is in flight for 750 ms. First delta: the composer's `chat.send` frame → \
+         the first `chat` event with `state:\"delta\"` (ours: the embedded runtime's model `exec` running \
+         `echo bench`; Node has no model provider configured here, so n/a).\n",
         command = args.command,
         ours_procs = procs(ours),
         node_procs = procs(node),

@@ -11,6 +11,8 @@ pub enum Cell {
     Rate(f64),
     /// A rate with a remark (e.g. how many requests the server refused).
     RateNote(f64, String),
+    /// A plain count.
+    Int(u64),
     /// Two counts: refused, failed.
     Count(u64, u64),
     /// Not applicable to this side (e.g. a Rust-only micro-benchmark).
@@ -70,6 +72,7 @@ fn value(cell: &Cell) -> Option<f64> {
         Cell::Bytes(b) => Some(*b as f64),
         Cell::Rate(r) | Cell::RateNote(r, _) => Some(*r),
         Cell::Count(a, b) => Some((a + b) as f64),
+        Cell::Int(n) => Some(*n as f64),
         Cell::Na | Cell::Missing(_) => None,
     }
 }
@@ -77,7 +80,9 @@ fn value(cell: &Cell) -> Option<f64> {
 pub fn show(cell: &Cell) -> String {
     match cell {
         Cell::Time(d) => show_time(*d),
+        Cell::Bytes(b) if *b < 1024 * 1024 => format!("{:.1} KiB", *b as f64 / 1024.0),
         Cell::Bytes(b) => format!("{:.1} MiB", *b as f64 / (1024.0 * 1024.0)),
+        Cell::Int(n) => n.to_string(),
         Cell::Rate(r) if *r >= 10_000.0 => format!("{:.0} k/s", r / 1000.0),
         Cell::Rate(r) => format!("{r:.0} /s"),
         Cell::RateNote(r, note) => format!("{} ({note})", show(&Cell::Rate(*r))),
