@@ -58,6 +58,7 @@ async function openPage(browser) {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   await context.addInitScript(RECORD_CLOSES);
   const page = await context.newPage();
+  page.on("dialog", (d) => d.accept().catch(() => {}));
   const state = {
     view: "load",
     pending: new Map(),
@@ -127,6 +128,17 @@ async function go(page, route) {
   }, route);
 }
 
+/** One entry per method and answer (the UI retries some calls). */
+function unique(errors) {
+  const seen = new Set();
+  return errors.filter((e) => {
+    const key = `${e.method}\u0000${e.code}\u0000${e.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 function refusal(call) {
   if (!call.error) return false;
   const m = call.error.message ?? "";
@@ -144,15 +156,22 @@ async function check(name, fn) {
 }
 
 async function connect(page, state) {
-  await page.goto(`${opts.base}/#token=${encodeURIComponent(opts.token)}`);
-  // Connected: the `connect` RPC answered ok.
+  const resp = await page.goto(`${opts.base}/#token=${encodeURIComponent(opts.token)}`);
+  const status = resp?.status() ?? 0;
+  if (status >= 400 || status === 0) {
+    const body = resp ? (await resp.text().catch(() => "")).replace(/\s+/g, " ").slice(0, 200) : "";
+    return `GET ${opts.base}/ answered HTTP ${status} (is the Control UI served?): ${body}`;
+  }
+  // Connected: a `connect` RPC answered ok (the UI may retry after a first refusal).
   const until = Date.now() + VIEW_BOUND;
   while (Date.now() < until) {
-    const c = state.calls.find((x) => x.method === "connect" && x.answered);
-    if (c) return c.ok ? null : `connect refused: ${JSON.stringify(c.error)}`;
+    if (state.calls.some((x) => x.method === "connect" && x.ok)) return null;
     await page.waitForTimeout(50);
   }
-  return "no answered connect within the bound";
+  const refused = state.calls.filter((x) => x.method === "connect" && x.answered);
+  return refused.length
+    ? `connect refused: ${JSON.stringify(refused[refused.length - 1].error)}`
+    : "no answered connect within the bound";
 }
 
 async function runTest(browser) {
@@ -195,14 +214,14 @@ async function runTest(browser) {
       ms: Date.now() - started,
       note,
       methods: [...new Set(calls.map((c) => c.method))].sort(),
-      refusals: calls.filter(refusal).map((c) => ({ method: c.method, ...c.error })),
-      errors: calls.filter((c) => c.error && !refusal(c)).map((c) => ({ method: c.method, ...c.error })),
+      refusals: unique(calls.filter(refusal).map((c) => ({ method: c.method, ...c.error }))),
+      errors: unique(calls.filter((c) => c.error && !refusal(c)).map((c) => ({ method: c.method, ...c.error }))),
       unanswered: calls.filter((c) => !c.answered).map((c) => c.method),
       screenshot,
     });
   }
   // Answers that arrived for calls sent before the views loop or late: refusals on load count too.
-  report.loadRefusals = loadCalls.filter(refusal).map((c) => ({ method: c.method, ...c.error }));
+  report.loadRefusals = unique(loadCalls.filter(refusal).map((c) => ({ method: c.method, ...c.error })));
 
   // Chat: `echo hello` through the composer; the embedded runtime's model `exec` runs it.
   state.view = "chat";
