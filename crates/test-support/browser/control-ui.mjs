@@ -367,7 +367,10 @@ async function runBench(browser) {
   for (let i = 0; i < runs; i++) {
     const { context, page, state } = await openPage(browser);
     const t0 = Date.now();
-    await page.goto(`${opts.base}/#token=${encodeURIComponent(opts.token)}`);
+    const resp = await page.goto(`${opts.base}/#token=${encodeURIComponent(opts.token)}`);
+    if (!resp || resp.status() >= 400) {
+      throw new Error(`GET / answered HTTP ${resp?.status() ?? 0}: the Control UI is not served`);
+    }
     const composer = page.getByRole("textbox", { name: "Chat composer" });
     await composer.waitFor({ state: "visible", timeout: VIEW_BOUND });
     ready.push(Date.now() - t0);
