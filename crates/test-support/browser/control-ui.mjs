@@ -363,6 +363,8 @@ function median(xs) {
 async function runBench(browser) {
   const runs = opts.runs ?? 5;
   const ready = [];
+  const shell = [];
+  let composerNote = "";
   let load = null;
   for (let i = 0; i < runs; i++) {
     const { context, page, state } = await openPage(browser);
@@ -371,9 +373,34 @@ async function runBench(browser) {
     if (!resp || resp.status() >= 400) {
       throw new Error(`GET / answered HTTP ${resp?.status() ?? 0}: the Control UI is not served`);
     }
-    const composer = page.getByRole("textbox", { name: "Chat composer" });
-    await composer.waitFor({ state: "visible", timeout: VIEW_BOUND });
-    ready.push(Date.now() - t0);
+    // The app shell: connected, and a page of the app rendered (chat, or Model Setup on a gateway
+    // without a model).
+    try {
+      await page.waitForFunction(
+        () => [...document.querySelectorAll("*")].some((e) => /^openclaw-.*-page$/.test(e.localName)),
+        null,
+        { timeout: VIEW_BOUND, polling: 10 },
+      );
+    } catch {
+      const body = (await page.textContent("body").catch(() => "")) ?? "";
+      throw new Error(
+        `no page of the Control UI rendered within ${VIEW_BOUND} ms; / shows: ${body.replace(/\s+/g, " ").slice(0, 120)}`,
+      );
+    }
+    while (!state.calls.some((c) => c.method === "connect" && c.ok)) {
+      if (Date.now() - t0 > VIEW_BOUND) throw new Error("no ok connect: the page did not connect");
+      await page.waitForTimeout(10);
+    }
+    shell.push(Date.now() - t0);
+    if (!composerNote) {
+      const composer = page.getByRole("textbox", { name: "Chat composer" });
+      try {
+        await composer.waitFor({ state: "visible", timeout: VIEW_BOUND });
+        ready.push(Date.now() - t0);
+      } catch {
+        composerNote = `the chat composer did not render within ${VIEW_BOUND} ms (a gateway without a model opens Model Setup)`;
+      }
+    }
     if (i === 0) {
       await settle(page, state);
       load = {
@@ -411,7 +438,16 @@ async function runBench(browser) {
     await context.close();
   }
   report.connected = true;
-  report.bench = { composerReadyMs: ready, composerReadyMedianMs: median(ready), load, firstDeltaMs, deltaNote };
+  report.bench = {
+    composerReadyMs: ready,
+    composerReadyMedianMs: median(ready),
+    composerNote,
+    shellReadyMs: shell,
+    shellReadyMedianMs: median(shell),
+    load,
+    firstDeltaMs,
+    deltaNote,
+  };
 }
 
 let browser;
