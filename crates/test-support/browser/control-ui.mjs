@@ -171,7 +171,9 @@ async function connect(page, state) {
   const refused = state.calls.filter((x) => x.method === "connect" && x.answered);
   return refused.length
     ? `connect refused: ${JSON.stringify(refused[refused.length - 1].error)}`
-    : "no answered connect within the bound";
+    : `no answered connect within the bound; / shows: ${((await page.textContent("body").catch(() => "")) ?? "")
+        .replace(/\s+/g, " ")
+        .slice(0, 160)}`;
 }
 
 async function runTest(browser) {
