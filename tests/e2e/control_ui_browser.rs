@@ -225,6 +225,13 @@ async fn control_ui_on(target: Target) {
     wanted.insert("composer", !chat);
     for (name, want) in &wanted {
         let c = &checks.get(*name).cloned().unwrap_or(Value::Null);
+        if c.is_null() {
+            eprintln!("  {name}: not run");
+            if *want {
+                problems.push(format!("check {name} was not run"));
+            }
+            continue;
+        }
         if let Some(why) = c["skipped"].as_str() {
             eprintln!("  {name}: SKIPPED — {why}");
             if *want {

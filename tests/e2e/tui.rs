@@ -219,14 +219,26 @@ async fn tui_on(target: Target) {
     // `/status`: the status card, not a chat message run by the runtime.
     tmux.type_text("/status");
     tmux.keys(&["Enter"]);
+    // Ends early on a run error (`/status` sent as a chat message and run as a shell command) and
+    // on "agent is busy" (the TUI still thinks the chat turn runs).
     let pane = tmux
-        .wait(STEP_GUARD, |p| status_card(p) && idle(p))
+        .wait(STEP_GUARD, |p| {
+            (status_card(p) && idle(p)) || p.contains("run error") || p.contains("agent is busy")
+        })
         .await
         .unwrap_or_else(|p| fail("`/status` did not show the status card", p));
-    assert!(
-        !pane.contains("exit code 127") && !pane.contains("not found"),
-        "`/status` ran as a shell command:\n{pane}"
-    );
+    if pane.contains("agent is busy") {
+        fail(
+            "the busy indicator came back after the chat turn: the TUI refused `/status` (agent is busy)",
+            pane,
+        );
+    }
+    if !status_card(&pane) || pane.contains("exit code 127") {
+        fail(
+            "`/status` ran as a chat message, not as the status card",
+            pane,
+        );
+    }
     eprintln!("TUI /status card shown");
 
     // `/sessions`: the picker lists the session (`main`).

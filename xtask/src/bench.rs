@@ -10,13 +10,17 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
     let mut quick = false;
     let mut with_node = true;
     let mut write = true;
+    let mut ui_only = false;
     for arg in args {
         match arg.as_str() {
             "--quick" => quick = true,
+            "--ui-only" => ui_only = true,
             "--no-node" => with_node = false,
             "--no-write" => write = false,
             other => {
-                bail!("unknown bench argument `{other}` (expected --quick, --no-node, --no-write)")
+                bail!(
+                    "unknown bench argument `{other}` (expected --quick, --no-node, --no-write, --ui-only)"
+                )
             }
         }
     }
@@ -55,6 +59,11 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
     }
     if quick {
         cmd.arg("--quick");
+    }
+    if ui_only {
+        // Only the Control UI rows, printed; docs/benchmarks.md stays the full run's.
+        cmd.arg("--ui-only");
+        write = false;
     }
     let mut shown = String::from("cargo xtask bench");
     for a in args.iter().filter(|a| a.as_str() != "--no-write") {

@@ -20,12 +20,14 @@ const USAGE: &str = "\
 usage: cargo xtask <task> [args]
 
 tasks:
-  install-deps   install node 24, openclaw@2026.9.6 and @openai/codex@0.169.0 into .cache/npm
+  install-deps   install node 24, openclaw@2026.9.6, @openai/codex@0.169.0 and playwright-core@1.65.2
+                 into .cache/npm
   test [ARGS]    install-deps, cargo build --workspace --bins, then cargo test --workspace [ARGS]
   lint           cargo fmt --all --check; cargo clippy --workspace --all-targets -- -D warnings
   ci             lint, then test
-  bench [--quick] [--no-node] [--no-write]
+  bench [--quick] [--no-node] [--no-write] [--ui-only]
                  release build, then ours versus the Node gateway; writes docs/benchmarks.md
+                 (--ui-only: only the Control UI rows in Chromium, printed, nothing written)
 ";
 
 fn main() -> ExitCode {

@@ -6,8 +6,10 @@
 //! openclaw-bench --ours target/release/gateway [--node <node> --openclaw <openclaw.mjs>]
 //!                [--playwright <playwright-core dir> --control-ui <openclaw dist/control-ui>]
 //!                [--chromium /usr/bin/chromium]
-//!                [--quick] [--out docs/benchmarks.md] [--command "cargo xtask bench"]
+//!                [--quick] [--ui-only] [--out docs/benchmarks.md] [--command "cargo xtask bench"]
 //! ```
+//!
+//! `--ui-only` measures only the Control UI rows (prints the table; use without `--out`).
 
 mod area;
 mod procs;
@@ -35,6 +37,7 @@ struct Args {
     playwright: Option<PathBuf>,
     control_ui: Option<PathBuf>,
     chromium: PathBuf,
+    ui_only: bool,
 }
 
 /// How much of everything one run does.
@@ -86,6 +89,7 @@ fn parse_args() -> Result<Args> {
     let mut playwright = None;
     let mut control_ui = None;
     let mut chromium = PathBuf::from("/usr/bin/chromium");
+    let mut ui_only = false;
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let mut value = |name: &str| it.next().with_context(|| format!("{name} needs a value"));
@@ -100,6 +104,7 @@ fn parse_args() -> Result<Args> {
             "--control-ui" => control_ui = Some(PathBuf::from(value("--control-ui")?)),
             "--chromium" => chromium = PathBuf::from(value("--chromium")?),
             "--quick" => quick = true,
+            "--ui-only" => ui_only = true,
             other => bail!(
                 "unknown argument `{other}` (see the doc comment of crates/bench/src/main.rs)"
             ),
@@ -122,6 +127,7 @@ fn parse_args() -> Result<Args> {
         playwright: playwright.map(absolute),
         control_ui: control_ui.map(absolute),
         chromium,
+        ui_only,
     })
 }
 
@@ -158,6 +164,11 @@ fn real_main() -> Result<()> {
         env: vec![],
         deadline: Duration::from_secs(30),
     };
+    if args.ui_only {
+        eprintln!("openclaw-bench: measuring the Control UI in Chromium (only)");
+        println!("{}", report::markdown(&ui_rows(&rt, &args, &ours_spec)));
+        return Ok(());
+    }
     eprintln!("openclaw-bench: measuring ours ({})", args.ours.display());
     let ours = measure_side(&rt, &ours_spec, plan.ours_spawns, &plan);
     if let Err(e) = &ours {

@@ -27,6 +27,7 @@ pub struct Browser {
 /// One side's browser measures.
 #[derive(Debug)]
 pub struct UiSide {
+    pub shell_ready: Result<Duration>,
     pub composer_ready: Result<Duration>,
     pub load_rpcs: Result<u64>,
     pub load_bytes: Result<u64>,
@@ -117,7 +118,14 @@ pub fn measure(
         let bench = &report["bench"];
         let load = &bench["load"];
         Ok(UiSide {
-            composer_ready: ms(&bench["composerReadyMedianMs"]).context("no composer-ready sample"),
+            shell_ready: ms(&bench["shellReadyMedianMs"]).context("no page-ready sample"),
+            composer_ready: match ms(&bench["composerReadyMedianMs"]) {
+                Some(d) => Ok(d),
+                None => Err(anyhow::anyhow!(
+                    "{}",
+                    bench["composerNote"].as_str().unwrap_or("no sample")
+                )),
+            },
             load_rpcs: load["rpcs"].as_u64().context("no load sample"),
             load_bytes: match (load["receivedBytes"].as_u64(), load["sentBytes"].as_u64()) {
                 (Some(r), Some(s)) => Ok(r + s),
@@ -161,6 +169,14 @@ pub fn rows(ours: &Result<UiSide>, node: &Result<UiSide>) -> Vec<Row> {
             Row::new(metric, cell(ours, pick), cell(node, pick), Better::Lower).target(target),
         );
     };
+    add(
+        "Control UI: navigation → connected, first page rendered (median of 5, Chromium)",
+        |s| match &s.shell_ready {
+            Ok(d) => Cell::Time(*d),
+            Err(e) => Cell::Missing(crate::short(e)),
+        },
+        "",
+    );
     add(
         "Control UI: navigation → chat composer ready (median of 5, Chromium)",
         |s| match &s.composer_ready {

@@ -58,6 +58,7 @@ async function openPage(browser) {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   await context.addInitScript(RECORD_CLOSES);
   const page = await context.newPage();
+  page.on("dialog", (d) => d.accept().catch(() => {}));
   const state = {
     view: "load",
     pending: new Map(),
@@ -127,6 +128,17 @@ async function go(page, route) {
   }, route);
 }
 
+/** One entry per method and answer (the UI retries some calls). */
+function unique(errors) {
+  const seen = new Set();
+  return errors.filter((e) => {
+    const key = `${e.method}\u0000${e.code}\u0000${e.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 function refusal(call) {
   if (!call.error) return false;
   const m = call.error.message ?? "";
@@ -144,15 +156,24 @@ async function check(name, fn) {
 }
 
 async function connect(page, state) {
-  await page.goto(`${opts.base}/#token=${encodeURIComponent(opts.token)}`);
-  // Connected: the `connect` RPC answered ok.
+  const resp = await page.goto(`${opts.base}/#token=${encodeURIComponent(opts.token)}`);
+  const status = resp?.status() ?? 0;
+  if (status >= 400 || status === 0) {
+    const body = resp ? (await resp.text().catch(() => "")).replace(/\s+/g, " ").slice(0, 200) : "";
+    return `GET ${opts.base}/ answered HTTP ${status} (is the Control UI served?): ${body}`;
+  }
+  // Connected: a `connect` RPC answered ok (the UI may retry after a first refusal).
   const until = Date.now() + VIEW_BOUND;
   while (Date.now() < until) {
-    const c = state.calls.find((x) => x.method === "connect" && x.answered);
-    if (c) return c.ok ? null : `connect refused: ${JSON.stringify(c.error)}`;
+    if (state.calls.some((x) => x.method === "connect" && x.ok)) return null;
     await page.waitForTimeout(50);
   }
-  return "no answered connect within the bound";
+  const refused = state.calls.filter((x) => x.method === "connect" && x.answered);
+  return refused.length
+    ? `connect refused: ${JSON.stringify(refused[refused.length - 1].error)}`
+    : `no answered connect within the bound; / shows: ${((await page.textContent("body").catch(() => "")) ?? "")
+        .replace(/\s+/g, " ")
+        .slice(0, 160)}`;
 }
 
 async function runTest(browser) {
@@ -195,14 +216,14 @@ async function runTest(browser) {
       ms: Date.now() - started,
       note,
       methods: [...new Set(calls.map((c) => c.method))].sort(),
-      refusals: calls.filter(refusal).map((c) => ({ method: c.method, ...c.error })),
-      errors: calls.filter((c) => c.error && !refusal(c)).map((c) => ({ method: c.method, ...c.error })),
+      refusals: unique(calls.filter(refusal).map((c) => ({ method: c.method, ...c.error }))),
+      errors: unique(calls.filter((c) => c.error && !refusal(c)).map((c) => ({ method: c.method, ...c.error }))),
       unanswered: calls.filter((c) => !c.answered).map((c) => c.method),
       screenshot,
     });
   }
   // Answers that arrived for calls sent before the views loop or late: refusals on load count too.
-  report.loadRefusals = loadCalls.filter(refusal).map((c) => ({ method: c.method, ...c.error }));
+  report.loadRefusals = unique(loadCalls.filter(refusal).map((c) => ({ method: c.method, ...c.error })));
 
   // Chat: `echo hello` through the composer; the embedded runtime's model `exec` runs it.
   state.view = "chat";
@@ -344,14 +365,44 @@ function median(xs) {
 async function runBench(browser) {
   const runs = opts.runs ?? 5;
   const ready = [];
+  const shell = [];
+  let composerNote = "";
   let load = null;
   for (let i = 0; i < runs; i++) {
     const { context, page, state } = await openPage(browser);
     const t0 = Date.now();
-    await page.goto(`${opts.base}/#token=${encodeURIComponent(opts.token)}`);
-    const composer = page.getByRole("textbox", { name: "Chat composer" });
-    await composer.waitFor({ state: "visible", timeout: VIEW_BOUND });
-    ready.push(Date.now() - t0);
+    const resp = await page.goto(`${opts.base}/#token=${encodeURIComponent(opts.token)}`);
+    if (!resp || resp.status() >= 400) {
+      throw new Error(`GET / answered HTTP ${resp?.status() ?? 0}: the Control UI is not served`);
+    }
+    // The app shell: connected, and a page of the app rendered (chat, or Model Setup on a gateway
+    // without a model).
+    try {
+      await page.waitForFunction(
+        () => [...document.querySelectorAll("*")].some((e) => /^openclaw-.*-page$/.test(e.localName)),
+        null,
+        { timeout: VIEW_BOUND, polling: 10 },
+      );
+    } catch {
+      const body = (await page.textContent("body").catch(() => "")) ?? "";
+      throw new Error(
+        `no page of the Control UI rendered within ${VIEW_BOUND} ms; / shows: ${body.replace(/\s+/g, " ").slice(0, 120)}`,
+      );
+    }
+    while (!state.calls.some((c) => c.method === "connect" && c.ok)) {
+      if (Date.now() - t0 > VIEW_BOUND) throw new Error("no ok connect: the page did not connect");
+      await page.waitForTimeout(10);
+    }
+    shell.push(Date.now() - t0);
+    if (!composerNote) {
+      const composer = page.getByRole("textbox", { name: "Chat composer" });
+      try {
+        await composer.waitFor({ state: "visible", timeout: VIEW_BOUND });
+        ready.push(Date.now() - t0);
+      } catch {
+        composerNote = `the chat composer did not render within ${VIEW_BOUND} ms (a gateway without a model opens Model Setup)`;
+      }
+    }
     if (i === 0) {
       await settle(page, state);
       load = {
@@ -389,7 +440,16 @@ async function runBench(browser) {
     await context.close();
   }
   report.connected = true;
-  report.bench = { composerReadyMs: ready, composerReadyMedianMs: median(ready), load, firstDeltaMs, deltaNote };
+  report.bench = {
+    composerReadyMs: ready,
+    composerReadyMedianMs: median(ready),
+    composerNote,
+    shellReadyMs: shell,
+    shellReadyMedianMs: median(shell),
+    load,
+    firstDeltaMs,
+    deltaNote,
+  };
 }
 
 let browser;
