@@ -118,13 +118,18 @@ async fn user_prefs_are_stored_and_survive_a_restart() {
 
     // Restart the binary: the entries are still there.
     kill_and_wait(&mut child).await;
-    let mut child = gateway_command(dir.path()).spawn().expect("respawn gateway");
+    let mut child = gateway_command(dir.path())
+        .spawn()
+        .expect("respawn gateway");
     let c = connect_retry(&url, Secret::Token("tok"), dir.path()).await;
     let got = c
         .request("users.prefs.get", json!({"keys": ["ui.theme", "ui.pane"]}))
         .await
         .unwrap();
-    assert_eq!(got, json!({"status": "ok", "entries": {"ui.theme": "light"}}));
+    assert_eq!(
+        got,
+        json!({"status": "ok", "entries": {"ui.theme": "light"}})
+    );
     c.close().await;
     kill_and_wait(&mut child).await;
 }
@@ -144,8 +149,35 @@ async fn config_schema_round_trip_edits_a_hot_key() {
     assert!(hint["help"].as_str().unwrap().contains("connect"), "{hint}");
     // Every table row is in the schema (rows another change adds appear automatically).
     for f in openclaw_config::schema::SCHEMA {
-        assert!(schema["uiHints"].get(f.path).is_some(), "{} missing", f.path);
+        assert!(
+            schema["uiHints"].get(f.path).is_some(),
+            "{} missing",
+            f.path
+        );
     }
+
+    // The editor's per-path lookup says what an edit needs (the reload classifier).
+    let node = c
+        .request("config.schema.lookup", json!({"path": "gateway"}))
+        .await
+        .unwrap();
+    let kid = |p: &str| {
+        node["children"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["path"] == p)
+            .cloned()
+            .unwrap_or_else(|| panic!("{p} not among the children: {node}"))
+    };
+    assert_eq!(kid(key)["reloadKind"], "hot");
+    assert_eq!(kid("gateway.port")["reloadKind"], "restart");
+    let err = c
+        .request("config.schema.lookup", json!({"path": "nosuch.key"}))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("config schema path not found"), "{err}");
 
     let got = c.request("config.get", json!({})).await.unwrap();
     let res = c
@@ -233,7 +265,10 @@ async fn the_gateway_log_file_is_openclaw_jsonl_and_openclaw_logs_reads_it() {
             .unwrap_or_else(|| panic!("openclaw logs did not print the ready line:\n{stdout}"));
         // `2026-12-03T14:04:55.463+00:00 info gateway gateway ready …`
         let mut cols = ready.split_whitespace();
-        assert!(cols.next().is_some_and(|t| t.ends_with("+00:00")), "{ready}");
+        assert!(
+            cols.next().is_some_and(|t| t.ends_with("+00:00")),
+            "{ready}"
+        );
         assert_eq!(cols.next(), Some("info"), "{ready}");
     } else {
         eprintln!("\n!!! SKIPPED openclaw logs check: node/openclaw not installed (cargo xtask install-deps)\n");
