@@ -107,6 +107,7 @@ fn result_ref(method: &str) -> Option<ResultRef> {
         "users.prefs.get" => Schema("UsersPrefsGetResult"),
         "users.prefs.set" => Schema("UsersPrefsSetResult"),
         "plugins.controlUi.list" => Schema("PluginsControlUiCatalog"),
+        "config.schema.lookup" => Schema("ConfigSchemaLookupResult"),
         "openclaw.setup.detect" => Schema("SystemAgentSetupDetectResult"),
         // No OpenClaw result schema: the Node gateway's answer to the same call.
         "last-heartbeat"
@@ -872,6 +873,9 @@ async fn every_payload_conforms_to_openclaw() {
     .await
     .ok();
     run.call(&c, "users.prefs.get", json!({})).await.ok();
+    run.call(&c, "config.schema.lookup", json!({"path": "gateway"}))
+        .await
+        .ok();
     // Missing subsystems: each must be refused UNAVAILABLE, naming what is missing.
     for m in [
         "plugin.surface.refresh",

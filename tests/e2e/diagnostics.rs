@@ -156,6 +156,29 @@ async fn config_schema_round_trip_edits_a_hot_key() {
         );
     }
 
+    // The editor's per-path lookup says what an edit needs (the reload classifier).
+    let node = c
+        .request("config.schema.lookup", json!({"path": "gateway"}))
+        .await
+        .unwrap();
+    let kid = |p: &str| {
+        node["children"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["path"] == p)
+            .cloned()
+            .unwrap_or_else(|| panic!("{p} not among the children: {node}"))
+    };
+    assert_eq!(kid(key)["reloadKind"], "hot");
+    assert_eq!(kid("gateway.port")["reloadKind"], "restart");
+    let err = c
+        .request("config.schema.lookup", json!({"path": "nosuch.key"}))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("config schema path not found"), "{err}");
+
     let got = c.request("config.get", json!({})).await.unwrap();
     let res = c
         .request(

@@ -943,16 +943,19 @@ async fn real_cli_logs_and_presence_against_our_background_gateway() {
         meta["file"]
             .as_str()
             .unwrap_or_default()
-            .ends_with("logs/gateway.log"),
+            .ends_with("logs/gateway.jsonl"),
         "{meta}"
     );
     assert!(meta["cursor"].as_u64().unwrap_or(0) > 0, "{meta}");
-    assert!(
-        records
-            .iter()
-            .any(|r| r.to_string().contains("gateway ready")),
-        "the log's lines came through:\n{out}"
-    );
+    // OpenClaw's CLI parses our JSONL lines: time, level and subsystem, not raw text.
+    let ready = records
+        .iter()
+        .find(|r| r.to_string().contains("gateway ready"))
+        .unwrap_or_else(|| panic!("the log's lines came through:\n{out}"));
+    assert_eq!(ready["type"], "log", "{ready}");
+    assert_eq!(ready["level"], "info", "{ready}");
+    assert_eq!(ready["subsystem"], "gateway", "{ready}");
+    assert!(ready["time"].is_string(), "{ready}");
 
     let (code, out, err) = real_cli_configured(port, token, &["system", "presence", "--json"])
         .await

@@ -421,6 +421,67 @@ pub fn json_schema() -> serde_json::Value {
     root
 }
 
+/// One child of a [`lookup_schema`] node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaChild {
+    /// The key (`*` for a user-chosen map key).
+    pub key: String,
+    /// The dotted path of the child.
+    pub path: String,
+    /// Its JSON Schema `type`, when it has one.
+    pub ty: Option<String>,
+    /// Whether it has children of its own.
+    pub has_children: bool,
+}
+
+/// The node of [`json_schema`] at dotted `path` (a user-chosen map key matches `*`), without
+/// its nested children, and those children; `None` for a path the schema does not have.
+pub fn lookup_schema(path: &str) -> Option<(serde_json::Value, Vec<SchemaChild>)> {
+    let root = json_schema();
+    let mut node = &root;
+    for seg in path.split('.') {
+        node = match node["properties"].get(seg) {
+            Some(n) => n,
+            None if node["additionalProperties"].is_object() => &node["additionalProperties"],
+            None => return None,
+        };
+    }
+    let mut children = Vec::new();
+    let has = |n: &serde_json::Value| {
+        n["properties"].as_object().is_some_and(|m| !m.is_empty())
+            || n["additionalProperties"].is_object()
+    };
+    if let Some(props) = node["properties"].as_object() {
+        for (k, v) in props {
+            children.push(SchemaChild {
+                key: k.clone(),
+                path: format!("{path}.{k}"),
+                ty: v["type"].as_str().map(str::to_owned),
+                has_children: has(v),
+            });
+        }
+    }
+    if node["additionalProperties"].is_object() {
+        let v = &node["additionalProperties"];
+        children.push(SchemaChild {
+            key: "*".into(),
+            path: format!("{path}.*"),
+            ty: v["type"].as_str().map(str::to_owned),
+            has_children: has(v),
+        });
+    }
+    let mut shallow = node.clone();
+    if let Some(o) = shallow.as_object_mut() {
+        o.remove("properties");
+        if o.get("additionalProperties")
+            .is_some_and(|v| v.is_object() && v.get("type") == Some(&serde_json::json!("object")))
+        {
+            o.remove("additionalProperties");
+        }
+    }
+    Some((shallow, children))
+}
+
 /// The schema of one leaf from its `ty` text.
 fn leaf_schema(ty: &str) -> serde_json::Map<String, serde_json::Value> {
     use serde_json::{json, Value};

@@ -149,6 +149,7 @@ pub const METHODS: &[MethodDef] = &[
     m("diagnostics.lanes", READ),
     m("doctor.memory.status", READ),
     m("config.schema", READ),
+    m("config.schema.lookup", READ),
     m("users.prefs.get", READ),
     m("users.prefs.set", WRITE),
     m("node.list", READ),

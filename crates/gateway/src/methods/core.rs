@@ -80,6 +80,7 @@ pub fn status_payload(state: &Arc<GatewayState>) -> StatusResult {
         process_memory: ProcessMemory {
             rss_bytes: rss_bytes(),
         },
+        event_loop: Some(state.event_loop_stats().to_wire()),
         config_path: state.opts.config_path.display().to_string(),
         state_dir: state.opts.state_dir.root().display().to_string(),
         auth_mode: auth.mode.as_str().into(),

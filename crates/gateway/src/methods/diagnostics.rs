@@ -10,11 +10,13 @@
 use super::MethodSpec;
 use crate::state::{now_ms, GatewayState};
 use openclaw_protocol::methods::system::{
-    ConfigSchemaParams, ConfigSchemaResponse, DiagnosticsLanesParams, DiagnosticsLanesResult,
+    ConfigSchemaChild, ConfigSchemaLookupParams, ConfigSchemaLookupResult, ConfigSchemaParams,
+    ConfigSchemaResponse, DiagnosticsLanesParams, DiagnosticsLanesResult,
     DiagnosticsStabilityParams, DiagnosticsStabilityResult, DoctorMemoryStatusParams,
     DoctorMemoryStatusResult, HeartbeatEvent, Lane, LastHeartbeatParams, MemoryEmbedding,
     SystemInfoParams, SystemInfoResult, UiHint, UpdateStatusParams, UpdateStatusResult,
 };
+use openclaw_protocol::{ErrorCode, ErrorShape};
 
 pub(crate) fn specs() -> Vec<MethodSpec> {
     vec![
@@ -51,6 +53,9 @@ pub(crate) fn specs() -> Vec<MethodSpec> {
         MethodSpec::typed(
             |_state, _ctx, _p: ConfigSchemaParams| async move { Ok(config_schema()) },
         ),
+        MethodSpec::typed(|_state, _ctx, p: ConfigSchemaLookupParams| async move {
+            config_schema_lookup(p.path.as_str())
+        }),
     ]
 }
 
@@ -152,22 +157,82 @@ fn lanes(state: &GatewayState) -> DiagnosticsLanesResult {
     }
 }
 
+/// The config editor's hint for table row `i`.
+fn hint(i: usize, f: &openclaw_config::schema::FieldDoc) -> UiHint {
+    UiHint {
+        label: Some(openclaw_config::schema::label(f.path)),
+        help: Some(format!("{} Default: {}.", f.doc, f.default)),
+        group: f.path.split('.').next().map(str::to_owned),
+        order: Some(i as i64),
+        sensitive: openclaw_config::schema::is_sensitive(f.path).then_some(true),
+        ..UiHint::default()
+    }
+}
+
+/// The table row (and its index) describing `path`, if any.
+fn row(path: &str) -> Option<(usize, &'static openclaw_config::schema::FieldDoc)> {
+    openclaw_config::schema::SCHEMA
+        .iter()
+        .enumerate()
+        .find(|(_, f)| openclaw_config::schema::pattern_matches(f.path, path))
+}
+
+/// What an edit of `path` needs, from the reload classifier's rules (`none` without a rule).
+fn reload_kind(path: &str) -> String {
+    use openclaw_reload::classify::Decision;
+    match openclaw_reload::classify::rule_for(path).map(|r| r.decision) {
+        Some(Decision::Restart) => "restart",
+        // A token or password rotation with the mode unchanged is applied in place.
+        Some(Decision::Hot(_) | Decision::SharedSecret) => "hot",
+        Some(Decision::None) | None => "none",
+    }
+    .to_owned()
+}
+
+/// `config.schema.lookup`: one node of the generated schema, its children, and what editing
+/// each needs.
+fn config_schema_lookup(path: &str) -> Result<ConfigSchemaLookupResult, ErrorShape> {
+    let Some((schema, kids)) = openclaw_config::schema::lookup_schema(path) else {
+        // Node's refusal, word for word.
+        return Err(ErrorShape::new(
+            ErrorCode::InvalidRequest,
+            "config schema path not found",
+        ));
+    };
+    let hinted = |p: &str| row(p).map(|(i, f)| (hint(i, f), f.path.to_owned()));
+    let (hint, hint_path) = hinted(path).unzip();
+    let children = kids
+        .into_iter()
+        .map(|k| {
+            let (hint, hint_path) = hinted(&k.path).unzip();
+            ConfigSchemaChild {
+                reload_kind: Some(reload_kind(&k.path)),
+                key: k.key,
+                path: k.path,
+                kind: k.ty,
+                required: false,
+                has_children: k.has_children,
+                hint,
+                hint_path,
+            }
+        })
+        .collect();
+    Ok(ConfigSchemaLookupResult {
+        path: path.to_owned(),
+        schema,
+        reload_kind: Some(reload_kind(path)),
+        hint,
+        hint_path,
+        children,
+    })
+}
+
 /// `config.schema`: generated from the config schema table (`openclaw_config::schema`).
 fn config_schema() -> ConfigSchemaResponse {
     let ui_hints = openclaw_config::schema::SCHEMA
         .iter()
         .enumerate()
-        .map(|(i, f)| {
-            let hint = UiHint {
-                label: Some(openclaw_config::schema::label(f.path)),
-                help: Some(format!("{} Default: {}.", f.doc, f.default)),
-                group: f.path.split('.').next().map(str::to_owned),
-                order: Some(i as i64),
-                sensitive: openclaw_config::schema::is_sensitive(f.path).then_some(true),
-                ..UiHint::default()
-            };
-            (f.path.to_owned(), hint)
-        })
+        .map(|(i, f)| (f.path.to_owned(), hint(i, f)))
         .collect();
     ConfigSchemaResponse {
         schema: openclaw_config::schema::json_schema(),

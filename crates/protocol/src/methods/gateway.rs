@@ -139,6 +139,9 @@ pub struct StatusResult {
     pub task_audit: TaskAudit,
     pub pairing: PairingSummary,
     pub policy: crate::handshake::Policy,
+    /// The runtime's scheduling health (as in `health`; the Control UI's Debug view shows it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_loop: Option<EventLoopHealth>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cli_projection: Option<CliProjection>,
     /// This gateway's own extension: which Control UI build the HTTP side serves.

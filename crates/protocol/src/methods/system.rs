@@ -197,6 +197,49 @@ pub struct UiHint {
     pub placeholder: Option<String>,
 }
 
+/// `config.schema.lookup {path}` (OpenClaw's closed `ConfigSchemaLookupParamsSchema`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigSchemaLookupParams {
+    /// Dotted path (`gateway.port`).
+    pub path: super::NonEmpty,
+}
+
+/// `config.schema.lookup` result (OpenClaw's `ConfigSchemaLookupResultSchema`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigSchemaLookupResult {
+    pub path: String,
+    /// The node's schema, without its children's.
+    pub schema: Value,
+    /// `hot`, `restart` or `none`: what an edit of this path needs (the reload classifier).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reload_kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<UiHint>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint_path: Option<String>,
+    pub children: Vec<ConfigSchemaChild>,
+}
+
+/// One `config.schema.lookup.children[]` entry.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigSchemaChild {
+    pub key: String,
+    pub path: String,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    pub required: bool,
+    pub has_children: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reload_kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<UiHint>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint_path: Option<String>,
+}
+
 /// A preference key: 1–256 characters (OpenClaw's `^.{1,256}$`).
 pub const PREF_KEY_MAX_CHARS: usize = 256;
 /// Keys per `users.prefs.get`/`set` call (OpenClaw's `maxItems`/`maxProperties`).
@@ -279,6 +322,7 @@ request! {
     DiagnosticsLanesParams => DiagnosticsLanesResult, "diagnostics.lanes";
     DoctorMemoryStatusParams => DoctorMemoryStatusResult, "doctor.memory.status";
     ConfigSchemaParams => ConfigSchemaResponse, "config.schema";
+    ConfigSchemaLookupParams => ConfigSchemaLookupResult, "config.schema.lookup";
     UsersPrefsGetParams => UsersPrefsGetResult, "users.prefs.get";
     UsersPrefsSetParams => UsersPrefsSetResult, "users.prefs.set";
 }
