@@ -366,6 +366,9 @@ async fn models_and_agents_come_from_the_runtimes_and_config() {
         coder_row["agentRuntime"],
         json!({"id": "fake", "source": "agent"})
     );
+    // No model configured for coder: its runtime's default model (the Control UI blocks Send
+    // for an agent without one).
+    assert_eq!(coder_row["model"]["primary"], "fake-model-a", "{agents}");
     let main_row = &agents["agents"][0];
     assert_eq!(main_row["model"]["primary"], "exec", "{agents}");
 

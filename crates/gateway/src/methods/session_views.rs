@@ -61,6 +61,9 @@ async fn sessions_describe(
             crate::wire::unstarted_row(&key, &parsed)
         }
     };
+    let mut rows = [session];
+    super::agents::fill_models(&state.config.load(), &mut rows);
+    let [session] = rows;
     Ok(SessionsDescribeResult { session })
 }
 
