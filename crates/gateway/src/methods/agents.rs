@@ -182,9 +182,12 @@ async fn agent_identity_get(
     })
 }
 
-/// Last models each runtime listed, by runtime name (and the command it ran).
+/// The models one runtime listed, and the command it ran then (a changed command asks again).
+type CachedModels = (Vec<String>, Vec<ModelChoice>);
+
+/// Last models each runtime listed, by runtime name.
 #[derive(Debug, Default)]
-pub struct ModelCache(Mutex<BTreeMap<String, (Vec<String>, Vec<ModelChoice>)>>);
+pub struct ModelCache(Mutex<BTreeMap<String, CachedModels>>);
 
 /// The runtimes `models.list` reports: the configured ones, and the built-in embedded one.
 fn runtimes(cfg: &openclaw_config::Config) -> Vec<String> {
