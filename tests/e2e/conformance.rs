@@ -178,6 +178,8 @@ fn result_ref(method: &str) -> Option<ResultRef> {
         "sessions.describe" | "sessions.messages.subscribe" | "sessions.messages.unsubscribe" => {
             Nothing
         }
+        // Refused with UNAVAILABLE (no safe reset/removal of a durable journal yet): no result.
+        "sessions.reset" | "sessions.delete" => Nothing,
         _ => return None,
     })
 }
@@ -257,6 +259,38 @@ impl Run {
             self.problem(group, format!("{what} vs {schema}: {}", v.describe()));
         }
         true
+    }
+
+    /// Calls `method`, which ours must refuse with `code` (an action it cannot perform), and
+    /// records the call (its params are checked like [`Run::call`]'s).
+    async fn call_refused(&mut self, c: &Client, method: &str, params: Value, code: &str) {
+        let schema = format!("{}Params", pascal(method));
+        if self.oracle.has(&schema) {
+            let v = self.oracle.validate(&schema, &params);
+            if !v.valid {
+                self.problem(
+                    "params the test sent",
+                    format!("{method} {params} vs {schema}: {}", v.describe()),
+                );
+            }
+        }
+        let result = match c.request(method, params.clone()).await {
+            Err(ClientError::Server(e)) if code_of(&e) == code && !e.message.is_empty() => {
+                Err(format!("{code} {}", e.message))
+            }
+            other => {
+                self.problem(
+                    "calls that failed on ours",
+                    format!("{method} {params}: expected {code}, got {other:?}"),
+                );
+                Err(format!("{other:?}"))
+            }
+        };
+        self.calls.push(Call {
+            method: method.to_owned(),
+            params,
+            result,
+        });
     }
 
     /// Calls `method` on ours with `params` (checked against OpenClaw's params schema first) and
@@ -709,6 +743,10 @@ async fn every_payload_conforms_to_openclaw() {
         ("models.authStatus", json!({})),
     ] {
         run.call(&c, m, p).await.ok();
+    }
+    for m in ["sessions.reset", "sessions.delete"] {
+        run.call_refused(&c, m, json!({"key": main}), "UNAVAILABLE")
+            .await;
     }
 
     // ---- devices: one paired locally, two pending from "remote" ----------------------

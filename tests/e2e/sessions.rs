@@ -817,7 +817,9 @@ async fn list_filters_errors_and_tail() {
     )
     .await;
     assert!(e.message.contains("unknown session"), "{}", e.message);
-    let e = call_err(&c, "chat.history", json!({"sessionKey": "session:agent:x"})).await;
+    // A bare key such as `session:agent:x` is OpenClaw's `agent:main:session:agent:x`; an
+    // `agent:` key without a session name is malformed (as on OpenClaw).
+    let e = call_err(&c, "chat.history", json!({"sessionKey": "agent:x"})).await;
     assert!(e.message.contains("malformed session key"), "{}", e.message);
     let e = call_err(
         &c,

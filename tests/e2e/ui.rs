@@ -194,6 +194,18 @@ async fn status_is_a_command_not_a_shell_run() {
     )
     .await;
     assert_eq!(wait_run(&c, "st-3").await["runStatus"], "failed");
+    // The TUI's `/reset` calls sessions.reset: refused, saying why, and the transcript stays.
+    let before =
+        call(&c, "chat.history", json!({"sessionKey": key})).await["totalMessages"].clone();
+    let e = refused(&c, "sessions.reset", json!({"key": key, "reason": "reset"})).await;
+    assert!(
+        e.contains("UNAVAILABLE") || e.contains("unavailable"),
+        "{e}"
+    );
+    assert!(e.contains("new session"), "{e}");
+    let after = call(&c, "chat.history", json!({"sessionKey": key})).await["totalMessages"].clone();
+    assert_eq!(before, after);
+    assert_eq!(after, 4);
     c.close().await;
     gw.stop().await.unwrap();
 }
@@ -366,6 +378,9 @@ async fn models_and_agents_come_from_the_runtimes_and_config() {
         coder_row["agentRuntime"],
         json!({"id": "fake", "source": "agent"})
     );
+    // No model configured for coder: its runtime's default model (the Control UI blocks Send
+    // for an agent without one).
+    assert_eq!(coder_row["model"]["primary"], "fake-model-a", "{agents}");
     let main_row = &agents["agents"][0];
     assert_eq!(main_row["model"]["primary"], "exec", "{agents}");
 

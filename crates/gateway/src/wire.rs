@@ -317,6 +317,9 @@ pub fn session_row(s: &SessionInfo) -> SessionRow {
         children: s.children,
         pending_announces: s.pending_announces,
         last_run_status: s.last_run_state.map(|r| r.as_str().to_owned()),
+        // Filled from the agent's settings by the methods that have the config.
+        model: None,
+        model_provider: None,
     }
 }
 

@@ -129,6 +129,8 @@ pub const METHODS: &[MethodDef] = &[
     m("sessions.groups.defaults", WRITE),
     m("sessions.branches.list", READ),
     m("sessions.companion.state", READ),
+    m("sessions.reset", ADMIN),
+    m("sessions.delete", ADMIN),
     m("agents.list", READ),
     m("agent.identity.get", READ),
     m("models.list", READ),

@@ -24,7 +24,7 @@ use openclaw_protocol::methods::models::{
     ModelChoice, ModelsAuthStatusParams, ModelsAuthStatusResult, ModelsListParams,
     ModelsListResult, ProviderAuth,
 };
-use openclaw_protocol::methods::sessions::AgentRuntime;
+use openclaw_protocol::methods::sessions::{AgentRuntime, SessionRow};
 use openclaw_protocol::ErrorShape;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -86,6 +86,33 @@ fn is_builtin_embedded(cfg: &openclaw_config::Config, runtime: &str) -> bool {
     runtime == openclaw_sessions::DEFAULT_RUNTIME && !cfg.runtimes.contains_key(runtime)
 }
 
+/// An agent's runtime and model: the configured model, else the runtime's default model from
+/// `models.list`'s cache (asking the runtime if nothing is cached).
+pub(crate) async fn effective_model(state: &GatewayState, agent: &str) -> (String, Option<String>) {
+    let cfg = state.config.load_full();
+    let (runtime, _) = agent_runtime(&cfg, agent);
+    if let Some(m) = agent_model(&cfg, agent, &runtime) {
+        return (runtime, Some(m));
+    }
+    let models = runtime_models(state, &runtime, false).await;
+    let default = models
+        .iter()
+        .find(|m| m.is_default)
+        .or(models.first())
+        .map(|m| m.id.clone());
+    (runtime, default)
+}
+
+/// Set `model` and `modelProvider` of session rows from their agents' settings (config only:
+/// no runtime is asked).
+pub(crate) fn fill_models(cfg: &openclaw_config::Config, rows: &mut [SessionRow]) {
+    for row in rows {
+        let (runtime, _) = agent_runtime(cfg, &row.agent_id);
+        row.model = agent_model(cfg, &row.agent_id, &runtime);
+        row.model_provider = Some(runtime);
+    }
+}
+
 async fn agents_list(
     state: Arc<GatewayState>,
     _ctx: CallCtx,
@@ -93,10 +120,11 @@ async fn agents_list(
 ) -> Result<AgentsListResult, ErrorShape> {
     let cfg = state.config.load_full();
     let default_workspace = state.opts.state_dir.join("workspace");
-    let agents = agent_ids(&cfg)
-        .into_iter()
-        .map(|id| {
-            let (runtime, source) = agent_runtime(&cfg, &id);
+    let mut agents = Vec::new();
+    for id in agent_ids(&cfg) {
+        let (runtime, source) = agent_runtime(&cfg, &id);
+        let model = effective_model(&state, &id).await.1;
+        agents.push({
             let workspace = cfg
                 .agents
                 .entries
@@ -105,7 +133,7 @@ async fn agents_list(
                 .or_else(|| cfg.agents.defaults.workspace.clone())
                 .unwrap_or_else(|| default_workspace.clone());
             AgentSummary {
-                model: agent_model(&cfg, &id, &runtime).map(|primary| AgentModel { primary }),
+                model: model.map(|primary| AgentModel { primary }),
                 workspace: Some(workspace.display().to_string()),
                 agent_runtime: AgentRuntime {
                     id: runtime,
@@ -113,8 +141,8 @@ async fn agents_list(
                 },
                 id,
             }
-        })
-        .collect();
+        });
+    }
     Ok(AgentsListResult {
         default_id: "main".into(),
         main_key: "main".into(),
@@ -154,9 +182,12 @@ async fn agent_identity_get(
     })
 }
 
-/// Last models each runtime listed, by runtime name (and the command it ran).
+/// The models one runtime listed, and the command it ran then (a changed command asks again).
+type CachedModels = (Vec<String>, Vec<ModelChoice>);
+
+/// Last models each runtime listed, by runtime name.
 #[derive(Debug, Default)]
-pub struct ModelCache(Mutex<BTreeMap<String, (Vec<String>, Vec<ModelChoice>)>>);
+pub struct ModelCache(Mutex<BTreeMap<String, CachedModels>>);
 
 /// The runtimes `models.list` reports: the configured ones, and the built-in embedded one.
 fn runtimes(cfg: &openclaw_config::Config) -> Vec<String> {

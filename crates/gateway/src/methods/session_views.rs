@@ -9,12 +9,13 @@ use super::sessions::{canonical_key, error_shape, manager};
 use super::{CallCtx, MethodSpec};
 use crate::state::GatewayState;
 use openclaw_protocol::methods::session_views::{
-    MessagesSubscription, OkTrue, SessionMessageEvent, SessionsBranchesListParams,
+    MessagesSubscription, OkTrue, SessionMessageEvent, SessionRemoval, SessionsBranchesListParams,
     SessionsBranchesListResult, SessionsCatalogListParams, SessionsCatalogListResult,
-    SessionsCompanionStateParams, SessionsCompanionStateResult, SessionsDescribeParams,
-    SessionsDescribeResult, SessionsGroupsDefaultsParams, SessionsGroupsDefaultsResult,
-    SessionsGroupsListParams, SessionsGroupsListResult, SessionsMessagesSubscribeParams,
-    SessionsMessagesUnsubscribeParams, SessionsObserverVisibilityParams,
+    SessionsCompanionStateParams, SessionsCompanionStateResult, SessionsDeleteParams,
+    SessionsDescribeParams, SessionsDescribeResult, SessionsGroupsDefaultsParams,
+    SessionsGroupsDefaultsResult, SessionsGroupsListParams, SessionsGroupsListResult,
+    SessionsMessagesSubscribeParams, SessionsMessagesUnsubscribeParams,
+    SessionsObserverVisibilityParams, SessionsResetParams,
 };
 use openclaw_protocol::{ErrorCode, ErrorShape};
 use std::sync::Arc;
@@ -33,6 +34,8 @@ pub(crate) fn specs() -> Vec<MethodSpec> {
         MethodSpec::typed(groups_defaults),
         MethodSpec::typed(branches_list),
         MethodSpec::typed(companion_state),
+        MethodSpec::typed(sessions_reset),
+        MethodSpec::typed(sessions_delete),
     ]
 }
 
@@ -61,6 +64,9 @@ async fn sessions_describe(
             crate::wire::unstarted_row(&key, &parsed)
         }
     };
+    let mut rows = [session];
+    super::agents::fill_models(&state.config.load(), &mut rows);
+    let [session] = rows;
     Ok(SessionsDescribeResult { session })
 }
 
@@ -189,4 +195,35 @@ async fn companion_state(
 ) -> Result<SessionsCompanionStateResult, ErrorShape> {
     canonical_key(&p.session_key, p.agent_id.as_deref())?;
     Ok(SessionsCompanionStateResult::default())
+}
+
+/// Why a session's transcript cannot be reset or removed here.
+const NO_REMOVAL: &str = "the session engine (crates/sessions) keeps every session's journal \
+     and has no way yet to reset or remove one without risking durable state; continue in a \
+     new session instead (another sessionKey, e.g. `my-work-2`)";
+
+async fn sessions_reset(
+    state: Arc<GatewayState>,
+    _ctx: CallCtx,
+    p: SessionsResetParams,
+) -> Result<SessionRemoval, ErrorShape> {
+    let key = canonical_key(&p.key, p.agent_id.as_deref())?;
+    manager(&state)?;
+    Err(ErrorShape::new(
+        ErrorCode::Unavailable,
+        format!("sessions.reset {key:?} is unavailable: {NO_REMOVAL}"),
+    ))
+}
+
+async fn sessions_delete(
+    state: Arc<GatewayState>,
+    _ctx: CallCtx,
+    p: SessionsDeleteParams,
+) -> Result<SessionRemoval, ErrorShape> {
+    let key = canonical_key(&p.key, p.agent_id.as_deref())?;
+    manager(&state)?;
+    Err(ErrorShape::new(
+        ErrorCode::Unavailable,
+        format!("sessions.delete {key:?} is unavailable: {NO_REMOVAL}"),
+    ))
 }

@@ -393,12 +393,13 @@ async fn sessions_list(
         .filter(|s| !exclude_sub || s.depth == 0)
         .collect();
     let total = all.len();
-    let sessions: Vec<SessionRow> = all
+    let mut sessions: Vec<SessionRow> = all
         .iter()
         .skip(offset)
         .take(limit)
         .map(wire::session_row)
         .collect();
+    super::agents::fill_models(&state.config.load(), &mut sessions);
     let next = offset + sessions.len();
     Ok(SessionsListResult {
         ts: crate::state::now_ms(),
@@ -416,13 +417,10 @@ async fn sessions_list(
 /// What a new session of the default agent runs with.
 pub(crate) fn session_defaults(state: &GatewayState) -> SessionDefaults {
     let cfg = state.config.load();
-    let (id, source) = match cfg.agents.defaults.runtime.as_deref() {
-        Some(r) => (r.to_owned(), "defaults"),
-        None => ("embedded".to_owned(), "implicit"),
-    };
+    let (id, source) = super::agents::agent_runtime(&cfg, "main");
     SessionDefaults {
-        model: cfg.agents.defaults.model.clone(),
-        model_provider: None,
+        model: super::agents::agent_model(&cfg, "main", &id),
+        model_provider: Some(id.clone()),
         context_tokens: None,
         agent_runtime: AgentRuntime {
             id,
@@ -573,6 +571,13 @@ pub(crate) async fn history_result(
     };
     let total = entries.len();
     let skip = total.saturating_sub(limit);
+    let mut info = [mgr
+        .get(key)
+        .as_ref()
+        .map(wire::session_row)
+        .unwrap_or_else(|| wire::unstarted_row(key, &parsed))];
+    super::agents::fill_models(&state.config.load(), &mut info);
+    let [info] = info;
     Ok(ChatHistoryResult {
         session_key: key.to_owned(),
         messages: entries[skip..].iter().map(wire::history_message).collect(),
@@ -580,12 +585,7 @@ pub(crate) async fn history_result(
         has_more: skip > 0,
         total_messages: total,
         defaults: session_defaults(state),
-        session_info: Some(
-            mgr.get(key)
-                .as_ref()
-                .map(wire::session_row)
-                .unwrap_or_else(|| wire::unstarted_row(key, &parsed)),
-        ),
+        session_info: Some(info),
     })
 }
 

@@ -169,7 +169,56 @@ pub struct SessionsCompanionStateResult {
     pub exchanges: Vec<Value>,
 }
 
+/// `sessions.reset {key, agentId?, reason?, expectedSessionId?}` (OpenClaw's
+/// `SessionsResetParamsSchema`). Refused here: see `docs/sessions.md`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SessionsResetParams {
+    pub key: NonEmpty,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<NonEmpty>,
+    /// `new` or `reset`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_session_id: Option<NonEmpty>,
+}
+
+/// `sessions.delete {key, …}` (OpenClaw's `SessionsDeleteParamsSchema`). Refused here: see
+/// `docs/sessions.md`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SessionsDeleteParams {
+    pub key: NonEmpty,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_transcript: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_session_id: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_lifecycle_revision: Option<NonEmpty>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_session_updated_at: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emit_lifecycle_hooks: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived_only: Option<bool>,
+}
+
+/// `sessions.reset` / `sessions.delete` result (OpenClaw's `SessionsDeleteResultSchema`
+/// shape). Never produced yet: both are refused with `UNAVAILABLE`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRemoval {
+    pub ok: bool,
+    pub key: String,
+    pub deleted: bool,
+    pub archived: Vec<String>,
+}
+
 request! {
+    SessionsResetParams => SessionRemoval, "sessions.reset";
+    SessionsDeleteParams => SessionRemoval, "sessions.delete";
     SessionsDescribeParams => SessionsDescribeResult, "sessions.describe";
     SessionsMessagesSubscribeParams => MessagesSubscription, "sessions.messages.subscribe";
     SessionsMessagesUnsubscribeParams => MessagesSubscription, "sessions.messages.unsubscribe";

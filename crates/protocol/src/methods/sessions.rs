@@ -387,6 +387,13 @@ pub struct SessionRow {
     /// This gateway's run state of the last run (`completed`, `failed`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_run_status: Option<String>,
+    /// The model the session's agent runs with (configured, or its runtime's default), when
+    /// known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The runtime that serves `model` (a `runtimes.<name>` key, or `embedded`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_provider: Option<String>,
 }
 
 /// `sessions.get {sessionKey}` (this gateway; `key` is accepted as an alias).
