@@ -273,6 +273,13 @@ async function runTest(browser) {
     if ((await page.getByText("Schema unavailable").count()) > 0) throw new Error("the page says Schema unavailable");
     await page.getByRole("button", { name: "Raw", exact: true }).click();
     const raw = page.getByPlaceholder("Raw config (JSON/JSON5)");
+    // A config holding a secret (our test config has gateway.auth.token) opens the raw editor
+    // redacted; the UI asks for its reveal toggle before the text can be edited.
+    const hidden = page.getByText(/sensitive values? hidden/);
+    await raw.or(hidden).first().waitFor({ state: "visible", timeout: VIEW_BOUND });
+    if (await hidden.isVisible()) {
+      await page.getByRole("button", { name: /Toggle raw config redaction|Reveal sensitive values/ }).first().click({ timeout: VIEW_BOUND });
+    }
     await raw.waitFor({ state: "visible", timeout: VIEW_BOUND });
     const text = await raw.inputValue();
     let cfg;
