@@ -131,6 +131,9 @@ pub const METHODS: &[MethodDef] = &[
     m("sessions.companion.state", READ),
     m("sessions.reset", ADMIN),
     m("sessions.delete", ADMIN),
+    // OpenClaw's dynamic session mutations default to write; refused UNAVAILABLE here.
+    m("sessions.patch", WRITE),
+    m("sessions.create", WRITE),
     m("agents.list", READ),
     m("agent.identity.get", READ),
     m("models.list", READ),
@@ -157,6 +160,7 @@ pub const METHODS: &[MethodDef] = &[
     m("node.list", READ),
     m("node.pair.list", PAIRING),
     m("exec.approvals.get", ADMIN),
+    m("exec.approvals.set", ADMIN),
     m("exec.approval.list", APPROVALS),
     m("exec.approval.grants.list", APPROVALS),
     m("approval.history", APPROVALS),

@@ -36,6 +36,8 @@ pub(crate) fn specs() -> Vec<MethodSpec> {
         MethodSpec::typed(companion_state),
         MethodSpec::typed(sessions_reset),
         MethodSpec::typed(sessions_delete),
+        MethodSpec::unavailable("sessions.patch", NO_PATCH),
+        MethodSpec::unavailable("sessions.create", NO_CREATE),
     ]
 }
 
@@ -196,6 +198,16 @@ async fn companion_state(
     canonical_key(&p.session_key, p.agent_id.as_deref())?;
     Ok(SessionsCompanionStateResult::default())
 }
+
+/// Why a session's settings cannot be patched here.
+const NO_PATCH: &str = "sessions.patch is unavailable: openclaw-rs has no per-session settings \
+     (label, model, thinking level) in its session engine yet; a session runs on its agent's \
+     runtime and model (set `agents.<id>.runtime` / `model` in the config)";
+
+/// Why sessions are not created by this method here.
+const NO_CREATE: &str = "sessions.create is unavailable: openclaw-rs has no explicit session \
+     creation; a session is created by its first message (send to a new sessionKey, e.g. \
+     `my-work-2`, with chat.send or agent)";
 
 /// Why a session's transcript cannot be reset or removed here.
 const NO_REMOVAL: &str = "the session engine (crates/sessions) keeps every session's journal \

@@ -40,6 +40,7 @@ const NO_CHANNELS: &str =
 const NO_NODES: &str =
     "nodes are not available on this gateway (openclaw-rs has no node pairing or node peers)";
 const NO_APPROVALS: &str = "approvals are not available on this gateway (openclaw-rs raises no approvals: its runtimes run commands without asking)";
+const NO_APPROVALS_POLICY: &str = "exec approval policy is not configurable on this gateway (openclaw-rs has no exec approvals subsystem: the embedded runtime runs commands directly, app-server runtimes are bounded by `runtimes.<name>.sandbox`)";
 const NO_TALK: &str = "talk is not available on this gateway (openclaw-rs has no talk subsystem)";
 const NO_USERS: &str =
     "user profiles are not available on this gateway (openclaw-rs has no user profiles)";
@@ -50,6 +51,7 @@ const NO_UPDATES: &str =
 
 /// The writes of missing subsystems, each with its message.
 const UNAVAILABLE: &[(&str, &str)] = &[
+    ("exec.approvals.set", NO_APPROVALS_POLICY),
     ("cron.add", NO_CRON),
     ("cron.update", NO_CRON),
     ("cron.remove", NO_CRON),
