@@ -535,7 +535,9 @@ async fn serve_connection(
                 break End::Gone;
             }
             Some(reply) = inflight.next() => {
-                conn.send_text(reply_frame(reply));
+                let reply: Reply = reply;
+                conn.send_text(encode::response(&reply.0, reply.1.as_ref()));
+                conn.answered(&reply.0);
             }
             msg = source.next(), if inflight.len() < MAX_INFLIGHT => {
                 silent_ticks = 0;
@@ -562,6 +564,7 @@ async fn serve_connection(
                     break End::Gone;
                 }
                 conn.send_ping();
+                conn.release_stale_hold(ping_every);
             }
         }
     };
@@ -607,7 +610,11 @@ fn on_message(
                 return Ok(None);
             }
         },
-        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => return Ok(None),
+        Some(Ok(Message::Pong(payload))) => {
+            conn.ponged(payload);
+            return Ok(None);
+        }
+        Some(Ok(Message::Ping(_) | Message::Frame(_))) => return Ok(None),
         Some(Ok(Message::Close(_))) => return Err(End::PeerClosed),
         None => return Err(End::Gone),
         Some(Err(e)) => return Err(read_failure(e, close::REASON_PAYLOAD_TOO_LARGE)),
@@ -640,10 +647,6 @@ fn invalid_request_text(id: Option<&str>, message: &str) -> String {
 }
 
 type Reply = (String, Result<Payload, ErrorShape>);
-
-fn reply_frame((id, result): Reply) -> String {
-    encode::response(&id, result.as_ref())
-}
 
 fn dispatch(
     state: &Arc<GatewayState>,
@@ -680,6 +683,7 @@ fn dispatch(
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
     if let std::task::Poll::Ready(result) = fut.as_mut().poll(&mut cx) {
         conn.send_text(encode::response(&id, result.as_ref()));
+        conn.answered(&id);
         return None;
     }
     Some(fut.map(move |r| (id, r)))
@@ -704,8 +708,12 @@ async fn writer_task(
                     }
                     conn.written(len);
                 }
-                Outbound::Ping => {
-                    if sink.feed(Message::Ping(Bytes::new())).await.is_err() {
+                Outbound::Ping(payload) => {
+                    if sink
+                        .feed(Message::Ping(Bytes::from(payload)))
+                        .await
+                        .is_err()
+                    {
                         return sink;
                     }
                 }

@@ -36,7 +36,8 @@ pub struct ConnectionInfo {
 #[derive(Debug)]
 pub(crate) enum Outbound {
     Text(String),
-    Ping,
+    /// A ping frame with this payload (empty for keepalives).
+    Ping(Vec<u8>),
     /// Send a close frame and stop writing.
     Close(CloseRequest),
 }
@@ -63,6 +64,30 @@ pub struct Connection {
     /// Set when the outbound buffer overflowed: the socket is dropped without a graceful close.
     overflowed: AtomicBool,
     subscriptions: Mutex<HashSet<String>>,
+    /// Events held back until the peer has read an answer (see
+    /// [`Connection::hold_events_until_read`]). Locked after `seq`, never before.
+    hold: Mutex<Hold>,
+    /// Payload of the next read-check ping.
+    next_ping: AtomicU64,
+}
+
+/// Broadcast frames held back from a connection until it has read the answers to some of its
+/// requests.
+#[derive(Debug, Default)]
+struct Hold {
+    /// Requests whose answer is not enqueued yet.
+    requests: HashSet<Arc<str>>,
+    /// The ping sent behind the last such answer; its pong releases the frames.
+    ping: Option<u64>,
+    /// When holding began (a peer that never answers pings is released by the keepalive).
+    since: Option<Instant>,
+    frames: Vec<String>,
+}
+
+impl Hold {
+    fn holding(&self) -> bool {
+        self.since.is_some()
+    }
 }
 
 impl Connection {
@@ -83,6 +108,8 @@ impl Connection {
             close,
             overflowed: AtomicBool::new(false),
             subscriptions: Mutex::new(HashSet::new()),
+            hold: Mutex::new(Hold::default()),
+            next_ping: AtomicU64::new(1),
         });
         (conn, close_rx)
     }
@@ -176,7 +203,76 @@ impl Connection {
     }
 
     pub(crate) fn send_ping(&self) {
-        let _ = self.tx.send(Outbound::Ping);
+        let _ = self.tx.send(Outbound::Ping(Vec::new()));
+    }
+
+    /// Hold this connection's broadcast events from now until the peer has read the answer to
+    /// request `request_id`: the answer goes out first, then a ping, and the held events follow
+    /// the peer's pong (in their `seq` order). A WebSocket peer answers a ping while reading it,
+    /// so everything it read before — the answer included — is handled first. OpenClaw's TUI
+    /// needs this for `chat.send`: a run that ends before the TUI has handled the `chat.send`
+    /// answer (ours can take milliseconds; Node's take a model call) leaves its submit pending
+    /// and the TUI busy for good.
+    pub(crate) fn hold_events_until_read(&self, request_id: &str) {
+        if let Ok(mut h) = self.hold.lock() {
+            h.requests.insert(Arc::from(request_id));
+            h.since.get_or_insert_with(Instant::now);
+        }
+    }
+
+    /// Called once the answer to `request_id` is enqueued: sends the read-check ping if that
+    /// request holds events.
+    pub(crate) fn answered(&self, request_id: &str) {
+        let Ok(mut h) = self.hold.lock() else {
+            return;
+        };
+        if !h.requests.remove(request_id) {
+            return;
+        }
+        let token = self.next_ping.fetch_add(1, Ordering::Relaxed);
+        h.ping = Some(token);
+        let _ = self.tx.send(Outbound::Ping(token.to_be_bytes().to_vec()));
+    }
+
+    /// A pong arrived: release the held events if it answers the last read-check ping and no
+    /// other holding request is still unanswered.
+    pub(crate) fn ponged(&self, payload: &[u8]) {
+        let Ok(token) = <[u8; 8]>::try_from(payload).map(u64::from_be_bytes) else {
+            return;
+        };
+        let Ok(_seq) = self.seq.lock() else {
+            return;
+        };
+        let Ok(mut h) = self.hold.lock() else {
+            return;
+        };
+        if h.ping == Some(token) && h.requests.is_empty() {
+            self.release(&mut h);
+        }
+    }
+
+    /// Release events held for longer than `limit` (a peer that does not answer pings).
+    pub(crate) fn release_stale_hold(&self, limit: std::time::Duration) {
+        let Ok(_seq) = self.seq.lock() else {
+            return;
+        };
+        let Ok(mut h) = self.hold.lock() else {
+            return;
+        };
+        if h.since.is_some_and(|t| t.elapsed() >= limit) {
+            self.release(&mut h);
+        }
+    }
+
+    /// Sends the held frames; the caller holds the `seq` lock (so nothing overtakes them).
+    fn release(&self, h: &mut Hold) {
+        let frames = std::mem::take(&mut h.frames);
+        *h = Hold::default();
+        for text in frames {
+            if !self.send_text(text) {
+                break;
+            }
+        }
     }
 
     /// Called by the writer once a frame left the queue.
@@ -201,7 +297,14 @@ impl Connection {
             return false;
         };
         *seq += 1;
-        self.send_text(prefix.with_seq(*seq))
+        let text = prefix.with_seq(*seq);
+        if let Ok(mut h) = self.hold.lock() {
+            if h.holding() {
+                h.frames.push(text);
+                return true;
+            }
+        }
+        self.send_text(text)
     }
 }
 
@@ -570,4 +673,106 @@ pub fn now_ms() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conn() -> (Arc<Connection>, mpsc::UnboundedReceiver<Outbound>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let info = ConnectionInfo {
+            role: "operator".into(),
+            scopes: Vec::new(),
+            auth_method: "token".into(),
+            device_id: None,
+            client: ClientInfo::default(),
+            peer: SocketAddr::from(([127, 0, 0, 1], 1)),
+            protocol: 4,
+            connected_at_ms: 0,
+        };
+        let (c, _close) = Connection::new(Arc::from("c1"), info, tx, 1 << 20);
+        (c, rx)
+    }
+
+    /// What the writer would send, in order: `text` frames by their text, pings by payload.
+    fn sent(rx: &mut mpsc::UnboundedReceiver<Outbound>) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Ok(o) = rx.try_recv() {
+            out.push(match o {
+                Outbound::Text(t) => t,
+                Outbound::Ping(p) => format!("ping {p:?}"),
+                Outbound::Close(_) => "close".into(),
+            });
+        }
+        out
+    }
+
+    fn event(c: &Connection, name: &str) {
+        assert!(c.send_seq(&EventPrefix::new(name, "{}", None)));
+    }
+
+    #[test]
+    fn held_events_follow_the_answer_and_the_pong() {
+        let (c, mut rx) = conn();
+        c.hold_events_until_read("r1");
+        event(&c, "a");
+        c.send_text("answer".into());
+        c.answered("r1");
+        event(&c, "b");
+        let out = sent(&mut rx);
+        assert_eq!(
+            out,
+            vec![
+                "answer".to_owned(),
+                format!("ping {:?}", 1u64.to_be_bytes())
+            ]
+        );
+        // A keepalive's pong and a stale token release nothing.
+        c.ponged(&[]);
+        c.ponged(&2u64.to_be_bytes());
+        assert!(sent(&mut rx).is_empty());
+        c.ponged(&1u64.to_be_bytes());
+        let out = sent(&mut rx);
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert!(
+            out[0].contains("\"event\":\"a\"") && out[0].contains("\"seq\":1"),
+            "{out:?}"
+        );
+        assert!(
+            out[1].contains("\"event\":\"b\"") && out[1].contains("\"seq\":2"),
+            "{out:?}"
+        );
+        // Released: events go straight out again.
+        event(&c, "c");
+        assert_eq!(sent(&mut rx).len(), 1);
+    }
+
+    #[test]
+    fn a_second_unanswered_request_keeps_holding() {
+        let (c, mut rx) = conn();
+        c.hold_events_until_read("r1");
+        c.hold_events_until_read("r2");
+        c.answered("r1");
+        event(&c, "a");
+        c.ponged(&1u64.to_be_bytes());
+        assert_eq!(sent(&mut rx).len(), 1, "only the ping");
+        c.answered("r2");
+        c.ponged(&2u64.to_be_bytes());
+        let out = sent(&mut rx);
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert!(out[1].contains("\"event\":\"a\""), "{out:?}");
+    }
+
+    #[test]
+    fn a_peer_without_pongs_is_released_by_the_keepalive() {
+        let (c, mut rx) = conn();
+        c.hold_events_until_read("r1");
+        c.answered("r1");
+        event(&c, "a");
+        c.release_stale_hold(std::time::Duration::from_secs(3600));
+        assert_eq!(sent(&mut rx).len(), 1, "only the ping");
+        c.release_stale_hold(std::time::Duration::ZERO);
+        assert_eq!(sent(&mut rx).len(), 1, "the held event");
+    }
 }

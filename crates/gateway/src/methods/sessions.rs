@@ -508,6 +508,8 @@ async fn chat_send(
     if let Some(reply) = super::chat::try_command(&state, &ctx, &key, &p).await {
         return reply;
     }
+    // The run's events reach this connection after it has read this answer.
+    ctx.connection().hold_events_until_read(ctx.request_id());
     let req = SendRequest {
         session_key: key,
         message: p.message,
