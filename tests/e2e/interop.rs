@@ -868,26 +868,9 @@ async fn real_cli_configured(
     token: &str,
     args: &[&str],
 ) -> Option<(i32, String, String)> {
-    let home = tempfile::tempdir().expect("cli home");
-    let cmd = node::openclaw_js_cli(home.path())?;
     let config = json!({"gateway": {"mode": "local", "port": port,
         "auth": {"mode": "token", "token": token}}});
-    std::fs::write(
-        home.path().join(".openclaw/openclaw.json"),
-        config.to_string(),
-    )
-    .expect("write the CLI's config");
-    let mut cmd = tokio::process::Command::from(cmd);
-    cmd.args(args).kill_on_drop(true);
-    let run = tokio::time::timeout(CLI_GUARD, cmd.output())
-        .await
-        .expect("the real openclaw CLI hung")
-        .expect("spawn the real openclaw CLI");
-    Some((
-        run.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&run.stdout).into_owned(),
-        String::from_utf8_lossy(&run.stderr).into_owned(),
-    ))
+    crate::util::real_cli_with_config(&config, args, CLI_GUARD).await
 }
 
 /// `openclaw logs` tails our gateway's log file (`logs.tail`: cursor, whole lines, the file

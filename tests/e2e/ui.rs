@@ -7,7 +7,6 @@ use openclaw_client::Client;
 use openclaw_config::{Config, RuntimeConfig};
 use openclaw_protocol::EventFrame;
 use openclaw_test_support::gateway::{bin_path, TestGateway};
-use openclaw_test_support::node;
 use serde_json::{json, Value};
 use tokio::sync::broadcast::Receiver;
 
@@ -275,29 +274,12 @@ async fn custom_session_keys_map_like_openclaw() {
 
 /// The real `openclaw` CLI with a private HOME whose config points at `gw`.
 async fn real_cli(gw: &TestGateway, args: &[&str]) -> Option<(i32, String, String)> {
-    let home = tempfile::tempdir().expect("cli home");
-    let cmd = node::openclaw_js_cli(home.path())?;
     let token = gw.token.clone().expect("token auth");
     // Remote mode: in local mode `models list` reads a local catalog unless it finds the Node
     // gateway's own lock file.
     let config = json!({"gateway": {"mode": "remote",
         "remote": {"url": gw.url, "token": token}}});
-    std::fs::write(
-        home.path().join(".openclaw/openclaw.json"),
-        config.to_string(),
-    )
-    .expect("write the CLI's config");
-    let mut cmd = tokio::process::Command::from(cmd);
-    cmd.args(args).kill_on_drop(true);
-    let out = tokio::time::timeout(GUARD, cmd.output())
-        .await
-        .expect("the real openclaw CLI hung")
-        .expect("spawn the real openclaw CLI");
-    Some((
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    ))
+    crate::util::real_cli_with_config(&config, args, GUARD).await
 }
 
 /// `models.list` lists the embedded runtime's `exec` and a Codex-style runtime's `model/list`

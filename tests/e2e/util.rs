@@ -450,3 +450,31 @@ impl RawClient {
         );
     }
 }
+
+/// The real `openclaw` CLI (the npm package's) with `args`, in a private HOME whose
+/// `~/.openclaw/openclaw.json` is `config`, as a user's would be. `None` when node or openclaw
+/// is not installed. Returns the exit code, stdout and stderr.
+pub async fn real_cli_with_config(
+    config: &Value,
+    args: &[&str],
+    guard: Duration,
+) -> Option<(i32, String, String)> {
+    let home = tempfile::tempdir().expect("cli home");
+    let cmd = openclaw_test_support::node::openclaw_js_cli(home.path())?;
+    std::fs::write(
+        home.path().join(".openclaw/openclaw.json"),
+        config.to_string(),
+    )
+    .expect("write the CLI's config");
+    let mut cmd = tokio::process::Command::from(cmd);
+    cmd.args(args).kill_on_drop(true);
+    let out = tokio::time::timeout(guard, cmd.output())
+        .await
+        .expect("the real openclaw CLI hung")
+        .expect("spawn the real openclaw CLI");
+    Some((
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ))
+}
