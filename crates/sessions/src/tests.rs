@@ -801,11 +801,23 @@ async fn parent_rerun_after_restart_reuses_its_children() {
     let d = tempfile::tempdir().unwrap();
     let exec = Arc::new(TestExec::default());
     let m = open(d.path(), exec.clone(), Default::default());
-    let task = "spawn echo kid; spawn echo kid; sleep 400";
+    // The parent sleeps long enough for both children to finish first on a loaded machine.
+    let task = "spawn echo kid; spawn echo kid; sleep 1500";
     let r = m.send(message("agent:main:main", task)).await.unwrap();
     let children = |m: &SessionManager| m.get("agent:main:main").map_or(0, |s| s.children);
     poll(|| children(&m) == 2).await;
     assert_eq!(children(&m), 2);
+    // The crash must come after both children completed: a child interrupted by it would
+    // rightly run again after the restart, which is not what this test is about.
+    let kids_done = |m: &SessionManager| {
+        m.list()
+            .iter()
+            .filter(|s| s.spawned_by.is_some())
+            .filter(|s| s.last_run_state == Some(RunState::Completed))
+            .count()
+    };
+    poll(|| kids_done(&m) == 2).await;
+    assert_eq!(kids_done(&m), 2, "the children did not complete before the crash");
     let before: Vec<String> = m
         .list()
         .into_iter()
