@@ -93,9 +93,35 @@ async fn chat_turn_ends_in_final_and_subscribers_get_the_messages() {
     .await;
     assert_eq!(reply["message"]["content"][0]["text"], "hello\n");
     assert_eq!(reply["message"]["runId"], "ui-1");
+    // The transcript identity the Control UI reconciles copies by (its optimistic message,
+    // the streamed final, `session.message`, `chat.history`): position and idempotency key.
+    assert_eq!(user["messageSeq"], 1, "{user}");
+    assert_eq!(
+        user["messageId"], user["message"]["__openclaw"]["id"],
+        "{user}"
+    );
+    assert_eq!(user["runId"], "ui-1");
+    assert_eq!(
+        user["message"]["__openclaw"],
+        json!({"id": "ui-1#1", "seq": 1, "idempotencyKey": "ui-1:user"})
+    );
+    assert_eq!(reply["messageSeq"], 2, "{reply}");
+    assert_eq!(
+        reply["message"]["__openclaw"],
+        json!({"id": "ui-1#2", "seq": 2, "idempotencyKey": "ui-1"})
+    );
+    assert_eq!(fin["message"]["idempotencyKey"], "ui-1", "{fin}");
 
     let startup = call(&sender, "chat.startup", json!({"sessionKey": key})).await;
     assert_eq!(startup["totalMessages"], 2, "{startup}");
+    assert_eq!(
+        startup["messages"][0]["__openclaw"],
+        user["message"]["__openclaw"]
+    );
+    assert_eq!(
+        startup["messages"][1]["__openclaw"],
+        reply["message"]["__openclaw"]
+    );
     assert_eq!(startup["sessionInfo"]["key"], key);
     let describe = call(&sender, "sessions.describe", json!({"key": key})).await;
     assert_eq!(describe["session"]["status"], "done");
@@ -119,6 +145,19 @@ async fn chat_turn_ends_in_final_and_subscribers_get_the_messages() {
     })
     .await;
     assert_eq!(late["message"]["content"][0]["text"], "again\n");
+    // Positions continue across turns and stay put when the history is paged.
+    let page = call(
+        &sender,
+        "chat.history",
+        json!({"sessionKey": key, "limit": 1}),
+    )
+    .await;
+    assert_eq!(page["totalMessages"], 4, "{page}");
+    assert_eq!(page["hasMore"], true);
+    assert_eq!(
+        page["messages"][0]["__openclaw"],
+        json!({"id": "ui-2#4", "seq": 4, "idempotencyKey": "ui-2"})
+    );
     while let Ok(ev) = watcher_ev.try_recv() {
         assert_ne!(
             ev.event, "session.message",

@@ -11,7 +11,7 @@ use openclaw_protocol::methods::devices::{
 use openclaw_protocol::methods::events::ConfigChanged;
 use openclaw_protocol::methods::sessions::{
     AgentEvent, ChatBody, ChatEvent, ChatMessage, ErrorDetail, HistoryMessage, RunResult,
-    SessionRow, SessionsChanged, TextContent,
+    SessionRow, SessionsChanged, TextContent, TranscriptMeta,
 };
 use openclaw_sessions::{
     ChatState, FailureClass, RunSnapshot, RunState, SessionEvent, SessionInfo, TranscriptEntry,
@@ -217,6 +217,7 @@ fn chat_event(c: &openclaw_sessions::ChatEvent) -> SessionWireEvent {
                 role: "assistant".into(),
                 content: vec![TextContent::new(c.message.clone().unwrap_or_default())],
                 command: false,
+                idempotency_key: Some(c.run_id.clone()),
             },
             stop_reason: None,
         },
@@ -365,6 +366,15 @@ pub fn history_message(e: &TranscriptEntry) -> HistoryMessage {
         error_class: e.error_class.map(|c| c.as_str().to_owned()),
         child_session_key: e.child_session_key.clone(),
         announce_id: e.announce_id.clone(),
+        openclaw: TranscriptMeta {
+            id: format!("{}#{}", e.run_id, e.seq),
+            seq: e.seq,
+            idempotency_key: match e.role {
+                "user" => Some(format!("{}:user", e.run_id)),
+                "assistant" => Some(e.run_id.clone()),
+                _ => None,
+            },
+        },
     }
 }
 

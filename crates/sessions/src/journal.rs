@@ -237,6 +237,38 @@ pub(crate) fn read_tail(
     Ok(rev)
 }
 
+/// The last `limit` records `counts` selects, each with its 1-based position among all the
+/// records `counts` selects in the journal (read from the start, so positions are absolute).
+/// Lines that do not parse (a torn last line) are skipped, as in [`read_tail`].
+pub(crate) fn read_numbered(
+    path: &Path,
+    limit: usize,
+    counts: impl Fn(&Record) -> bool,
+) -> Result<Vec<(u64, Record)>, SessionError> {
+    use std::io::BufRead;
+    let f = File::open(path).map_err(|e| io_err("open", path, e))?;
+    let mut out = std::collections::VecDeque::new();
+    let mut n = 0u64;
+    for line in std::io::BufReader::new(f).split(b'\n') {
+        let line = line.map_err(|e| io_err("read", path, e))?;
+        if line.is_empty() {
+            continue;
+        }
+        let Ok(r) = serde_json::from_slice::<Record>(&line) else {
+            continue;
+        };
+        if !counts(&r) {
+            continue;
+        }
+        n += 1;
+        out.push_back((n, r));
+        if out.len() > limit {
+            out.pop_front();
+        }
+    }
+    Ok(out.into())
+}
+
 /// The first record of a journal (its `session` record), read-only.
 pub(crate) fn read_first(path: &Path) -> Result<Option<Record>, SessionError> {
     use std::io::BufRead;
@@ -386,6 +418,27 @@ mod tests {
         assert_eq!(tail, recs[7..].to_vec());
         let all = read_tail(&p, 100, |_| true).unwrap();
         assert_eq!(all, recs);
+    }
+
+    #[test]
+    fn numbered_reads_count_positions_from_the_start() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("j.jsonl");
+        let started = Record::Started {
+            run_id: "b".into(),
+            attempt: 1,
+            ts: 1,
+        };
+        append(&p, &[msg("a"), started, msg("b"), msg("c")]).unwrap();
+        let mut f = OpenOptions::new().append(true).open(&p).unwrap();
+        f.write_all(br#"{"t":"mess"#).unwrap();
+        drop(f);
+        let is_msg = |r: &Record| matches!(r, Record::Message { .. });
+        // Positions count only the selected records, and stay absolute when the tail is cut.
+        let last = read_numbered(&p, 2, is_msg).unwrap();
+        assert_eq!(last, vec![(2, msg("b")), (3, msg("c"))]);
+        let all = read_numbered(&p, 100, is_msg).unwrap();
+        assert_eq!(all, vec![(1, msg("a")), (2, msg("b")), (3, msg("c"))]);
     }
 
     #[test]

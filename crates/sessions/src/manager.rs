@@ -957,7 +957,8 @@ impl SessionManager {
             .map(|s| s.info(key))
     }
 
-    /// The last `limit` transcript entries of a session (user messages, results, announces).
+    /// The last `limit` transcript entries of a session (user messages, results, announces),
+    /// each with its position in the whole transcript (the journal is read from its start).
     pub async fn history(
         &self,
         key: &str,
@@ -976,7 +977,7 @@ impl SessionManager {
         }
         let path = self.shared.journal_path(key);
         let records = blocking(move || {
-            journal::read_tail(&path, limit, |r| {
+            journal::read_numbered(&path, limit, |r| {
                 matches!(
                     r,
                     Record::Message { .. } | Record::Ended { .. } | Record::Announce(_)
@@ -985,11 +986,12 @@ impl SessionManager {
         })
         .await?;
         let mut out = Vec::new();
-        for r in records {
+        for (seq, r) in records {
             match r {
                 Record::Message {
                     run_id, text, ts, ..
                 } => out.push(TranscriptEntry {
+                    seq,
                     role: "user",
                     run_id,
                     text,
@@ -1008,6 +1010,7 @@ impl SessionManager {
                     ts,
                     ..
                 } => out.push(TranscriptEntry {
+                    seq,
                     role: "assistant",
                     run_id,
                     text: text.or(error).unwrap_or_default(),
@@ -1018,6 +1021,7 @@ impl SessionManager {
                     announce_id: None,
                 }),
                 Record::Announce(a) => out.push(TranscriptEntry {
+                    seq,
                     role: "system",
                     run_id: a.run_id,
                     text: a.text.or(a.error).unwrap_or_default(),

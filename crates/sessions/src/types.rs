@@ -175,6 +175,9 @@ impl SessionInfo {
 /// One transcript entry (`chat.history`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TranscriptEntry {
+    /// The entry's position in the session's transcript: 1 for its first message, counting
+    /// the journal's messages, replies and announces in order (stable: the journal only grows).
+    pub seq: u64,
     /// `user`, `assistant` or `system` (announces of child results).
     pub role: &'static str,
     pub run_id: String,

@@ -240,7 +240,33 @@ async function runTest(browser) {
         .first()
         .waitFor({ state: "visible", timeout: CHAT_BOUND });
       await settle(page, state);
-      return "the transcript shows `hello`";
+      // Once each on screen: the UI reconciles its optimistic and streamed copies with the messages it
+      // reads back (`chat.history`, `session.message`) by their transcript identity.
+      const transcript = page.locator("openclaw-chat-page");
+      // Shown on screen: visible, and not the screen-reader announcement of the last message.
+      const shown = (locator) =>
+        locator
+          .filter({ visible: true })
+          .evaluateAll((els) => els.filter((e) => !e.closest(".sr-only")).length);
+      const counts = async () => ({
+        sent: await shown(transcript.getByText("echo hello", { exact: true })),
+        reply: await shown(transcript.getByText("hello", { exact: true })),
+        // Identical consecutive messages are folded into one with a `×N` badge.
+        folded: await shown(transcript.getByText(/^×\d+$/)),
+      });
+      const until = Date.now() + VIEW_BOUND;
+      let seen = await counts();
+      while ((seen.sent !== 1 || seen.reply !== 1 || seen.folded !== 0) && Date.now() < until) {
+        // Polling the DOM, not a fixed sleep: the loop ends on state or on the bound.
+        await page.waitForTimeout(100);
+        seen = await counts();
+      }
+      if (seen.sent !== 1 || seen.reply !== 1 || seen.folded !== 0) {
+        throw new Error(
+          `the transcript shows \`echo hello\` ${seen.sent} time(s) and \`hello\` ${seen.reply} time(s) (${seen.folded} folded \`×N\` repeat(s)), expected once each`,
+        );
+      }
+      return "the transcript shows `echo hello` and `hello` once each";
     });
     await page.screenshot({ path: path.join(opts.out, "chat-turn.png") }).catch(() => {});
     await check("sessions", async () => {

@@ -244,6 +244,7 @@ async fn run_command(
                 role: "assistant".into(),
                 content: vec![TextContent::new(text)],
                 command: true,
+                idempotency_key: None,
             },
             stop_reason: Some("stop".into()),
         },

@@ -142,6 +142,9 @@ pub(crate) fn deliver_new_message(
             session_key: key,
             agent_id: agent,
             message: crate::wire::history_message(entry),
+            message_id: format!("{}#{}", entry.run_id, entry.seq),
+            message_seq: entry.seq,
+            run_id: entry.run_id.clone(),
             ts: crate::state::now_ms(),
         };
         state.broadcast_where(&event, |c| c.is_subscribed(&topic));

@@ -571,8 +571,9 @@ pub(crate) async fn history_result(
         }
         Err(e) => return Err(error_shape(e)),
     };
-    let total = entries.len();
-    let skip = total.saturating_sub(limit);
+    // Entries carry their position in the whole transcript: the last one's is the count.
+    let total = entries.last().map_or(0, |e| e.seq as usize);
+    let skip = entries.len().saturating_sub(limit);
     let mut info = [mgr
         .get(key)
         .as_ref()
@@ -584,7 +585,7 @@ pub(crate) async fn history_result(
         session_key: key.to_owned(),
         messages: entries[skip..].iter().map(wire::history_message).collect(),
         pending_inputs: Default::default(),
-        has_more: skip > 0,
+        has_more: entries.get(skip).is_some_and(|e| e.seq > 1),
         total_messages: total,
         defaults: session_defaults(state),
         session_info: Some(info),

@@ -68,6 +68,11 @@ pub struct SessionMessageEvent {
     pub session_key: String,
     pub agent_id: String,
     pub message: HistoryMessage,
+    /// The message's id and position in the transcript (as its `__openclaw.id` and `.seq`).
+    pub message_id: String,
+    pub message_seq: u64,
+    /// The run the message belongs to.
+    pub run_id: String,
     pub ts: u64,
 }
 

@@ -564,6 +564,28 @@ pub struct HistoryMessage {
     pub child_session_key: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub announce_id: Option<String>,
+    /// Where the message is in the transcript (OpenClaw's `__openclaw` message metadata): what
+    /// clients match a message by when it reaches them twice (from `chat.history` and from a
+    /// `session.message` event, or as their own optimistic copy).
+    #[serde(rename = "__openclaw")]
+    pub openclaw: TranscriptMeta,
+}
+
+/// A transcript message's `__openclaw` metadata.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TranscriptMeta {
+    /// The message's id: its run and its position, `<runId>#<seq>` (unique per transcript
+    /// entry, stable). Clients treat a reply with an id as the run's recorded reply.
+    pub id: String,
+    /// The message's 1-based position in the session's transcript (stable: the transcript only
+    /// grows; a reset starts a new one).
+    pub seq: u64,
+    /// As OpenClaw derives it from the message's run id (the `chat.send` `idempotencyKey`):
+    /// `<runId>:user` on the message that queued the run, `<runId>` on its reply; none on
+    /// announces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
 }
 
 /// A text content block.
@@ -748,6 +770,7 @@ pub struct ErrorDetail {
 
 /// The assistant message of a final `chat` event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ChatMessage {
     /// `assistant`.
     pub role: String,
@@ -756,6 +779,10 @@ pub struct ChatMessage {
     /// OpenClaw's clients show it as a system line.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub command: bool,
+    /// The run id, as on the reply OpenClaw records in the transcript (its `idempotencyKey`):
+    /// clients match this streamed copy with the recorded reply by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
 }
 
 /// The `agent` event (OpenClaw's `AgentEventSchema`; like Node, also with `sessionKey` and
