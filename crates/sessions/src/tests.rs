@@ -817,7 +817,11 @@ async fn parent_rerun_after_restart_reuses_its_children() {
             .count()
     };
     poll(|| kids_done(&m) == 2).await;
-    assert_eq!(kids_done(&m), 2, "the children did not complete before the crash");
+    assert_eq!(
+        kids_done(&m),
+        2,
+        "the children did not complete before the crash"
+    );
     let before: Vec<String> = m
         .list()
         .into_iter()
