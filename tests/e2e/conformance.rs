@@ -1326,3 +1326,41 @@ async fn every_payload_conforms_to_openclaw() {
     drop(node);
     assert!(total == 0, "{total} conformance problems:{report}");
 }
+
+/// Our `chat` error and aborted events against OpenClaw's closed `ChatEventSchema` (the run
+/// above only sees runs that succeed). `errorDetail` once carried an `errorClass` the schema
+/// refuses.
+#[test]
+fn chat_error_and_aborted_events_conform() {
+    use openclaw_protocol::methods::sessions::{ChatBody, ChatEvent, ErrorDetail};
+    let Some(oracle) = Oracle::start() else {
+        return;
+    };
+    let bodies = [
+        ChatBody::Error {
+            error_message: Some("401 Unauthorized".into()),
+            error_kind: Some("unknown".into()),
+            error_detail: Some(ErrorDetail {
+                provider_runtime_failure_kind: "auth".into(),
+            }),
+            stop_reason: Some("error".into()),
+        },
+        ChatBody::Aborted {
+            error_message: None,
+            stop_reason: Some("aborted".into()),
+        },
+    ];
+    for body in bodies {
+        let event = ChatEvent {
+            run_id: "run-1".into(),
+            session_key: "agent:main:main".into(),
+            agent_id: "main".into(),
+            spawned_by: None,
+            seq: 3,
+            body,
+        };
+        let v = serde_json::to_value(&event).expect("encode");
+        let verdict = oracle.validate("ChatEvent", &v);
+        assert!(verdict.valid, "{v} vs ChatEvent: {}", verdict.describe());
+    }
+}

@@ -236,7 +236,7 @@ fn chat_event(c: &openclaw_sessions::ChatEvent) -> SessionWireEvent {
                 .into(),
             ),
             error_detail: c.error_class.map(|k| ErrorDetail {
-                error_class: k.as_str().to_owned(),
+                provider_runtime_failure_kind: k.as_str().to_owned(),
             }),
             stop_reason: c.run_state.and_then(stop_reason).map(str::to_owned),
         },

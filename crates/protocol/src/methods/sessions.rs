@@ -752,7 +752,7 @@ pub enum ChatBody {
         /// `refusal`, `timeout`, `rate_limit`, `context_length` or `unknown`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error_kind: Option<String>,
-        /// This gateway's failure class, `{errorClass}`.
+        /// This gateway's failure class, as `{providerRuntimeFailureKind}`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error_detail: Option<ErrorDetail>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -760,12 +760,14 @@ pub enum ChatBody {
     },
 }
 
-/// `chat.errorDetail`.
+/// `chat.errorDetail` (OpenClaw's closed `ChatErrorDetailSchema`; this gateway fills the one
+/// field it knows).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorDetail {
-    /// `auth`, `rate_limit`, `transport`, … (this gateway's failure classes).
-    pub error_class: String,
+    /// Why the runtime failed: this gateway's failure class (`auth`, `rate_limit`,
+    /// `transport`, …).
+    pub provider_runtime_failure_kind: String,
 }
 
 /// The assistant message of a final `chat` event.
