@@ -8,11 +8,11 @@
 
 use crate::util::{RawClient, WsStream};
 use futures_util::{SinkExt, StreamExt};
-use openclaw_auth::proof::SignedFields;
-use openclaw_auth::{DeviceIdentity, PairingStore};
-use openclaw_config::Config;
-use openclaw_state::StateDir;
-use openclaw_test_support::gateway::{TestGateway, TestGatewayOptions};
+use openclaw_rs_auth::proof::SignedFields;
+use openclaw_rs_auth::{DeviceIdentity, PairingStore};
+use openclaw_rs_config::Config;
+use openclaw_rs_state::StateDir;
+use openclaw_rs_test_support::gateway::{TestGateway, TestGatewayOptions};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -697,12 +697,12 @@ async fn seed_001_stale_device_token_heals_with_shared_token() {
 async fn shared_secret_rotation_retires_the_device_tokens_it_earned() {
     let token_config = |t: &str| {
         let mut c = Config::default();
-        c.gateway.auth.mode = Some(openclaw_config::AuthMode::Token);
+        c.gateway.auth.mode = Some(openclaw_rs_config::AuthMode::Token);
         c.gateway.auth.token = Some(t.into());
         c
     };
     let gw = TestGateway::start(TestGatewayOptions {
-        auth: Some(openclaw_gateway::SharedAuth::token("generation-one")),
+        auth: Some(openclaw_rs_gateway::SharedAuth::token("generation-one")),
         config: Some(token_config("generation-one")),
         ..TestGatewayOptions::default()
     })
@@ -1015,7 +1015,7 @@ async fn two_hundred_token_connects_while_one_device_rotates() {
 
 #[tokio::test]
 async fn client_signer_stores_heals_and_never_wipes_its_token() {
-    use openclaw_client::{Client, ClientOptions, DeviceSigner};
+    use openclaw_rs_client::{Client, ClientOptions, DeviceSigner};
     let gw = TestGateway::start_default().await;
     let home = tempfile::tempdir().expect("client state dir");
     let state = StateDir::new(home.path());
@@ -1113,7 +1113,7 @@ impl Out {
 impl Cli {
     fn new() -> Cli {
         Cli {
-            bin: openclaw_test_support::gateway::bin_path("openclaw"),
+            bin: openclaw_rs_test_support::gateway::bin_path("openclaw"),
             state: tempfile::tempdir().expect("cli state dir"),
         }
     }
@@ -1355,14 +1355,14 @@ async fn remote_host_in_a_network_namespace_pairs_after_approval() {
 
     // A gateway listening on loopback (for the operator) and on the veth address (for the remote host).
     let state_dir = tempfile::tempdir().expect("state");
-    let mut o = openclaw_gateway::GatewayOptions::new(StateDir::new(state_dir.path()));
+    let mut o = openclaw_rs_gateway::GatewayOptions::new(StateDir::new(state_dir.path()));
     let token = "netns-test-token".to_owned();
-    o.auth = openclaw_gateway::SharedAuth::token(token.clone());
+    o.auth = openclaw_rs_gateway::SharedAuth::token(token.clone());
     let lo = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
     let remote_l = std::net::TcpListener::bind(format!("{host_ip}:0")).expect("bind veth address");
     let lo_url = format!("ws://{}", lo.local_addr().expect("addr"));
     let remote_url = format!("ws://{}", remote_l.local_addr().expect("addr"));
-    let gateway = openclaw_gateway::Gateway::new(o).expect("gateway");
+    let gateway = openclaw_rs_gateway::Gateway::new(o).expect("gateway");
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(gateway.serve(vec![lo, remote_l], async move {
         let _ = stop_rx.await;
@@ -1452,25 +1452,25 @@ async fn remote_host_in_a_network_namespace_pairs_after_approval() {
 /// needs a restart. The same CLI then pairs/heals itself on its first device-aware command.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seeds_subagents_run_whatever_the_cli_identity_holds() {
-    openclaw_test_support::gateway::bin_path("openclaw-app-server");
+    openclaw_rs_test_support::gateway::bin_path("openclaw-app-server");
     let gw = TestGateway::start_default().await;
     let token = gw.token.clone().expect("token");
     let state = StateDir::new(gw.state_dir.path());
     let id =
         DeviceIdentity::load_or_create(&DeviceIdentity::default_path(&state), 0).expect("identity");
-    let cache = openclaw_auth::DeviceTokenCache::default_path(&state);
-    openclaw_auth::DeviceTokenCache::store_token(
+    let cache = openclaw_rs_auth::DeviceTokenCache::default_path(&state);
+    openclaw_rs_auth::DeviceTokenCache::store_token(
         &cache,
         id.device_id(),
         "operator",
-        openclaw_auth::CachedToken {
+        openclaw_rs_auth::CachedToken {
             token: "stale-token-from-an-older-gateway-xxxxxxxxx".into(),
             scopes: vec![],
             updated_at_ms: 0,
         },
     )
     .expect("stale token");
-    let bin = openclaw_test_support::gateway::bin_path("openclaw");
+    let bin = openclaw_rs_test_support::gateway::bin_path("openclaw");
     for round in 0..2 {
         let out = tokio::time::timeout(
             Duration::from_secs(60),
@@ -1530,7 +1530,7 @@ async fn seeds_subagents_run_whatever_the_cli_identity_holds() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let stored = openclaw_auth::DeviceTokenCache::load(&cache, id.device_id()).expect("cache");
+    let stored = openclaw_rs_auth::DeviceTokenCache::load(&cache, id.device_id()).expect("cache");
     let t = stored.token("operator").expect("token").token.clone();
     assert_ne!(t, "stale-token-from-an-older-gateway-xxxxxxxxx");
     assert!(PairingStore::open(&state)
@@ -1545,11 +1545,11 @@ async fn seeds_subagents_run_whatever_the_cli_identity_holds() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pairing_store_is_intact_after_kill_9_mid_pairing() {
     let state_dir = tempfile::tempdir().expect("state");
-    let port = openclaw_test_support::gateway::free_port();
+    let port = openclaw_rs_test_support::gateway::free_port();
     let token = "kill9-token".to_owned();
     let log = std::fs::File::create(state_dir.path().join("gateway.log")).expect("log");
     let mut child =
-        tokio::process::Command::new(openclaw_test_support::gateway::bin_path("gateway"))
+        tokio::process::Command::new(openclaw_rs_test_support::gateway::bin_path("gateway"))
             .args(["--port", &port.to_string(), "--token", &token])
             .args(["--state-dir", state_dir.path().to_str().expect("utf-8")])
             .env_remove("OPENCLAW_GATEWAY_TOKEN")

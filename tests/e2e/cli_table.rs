@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use openclaw_test_support::node;
+use openclaw_rs_test_support::node;
 use serde_json::{json, Value};
 
 use crate::clients::{skipped, Target, UnderTest};

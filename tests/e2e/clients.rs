@@ -9,9 +9,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use openclaw_client::{Client, ClientOptions};
-use openclaw_test_support::gateway::free_port;
-use openclaw_test_support::node::{self, NodeGateway};
+use openclaw_rs_client::{Client, ClientOptions};
+use openclaw_rs_test_support::gateway::free_port;
+use openclaw_rs_test_support::node::{self, NodeGateway};
 use serde_json::{json, Value};
 
 use crate::util::{connect_retry, gateway_command, gateway_log, kill_and_wait, Secret, RUN_GUARD};

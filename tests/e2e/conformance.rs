@@ -1,5 +1,5 @@
 //! Conformance: OpenClaw's own validators (the npm package's compiled gateway-protocol schemas,
-//! through `openclaw_test_support::oracle::Oracle`) judge every payload our gateway sends, and the
+//! through `openclaw_rs_test_support::oracle::Oracle`) judge every payload our gateway sends, and the
 //! real Node gateway is the reference where OpenClaw has no result schema.
 //!
 //! One test drives a real gateway of ours (embedded runtime: the model runs the message as a shell
@@ -17,12 +17,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use openclaw_auth::{DeviceIdentity, SignedFields};
-use openclaw_client::{Client, ClientError, ClientOptions};
-use openclaw_config::Config;
-use openclaw_test_support::gateway::{TestGateway, TestGatewayOptions};
-use openclaw_test_support::node::NodeGateway;
-use openclaw_test_support::oracle::Oracle;
+use openclaw_rs_auth::{DeviceIdentity, SignedFields};
+use openclaw_rs_client::{Client, ClientError, ClientOptions};
+use openclaw_rs_config::Config;
+use openclaw_rs_test_support::gateway::{TestGateway, TestGatewayOptions};
+use openclaw_rs_test_support::node::NodeGateway;
+use openclaw_rs_test_support::oracle::Oracle;
 use serde_json::{json, Value};
 
 use crate::util::{RawClient, RUN_GUARD};
@@ -594,7 +594,7 @@ fn invalid_rows(oracle: &Oracle, method: &str, base: &Value) -> (Vec<Row>, bool)
 }
 
 /// The wire spelling of an error's code (`INVALID_REQUEST`).
-fn code_of(e: &openclaw_protocol::ErrorShape) -> String {
+fn code_of(e: &openclaw_rs_protocol::ErrorShape) -> String {
     match serde_json::to_value(e) {
         Ok(v) => v["code"].as_str().unwrap_or("(no code)").to_owned(),
         Err(err) => format!("(unencodable error: {err})"),
@@ -615,7 +615,7 @@ async fn every_payload_conforms_to_openclaw() {
     let Some(oracle) = Oracle::start() else {
         return;
     };
-    openclaw_test_support::gateway::bin_path("openclaw-app-server");
+    openclaw_rs_test_support::gateway::bin_path("openclaw-app-server");
     // The Node gateway boots while ours is exercised.
     let node = tokio::task::spawn_blocking(|| NodeGateway::start(NODE_TOKEN, NODE_GUARD));
 
@@ -1332,7 +1332,7 @@ async fn every_payload_conforms_to_openclaw() {
 /// refuses.
 #[test]
 fn chat_error_and_aborted_events_conform() {
-    use openclaw_protocol::methods::sessions::{ChatBody, ChatEvent, ErrorDetail};
+    use openclaw_rs_protocol::methods::sessions::{ChatBody, ChatEvent, ErrorDetail};
     let Some(oracle) = Oracle::start() else {
         return;
     };

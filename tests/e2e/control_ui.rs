@@ -3,9 +3,9 @@
 //! normalization).
 
 use crate::util::{call, client, connect_retry, gateway_command, kill_and_wait, Secret};
-use openclaw_config::Config;
-use openclaw_test_support::gateway::{bin_path, free_port, TestGateway};
-use openclaw_test_support::node::npm_dir;
+use openclaw_rs_config::Config;
+use openclaw_rs_test_support::gateway::{bin_path, free_port, TestGateway};
+use openclaw_rs_test_support::node::npm_dir;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -117,7 +117,7 @@ fn largest_asset(root: &Path) -> (String, u64) {
 #[tokio::test]
 async fn control_ui_serves_index_and_assets_with_the_right_headers() {
     let root = real_build();
-    let gw = TestGateway::start(openclaw_test_support::gateway::TestGatewayOptions {
+    let gw = TestGateway::start(openclaw_rs_test_support::gateway::TestGatewayOptions {
         config: Some(ui_config(&root, None)),
         ..Default::default()
     })
@@ -217,7 +217,7 @@ async fn control_ui_serves_index_and_assets_with_the_right_headers() {
 #[tokio::test]
 async fn control_ui_precompressed_siblings_follow_accept_encoding() {
     let root = real_build();
-    let gw = TestGateway::start(openclaw_test_support::gateway::TestGatewayOptions {
+    let gw = TestGateway::start(openclaw_rs_test_support::gateway::TestGatewayOptions {
         config: Some(ui_config(&root, None)),
         ..Default::default()
     })
@@ -257,7 +257,7 @@ async fn control_ui_precompressed_siblings_follow_accept_encoding() {
 #[tokio::test]
 async fn control_ui_app_shell_fallback_follows_the_accept_rule() {
     let root = real_build();
-    let gw = TestGateway::start(openclaw_test_support::gateway::TestGatewayOptions {
+    let gw = TestGateway::start(openclaw_rs_test_support::gateway::TestGatewayOptions {
         config: Some(ui_config(&root, None)),
         ..Default::default()
     })
@@ -303,7 +303,7 @@ async fn control_ui_traversal_never_leaves_the_root() {
     std::fs::write(dir.path().join("secret.txt"), SECRET).unwrap();
     std::os::unix::fs::symlink(dir.path().join("secret.txt"), root.join("link.txt")).unwrap();
     std::os::unix::fs::symlink(dir.path(), root.join("assets/up")).unwrap();
-    let gw = TestGateway::start(openclaw_test_support::gateway::TestGatewayOptions {
+    let gw = TestGateway::start(openclaw_rs_test_support::gateway::TestGatewayOptions {
         config: Some(ui_config(&root, None)),
         ..Default::default()
     })
@@ -354,7 +354,7 @@ async fn control_ui_traversal_never_leaves_the_root() {
 #[tokio::test]
 async fn control_ui_under_a_base_path() {
     let root = real_build();
-    let gw = TestGateway::start(openclaw_test_support::gateway::TestGatewayOptions {
+    let gw = TestGateway::start(openclaw_rs_test_support::gateway::TestGatewayOptions {
         config: Some(ui_config(&root, Some("/openclaw"))),
         ..Default::default()
     })
@@ -393,7 +393,7 @@ async fn control_ui_under_a_base_path() {
 #[tokio::test]
 async fn control_ui_disabled_hot_keeps_connections() {
     let root = real_build();
-    let gw = TestGateway::start(openclaw_test_support::gateway::TestGatewayOptions {
+    let gw = TestGateway::start(openclaw_rs_test_support::gateway::TestGatewayOptions {
         config: Some(ui_config(&root, None)),
         ..Default::default()
     })
@@ -505,7 +505,7 @@ async fn control_ui_is_discovered_from_the_openclaw_on_path() {
     assert!(index.text().contains("data-openclaw-control-ui-build-id"));
 
     // `openclaw gateway status` (our CLI) says which build is served.
-    let out = crate::util::openclaw_cli(
+    let out = crate::util::openclaw_rs_cli(
         &[
             "gateway",
             "status",

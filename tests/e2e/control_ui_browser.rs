@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use openclaw_test_support::node;
+use openclaw_rs_test_support::node;
 use serde_json::{json, Value};
 
 use crate::clients::{artifact_dir, logging_level, playwright_core, skipped, Target, UnderTest};

@@ -3,14 +3,14 @@
 //! OpenClaw CLI.
 
 use crate::util::{connect_retry, gateway_command, kill_and_wait, Secret, RUN_GUARD};
-use openclaw_client::Client;
+use openclaw_rs_client::Client;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::Duration;
 
 /// Writes a config with `port` and token `tok`; returns the port.
 fn write_config(dir: &Path) -> u16 {
-    let port = openclaw_test_support::gateway::free_port();
+    let port = openclaw_rs_test_support::gateway::free_port();
     std::fs::write(
         dir.join("openclaw.json"),
         format!("{{ gateway: {{ port: {port}, auth: {{ mode: 'token', token: 'tok' }} }} }}"),
@@ -138,7 +138,7 @@ async fn user_prefs_are_stored_and_survive_a_restart() {
 /// `config.patch`, is applied hot and shows in `config.get`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn config_schema_round_trip_edits_a_hot_key() {
-    let gw = openclaw_test_support::gateway::TestGateway::start_default().await;
+    let gw = openclaw_rs_test_support::gateway::TestGateway::start_default().await;
     let c = crate::util::client(&gw).await;
     let schema = c.request("config.schema", json!({})).await.unwrap();
     let key = "gateway.handshakeTimeoutMs";
@@ -148,7 +148,7 @@ async fn config_schema_round_trip_edits_a_hot_key() {
     assert_eq!(hint["label"], "Handshake Timeout Ms", "{hint}");
     assert!(hint["help"].as_str().unwrap().contains("connect"), "{hint}");
     // Every table row is in the schema (rows another change adds appear automatically).
-    for f in openclaw_config::schema::SCHEMA {
+    for f in openclaw_rs_config::schema::SCHEMA {
         assert!(
             schema["uiHints"].get(f.path).is_some(),
             "{} missing",
@@ -238,7 +238,7 @@ async fn the_gateway_log_file_is_openclaw_jsonl_and_openclaw_logs_reads_it() {
     assert!(stderr.contains("gateway ready"), "{stderr}");
 
     let home = tempfile::tempdir().unwrap();
-    if let Some(cmd) = openclaw_test_support::node::openclaw_js_cli(home.path()) {
+    if let Some(cmd) = openclaw_rs_test_support::node::openclaw_js_cli(home.path()) {
         std::fs::create_dir_all(home.path().join(".openclaw")).unwrap();
         std::fs::write(
             home.path().join(".openclaw/openclaw.json"),

@@ -5,9 +5,9 @@
 
 use crate::util::RawClient;
 use futures_util::{SinkExt, StreamExt};
-use openclaw_gateway::{MethodSpec, SharedAuth, ShutdownPlan};
-use openclaw_protocol::scopes;
-use openclaw_test_support::gateway::{TestGateway, TestGatewayOptions};
+use openclaw_rs_gateway::{MethodSpec, SharedAuth, ShutdownPlan};
+use openclaw_rs_protocol::scopes;
+use openclaw_rs_test_support::gateway::{TestGateway, TestGatewayOptions};
 use serde_json::{json, Value};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -213,7 +213,7 @@ async fn node_role_with_token_but_no_device_needs_identity() {
 async fn password_mode_rows() {
     let gw = TestGateway::start(TestGatewayOptions {
         auth: Some(SharedAuth {
-            mode: openclaw_gateway::AuthMode::Password,
+            mode: openclaw_rs_gateway::AuthMode::Password,
             token: None,
             password: Some("hunter2".into()),
         }),
@@ -411,7 +411,7 @@ async fn concurrent_requests_reply_out_of_order() {
 #[derive(serde::Serialize)]
 struct TestEvent(Value);
 
-impl openclaw_protocol::Event for TestEvent {
+impl openclaw_rs_protocol::Event for TestEvent {
     const NAME: &'static str = "presence";
 }
 
@@ -569,7 +569,7 @@ async fn http_probes_on_the_same_port() {
 
 // ---- the client library against the real gateway ----
 
-use openclaw_client::{Client, ClientError, ClientOptions, Reconnect, Status};
+use openclaw_rs_client::{Client, ClientError, ClientOptions, Reconnect, Status};
 
 fn client_opts(gw: &TestGateway) -> ClientOptions {
     let mut o = ClientOptions::new(gw.url.clone());
@@ -646,7 +646,7 @@ async fn client_receives_events_and_close() {
     .clone();
     assert_eq!(
         s,
-        Status::Closed(Some(openclaw_client::CloseInfo {
+        Status::Closed(Some(openclaw_rs_client::CloseInfo {
             code: 1012,
             reason: "gateway shutting down".into()
         }))
@@ -700,7 +700,7 @@ async fn client_reconnects_after_gateway_restart() {
 
 // ---- the binaries: `openclaw gateway start/status/call/stop`, `gateway` + SIGTERM ----
 
-use openclaw_test_support::gateway::{bin_path, free_port};
+use openclaw_rs_test_support::gateway::{bin_path, free_port};
 use std::process::{Command, Output};
 
 /// A CLI invocation isolated from the caller's environment.
@@ -925,7 +925,7 @@ async fn gateway_binary_sigterm_sends_shutdown_and_1012() {
         .clone();
     assert_eq!(
         closed,
-        Status::Closed(Some(openclaw_client::CloseInfo {
+        Status::Closed(Some(openclaw_rs_client::CloseInfo {
             code: 1012,
             reason: "gateway shutting down".into()
         }))
@@ -1080,7 +1080,7 @@ async fn pings_flow_and_a_silent_peer_is_dropped() {
 /// with the reason; `Client::request_final` returns the final reply.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agent_answers_accepted_then_final_with_the_same_id() {
-    openclaw_test_support::gateway::bin_path("openclaw-app-server");
+    openclaw_rs_test_support::gateway::bin_path("openclaw-app-server");
     let gw = TestGateway::start_default().await;
     let mut raw = connected(&gw, ALL).await;
     raw.send(json!({"type": "req", "id": "turn-1", "method": "agent",
@@ -1129,10 +1129,12 @@ async fn agent_answers_accepted_then_final_with_the_same_id() {
         "{refused}"
     );
 
-    let mut o = openclaw_client::ClientOptions::new(gw.url.clone());
+    let mut o = openclaw_rs_client::ClientOptions::new(gw.url.clone());
     o.token = gw.token.clone();
     o.scopes = vec![scopes::WRITE.into()];
-    let c = openclaw_client::Client::connect(o).await.expect("client");
+    let c = openclaw_rs_client::Client::connect(o)
+        .await
+        .expect("client");
     let fin = c
         .request_final(
             "agent",

@@ -5,8 +5,8 @@
 //! Needs `cargo build --workspace --bins` (the embedded runtime binary).
 
 use crate::util::{call, client, send_main, wait_for, wait_run, RUN_GUARD as GUARD};
-use openclaw_client::Client;
-use openclaw_test_support::gateway::{bin_path, TestGateway};
+use openclaw_rs_client::Client;
+use openclaw_rs_test_support::gateway::{bin_path, TestGateway};
 use serde_json::{json, Value};
 
 /// Every pending request and paired device the gateway knows of.

@@ -3,16 +3,16 @@
 //! gateway's, and the Node gateway accepts what our code sends.
 //!
 //! One real Node gateway is shared by every test of this binary (it takes 5–12 s to start); it is
-//! stopped when the test process exits (see `openclaw_test_support::node::NodeGateway`). When node
+//! stopped when the test process exits (see `openclaw_rs_test_support::node::NodeGateway`). When node
 //! or openclaw are not installed, each test prints a loud SKIP line and returns.
 
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use openclaw_auth::{DeviceIdentity, SignedFields};
-use openclaw_test_support::gateway::{bin_path, TestGateway};
-use openclaw_test_support::node::{self, NodeGateway};
+use openclaw_rs_auth::{DeviceIdentity, SignedFields};
+use openclaw_rs_test_support::gateway::{bin_path, TestGateway};
+use openclaw_rs_test_support::node::{self, NodeGateway};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
@@ -795,7 +795,7 @@ async fn node_gateway_accepts_our_v3_device_signature() {
     let Some(node_gw) = node_or_skip("node_gateway_accepts_our_v3_device_signature").await else {
         return;
     };
-    // Signed by openclaw-auth, verified by the real Node gateway: a new device on loopback with
+    // Signed by openclaw-rs-auth, verified by the real Node gateway: a new device on loopback with
     // the shared token is paired silently and gets a device token, which then works on its own.
     let identity = DeviceIdentity::generate(now_ms()).expect("identity");
     let hello = raw_connect(
@@ -884,9 +884,9 @@ async fn real_cli_logs_and_presence_against_our_background_gateway() {
     }
     let state = tempfile::tempdir().expect("state");
     let sd = state.path().to_str().expect("utf-8 path").to_owned();
-    let port = openclaw_test_support::gateway::free_port();
+    let port = openclaw_rs_test_support::gateway::free_port();
     let token = "logs-presence-token";
-    let ours = openclaw_test_support::gateway::bin_path("openclaw");
+    let ours = openclaw_rs_test_support::gateway::bin_path("openclaw");
     let run = |args: &[&str]| {
         std::process::Command::new(&ours)
             .args(args)
@@ -993,7 +993,7 @@ async fn real_cli_agent_runs_a_turn_on_our_gateway() {
     if node_missing("real_cli_agent_runs_a_turn_on_our_gateway") {
         return;
     }
-    openclaw_test_support::gateway::bin_path("openclaw-app-server");
+    openclaw_rs_test_support::gateway::bin_path("openclaw-app-server");
     let gw = TestGateway::start_default().await;
     let args = [
         "agent",
@@ -1033,9 +1033,11 @@ async fn real_cli_agent_runs_a_turn_on_our_gateway() {
         "{v}"
     );
 
-    let mut o = openclaw_client::ClientOptions::new(gw.url.clone());
+    let mut o = openclaw_rs_client::ClientOptions::new(gw.url.clone());
     o.token = gw.token.clone();
-    let c = openclaw_client::Client::connect(o).await.expect("connect");
+    let c = openclaw_rs_client::Client::connect(o)
+        .await
+        .expect("connect");
     let h = c
         .request("chat.history", json!({"sessionKey": "agent:main:main"}))
         .await
@@ -1059,10 +1061,12 @@ async fn real_cli_status_scans_our_gateway() {
     let gw = TestGateway::start_default().await;
     // One session, so `byAgent` has a row to count.
     {
-        let mut o = openclaw_client::ClientOptions::new(gw.url.clone());
+        let mut o = openclaw_rs_client::ClientOptions::new(gw.url.clone());
         o.token = gw.token.clone();
         o.scopes = vec!["operator.read".into(), "operator.write".into()];
-        let c = openclaw_client::Client::connect(o).await.expect("connect");
+        let c = openclaw_rs_client::Client::connect(o)
+            .await
+            .expect("connect");
         c.request(
             "chat.send",
             json!({"sessionKey": "agent:main:main", "message": "true", "idempotencyKey": "status-1"}),

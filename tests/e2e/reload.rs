@@ -3,15 +3,15 @@
 //! writes, and a re-exec restart of the real `gateway` binary that refuses no connection.
 
 use crate::util::{
-    call, connect_retry, connected, gateway_command, kill_and_wait, openclaw_cli, queue_messages,
-    running_sessions, seed_runtime, send_main, spawn_and_wait, spawn_children, wait_for, wait_run,
-    wait_session_running, with_runtime, Secret,
+    call, connect_retry, connected, gateway_command, kill_and_wait, openclaw_rs_cli,
+    queue_messages, running_sessions, seed_runtime, send_main, spawn_and_wait, spawn_children,
+    wait_for, wait_run, wait_session_running, with_runtime, Secret,
 };
-use openclaw_client::{Client, ClientError, ClientOptions};
-use openclaw_config::{AuthMode, Config};
-use openclaw_cooldowns::{FailureReason, MAIN_LANE};
-use openclaw_gateway::SharedAuth;
-use openclaw_test_support::gateway::{TestGateway, TestGatewayOptions};
+use openclaw_rs_client::{Client, ClientError, ClientOptions};
+use openclaw_rs_config::{AuthMode, Config};
+use openclaw_rs_cooldowns::{FailureReason, MAIN_LANE};
+use openclaw_rs_gateway::SharedAuth;
+use openclaw_rs_test_support::gateway::{TestGateway, TestGatewayOptions};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -56,11 +56,11 @@ async fn config_changed(c: &Client) -> Value {
 }
 
 /// Wait until `c` is closed; its close frame, if one came. Panics with `what` after the guard.
-async fn wait_closed(c: &Client, what: &str) -> Option<openclaw_client::CloseInfo> {
+async fn wait_closed(c: &Client, what: &str) -> Option<openclaw_rs_client::CloseInfo> {
     let mut status = c.status();
     tokio::time::timeout(HANG_GUARD, async {
         loop {
-            if let openclaw_client::Status::Closed(info) = status.borrow().clone() {
+            if let openclaw_rs_client::Status::Closed(info) = status.borrow().clone() {
                 return info;
             }
             status.changed().await.expect("status channel");
@@ -147,7 +147,7 @@ async fn invalid_edit_keeps_last_good_config_and_status_shows_the_error() {
     connect(&gw.url, "t").await.expect("old token still works");
     // `openclaw doctor` shows the same: the file is invalid and the gateway kept its config.
     let sd = gw.state_dir.path().to_str().unwrap().to_owned();
-    let out = openclaw_cli(
+    let out = openclaw_rs_cli(
         &[
             "doctor",
             "--json",
@@ -168,7 +168,7 @@ async fn invalid_edit_keeps_last_good_config_and_status_shows_the_error() {
     assert!(problems.contains("keeps its last good config"), "{d}");
     assert!(problems.contains("line"), "{d}");
     // Other CLI commands still reach the gateway; `gateway status` shows the rejected edit.
-    let out = openclaw_cli(
+    let out = openclaw_rs_cli(
         &[
             "gateway",
             "status",
@@ -190,7 +190,7 @@ async fn invalid_edit_keeps_last_good_config_and_status_shows_the_error() {
     assert!(stderr.contains("warning: config"), "{stderr}");
     // Without --token, the token configured in the unreadable file cannot be used, and the
     // refusal says so.
-    let out = openclaw_cli(&["health", "--url", &gw.url, "--state-dir", &sd], None).await;
+    let out = openclaw_rs_cli(&["health", "--url", &gw.url, "--state-dir", &sd], None).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_ne!(out.status.code(), Some(0), "{stderr}");
     assert!(
@@ -219,7 +219,7 @@ async fn seed_003_cooldown_in_helper_lane_never_restarts_or_touches_main_lane() 
     let user = connect(&gw.url, "t").await.unwrap();
     let mut events = user.events();
     let cooldowns = gw.state.reload.cooldowns().clone();
-    let now = openclaw_cooldowns::now_ms();
+    let now = openclaw_rs_cooldowns::now_ms();
     let info = cooldowns
         .record_failure(
             "anthropic:cli",
@@ -454,7 +454,7 @@ struct FakeRuns {
     paused: std::sync::atomic::AtomicBool,
 }
 
-impl openclaw_gateway::reload::DrainTarget for FakeRuns {
+impl openclaw_rs_gateway::reload::DrainTarget for FakeRuns {
     fn set_paused(&self, paused: bool) {
         self.paused
             .store(paused, std::sync::atomic::Ordering::SeqCst);
@@ -481,7 +481,7 @@ async fn wait_status(c: &Client, pred: impl Fn(&Value) -> bool) -> Value {
 #[tokio::test]
 async fn restart_reexecs_without_refusing_connections() {
     let dir = tempfile::tempdir().unwrap();
-    let port = openclaw_test_support::gateway::free_port();
+    let port = openclaw_rs_test_support::gateway::free_port();
     std::fs::write(
         dir.path().join("openclaw.json"),
         format!("{{ gateway: {{ port: {port}, auth: {{ mode: 'token', token: 'tok' }} }} }}"),
@@ -544,8 +544,8 @@ async fn restart_reexecs_without_refusing_connections() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn port_change_restarts_onto_the_new_port() {
     let dir = tempfile::tempdir().unwrap();
-    let old_port = openclaw_test_support::gateway::free_port();
-    let new_port = openclaw_test_support::gateway::free_port();
+    let old_port = openclaw_rs_test_support::gateway::free_port();
+    let new_port = openclaw_rs_test_support::gateway::free_port();
     assert_ne!(old_port, new_port);
     let config = |port: u16| {
         format!("{{ gateway: {{ port: {port}, auth: {{ mode: 'token', token: 'tok' }} }} }}")
@@ -601,7 +601,7 @@ async fn port_change_restarts_onto_the_new_port() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let sd = dir.path().to_str().unwrap().to_owned();
-    let out = openclaw_cli(&["health", "--token", "tok", "--state-dir", &sd], None).await;
+    let out = openclaw_rs_cli(&["health", "--token", "tok", "--state-dir", &sd], None).await;
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -650,9 +650,9 @@ impl Probe {
 /// restart all 26 runs complete. A 5 ms connect probe sees no refusal throughout.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restart_with_runs_in_flight_and_queued_loses_nothing() {
-    openclaw_test_support::gateway::bin_path("openclaw-app-server");
+    openclaw_rs_test_support::gateway::bin_path("openclaw-app-server");
     let dir = tempfile::tempdir().unwrap();
-    let port = openclaw_test_support::gateway::free_port();
+    let port = openclaw_rs_test_support::gateway::free_port();
     let cfg = dir.path().join("openclaw.json");
     let write_cfg = |auth: &str| {
         std::fs::write(
@@ -737,9 +737,9 @@ async fn restart_with_runs_in_flight_and_queued_loses_nothing() {
 async fn cli_gateway_restart_is_in_place_and_refuses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let sd = dir.path().to_str().unwrap().to_owned();
-    let port = openclaw_test_support::gateway::free_port();
+    let port = openclaw_rs_test_support::gateway::free_port();
     let p = port.to_string();
-    let out = openclaw_cli(
+    let out = openclaw_rs_cli(
         &["gateway", "start", "--port", &p, "--state-dir", &sd],
         None,
     )
@@ -755,7 +755,7 @@ async fn cli_gateway_restart_is_in_place_and_refuses_nothing() {
     let c = connect_retry(&url, Secret::Token(token.trim()), dir.path()).await;
     let before = call(&c, "status", json!({})).await;
     let probe = Probe::start(port);
-    let out = openclaw_cli(&["gateway", "restart", "--state-dir", &sd], None).await;
+    let out = openclaw_rs_cli(&["gateway", "restart", "--state-dir", &sd], None).await;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
@@ -768,7 +768,7 @@ async fn cli_gateway_restart_is_in_place_and_refuses_nothing() {
     assert_eq!(after["pid"], before["pid"], "in place: same pid");
     assert_ne!(after["bootId"], before["bootId"], "a new image serves");
     // `--force` goes through gateway.restart.request {force}: again in place, again a new boot.
-    let out = openclaw_cli(&["gateway", "restart", "--force", "--state-dir", &sd], None).await;
+    let out = openclaw_rs_cli(&["gateway", "restart", "--force", "--state-dir", &sd], None).await;
     assert!(
         out.status.success(),
         "restart --force: {}{}",
@@ -793,7 +793,7 @@ struct StopGuard(String);
 
 impl Drop for StopGuard {
     fn drop(&mut self) {
-        let _ = std::process::Command::new(openclaw_test_support::gateway::bin_path("openclaw"))
+        let _ = std::process::Command::new(openclaw_rs_test_support::gateway::bin_path("openclaw"))
             .args(["gateway", "stop", "--state-dir", &self.0])
             .env_remove("OPENCLAW_STATE_DIR")
             .output();
@@ -813,7 +813,7 @@ async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
     let config = with_runtime(
         token_config("t"),
         "claude",
-        openclaw_config::RuntimeConfig {
+        openclaw_rs_config::RuntimeConfig {
             auth_profile: Some("anthropic:cli".into()),
             ..seed_runtime(&gate)
         },
@@ -835,7 +835,7 @@ async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
     assert_eq!(h["runStatus"], "failed", "{h}");
     assert_eq!(h["errorClass"], "auth", "{h}");
     let cd = gw.state.reload.cooldowns().clone();
-    let now = openclaw_cooldowns::now_ms();
+    let now = openclaw_rs_cooldowns::now_ms();
     let in_helper = cd.check("anthropic:cli", "bad-key", "subagent", now);
     assert!(
         in_helper.is_some(),
@@ -903,7 +903,7 @@ async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
         "echo",
         "subagent",
         FailureReason::AuthPermanent,
-        openclaw_cooldowns::now_ms(),
+        openclaw_rs_cooldowns::now_ms(),
     )
     .unwrap();
     let w = spawn_and_wait(&c, json!({"task": "slug 3", "model": "echo"})).await;
@@ -928,7 +928,7 @@ async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
             "anthropic:cli",
             "echo",
             "subagent",
-            openclaw_cooldowns::now_ms()
+            openclaw_rs_cooldowns::now_ms()
         )
         .is_none());
     let w = spawn_and_wait(&c, json!({"task": "slug 4", "model": "echo"})).await;
@@ -942,9 +942,9 @@ async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
 /// the restart still refuses no connection.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forced_restart_reruns_the_interrupted_run() {
-    openclaw_test_support::gateway::bin_path("openclaw-app-server");
+    openclaw_rs_test_support::gateway::bin_path("openclaw-app-server");
     let dir = tempfile::tempdir().unwrap();
-    let port = openclaw_test_support::gateway::free_port();
+    let port = openclaw_rs_test_support::gateway::free_port();
     std::fs::write(
         dir.path().join("openclaw.json"),
         format!("{{ gateway: {{ port: {port}, auth: {{ mode: 'token', token: 'tok' }} }} }}"),
@@ -1095,7 +1095,7 @@ async fn restart_is_cancelled_when_the_file_turns_invalid_during_the_drain() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logging_level_edit_swaps_the_log_filter_of_the_binary() {
     let dir = tempfile::tempdir().unwrap();
-    let port = openclaw_test_support::gateway::free_port();
+    let port = openclaw_rs_test_support::gateway::free_port();
     let cfg = dir.path().join("openclaw.json");
     let write = |level: &str| {
         std::fs::write(

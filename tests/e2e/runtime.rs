@@ -12,15 +12,15 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use openclaw_app_server::{
+use openclaw_rs_app_server::{
     CancelToken, FailureClass, Pool, PoolConfig, ProcessKey, RunError, RunEvent, RunOutcome,
     RunSpec,
 };
-use openclaw_test_support::fake_app_server::responses_mock::{Behavior, ResponsesMock};
+use openclaw_rs_test_support::fake_app_server::responses_mock::{Behavior, ResponsesMock};
 use tokio::sync::mpsc;
 
 fn codex_binary() -> Option<PathBuf> {
-    if let Some(p) = openclaw_test_support::node::codex_bin() {
+    if let Some(p) = openclaw_rs_test_support::node::codex_bin() {
         return Some(p);
     }
     // Also accept a standalone install: `cd .cache/npm/codex && npm i @openai/codex@0.169.0`.
@@ -82,7 +82,7 @@ fn start(pool: &Pool, key: &ProcessKey, spec: RunSpec) -> Running {
     let (tx, events) = mpsc::channel(1024);
     let (pool, key) = (pool.clone(), key.clone());
     let handle = tokio::spawn(async move {
-        openclaw_app_server::execute(&pool, &key, spec, tx, CancelToken::new()).await
+        openclaw_rs_app_server::execute(&pool, &key, spec, tx, CancelToken::new()).await
     });
     Running { events, handle }
 }
@@ -223,10 +223,10 @@ mod via_gateway {
         call, client, connected, fake_runtime, kill_9, send_main, start_with_config, wait_run,
         with_runtime,
     };
-    use openclaw_client::Client;
-    use openclaw_config::{Config, RuntimeConfig};
-    use openclaw_test_support::fake_app_server::responses_mock::{Behavior, ResponsesMock};
-    use openclaw_test_support::gateway::TestGateway;
+    use openclaw_rs_client::Client;
+    use openclaw_rs_config::{Config, RuntimeConfig};
+    use openclaw_rs_test_support::fake_app_server::responses_mock::{Behavior, ResponsesMock};
+    use openclaw_rs_test_support::gateway::TestGateway;
     use serde_json::json;
 
     const GUARD: Duration = Duration::from_secs(120);
@@ -294,7 +294,7 @@ mod via_gateway {
         let (gw, c, mock, _unused) = real_codex_gateway_custom(&codex, HashMap::new(), |rt| {
             rt.env.remove("CODEX_HOME");
             rt.home = Some(home_path.clone());
-            rt.sandbox = Some(openclaw_config::SandboxMode::ReadOnly);
+            rt.sandbox = Some(openclaw_rs_config::SandboxMode::ReadOnly);
         })
         .await;
         send_main(&c, "sandboxed", "say hello", None).await;

@@ -4,20 +4,20 @@
 
 use crate::util::{
     call, client, connect_retry, connected, fake_runtime, gateway_command, kill_9, kill_and_wait,
-    openclaw_cli, queue_messages, running_sessions, seed_runtime, send_main, spawn_and_wait,
+    openclaw_rs_cli, queue_messages, running_sessions, seed_runtime, send_main, spawn_and_wait,
     spawn_children, start_with_config, wait_for, wait_run, wait_session_running, with_runtime,
     Secret, RUN_GUARD as GUARD,
 };
-use openclaw_client::Client;
-use openclaw_config::Config;
-use openclaw_test_support::gateway::{bin_path, free_port, TestGateway};
+use openclaw_rs_client::Client;
+use openclaw_rs_config::Config;
+use openclaw_rs_test_support::gateway::{bin_path, free_port, TestGateway};
 use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-async fn call_err(c: &Client, method: &str, params: Value) -> openclaw_protocol::ErrorShape {
+async fn call_err(c: &Client, method: &str, params: Value) -> openclaw_rs_protocol::ErrorShape {
     match c.request(method, params).await {
         Ok(v) => panic!("{method} unexpectedly succeeded: {v}"),
         Err(e) => e
@@ -60,7 +60,7 @@ async fn wait_announces(c: &Client, key: &str, n: usize) -> Vec<String> {
 async fn openclaw_on(gw: &TestGateway, token: &str, args: &[&str]) -> std::process::Output {
     let mut all = args.to_vec();
     all.extend(["--url", &gw.url, "--token", token]);
-    openclaw_cli(&all, Some(gw.state_dir.path())).await
+    openclaw_rs_cli(&all, Some(gw.state_dir.path())).await
 }
 
 fn text(b: &[u8]) -> String {
@@ -132,7 +132,7 @@ async fn each_limit_is_refused_with_its_setting() {
     let child = a["childSessionKey"].as_str().unwrap().to_owned();
 
     let e = call_err(&c, "sessions.spawn", slow(&child)).await;
-    assert_eq!(e.code, openclaw_protocol::ErrorCode::Forbidden);
+    assert_eq!(e.code, openclaw_rs_protocol::ErrorCode::Forbidden);
     assert!(
         e.message
             .starts_with("spawn depth 2 exceeds session.maxSpawnDepth = 1"),
@@ -142,7 +142,7 @@ async fn each_limit_is_refused_with_its_setting() {
     assert_eq!(e.details.as_ref().unwrap()["limit"], "maxSpawnDepth");
 
     let e = call_err(&c, "sessions.spawn", slow("agent:main:main")).await;
-    assert_eq!(e.code, openclaw_protocol::ErrorCode::Forbidden);
+    assert_eq!(e.code, openclaw_rs_protocol::ErrorCode::Forbidden);
     assert!(
         e.message.contains("session.maxChildrenPerSession = 1"),
         "{}",
@@ -151,7 +151,7 @@ async fn each_limit_is_refused_with_its_setting() {
 
     let b = call(&c, "sessions.spawn", slow("agent:ops:main")).await;
     let e = call_err(&c, "sessions.spawn", slow("agent:qa:main")).await;
-    assert_eq!(e.code, openclaw_protocol::ErrorCode::Forbidden);
+    assert_eq!(e.code, openclaw_rs_protocol::ErrorCode::Forbidden);
     assert!(
         e.message.contains("session.maxConcurrentSubagentRuns = 2"),
         "{}",
@@ -551,7 +551,7 @@ async fn run_events_reach_the_sender_and_subscribers_only() {
 
     /// Collect chat events of run ev-1 until its final one; returns (states, saw sessions.changed).
     async fn collect(
-        rx: &mut tokio::sync::broadcast::Receiver<openclaw_protocol::EventFrame>,
+        rx: &mut tokio::sync::broadcast::Receiver<openclaw_rs_protocol::EventFrame>,
     ) -> (Vec<String>, bool) {
         let mut states = Vec::new();
         let mut changed = false;
@@ -614,7 +614,7 @@ async fn real_openclaw_cli_calls_chat_send_and_sessions_list() {
     let token = gw.token.clone().unwrap();
     let home = tempfile::tempdir().unwrap();
     let real_call = |method: &str, params: Value| {
-        let cmd = openclaw_test_support::node::openclaw_js_cli(home.path());
+        let cmd = openclaw_rs_test_support::node::openclaw_js_cli(home.path());
         let url = gw.url.clone();
         let token = token.clone();
         let method = method.to_owned();

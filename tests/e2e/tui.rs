@@ -10,7 +10,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use openclaw_test_support::node;
+use openclaw_rs_test_support::node;
 
 use crate::clients::{skipped, Target, UnderTest};
 

@@ -3,10 +3,10 @@
 //! runtime), and what the real OpenClaw CLI (`openclaw models list`) needs.
 
 use crate::util::{call, client, fake_runtime, start_with_config, wait_run, RUN_GUARD as GUARD};
-use openclaw_client::Client;
-use openclaw_config::{Config, RuntimeConfig};
-use openclaw_protocol::EventFrame;
-use openclaw_test_support::gateway::{bin_path, TestGateway};
+use openclaw_rs_client::Client;
+use openclaw_rs_config::{Config, RuntimeConfig};
+use openclaw_rs_protocol::EventFrame;
+use openclaw_rs_test_support::gateway::{bin_path, TestGateway};
 use serde_json::{json, Value};
 use tokio::sync::broadcast::Receiver;
 
@@ -340,7 +340,7 @@ async fn models_and_agents_come_from_the_runtimes_and_config() {
     );
     config.agents.entries.insert(
         "coder".into(),
-        openclaw_config::AgentSettings {
+        openclaw_rs_config::AgentSettings {
             runtime: Some("fake".into()),
             ..Default::default()
         },

@@ -2,9 +2,9 @@
 //! waiting for a run's end or a polled state, the real `gateway` and `openclaw` binaries as
 //! child processes, and gateways whose agents run on one configured runtime.
 
-use openclaw_client::{Client, ClientOptions};
-use openclaw_config::{Config, RuntimeConfig};
-use openclaw_test_support::gateway::{bin_path, TestGateway, TestGatewayOptions};
+use openclaw_rs_client::{Client, ClientOptions};
+use openclaw_rs_config::{Config, RuntimeConfig};
+use openclaw_rs_test_support::gateway::{bin_path, TestGateway, TestGatewayOptions};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -28,7 +28,7 @@ pub async fn client(gw: &TestGateway) -> Client {
 
 /// The client's socket is open and authenticated (no reconnect: once closed, never again).
 pub fn connected(c: &Client) -> bool {
-    matches!(&*c.status().borrow(), openclaw_client::Status::Connected)
+    matches!(&*c.status().borrow(), openclaw_rs_client::Status::Connected)
 }
 
 /// `method` with `params`; panics naming the method when it fails.
@@ -140,7 +140,7 @@ pub async fn queue_messages(
 
 /// The fault-injecting fake app-server as a runtime, started with `args`.
 pub fn fake_runtime(args: &[&str]) -> RuntimeConfig {
-    let fake = openclaw_test_support::fake_app_server::binary_path();
+    let fake = openclaw_rs_test_support::fake_app_server::binary_path();
     let mut command = vec![fake.to_string_lossy().into_owned()];
     command.extend(args.iter().map(|a| a.to_string()));
     RuntimeConfig {
@@ -242,7 +242,7 @@ pub async fn connect_retry(url: &str, secret: Secret<'_>, state: &Path) -> Clien
 
 /// Run the real `openclaw` binary isolated from the caller's environment, with `state` as its
 /// state dir when given.
-pub async fn openclaw_cli(args: &[&str], state: Option<&Path>) -> std::process::Output {
+pub async fn openclaw_rs_cli(args: &[&str], state: Option<&Path>) -> std::process::Output {
     let mut cmd = tokio::process::Command::new(bin_path("openclaw"));
     cmd.args(args).stdin(Stdio::null()).kill_on_drop(true);
     for k in [
@@ -460,7 +460,7 @@ pub async fn real_cli_with_config(
     guard: Duration,
 ) -> Option<(i32, String, String)> {
     let home = tempfile::tempdir().expect("cli home");
-    let cmd = openclaw_test_support::node::openclaw_js_cli(home.path())?;
+    let cmd = openclaw_rs_test_support::node::openclaw_js_cli(home.path())?;
     std::fs::write(
         home.path().join(".openclaw/openclaw.json"),
         config.to_string(),

@@ -6,8 +6,8 @@
 //! continuations, invalid UTF-8). Each test asserts the exact close code the gateway sends and
 //! that the socket then ends. The last test runs the real `ws` npm client shipped with OpenClaw.
 
-use openclaw_protocol::scopes;
-use openclaw_test_support::gateway::{TestGateway, TestGatewayOptions};
+use openclaw_rs_protocol::scopes;
+use openclaw_rs_test_support::gateway::{TestGateway, TestGatewayOptions};
 use serde_json::{json, Value};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -610,7 +610,7 @@ async fn invalid_requests_get_invalid_request_and_keep_the_connection() {
 /// 4001 after `connect` and must see a clean close with the same code.
 #[tokio::test]
 async fn real_ws_client_sees_clean_closes() {
-    use openclaw_test_support::node::{node_bin, npm_dir};
+    use openclaw_rs_test_support::node::{node_bin, npm_dir};
     let Some(node) = node_bin() else {
         eprintln!("\n!!! SKIPPED real_ws_client_sees_clean_closes: node 24 not installed\n!!! run `cargo xtask install-deps` to enable it\n");
         return;

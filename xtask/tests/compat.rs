@@ -1,4 +1,4 @@
-//! `docs/compat.md` against `openclaw_protocol::METHODS`: every method the doc's tables list is
+//! `docs/compat.md` against `openclaw_rs_protocol::METHODS`: every method the doc's tables list is
 //! served, every OpenClaw method served (`openclaw: true`) is listed outside "Our extensions",
 //! every extension (`openclaw: false`) is listed in "Our extensions", each row has one of the three
 //! statuses, and a method listed in several client sections has the same status in each.
@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use openclaw_protocol::METHODS;
+use openclaw_rs_protocol::METHODS;
 
 const STATUSES: &[&str] = &["implemented", "empty here", "unavailable"];
 const EXTENSIONS: &str = "Our extensions";
@@ -115,7 +115,7 @@ fn compat_doc_matches_the_method_table() {
     for m in listed.iter().chain(extensions.iter()) {
         if !served.contains_key(m) {
             problems.push(format!(
-                "`{m}` is in docs/compat.md but not in openclaw_protocol::METHODS"
+                "`{m}` is in docs/compat.md but not in openclaw_rs_protocol::METHODS"
             ));
         }
     }
@@ -142,7 +142,7 @@ fn compat_doc_matches_the_method_table() {
     }
     assert!(
         problems.is_empty(),
-        "docs/compat.md and openclaw_protocol::METHODS disagree ({} problems):\n  {}",
+        "docs/compat.md and openclaw_rs_protocol::METHODS disagree ({} problems):\n  {}",
         problems.len(),
         problems.join("\n  ")
     );

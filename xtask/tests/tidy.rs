@@ -123,7 +123,7 @@ fn no_should_panic_or_ignored_tests() {
 }
 
 /// Files of gateway, cli, client, auth and sessions allowed to build JSON by hand in non-test
-/// code, each with its reason. Every other payload is a typed `openclaw_protocol` value.
+/// code, each with its reason. Every other payload is a typed `openclaw_rs_protocol` value.
 const HAND_BUILT_JSON: &[(&str, &str)] = &[
     (
         "crates/gateway/src/connect.rs",
@@ -210,8 +210,8 @@ fn payloads_are_typed_outside_protocol() {
     }
     assert!(
         bad.is_empty(),
-        "JSON built by hand outside openclaw-protocol; use a typed payload from \
-         openclaw_protocol::methods (or list the file in HAND_BUILT_JSON with its reason):\n{}",
+        "JSON built by hand outside openclaw-rs-protocol; use a typed payload from \
+         openclaw_rs_protocol::methods (or list the file in HAND_BUILT_JSON with its reason):\n{}",
         bad.join("\n")
     );
     let stale: Vec<_> = HAND_BUILT_JSON

@@ -1,5 +1,5 @@
 //! `openclaw` binary (thin main).
 
 fn main() -> std::process::ExitCode {
-    openclaw_cli::main_with_args(std::env::args_os())
+    openclaw_rs_cli::main_with_args(std::env::args_os())
 }

@@ -832,7 +832,7 @@ async fn stderr_task(inner: Arc<Inner>, mut stderr: BufReader<ChildStderr>) {
             Ok(Some(())) => {
                 let line = strip_ansi(String::from_utf8_lossy(&buf).trim_end());
                 if !line.is_empty() {
-                    tracing::info!(target: "openclaw_app_server::stderr", pid, "{line}");
+                    tracing::info!(target: "openclaw_rs_app_server::stderr", pid, "{line}");
                     let mut tail = lock(&inner.stderr_tail);
                     tail.push_str(&line);
                     tail.push('\n');

@@ -12,9 +12,9 @@
 //! wedged process retires it. See `docs/app-server.md`.
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), openclaw_app_server::RunError> {
+//! # async fn demo() -> Result<(), openclaw_rs_app_server::RunError> {
 //! use std::time::Duration;
-//! use openclaw_app_server::{execute, CancelToken, Pool, PoolConfig, ProcessKey, RunSpec};
+//! use openclaw_rs_app_server::{execute, CancelToken, Pool, PoolConfig, ProcessKey, RunSpec};
 //!
 //! let pool = Pool::new(PoolConfig::default());
 //! let key = ProcessKey::new(vec!["openclaw-app-server".into()]);

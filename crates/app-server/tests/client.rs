@@ -5,10 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use openclaw_app_server::client::{Client, ClientConfig};
-use openclaw_app_server::error::TransportFailureKind;
-use openclaw_app_server::spawn::SpawnSpec;
-use openclaw_app_server::ClientError;
+use openclaw_rs_app_server::client::{Client, ClientConfig};
+use openclaw_rs_app_server::error::TransportFailureKind;
+use openclaw_rs_app_server::spawn::SpawnSpec;
+use openclaw_rs_app_server::ClientError;
 use serde_json::{json, Value};
 
 const T: Duration = Duration::from_secs(20);
@@ -160,7 +160,7 @@ async fn environment_is_scrubbed_and_explicit() {
     // A variable of ours that is not on the pass-through list must not reach the child
     // (cargo sets CARGO_MANIFEST_DIR for test processes); explicit variables must.
     let probe = std::env::vars().map(|(k, _)| k).find(|k| {
-        !openclaw_app_server::spawn::INHERITED_ENV.contains(&k.as_str())
+        !openclaw_rs_app_server::spawn::INHERITED_ENV.contains(&k.as_str())
             && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     });
     let Some(probe) = probe else {

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::*;
-use openclaw_app_server::{Pool, PoolConfig};
+use openclaw_rs_app_server::{Pool, PoolConfig};
 use tokio::time::Instant;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,13 +1,13 @@
 //! Pool and run behaviour against real child processes (the fault-injecting fake app-server and
-//! the embedded app-server). Needs the binaries built: `cargo build -p openclaw-test-support -p openclaw-app-server-bin --bins`.
+//! the embedded app-server). Needs the binaries built: `cargo build -p openclaw-rs-test-support -p openclaw-app-server-bin --bins`.
 
 mod common;
 
 use std::time::Duration;
 
 use common::*;
-use openclaw_app_server::client::ApprovalPolicy;
-use openclaw_app_server::{FailureClass, Pool, PoolConfig, PoolError, RunEvent};
+use openclaw_rs_app_server::client::ApprovalPolicy;
+use openclaw_rs_app_server::{FailureClass, Pool, PoolConfig, PoolError, RunEvent};
 use tokio::time::Instant;
 
 const LONG: Duration = Duration::from_secs(30);
@@ -332,7 +332,8 @@ async fn startup_failures_are_clear() {
             msg.contains("exit status: 1") && msg.contains("fake startup failure"),
             "{msg}"
         );
-        let missing = openclaw_app_server::ProcessKey::new(vec!["/nonexistent/app-server".into()]);
+        let missing =
+            openclaw_rs_app_server::ProcessKey::new(vec!["/nonexistent/app-server".into()]);
         let msg = pool
             .acquire(&missing, Instant::now() + LONG)
             .await
@@ -353,7 +354,7 @@ async fn startup_failures_are_clear() {
         assert!(msg.contains("did not answer `initialize`"), "{msg}");
         eventually("hung child reaped", || quick.live_pids().is_empty()).await;
         quick.shutdown().await;
-        let empty = openclaw_app_server::ProcessKey::new(vec![]);
+        let empty = openclaw_rs_app_server::ProcessKey::new(vec![]);
         assert!(matches!(
             pool.acquire(&empty, Instant::now() + LONG).await,
             Err(PoolError::InvalidKey(_))

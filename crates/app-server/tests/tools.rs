@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
-use openclaw_app_server::{
+use openclaw_rs_app_server::{
     execute_with_tools, CancelToken, DynamicTool, FailureClass, Pool, PoolConfig, RunError,
     RunEvent, RunOutcome, RunSpec, RunTools, ToolCall, ToolError, ToolFuture, ToolHandler,
     ToolOutput,

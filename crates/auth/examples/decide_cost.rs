@@ -1,13 +1,13 @@
 //! Measures the auth part of one `connect` (no network): `AuthService::authenticate` for a
 //! device-less shared-token client, a v3 device signature, and a device token.
 //!
-//! `cargo run --release -p openclaw-auth --example decide_cost`
+//! `cargo run --release -p openclaw-rs-auth --example decide_cost`
 
-use openclaw_auth::locality::ForwardHeaders;
-use openclaw_auth::proof::{signature_token, SignedFields};
-use openclaw_auth::{AuthService, ConnectRequest, DeviceIdentity, PairingStore, SharedSecrets};
-use openclaw_config::{AuthMode, RateLimitConfig};
-use openclaw_protocol::{ClientInfo, ConnectAuth, ConnectParams};
+use openclaw_rs_auth::locality::ForwardHeaders;
+use openclaw_rs_auth::proof::{signature_token, SignedFields};
+use openclaw_rs_auth::{AuthService, ConnectRequest, DeviceIdentity, PairingStore, SharedSecrets};
+use openclaw_rs_config::{AuthMode, RateLimitConfig};
+use openclaw_rs_protocol::{ClientInfo, ConnectAuth, ConnectParams};
 use std::time::{Duration, Instant};
 
 fn params(id: Option<&DeviceIdentity>, auth: ConnectAuth, nonce: &str, now: u64) -> ConnectParams {
@@ -72,7 +72,7 @@ fn measure(label: &str, n: usize, mut f: impl FnMut()) {
 
 fn main() {
     let dir = std::env::temp_dir().join(format!("openclaw-auth-bench-{}", std::process::id()));
-    let state = openclaw_state::StateDir::new(&dir);
+    let state = openclaw_rs_state::StateDir::new(&dir);
     let store = PairingStore::open(&state).expect("store");
     let (svc, _) = AuthService::new(store, &[], &RateLimitConfig::default());
     let secrets = SharedSecrets {

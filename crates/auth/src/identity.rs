@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
-use openclaw_protocol::DeviceProof;
-use openclaw_state::{read_optional, write_json, StateDir, StateError, SECRET_MODE};
+use openclaw_rs_protocol::DeviceProof;
+use openclaw_rs_state::{read_optional, write_json, StateDir, StateError, SECRET_MODE};
 use serde::{Deserialize, Serialize};
 
 use crate::encoding::{b64url, decode_b64_lenient, hex, random_bytes, sha256};
@@ -112,7 +112,7 @@ impl DeviceIdentity {
         if let Some(id) = Self::load(path)? {
             return Ok(id);
         }
-        let lock = openclaw_state::FileLock::acquire(&path.with_extension("lock"))?;
+        let lock = openclaw_rs_state::FileLock::acquire(&path.with_extension("lock"))?;
         // Another process may have created it while we waited for the lock.
         if let Some(id) = Self::load(path)? {
             return Ok(id);
@@ -322,7 +322,7 @@ impl DeviceTokenCache {
         role: &str,
         token: CachedToken,
     ) -> Result<(), IdentityError> {
-        let _lock = openclaw_state::FileLock::acquire(&path.with_extension("lock"))?;
+        let _lock = openclaw_rs_state::FileLock::acquire(&path.with_extension("lock"))?;
         let mut cache = Self::load(path, device_id)?;
         if cache.tokens.get(role) == Some(&token) {
             return Ok(());

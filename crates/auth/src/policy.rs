@@ -13,8 +13,8 @@
 //! - paired device + stale device token + proven shared secret → a fresh token (seed 001 heals);
 //! - stale device token without the shared secret → `AUTH_DEVICE_TOKEN_MISMATCH` with the fix command.
 
-use openclaw_config::AuthMode;
-use openclaw_protocol::{close, detail, ErrorCode, ErrorShape};
+use openclaw_rs_config::AuthMode;
+use openclaw_rs_protocol::{close, detail, ErrorCode, ErrorShape};
 use serde_json::json;
 
 use crate::proof::DeviceAuthError;
@@ -62,8 +62,8 @@ impl Role {
     /// The wire name.
     pub fn as_str(&self) -> &str {
         match self {
-            Role::Operator => openclaw_protocol::scopes::ROLE_OPERATOR,
-            Role::Node => openclaw_protocol::scopes::ROLE_NODE,
+            Role::Operator => openclaw_rs_protocol::scopes::ROLE_OPERATOR,
+            Role::Node => openclaw_rs_protocol::scopes::ROLE_NODE,
             Role::Invalid(s) => s,
         }
     }

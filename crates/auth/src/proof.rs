@@ -5,7 +5,7 @@
 //! challenge, signature valid for v3 else v2. Each failure maps to the exact wire error.
 
 use ed25519_dalek::{Signature, VerifyingKey};
-use openclaw_protocol::{detail, ConnectParams, DeviceProof, ErrorCode, ErrorShape};
+use openclaw_rs_protocol::{detail, ConnectParams, DeviceProof, ErrorCode, ErrorShape};
 use serde_json::json;
 
 use crate::encoding::{b64url, decode_b64_lenient};
@@ -49,7 +49,7 @@ impl<'a> SignedFields<'a> {
 
 /// `auth.token ?? auth.deviceToken ?? auth.bootstrapToken ?? ""` (JavaScript `??`: an empty
 /// string that is present still wins).
-pub fn signature_token(auth: Option<&openclaw_protocol::ConnectAuth>) -> &str {
+pub fn signature_token(auth: Option<&openclaw_rs_protocol::ConnectAuth>) -> &str {
     auth.and_then(|a| {
         a.token
             .as_deref()
@@ -263,7 +263,7 @@ mod tests {
 
     #[test]
     fn signature_token_precedence() {
-        use openclaw_protocol::ConnectAuth;
+        use openclaw_rs_protocol::ConnectAuth;
         let mut a = ConnectAuth {
             bootstrap_token: Some("b".into()),
             ..Default::default()

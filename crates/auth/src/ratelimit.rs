@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 
-use openclaw_config::RateLimitConfig;
+use openclaw_rs_config::RateLimitConfig;
 
 /// Defaults: 10 failures per minute, then a five-minute lockout (as `docs/config.md` states).
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;

@@ -7,8 +7,8 @@
 use std::net::IpAddr;
 use std::sync::RwLock;
 
-use openclaw_config::{AuthMode, GatewayAuthConfig, RateLimitConfig};
-use openclaw_protocol::{close, ConnectParams, ErrorCode, ErrorShape};
+use openclaw_rs_config::{AuthMode, GatewayAuthConfig, RateLimitConfig};
+use openclaw_rs_protocol::{close, ConnectParams, ErrorCode, ErrorShape};
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -72,7 +72,7 @@ impl SharedSecrets {
     }
 
     /// Compare what the client presented with the secret the mode selects.
-    pub fn check(&self, auth: Option<&openclaw_protocol::ConnectAuth>) -> SharedAuth {
+    pub fn check(&self, auth: Option<&openclaw_rs_protocol::ConnectAuth>) -> SharedAuth {
         let (kind, configured, presented) = match self.mode {
             AuthMode::None => return SharedAuth::Missing,
             AuthMode::Token => (
@@ -371,7 +371,7 @@ impl AuthService {
                                 role_approved: d.roles.iter().any(|r| r == role.as_str()),
                                 scopes_approved: requested
                                     .iter()
-                                    .all(|s| openclaw_protocol::scopes::satisfies(&d.scopes, s)),
+                                    .all(|s| openclaw_rs_protocol::scopes::satisfies(&d.scopes, s)),
                             },
                         };
                         verified = Some(v);
@@ -552,7 +552,7 @@ impl AuthService {
         role: &str,
         generation: Option<&str>,
     ) -> Option<(String, u64)> {
-        let baseline = if role == openclaw_protocol::scopes::ROLE_NODE {
+        let baseline = if role == openclaw_rs_protocol::scopes::ROLE_NODE {
             Vec::new()
         } else {
             doc.paired.get(device_id)?.scopes.clone()
@@ -593,7 +593,7 @@ impl AuthService {
         now: u64,
     ) -> Result<(String, u64, Vec<String>), ServiceError> {
         let baseline_of = |doc: &crate::store::PairingDoc| {
-            if dreq.role == openclaw_protocol::scopes::ROLE_NODE {
+            if dreq.role == openclaw_rs_protocol::scopes::ROLE_NODE {
                 Vec::new()
             } else {
                 doc.paired
@@ -708,7 +708,7 @@ impl AuthService {
         let record = self.store.update(|doc| {
             let baseline = match doc.paired.get(device_id) {
                 None => return Err(PairingError::UnknownDevice(device_id.to_string())),
-                Some(_) if role == openclaw_protocol::scopes::ROLE_NODE => Vec::new(),
+                Some(_) if role == openclaw_rs_protocol::scopes::ROLE_NODE => Vec::new(),
                 Some(d) => scopes.map(dedupe).unwrap_or_else(|| d.scopes.clone()),
             };
             doc.set_token(device_id, role, &baseline, &token, Some(&salt), now_ms)
@@ -738,7 +738,7 @@ impl AuthService {
 mod tests {
     use super::*;
     use crate::identity::DeviceIdentity;
-    use openclaw_protocol::{ClientInfo, ConnectAuth};
+    use openclaw_rs_protocol::{ClientInfo, ConnectAuth};
 
     const NOW: u64 = 1_800_000_000_000;
     const NONCE: &str = "nonce-1";
@@ -820,7 +820,7 @@ mod tests {
     }
 
     fn service(dir: &std::path::Path) -> AuthService {
-        let store = PairingStore::open(&openclaw_state::StateDir::new(dir)).unwrap();
+        let store = PairingStore::open(&openclaw_rs_state::StateDir::new(dir)).unwrap();
         AuthService::new(
             store,
             &["127.0.0.1".into()],

@@ -17,7 +17,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
-use openclaw_state::{read_optional, write_json, FileLock, StateDir, StateError, SECRET_MODE};
+use openclaw_rs_state::{read_optional, write_json, FileLock, StateDir, StateError, SECRET_MODE};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
@@ -495,7 +495,7 @@ impl PairingDoc {
         }
         let extra: Vec<String> = scopes
             .iter()
-            .filter(|s| !openclaw_protocol::scopes::satisfies(&d.scopes, s))
+            .filter(|s| !openclaw_rs_protocol::scopes::satisfies(&d.scopes, s))
             .cloned()
             .collect();
         if !extra.is_empty() {
@@ -563,7 +563,7 @@ impl PairingDoc {
             || t.issuer_stale(generation)
             || !baseline
                 .iter()
-                .all(|s| openclaw_protocol::scopes::satisfies(&t.scopes, s))
+                .all(|s| openclaw_rs_protocol::scopes::satisfies(&t.scopes, s))
         {
             return None;
         }
@@ -629,7 +629,7 @@ impl PairingDoc {
         }
         if requested_scopes
             .iter()
-            .any(|s| !openclaw_protocol::scopes::satisfies(&t.scopes, s))
+            .any(|s| !openclaw_rs_protocol::scopes::satisfies(&t.scopes, s))
         {
             return Err(TokenReject::ScopeMismatch);
         }

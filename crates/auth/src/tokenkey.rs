@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use openclaw_state::{read_optional, write_atomic, FileLock, StateError, SECRET_MODE};
+use openclaw_rs_state::{read_optional, write_atomic, FileLock, StateError, SECRET_MODE};
 use sha2::{Digest, Sha256};
 
 use crate::encoding::{b64url, decode_b64_lenient, random_bytes};

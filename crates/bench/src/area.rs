@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use futures_util::SinkExt;
-use openclaw_app_server::{CancelToken, Pool, PoolConfig, ProcessKey, RunSpec};
-use openclaw_protocol::{Frame, RequestFrame};
+use openclaw_rs_app_server::{CancelToken, Pool, PoolConfig, ProcessKey, RunSpec};
+use openclaw_rs_protocol::{Frame, RequestFrame};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -64,7 +64,7 @@ pub async fn runs_per_sec(
     };
     let one = |pool: Pool, key: ProcessKey, spec: RunSpec| async move {
         let (tx, _rx) = tokio::sync::mpsc::channel(64);
-        openclaw_app_server::run::execute(&pool, &key, spec, tx, CancelToken::new())
+        openclaw_rs_app_server::run::execute(&pool, &key, spec, tx, CancelToken::new())
             .await
             .map_err(|e| anyhow!("run failed: {e:?}"))
     };
@@ -98,9 +98,9 @@ pub async fn runs_per_sec(
 /// Median cost of one `Cooldowns::check` while another thread keeps swapping the table
 /// (`record_failure` in a loop).
 pub fn cooldown_lookup_under_swaps(duration: Duration) -> Result<(Duration, u64)> {
-    use openclaw_cooldowns::{Cooldowns, FailureReason, Policy};
+    use openclaw_rs_cooldowns::{Cooldowns, FailureReason, Policy};
     let table = Arc::new(Cooldowns::in_memory(Policy::default()));
-    let now = openclaw_cooldowns::now_ms();
+    let now = openclaw_rs_cooldowns::now_ms();
     for p in 0..200 {
         table.record_failure(
             &format!("profile-{p}"),
@@ -163,7 +163,7 @@ const PROFILES: [&str; 8] = [
 /// Median time of `classify(old, new)` where the two configs differ in many paths; returns
 /// the time and the number of changed paths.
 pub fn classify_large_diff() -> Result<(Duration, usize)> {
-    let build = |model: &str, level: &str, port: u16| -> Result<openclaw_config::Config> {
+    let build = |model: &str, level: &str, port: u16| -> Result<openclaw_rs_config::Config> {
         let mut entries = serde_json::Map::new();
         for i in 0..1000 {
             entries.insert(
@@ -196,7 +196,7 @@ pub fn classify_large_diff() -> Result<(Duration, usize)> {
     };
     let old = build("a", "info", 18789)?;
     let new = build("b", "debug", 18790)?;
-    let plan = openclaw_reload::classify(&old, &new);
+    let plan = openclaw_rs_reload::classify(&old, &new);
     let paths = plan.changed_paths.len();
     if paths < 1000 {
         bail!("the large diff only has {paths} changed paths");
@@ -204,7 +204,7 @@ pub fn classify_large_diff() -> Result<(Duration, usize)> {
     let mut samples = Vec::new();
     for _ in 0..15 {
         let t = Instant::now();
-        std::hint::black_box(openclaw_reload::classify(&old, &new));
+        std::hint::black_box(openclaw_rs_reload::classify(&old, &new));
         samples.push(t.elapsed());
     }
     Ok((

@@ -404,7 +404,7 @@ async fn interleaved_handshakes(
 /// Handshakes with a v3 device signature (after one connect that pairs the device silently on
 /// loopback), then with the device token that connect returned.
 async fn device_handshakes(url: &str, n: usize) -> (Result<Vec<Duration>>, Result<Vec<Duration>>) {
-    let identity = match openclaw_auth::DeviceIdentity::generate(now_ms()) {
+    let identity = match openclaw_rs_auth::DeviceIdentity::generate(now_ms()) {
         Ok(id) => Arc::new(id),
         Err(e) => {
             let msg = format!("generating a device identity: {e}");
@@ -871,13 +871,13 @@ fn document(
          - Device-token handshakes: each connect presents the token the previous `hello-ok` returned (a \
          gateway that re-issues on every connect is followed, as a real client would).\n\
          - Lease: `Pool::acquire` + drop of the lease on an already running `openclaw-app-server` (release \
-         build), timed in batches of 100. Runs/s: `openclaw_app_server::run::execute` of task `true` on model \
+         build), timed in batches of 100. Runs/s: `openclaw_rs_app_server::run::execute` of task `true` on model \
          `exec`, 32 tasks looping concurrently on one shared process.\n\
          - `sessions.spawn`: over the WebSocket on a fresh gateway of ours whose config raises \
          `session.maxChildrenPerSession` and `session.maxConcurrentSubagentRuns` (32); first event = first \
          `agent`/`chat` event of the run, final = its `chat` `state:\"final\"`.\n\
          - Cooldown lookup: `Cooldowns::check` on a 200-profile table while another thread calls \
-         `record_failure` in a loop (each call swaps the whole snapshot). Classify: `openclaw_reload::classify` \
+         `record_failure` in a loop (each call swaps the whole snapshot). Classify: `openclaw_rs_reload::classify` \
          on two configs that differ in the reported number of paths.\n\
          - Restart: a client handshakes back to back; after 300 ms the gateway gets SIGUSR2 (ours: drain, then \
          re-exec with the listening socket inherited; Node: its in-process restart). Refused = TCP connection \

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use futures_util::{SinkExt, StreamExt};
-use openclaw_auth::{DeviceIdentity, SignedFields};
-use openclaw_protocol::{
+use openclaw_rs_auth::{DeviceIdentity, SignedFields};
+use openclaw_rs_protocol::{
     decode_frame, ChallengePayload, ClientInfo, ConnectAuth, ConnectParams, Frame, RequestFrame,
 };
 use serde_json::Value;

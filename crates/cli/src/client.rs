@@ -3,9 +3,9 @@
 
 use crate::{CliError, EXIT_NOT_RUNNING};
 use clap::Args;
-use openclaw_client::{Client, ClientError, ClientOptions};
-use openclaw_protocol::methods::gateway::HealthParams;
-use openclaw_state::StateDir;
+use openclaw_rs_client::{Client, ClientError, ClientOptions};
+use openclaw_rs_protocol::methods::gateway::HealthParams;
+use openclaw_rs_state::StateDir;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -85,10 +85,10 @@ pub fn resolve_target_with(
         Some(d) => StateDir::new(d),
         None => StateDir::from_env(&env),
     };
-    let config_path = openclaw_config::config_path(&state, &env);
-    let (config, config_error) = match openclaw_config::load(&config_path) {
+    let config_path = openclaw_rs_config::config_path(&state, &env);
+    let (config, config_error) = match openclaw_rs_config::load(&config_path) {
         Ok(l) => (l.config, None),
-        Err(e) => (openclaw_config::Config::default(), Some(format!("{e}"))),
+        Err(e) => (openclaw_rs_config::Config::default(), Some(format!("{e}"))),
     };
     let url = args
         .conn
@@ -97,7 +97,7 @@ pub fn resolve_target_with(
         .or_else(|| env("OPENCLAW_GATEWAY_URL"))
         .or_else(|| crate::service::RuntimeInfo::read(&state).map(|r| r.url))
         .unwrap_or_else(|| {
-            let port = openclaw_config::resolve_port(None, &config, &env);
+            let port = openclaw_rs_config::resolve_port(None, &config, &env);
             format!("ws://127.0.0.1:{port}")
         });
     let (token, token_source) = if let Some(t) = args.conn.token.clone() {
@@ -107,7 +107,7 @@ pub fn resolve_target_with(
     } else if let Some(t) = config.gateway.auth.token.clone().filter(|t| !t.is_empty()) {
         (Some(t), "gateway.auth.token")
     } else {
-        let path = state.join(openclaw_gateway::launch::TOKEN_FILE);
+        let path = state.join(openclaw_rs_gateway::launch::TOKEN_FILE);
         match std::fs::read_to_string(&path) {
             Ok(t) if !t.trim().is_empty() => (Some(t.trim().to_owned()), "$STATE/gateway.token"),
             _ => (None, "none"),
@@ -221,7 +221,7 @@ pub fn print_json<T: Serialize + ?Sized>(v: &T) {
 
 /// `openclaw health`.
 pub async fn health(args: ClientArgs) -> anyhow::Result<ExitCode> {
-    let (client, target) = connect(&args, &[openclaw_protocol::scopes::READ]).await?;
+    let (client, target) = connect(&args, &[openclaw_rs_protocol::scopes::READ]).await?;
     let h = client
         .call(HealthParams::default())
         .await
@@ -324,8 +324,8 @@ mod tests {
         assert_eq!(t.url, "ws://127.0.0.1:18789");
         // A refusal names the unreadable file.
         let refused = ClientError::Handshake {
-            error: openclaw_protocol::ErrorShape::new(
-                openclaw_protocol::ErrorCode::InvalidRequest,
+            error: openclaw_rs_protocol::ErrorShape::new(
+                openclaw_rs_protocol::ErrorCode::InvalidRequest,
                 "unauthorized: gateway token mismatch",
             ),
             close: None,

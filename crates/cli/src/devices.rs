@@ -9,14 +9,14 @@
 use crate::client::{self, ClientArgs, Target};
 use crate::CliError;
 use clap::{Args, Subcommand};
-use openclaw_auth::{CachedToken, DeviceTokenCache};
-use openclaw_client::{Client, ClientError, ClientOptions, DeviceSigner};
-use openclaw_protocol::methods::devices::{
+use openclaw_rs_auth::{CachedToken, DeviceTokenCache};
+use openclaw_rs_client::{Client, ClientError, ClientOptions, DeviceSigner};
+use openclaw_rs_protocol::methods::devices::{
     DevicePairApproveParams, DevicePairListParams, DevicePairRejectParams, DevicePairRemoveParams,
     DeviceTokenRevokeParams, DeviceTokenRotateParams, DeviceTokenRotated,
 };
-use openclaw_protocol::{scopes, NonEmpty, Request};
-use openclaw_state::StateDir;
+use openclaw_rs_protocol::{scopes, NonEmpty, Request};
+use openclaw_rs_state::StateDir;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::process::ExitCode;
@@ -146,7 +146,7 @@ fn explain(e: &ClientError, target: &Target, signer: &DeviceSigner) -> CliError 
 
 /// The command that heals a stale device token: connect once with the gateway token.
 fn fix_command(target: &Target) -> String {
-    if target.url == format!("ws://127.0.0.1:{}", openclaw_config::DEFAULT_PORT) {
+    if target.url == format!("ws://127.0.0.1:{}", openclaw_rs_config::DEFAULT_PORT) {
         "openclaw doctor --token <gateway-token>".into()
     } else {
         format!(
@@ -392,12 +392,12 @@ pub async fn doctor_section(
 
     // Token sources, each tried against the gateway.
     let config_path =
-        openclaw_config::config_path(state, |k| std::env::var(k).ok().filter(|v| !v.is_empty()));
-    let config_token = openclaw_config::load(&config_path)
+        openclaw_rs_config::config_path(state, |k| std::env::var(k).ok().filter(|v| !v.is_empty()));
+    let config_token = openclaw_rs_config::load(&config_path)
         .ok()
         .and_then(|l| l.config.gateway.auth.token)
         .filter(|t| !t.is_empty());
-    let file_path = state.join(openclaw_gateway::launch::TOKEN_FILE);
+    let file_path = state.join(openclaw_rs_gateway::launch::TOKEN_FILE);
     let file_token = std::fs::read_to_string(&file_path)
         .ok()
         .map(|t| t.trim().to_owned())

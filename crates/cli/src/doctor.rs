@@ -6,7 +6,7 @@
 
 use crate::client::{self, ClientArgs};
 use crate::service::RuntimeInfo;
-use openclaw_protocol::methods::gateway::StatusParams;
+use openclaw_rs_protocol::methods::gateway::StatusParams;
 use serde_json::{json, Value};
 use std::process::ExitCode;
 
@@ -21,8 +21,8 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
     let mut notes: Vec<String> = Vec::new();
 
     // 1. The config file, exactly as the gateway would read it.
-    let path = openclaw_config::config_path(&state, env);
-    let config = match openclaw_config::load(&path) {
+    let path = openclaw_rs_config::config_path(&state, env);
+    let config = match openclaw_rs_config::load(&path) {
         Ok(l) => {
             for w in &l.warnings {
                 notes.push(format!("config: {w}"));
@@ -38,42 +38,44 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
     };
 
     // 2. Cooldowns (runtime state, never in config).
-    let now = openclaw_cooldowns::now_ms();
-    let cooldowns =
-        match openclaw_cooldowns::Cooldowns::open(&state, openclaw_cooldowns::Policy::default()) {
-            Ok(c) => {
-                let snap = c.snapshot();
-                let active: Vec<Value> = snap
-                    .entries()
-                    .into_iter()
-                    .filter(|e| e.until() > now)
-                    .map(|e| {
-                        notes.push(format!(
-                            "auth profile {} is {} in lane {}{} ({}) until {}",
-                            e.profile,
-                            if e.disabled_until.is_some_and(|d| d > now) {
-                                "disabled"
-                            } else {
-                                "cooling down"
-                            },
-                            e.lane,
-                            e.model
-                                .as_deref()
-                                .map(|m| format!(" for model {m}"))
-                                .unwrap_or_default(),
-                            e.reason.as_str(),
-                            openclaw_cooldowns::rfc3339(e.until())
-                        ));
-                        serde_json::to_value(e).unwrap_or_default()
-                    })
-                    .collect();
-                json!({"active": active})
-            }
-            Err(e) => {
-                problems.push(format!("cooldowns: {e}"));
-                json!({"error": e.to_string()})
-            }
-        };
+    let now = openclaw_rs_cooldowns::now_ms();
+    let cooldowns = match openclaw_rs_cooldowns::Cooldowns::open(
+        &state,
+        openclaw_rs_cooldowns::Policy::default(),
+    ) {
+        Ok(c) => {
+            let snap = c.snapshot();
+            let active: Vec<Value> = snap
+                .entries()
+                .into_iter()
+                .filter(|e| e.until() > now)
+                .map(|e| {
+                    notes.push(format!(
+                        "auth profile {} is {} in lane {}{} ({}) until {}",
+                        e.profile,
+                        if e.disabled_until.is_some_and(|d| d > now) {
+                            "disabled"
+                        } else {
+                            "cooling down"
+                        },
+                        e.lane,
+                        e.model
+                            .as_deref()
+                            .map(|m| format!(" for model {m}"))
+                            .unwrap_or_default(),
+                        e.reason.as_str(),
+                        openclaw_rs_cooldowns::rfc3339(e.until())
+                    ));
+                    serde_json::to_value(e).unwrap_or_default()
+                })
+                .collect();
+            json!({"active": active})
+        }
+        Err(e) => {
+            problems.push(format!("cooldowns: {e}"));
+            json!({"error": e.to_string()})
+        }
+    };
 
     // 3. The running gateway's view: rejected edits, pending restarts.
     let gateway = if RuntimeInfo::read(&state).is_some() || args.conn.url.is_some() {
@@ -103,7 +105,7 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
                                 "restart pending ({}): {}; deadline {}",
                                 r.who,
                                 r.reason,
-                                openclaw_cooldowns::rfc3339(r.deadline_ms)
+                                openclaw_rs_cooldowns::rfc3339(r.deadline_ms)
                             ));
                         }
                         json!({"running": true, "pid": s.pid, "reload": reload, "controlUi": s.control_ui})
@@ -159,15 +161,15 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
 /// file in the state dir.
 async fn connect(
     args: &ClientArgs,
-    state: &openclaw_state::StateDir,
-) -> anyhow::Result<openclaw_client::Client> {
+    state: &openclaw_rs_state::StateDir,
+) -> anyhow::Result<openclaw_rs_client::Client> {
     let url = args
         .conn
         .url
         .clone()
         .or_else(|| RuntimeInfo::read(state).map(|r| r.url))
         .ok_or_else(|| anyhow::anyhow!("no gateway URL: pass --url"))?;
-    let mut o = openclaw_client::ClientOptions::new(url);
+    let mut o = openclaw_rs_client::ClientOptions::new(url);
     o.password = args.conn.password.clone();
     o.token = args
         .conn
@@ -175,13 +177,13 @@ async fn connect(
         .clone()
         .or_else(|| env("OPENCLAW_GATEWAY_TOKEN"))
         .or_else(|| {
-            std::fs::read_to_string(state.join(openclaw_gateway::launch::TOKEN_FILE))
+            std::fs::read_to_string(state.join(openclaw_rs_gateway::launch::TOKEN_FILE))
                 .ok()
                 .map(|t| t.trim().to_owned())
                 .filter(|t| !t.is_empty())
         });
-    o.scopes = vec![openclaw_protocol::scopes::READ.to_owned()];
+    o.scopes = vec![openclaw_rs_protocol::scopes::READ.to_owned()];
     o.connect_timeout = std::time::Duration::from_millis(args.timeout.max(1));
     o.request_timeout = o.connect_timeout;
-    Ok(openclaw_client::Client::connect(o).await?)
+    Ok(openclaw_rs_client::Client::connect(o).await?)
 }

@@ -4,7 +4,7 @@ use crate::client::{self, ClientArgs};
 use crate::run::RunArgs;
 use crate::{block_on_result, service, CliError};
 use clap::{Args, Subcommand};
-use openclaw_protocol::{scopes, ErrorShape};
+use openclaw_rs_protocol::{scopes, ErrorShape};
 use serde::Serialize;
 use serde_json::Value;
 use std::process::ExitCode;
@@ -82,7 +82,7 @@ async fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
             client::print_json(&v);
             Ok(ExitCode::SUCCESS)
         }
-        Err(openclaw_client::ClientError::Server(shape)) => {
+        Err(openclaw_rs_client::ClientError::Server(shape)) => {
             if args.client.json {
                 client::print_json(&CallFailed {
                     ok: false,

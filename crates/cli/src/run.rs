@@ -3,10 +3,10 @@
 use crate::service::RuntimeInfo;
 use crate::CliError;
 use clap::{Args, ValueEnum};
-use openclaw_config::{AuthMode, BindMode};
-use openclaw_gateway::launch::{self, LaunchFlags};
-use openclaw_gateway::reload::LogLevelHook;
-use openclaw_state::FileLock;
+use openclaw_rs_config::{AuthMode, BindMode};
+use openclaw_rs_gateway::launch::{self, LaunchFlags};
+use openclaw_rs_gateway::reload::LogLevelHook;
+use openclaw_rs_state::FileLock;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -101,8 +101,8 @@ fn init_tracing(format: LogFormat, level: Option<&str>) -> Option<LogLevelHook> 
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     // Besides stderr, every event goes to the gateway's rolling JSONL file (started in
-    // `run_foreground` once the state dir is known; see `openclaw_gateway::logfile`).
-    let file = openclaw_gateway::logfile::layer();
+    // `run_foreground` once the state dir is known; see `openclaw_rs_gateway::logfile`).
+    let file = openclaw_rs_gateway::logfile::layer();
     let hook = match format {
         LogFormat::Json => {
             let b = builder.json().with_filter_reloading();
@@ -135,7 +135,7 @@ const LOCK_WAIT: Duration = Duration::from_millis(1500);
 pub fn run_foreground(args: RunArgs) -> anyhow::Result<ExitCode> {
     let log_hook = init_tracing(args.log_format, args.log_level.as_deref());
     let mut resolved = launch::resolve(&args.flags(), env).map_err(|e| match e {
-        openclaw_gateway::GatewayError::Config(m) => CliError::usage(m),
+        openclaw_rs_gateway::GatewayError::Config(m) => CliError::usage(m),
         other => CliError::new(1, other.to_string()),
     })?;
     for w in &resolved.warnings {
@@ -155,21 +155,21 @@ pub fn run_foreground(args: RunArgs) -> anyhow::Result<ExitCode> {
             ),
         )
     })?;
-    openclaw_gateway::logfile::start(state.join(openclaw_gateway::logfile::LOG_FILE));
+    openclaw_rs_gateway::logfile::start(state.join(openclaw_rs_gateway::logfile::LOG_FILE));
     if let (Some(hook), Some(level)) = (&log_hook, &resolved.options.config.logging.level) {
         if let Err(e) = hook(level) {
             tracing::warn!("{e}");
         }
     }
     // After a re-exec restart the listening sockets are inherited (no refused connections).
-    let listeners = openclaw_gateway::reload::take_listeners(
+    let listeners = openclaw_rs_gateway::reload::take_listeners(
         resolved.bind,
         resolved.port,
         env,
         || launch::bind_listeners(resolved.bind, resolved.port),
     )
     .map_err(|e| {
-        let in_use = matches!(&e, openclaw_gateway::GatewayError::Listener { source, .. } if source.kind() == std::io::ErrorKind::AddrInUse);
+        let in_use = matches!(&e, openclaw_rs_gateway::GatewayError::Listener { source, .. } if source.kind() == std::io::ErrorKind::AddrInUse);
         if in_use {
             CliError::new(
                 1,
@@ -198,8 +198,8 @@ pub fn run_foreground(args: RunArgs) -> anyhow::Result<ExitCode> {
             BindMode::Lan => "lan".into(),
         },
         auth_mode: resolved.options.auth.mode.as_str().into(),
-        version: openclaw_gateway::VERSION.into(),
-        started_at_ms: openclaw_gateway::state::now_ms(),
+        version: openclaw_rs_gateway::VERSION.into(),
+        started_at_ms: openclaw_rs_gateway::state::now_ms(),
         state_dir: state.root().display().to_string(),
     };
     // The runtime file is written (fsynced) beside startup, not before it: on a re-exec restart
@@ -219,7 +219,7 @@ pub fn run_foreground(args: RunArgs) -> anyhow::Result<ExitCode> {
         );
     }
     tracing::info!(urls = ?urls, auth = resolved.options.auth.mode.as_str(), state_dir = %state.root().display(), "listening");
-    let embedded = openclaw_gateway::methods::sessions::embedded_binary();
+    let embedded = openclaw_rs_gateway::methods::sessions::embedded_binary();
     if !embedded.is_file() {
         // Runs on the default runtime would fail one by one; say so once, with the fix.
         tracing::warn!(
@@ -229,7 +229,7 @@ pub fn run_foreground(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
 
     let runtime = build_runtime()?;
-    let result = runtime.block_on(openclaw_gateway::reload::serve_restartable(
+    let result = runtime.block_on(openclaw_rs_gateway::reload::serve_restartable(
         listeners,
         resolved.options,
         signals(),

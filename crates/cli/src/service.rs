@@ -9,9 +9,9 @@ use crate::client::{self, ClientArgs};
 use crate::run::RunArgs;
 use crate::{CliError, EXIT_NOT_RUNNING};
 use clap::Args;
-use openclaw_protocol::methods::config::RestartRequestParams;
-use openclaw_protocol::methods::gateway::{ReloadStatus, StatusParams};
-use openclaw_state::{FileLock, StateDir, PUBLIC_MODE};
+use openclaw_rs_protocol::methods::config::RestartRequestParams;
+use openclaw_rs_protocol::methods::gateway::{ReloadStatus, StatusParams};
+use openclaw_rs_state::{FileLock, StateDir, PUBLIC_MODE};
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 use std::process::{Command, ExitCode, Stdio};
@@ -38,9 +38,9 @@ pub struct RuntimeInfo {
 
 impl RuntimeInfo {
     /// Write `gateway.pid` and `gateway.runtime.json`.
-    pub fn write(&self, state: &StateDir) -> Result<(), openclaw_state::StateError> {
-        openclaw_state::write_json(&state.join("gateway.runtime.json"), self, PUBLIC_MODE)?;
-        openclaw_state::write_atomic(
+    pub fn write(&self, state: &StateDir) -> Result<(), openclaw_rs_state::StateError> {
+        openclaw_rs_state::write_json(&state.join("gateway.runtime.json"), self, PUBLIC_MODE)?;
+        openclaw_rs_state::write_atomic(
             &state.join("gateway.pid"),
             format!("{}\n", self.pid).as_bytes(),
             PUBLIC_MODE,
@@ -52,14 +52,15 @@ impl RuntimeInfo {
         if !is_locked(state) {
             return None;
         }
-        let bytes = openclaw_state::read_optional(&state.join("gateway.runtime.json")).ok()??;
+        let bytes =
+            openclaw_rs_state::read_optional(&state.join("gateway.runtime.json")).ok()??;
         serde_json::from_slice(&bytes).ok()
     }
 
     /// Remove the files if they still describe `pid`.
     pub fn remove_if_ours(state: &StateDir, pid: u32) {
         let path = state.join("gateway.runtime.json");
-        let ours = openclaw_state::read_optional(&path)
+        let ours = openclaw_rs_state::read_optional(&path)
             .ok()
             .flatten()
             .and_then(|b| serde_json::from_slice::<RuntimeInfo>(&b).ok())
@@ -127,14 +128,14 @@ pub fn start(args: StartArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let config_path = openclaw_config::config_path(&state, env);
-    let config = openclaw_config::load(&config_path)
+    let config_path = openclaw_rs_config::config_path(&state, env);
+    let config = openclaw_rs_config::load(&config_path)
         .map_err(|e| CliError::usage(e.to_string()))?
         .config;
-    let mut port = openclaw_config::resolve_port(args.run.port, &config, env);
+    let mut port = openclaw_rs_config::resolve_port(args.run.port, &config, env);
 
     let log_dir = state.join("logs");
-    openclaw_state::ensure_dir(&log_dir).map_err(|e| CliError::new(1, e.to_string()))?;
+    openclaw_rs_state::ensure_dir(&log_dir).map_err(|e| CliError::new(1, e.to_string()))?;
     let log_path = log_dir.join("gateway.log");
     let log = std::fs::OpenOptions::new()
         .create(true)
@@ -204,7 +205,7 @@ pub fn start(args: StartArgs) -> anyhow::Result<ExitCode> {
             .into());
         }
         // The child writes its runtime file once bound (it knows the real port, even for --port 0).
-        let bound = openclaw_state::read_optional(&state.join("gateway.runtime.json"))
+        let bound = openclaw_rs_state::read_optional(&state.join("gateway.runtime.json"))
             .ok()
             .flatten()
             .and_then(|b| serde_json::from_slice::<RuntimeInfo>(&b).ok())
@@ -363,7 +364,8 @@ pub fn restart(args: RestartArgs) -> anyhow::Result<ExitCode> {
                 ..ClientArgs::default()
             };
             crate::block_on(async {
-                let (c, _) = client::connect(&cargs, &[openclaw_protocol::scopes::ADMIN]).await?;
+                let (c, _) =
+                    client::connect(&cargs, &[openclaw_rs_protocol::scopes::ADMIN]).await?;
                 let r = c
                     .call(RestartRequestParams {
                         force: Some(true),
@@ -437,13 +439,13 @@ struct StatusOutput<'a> {
     state_dir: String,
     reload: Option<&'a ReloadStatus>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    control_ui: Option<&'a openclaw_protocol::methods::gateway::ControlUiStatus>,
+    control_ui: Option<&'a openclaw_rs_protocol::methods::gateway::ControlUiStatus>,
     rpc: RpcOutcome<'a>,
 }
 
 /// One line saying which Control UI the gateway serves (`gateway status`, `doctor`).
 pub fn control_ui_line(
-    ui: &openclaw_protocol::methods::gateway::ControlUiStatus,
+    ui: &openclaw_rs_protocol::methods::gateway::ControlUiStatus,
     url: &str,
 ) -> String {
     let http = url
@@ -493,7 +495,7 @@ pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::from(EXIT_NOT_RUNNING));
     }
-    let rpc = match client::connect(&args, &[openclaw_protocol::scopes::READ]).await {
+    let rpc = match client::connect(&args, &[openclaw_rs_protocol::scopes::READ]).await {
         Ok((c, target)) => {
             let r = c
                 .call(StatusParams::default())
@@ -538,7 +540,7 @@ pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
         .or(info.as_ref().map(|i| i.version.clone()));
     let uptime = s.map(|s| s.uptime_ms).or(info
         .as_ref()
-        .map(|i| openclaw_gateway::state::now_ms().saturating_sub(i.started_at_ms)));
+        .map(|i| openclaw_rs_gateway::state::now_ms().saturating_sub(i.started_at_ms)));
     let auth = s
         .map(|s| s.auth_mode.clone())
         .or(info.as_ref().map(|i| i.auth_mode.clone()));

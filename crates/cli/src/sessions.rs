@@ -7,12 +7,12 @@
 use crate::client::{connect, explain, print_json, ClientArgs, ConnArgs, Target};
 use crate::{CliError, EXIT_USAGE};
 use clap::{Args, Subcommand};
-use openclaw_client::{decode_event, Client, ClientError, Subscription};
-use openclaw_protocol::methods::sessions::{
+use openclaw_rs_client::{decode_event, Client, ClientError, Subscription};
+use openclaw_rs_protocol::methods::sessions::{
     AgentEvent, AgentWaitParams, AnnounceData, ChatBody, ChatEvent, ChatHistoryParams,
     HistoryMessage, RunResult, SessionsListParams, SessionsSpawnParams, SessionsSubscribeParams,
 };
-use openclaw_protocol::{scopes, ErrorCode, NonEmpty};
+use openclaw_rs_protocol::{scopes, ErrorCode, NonEmpty};
 use serde::Serialize;
 use serde_json::Value;
 use std::io::{IsTerminal, Write};

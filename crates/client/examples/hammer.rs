@@ -1,9 +1,9 @@
-//! Quick latency probe with this client: `cargo run --release -p openclaw-client --example hammer -- URL TOKEN [N]`.
+//! Quick latency probe with this client: `cargo run --release -p openclaw-rs-client --example hammer -- URL TOKEN [N]`.
 //!
 //! Prints handshake and sequential `health` latency percentiles (client included). For the
 //! side-by-side benchmark against the Node gateway use `cargo xtask bench`.
 
-use openclaw_client::{Client, ClientOptions};
+use openclaw_rs_client::{Client, ClientOptions};
 use std::time::{Duration, Instant};
 
 fn pct(v: &mut [Duration], p: f64) -> Duration {

@@ -6,10 +6,10 @@
 //! server state, and the gateway heals a stale token when the shared secret is also proven).
 
 use crate::ConnectSigner;
-use openclaw_auth::proof::{signature_token, SignedFields};
-use openclaw_auth::{CachedToken, DeviceIdentity, DeviceTokenCache, IdentityError};
-use openclaw_protocol::{ChallengePayload, ConnectParams, HelloOk};
-use openclaw_state::StateDir;
+use openclaw_rs_auth::proof::{signature_token, SignedFields};
+use openclaw_rs_auth::{CachedToken, DeviceIdentity, DeviceTokenCache, IdentityError};
+use openclaw_rs_protocol::{ChallengePayload, ConnectParams, HelloOk};
+use openclaw_rs_state::StateDir;
 use std::path::PathBuf;
 
 /// Signs `connect` with a device identity and persists issued device tokens.

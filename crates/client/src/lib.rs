@@ -1,15 +1,15 @@
 //! Async client for the OpenClaw gateway protocol: handshake, request correlation, events, reconnect.
 //!
-//! Calls are typed: a params type from [`openclaw_protocol::methods`] names its method and its
+//! Calls are typed: a params type from [`openclaw_rs_protocol::methods`] names its method and its
 //! result type ([`Request`]), and [`Client::call`] returns that result decoded. Events are typed
 //! the same way ([`Event`]): [`Client::subscribe`] yields one event type, decoded, and skips the
 //! others.
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), openclaw_client::ClientError> {
-//! use openclaw_client::{Client, ClientOptions};
-//! use openclaw_protocol::methods::gateway::HealthParams;
-//! use openclaw_protocol::methods::sessions::{ChatBody, ChatEvent};
+//! # async fn demo() -> Result<(), openclaw_rs_client::ClientError> {
+//! use openclaw_rs_client::{Client, ClientOptions};
+//! use openclaw_rs_protocol::methods::gateway::HealthParams;
+//! use openclaw_rs_protocol::methods::sessions::{ChatBody, ChatEvent};
 //!
 //! let mut opts = ClientOptions::new("ws://127.0.0.1:18789");
 //! opts.token = Some("my-gateway-token".into());
@@ -37,7 +37,7 @@
 //! in whatever order the gateway sends them. A device identity plugs in through [`ConnectSigner`].
 
 use futures_util::{SinkExt, StreamExt};
-use openclaw_protocol::{
+use openclaw_rs_protocol::{
     decode_frame, version, ChallengePayload, ClientInfo, ConnectAuth, ConnectParams, ErrorShape,
     Event, EventFrame, Frame, HelloOk, Request,
 };
@@ -438,7 +438,7 @@ impl Client {
     ) -> Result<Value, ClientError> {
         let n = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let id = n.to_string();
-        let frame = Frame::Request(openclaw_protocol::RequestFrame {
+        let frame = Frame::Request(openclaw_rs_protocol::RequestFrame {
             id: id.clone(),
             method: method.to_owned(),
             params: Some(params),
@@ -617,7 +617,7 @@ async fn establish(opts: &ClientOptions) -> Result<(Ws, HelloOk), ClientError> {
         }
         let params = serde_json::to_value(&params)
             .map_err(|e| ClientError::Protocol(format!("encode connect params: {e}")))?;
-        let req = Frame::Request(openclaw_protocol::RequestFrame {
+        let req = Frame::Request(openclaw_rs_protocol::RequestFrame {
             id: "connect".into(),
             method: "connect".into(),
             params: Some(params),
@@ -642,7 +642,7 @@ async fn establish(opts: &ClientOptions) -> Result<(Ws, HelloOk), ClientError> {
                     }
                     let error = res.error.unwrap_or_else(|| {
                         ErrorShape::new(
-                            openclaw_protocol::ErrorCode::InvalidRequest,
+                            openclaw_rs_protocol::ErrorCode::InvalidRequest,
                             "connect failed without an error",
                         )
                     });
@@ -797,7 +797,7 @@ async fn session(ws: Ws, shared: &Shared, cmd_rx: &mut mpsc::Receiver<Command>) 
                                 Ok(res.payload.unwrap_or(Value::Null))
                             } else {
                                 Err(ClientError::Server(res.error.unwrap_or_else(|| {
-                                    ErrorShape::new(openclaw_protocol::ErrorCode::InvalidRequest, "request failed without an error")
+                                    ErrorShape::new(openclaw_rs_protocol::ErrorCode::InvalidRequest, "request failed without an error")
                                 })))
                             };
                             let _ = tx.send(result);
@@ -835,8 +835,10 @@ fn fail_pending(shared: &Shared, ended: &SessionEnd) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use openclaw_protocol::methods::gateway::HealthResult;
-    use openclaw_protocol::methods::sessions::{AgentWaitParams, ChatBody, ChatEvent, RunResult};
+    use openclaw_rs_protocol::methods::gateway::HealthResult;
+    use openclaw_rs_protocol::methods::sessions::{
+        AgentWaitParams, ChatBody, ChatEvent, RunResult,
+    };
 
     /// The `hello-ok` of the real Node gateway (openclaw@2026.9.6, `features.methods` cut
     /// short): many more fields than ours, and no `gateway` facts in its health.

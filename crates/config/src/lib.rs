@@ -1,7 +1,7 @@
 //! The `openclaw.json` config model, path resolution and JSON5 loading.
 //!
 //! The file is JSON5 (comments, trailing commas). Unknown keys are warnings, not failures.
-//! Every supported key is a typed field here; the reload classifier (crate `openclaw-reload`)
+//! Every supported key is a typed field here; the reload classifier (crate `openclaw-rs-reload`)
 //! has an explicit rule for each of them.
 
 use serde::{Deserialize, Serialize};
@@ -229,7 +229,7 @@ pub struct SessionConfig {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct LoggingConfig {
-    /// A tracing filter, e.g. `info` or `openclaw_gateway=debug`.
+    /// A tracing filter, e.g. `info` or `openclaw_rs_gateway=debug`.
     pub level: Option<String>,
 }
 
@@ -244,7 +244,7 @@ pub struct AuthConfig {
 }
 
 /// `auth.cooldowns.*`: how long a failing auth profile rests. Settings only: the cooldown
-/// *state* lives in `$STATE/state/cooldowns.json` (crate `openclaw-cooldowns`), never here.
+/// *state* lives in `$STATE/state/cooldowns.json` (crate `openclaw-rs-cooldowns`), never here.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct CooldownSettings {
@@ -418,7 +418,7 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
 
 /// `OPENCLAW_CONFIG_PATH`, else `$STATE/openclaw.json`.
 pub fn config_path(
-    state: &openclaw_state::StateDir,
+    state: &openclaw_rs_state::StateDir,
     get: impl Fn(&str) -> Option<String>,
 ) -> PathBuf {
     get("OPENCLAW_CONFIG_PATH")

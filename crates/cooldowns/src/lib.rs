@@ -14,7 +14,7 @@
 //! never touches `openclaw.json`, so it can never trigger a reload or a restart.
 
 use arc_swap::ArcSwap;
-use openclaw_config::{CooldownSettings, LanePolicy};
+use openclaw_rs_config::{CooldownSettings, LanePolicy};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -42,7 +42,7 @@ pub enum FailureReason {
 
 impl FailureReason {
     /// The reason for a run failure class (the camelCase names of
-    /// `openclaw_app_server::FailureClass`); `None` for failures that say nothing about the
+    /// `openclaw_rs_app_server::FailureClass`); `None` for failures that say nothing about the
     /// profile (cancelled, protocol, startup, config errors).
     pub fn from_class_name(class: &str) -> Option<FailureReason> {
         match class {
@@ -239,7 +239,7 @@ struct FileForm {
 #[non_exhaustive]
 pub enum CooldownError {
     #[error(transparent)]
-    State(#[from] openclaw_state::StateError),
+    State(#[from] openclaw_rs_state::StateError),
     #[error("cooldown file {path} is not valid ({message}); move it aside or delete it to start with no cooldowns")]
     Corrupt { path: PathBuf, message: String },
 }
@@ -360,7 +360,7 @@ impl Cooldowns {
     /// Load `$STATE/state/cooldowns.json` (missing = empty). A corrupt file is an error that
     /// names the file and the fix.
     pub fn open(
-        state: &openclaw_state::StateDir,
+        state: &openclaw_rs_state::StateDir,
         policy: Policy,
     ) -> Result<Cooldowns, CooldownError> {
         Self::open_path(&state.join(COOLDOWNS_FILE), policy)
@@ -369,7 +369,7 @@ impl Cooldowns {
     /// Like [`Cooldowns::open`] with an explicit file path.
     pub fn open_path(path: &Path, policy: Policy) -> Result<Cooldowns, CooldownError> {
         let mut table = Table::default();
-        if let Some(bytes) = openclaw_state::read_optional(path)? {
+        if let Some(bytes) = openclaw_rs_state::read_optional(path)? {
             let form: FileForm =
                 serde_json::from_slice(&bytes).map_err(|e| CooldownError::Corrupt {
                     path: path.to_path_buf(),
@@ -575,7 +575,7 @@ fn persist(path: &Path, t: &Table) -> Result<(), CooldownError> {
         version: 1,
         entries: t.entries().into_iter().cloned().collect(),
     };
-    openclaw_state::write_json(path, &form, openclaw_state::PUBLIC_MODE)?;
+    openclaw_rs_state::write_json(path, &form, openclaw_rs_state::PUBLIC_MODE)?;
     Ok(())
 }
 
@@ -732,7 +732,7 @@ mod tests {
     #[test]
     fn persisted_and_reloaded_never_in_config() {
         let dir = tempfile::tempdir().unwrap();
-        let state = openclaw_state::StateDir::new(dir.path());
+        let state = openclaw_rs_state::StateDir::new(dir.path());
         let now = now_ms();
         {
             let c = Cooldowns::open(&state, Policy::default()).unwrap();

@@ -795,7 +795,7 @@ async fn pump<R: AsyncRead + Unpin>(mut r: R, tx: mpsc::Sender<Vec<u8>>) {
 
 /// Kills the command's whole process group (the shell and anything it started).
 fn kill_group(pgid: u32) {
-    openclaw_app_server::spawn::signal_group(pgid, libc::SIGKILL);
+    openclaw_rs_app_server::spawn::signal_group(pgid, libc::SIGKILL);
 }
 
 /// `tools::serve` loops until dropped; should it ever return, the turn still ends normally.

@@ -11,10 +11,10 @@ use crate::methods::CallCtx;
 use crate::state::{now_ms, CloseRequest, Connection, ConnectionInfo, GatewayState, Outbound};
 use futures_util::stream::{FuturesUnordered, SplitSink, SplitStream};
 use futures_util::{FutureExt, SinkExt, StreamExt};
-use openclaw_protocol::limits::MAX_PREAUTH_PAYLOAD_BYTES;
-use openclaw_protocol::methods::events::EVENTS;
-use openclaw_protocol::methods::gateway::PresenceEntry;
-use openclaw_protocol::{
+use openclaw_rs_protocol::limits::MAX_PREAUTH_PAYLOAD_BYTES;
+use openclaw_rs_protocol::methods::events::EVENTS;
+use openclaw_rs_protocol::methods::gateway::PresenceEntry;
+use openclaw_rs_protocol::{
     close, decode_request, encode, AuthInfo, ChallengePayload, ConnectParams, DecodeError,
     ErrorCode, ErrorShape, Features, HelloOk, Payload, Policy, RequestFrame, ServerInfo, Snapshot,
 };
@@ -407,7 +407,7 @@ fn hello_ok(
         features: Features {
             methods: state.method_names().to_vec(),
             events: EVENTS.iter().map(|e| (*e).to_owned()).collect(),
-            capabilities: openclaw_protocol::handshake::CAPABILITIES
+            capabilities: openclaw_rs_protocol::handshake::CAPABILITIES
                 .iter()
                 .map(|c| (*c).to_owned())
                 .collect(),
@@ -438,8 +438,8 @@ fn hello_ok(
 
 /// `hello-ok.snapshot.health`: the health payload within OpenClaw's closed snapshot schema
 /// (without `modelRuntime` and this gateway's `gateway` figures, which the `health` method has).
-fn snapshot_health(state: &GatewayState) -> openclaw_protocol::methods::gateway::HealthResult {
-    openclaw_protocol::methods::gateway::HealthResult {
+fn snapshot_health(state: &GatewayState) -> openclaw_rs_protocol::methods::gateway::HealthResult {
+    openclaw_rs_protocol::methods::gateway::HealthResult {
         model_runtime: None,
         gateway: None,
         ..crate::methods::core_health(state)

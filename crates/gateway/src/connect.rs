@@ -2,13 +2,13 @@
 //!
 //! gateway-core ships the shared-secret decision (`gateway.auth.mode` none|token|password,
 //! constant-time compare). The auth area replaces the body of [`decide`] with the
-//! `openclaw-auth` policy (devices, pairing, device tokens); the handshake code does not change.
+//! `openclaw-rs-auth` policy (devices, pairing, device tokens); the handshake code does not change.
 //! Error shapes and close codes follow the real OpenClaw gateway (reference §4.3).
 
 use crate::http::RequestFacts;
 use crate::state::GatewayState;
-use openclaw_config::AuthMode;
-use openclaw_protocol::{close, detail, scopes, version, ConnectParams, ErrorCode, ErrorShape};
+use openclaw_rs_config::AuthMode;
+use openclaw_rs_protocol::{close, detail, scopes, version, ConnectParams, ErrorCode, ErrorShape};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use subtle::ConstantTimeEq;
@@ -121,7 +121,7 @@ pub fn negotiate_protocol(params: &ConnectParams) -> Result<u32, ConnectRejectio
     })
 }
 
-/// The connect decision: `openclaw-auth` (device proof, pairing, device tokens, shared secret,
+/// The connect decision: `openclaw-rs-auth` (device proof, pairing, device tokens, shared secret,
 /// locality from the socket and `gateway.trustedProxies`, failed-auth rate limit).
 ///
 /// Pairing events it produces are broadcast to connections holding `operator.pairing`.
@@ -140,7 +140,7 @@ pub async fn decide(
     }
     let secrets = state.auth.load().secrets();
     let r = facts.request;
-    let headers = openclaw_auth::locality::ForwardHeaders {
+    let headers = openclaw_rs_auth::locality::ForwardHeaders {
         x_forwarded_for: r.forwarded_for.clone(),
         x_real_ip: r.real_ip.clone(),
         forwarded: r.forwarded.clone(),
@@ -148,7 +148,7 @@ pub async fn decide(
     };
     let peer = facts.peer.ip();
     let now = crate::state::now_ms();
-    let request = openclaw_auth::ConnectRequest {
+    let request = openclaw_rs_auth::ConnectRequest {
         peer,
         headers: &headers,
         params: facts.params,
@@ -166,7 +166,7 @@ pub async fn decide(
             let params = facts.params.clone();
             let nonce = facts.nonce.to_owned();
             let joined = tokio::task::spawn_blocking(move || {
-                devices.authenticate(&openclaw_auth::ConnectRequest {
+                devices.authenticate(&openclaw_rs_auth::ConnectRequest {
                     peer,
                     headers: &headers,
                     params: &params,
@@ -214,7 +214,7 @@ pub async fn decide(
 }
 
 /// Send a pairing event to every operator connection that may act on it (`operator.pairing`).
-pub fn broadcast_auth_event(state: &GatewayState, ev: &openclaw_auth::AuthEvent) -> usize {
+pub fn broadcast_auth_event(state: &GatewayState, ev: &openclaw_rs_auth::AuthEvent) -> usize {
     let may_act = |c: &crate::state::Connection| {
         c.info().role == scopes::ROLE_OPERATOR
             && scopes::satisfies(&c.info().scopes, scopes::PAIRING)
@@ -394,7 +394,7 @@ pub mod rejection {
 mod tests {
     use super::*;
     use crate::options::SharedAuth;
-    use openclaw_protocol::{ClientInfo, ConnectAuth};
+    use openclaw_rs_protocol::{ClientInfo, ConnectAuth};
 
     fn params(min: u32, max: u32, mode: &str, token: Option<&str>) -> ConnectParams {
         ConnectParams {

@@ -28,9 +28,9 @@ pub struct EventLoopStats {
 
 impl EventLoopStats {
     /// The `health.eventLoop` object (OpenClaw's reason names).
-    pub fn to_wire(&self) -> openclaw_protocol::methods::gateway::EventLoopHealth {
+    pub fn to_wire(&self) -> openclaw_rs_protocol::methods::gateway::EventLoopHealth {
         let degraded = self.delay_p99_ms > DEGRADED_DELAY_MS;
-        openclaw_protocol::methods::gateway::EventLoopHealth {
+        openclaw_rs_protocol::methods::gateway::EventLoopHealth {
             degraded,
             reasons: if degraded {
                 vec!["event_loop_delay".into()]

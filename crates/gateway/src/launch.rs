@@ -5,8 +5,8 @@
 
 use crate::options::{GatewayOptions, SharedAuth};
 use crate::GatewayError;
-use openclaw_config::{AuthMode, BindMode, Config};
-use openclaw_state::{StateDir, SECRET_MODE};
+use openclaw_rs_config::{AuthMode, BindMode, Config};
+use openclaw_rs_state::{StateDir, SECRET_MODE};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -47,14 +47,14 @@ pub fn resolve(
         None => StateDir::from_env(&get),
     };
     state_dir.ensure()?;
-    let config_path = openclaw_config::config_path(&state_dir, &get);
-    let loaded = openclaw_config::load(&config_path).map_err(|e| {
+    let config_path = openclaw_rs_config::config_path(&state_dir, &get);
+    let loaded = openclaw_rs_config::load(&config_path).map_err(|e| {
         GatewayError::Config(format!(
             "{e}\nfix the file or point OPENCLAW_CONFIG_PATH elsewhere"
         ))
     })?;
     let config: Config = loaded.config;
-    let port = openclaw_config::resolve_port(flags.port, &config, &get);
+    let port = openclaw_rs_config::resolve_port(flags.port, &config, &get);
     let bind = flags
         .bind
         .or(config.gateway.bind)
@@ -133,14 +133,14 @@ pub fn resolve(
 /// Returns the token and whether it was generated now. The token is never logged.
 pub fn load_or_generate_token(state_dir: &StateDir) -> Result<(String, bool), GatewayError> {
     let path = state_dir.join(TOKEN_FILE);
-    if let Some(bytes) = openclaw_state::read_optional(&path)? {
+    if let Some(bytes) = openclaw_rs_state::read_optional(&path)? {
         let t = String::from_utf8_lossy(&bytes).trim().to_owned();
         if !t.is_empty() {
             return Ok((t, false));
         }
     }
     let token = random_token()?;
-    openclaw_state::write_atomic(&path, format!("{token}\n").as_bytes(), SECRET_MODE)?;
+    openclaw_rs_state::write_atomic(&path, format!("{token}\n").as_bytes(), SECRET_MODE)?;
     Ok((token, true))
 }
 
@@ -153,7 +153,7 @@ pub fn random_token() -> Result<String, GatewayError> {
             "cannot read random bytes for the gateway token: {e}"
         ))
     })?;
-    Ok(openclaw_auth::encoding::hex(&bytes))
+    Ok(openclaw_rs_auth::encoding::hex(&bytes))
 }
 
 /// Bind the listeners for `bind`/`port`: loopback = 127.0.0.1 + ::1 (::1 best effort),

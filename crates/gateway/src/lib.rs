@@ -26,7 +26,7 @@ pub mod state;
 pub mod wire;
 
 pub use methods::{CallCtx, MethodSpec};
-pub use openclaw_config::AuthMode;
+pub use openclaw_rs_config::AuthMode;
 pub use options::{GatewayOptions, SharedAuth};
 pub use server::Gateway;
 pub use state::{Connection, ConnectionInfo, GatewayState, ShutdownPlan};
@@ -55,7 +55,7 @@ pub enum GatewayError {
     Config(String),
     /// State directory failure (token file, …).
     #[error(transparent)]
-    State(#[from] openclaw_state::StateError),
+    State(#[from] openclaw_rs_state::StateError),
 }
 
 /// Serve on `listeners` (already bound) until `shutdown` resolves, then drain and return.

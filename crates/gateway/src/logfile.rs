@@ -95,7 +95,7 @@ fn level(l: &Level) -> (u8, &'static str) {
     }
 }
 
-/// `openclaw_gateway::server` → `gateway`; other targets as they are.
+/// `openclaw_rs_gateway::server` → `gateway`; other targets as they are.
 fn subsystem(target: &str) -> &str {
     let first = target.split("::").next().unwrap_or(target);
     first.strip_prefix("openclaw_").unwrap_or(first)
@@ -390,7 +390,7 @@ mod tests {
         let l = format_line(
             "vm",
             &Level::WARN,
-            "openclaw_gateway::server",
+            "openclaw_rs_gateway::server",
             "gateway \"ready\"",
             1_796_304_910_417,
         );

@@ -1,8 +1,8 @@
 //! Options the gateway runs with (resolved from flags, env and config by [`crate::launch`]).
 
-use openclaw_config::{AuthMode, Config};
-use openclaw_protocol::limits;
-use openclaw_state::StateDir;
+use openclaw_rs_config::{AuthMode, Config};
+use openclaw_rs_protocol::limits;
+use openclaw_rs_state::StateDir;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -16,8 +16,8 @@ pub struct SharedAuth {
 
 impl SharedAuth {
     /// The auth crate's view of these secrets (empty strings count as unset).
-    pub fn secrets(&self) -> openclaw_auth::SharedSecrets {
-        openclaw_auth::SharedSecrets {
+    pub fn secrets(&self) -> openclaw_rs_auth::SharedSecrets {
+        openclaw_rs_auth::SharedSecrets {
             mode: self.mode,
             token: self.token.clone().filter(|t| !t.is_empty()),
             password: self.password.clone().filter(|p| !p.is_empty()),

@@ -8,7 +8,7 @@
 //! publishes it on [`ReloadRuntime::subscribe_config`], performs the plan's actions (log level,
 //! shared-secret rotation with 4001 closes, cooldown policy, …) and broadcasts `config.changed`.
 //! Restart-required values are held at their boot values until the restart (see
-//! `openclaw_reload::effective_config`).
+//! `openclaw_rs_reload::effective_config`).
 //!
 //! **Restarts.** A restart-required edit (or `gateway.restart.request`, or SIGUSR2 when enabled)
 //! starts a drain: registered [`DrainTarget`]s stop starting new runs but keep accepting and
@@ -21,12 +21,12 @@
 
 use crate::options::SharedAuth;
 use crate::state::{now_ms, GatewayState};
-use openclaw_config::{AuthMode, Config};
-use openclaw_cooldowns::{Cooldowns, Policy};
-use openclaw_reload::{ConfigStore, ConfigWatcher, HotAction, ReloadOutcome};
+use openclaw_rs_config::{AuthMode, Config};
+use openclaw_rs_cooldowns::{Cooldowns, Policy};
+use openclaw_rs_reload::{ConfigStore, ConfigWatcher, HotAction, ReloadOutcome};
 
-use openclaw_protocol::methods::config::RestartPreflight;
-use openclaw_protocol::methods::gateway::ReloadStatus;
+use openclaw_rs_protocol::methods::config::RestartPreflight;
+use openclaw_rs_protocol::methods::gateway::ReloadStatus;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch, Notify};
@@ -142,7 +142,7 @@ impl ReloadRuntime {
             drain_targets: Mutex::new(Vec::new()),
             log_hook: Mutex::new(None),
             restart_signal: Default::default(),
-            debounce: openclaw_reload::DEFAULT_DEBOUNCE,
+            debounce: openclaw_rs_reload::DEFAULT_DEBOUNCE,
             handshake_from_config: opts.handshake_timeout
                 == opts
                     .config
@@ -353,7 +353,7 @@ fn rotate_shared_secret(state: &GatewayState, old: &Config, new: &Config) {
     // Where the token in force came from: the config file, the generated token file, or a
     // flag/environment variable (which wins and is never rotated by a config edit).
     let token_file = || {
-        openclaw_state::read_optional(&state.opts.state_dir.join(crate::launch::TOKEN_FILE))
+        openclaw_rs_state::read_optional(&state.opts.state_dir.join(crate::launch::TOKEN_FILE))
             .ok()
             .flatten()
             .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
@@ -405,8 +405,8 @@ fn rotate_shared_secret(state: &GatewayState, old: &Config, new: &Config) {
                     .as_deref()
                     .is_some_and(|d| stale_token(d, &i.role))
         },
-        openclaw_protocol::close::AUTH_CHANGED,
-        openclaw_protocol::close::REASON_AUTH_CHANGED,
+        openclaw_rs_protocol::close::AUTH_CHANGED,
+        openclaw_rs_protocol::close::REASON_AUTH_CHANGED,
     );
     if stale > 0 {
         tracing::info!(
@@ -417,8 +417,8 @@ fn rotate_shared_secret(state: &GatewayState, old: &Config, new: &Config) {
     if let Some(method) = closed_method {
         let n = state.close_where(
             |c| c.info().auth_method == method,
-            openclaw_protocol::close::AUTH_CHANGED,
-            openclaw_protocol::close::REASON_AUTH_CHANGED,
+            openclaw_rs_protocol::close::AUTH_CHANGED,
+            openclaw_rs_protocol::close::REASON_AUTH_CHANGED,
         );
         tracing::info!(
             closed = n,
@@ -509,7 +509,7 @@ fn step_restart(state: &GatewayState) -> bool {
                 explicit: false,
                 phase: "draining",
             };
-            tracing::warn!(who = %intent.who, reason = %intent.reason, deadline = %openclaw_cooldowns::rfc3339(deadline),
+            tracing::warn!(who = %intent.who, reason = %intent.reason, deadline = %openclaw_rs_cooldowns::rfc3339(deadline),
                 "restart pending: new runs wait (messages are still accepted and queued); draining in-flight runs");
             r.active = Some(intent);
             drop(r);
@@ -543,7 +543,7 @@ fn step_restart(state: &GatewayState) -> bool {
     }
     // The next image boots from the file: never restart into a config it cannot load (that
     // would turn a restart into an outage). Keep serving and say why.
-    if let Err(e) = openclaw_config::load(rt.store.path()) {
+    if let Err(e) = openclaw_rs_config::load(rt.store.path()) {
         tracing::error!(error = %e, who = %active.who, "restart cancelled: the config file cannot be loaded; fix it and the restart proceeds");
         lock(&rt.restart).active = None;
         rt.pause_runs(false);
@@ -578,7 +578,7 @@ pub struct RunAuth {
     pub lane: String,
     pub model: String,
     /// Profiles passed over because they were cooling down.
-    pub skipped: Vec<openclaw_cooldowns::Skipped>,
+    pub skipped: Vec<openclaw_rs_cooldowns::Skipped>,
     /// `auth.profiles.<profile>.env`, merged into the runtime's environment.
     pub env: std::collections::BTreeMap<String, String>,
 }
@@ -589,7 +589,7 @@ pub fn run_lane(spawned: bool) -> &'static str {
     if spawned {
         "subagent"
     } else {
-        openclaw_cooldowns::MAIN_LANE
+        openclaw_rs_cooldowns::MAIN_LANE
     }
 }
 
@@ -620,7 +620,7 @@ pub fn select_run_auth(
     let selected = state
         .reload
         .cooldowns
-        .select(&candidates, &model, lane, openclaw_cooldowns::now_ms())
+        .select(&candidates, &model, lane, openclaw_rs_cooldowns::now_ms())
         .map_err(|e| e.to_string())?;
     if !selected.skipped.is_empty() {
         let skipped: Vec<String> = selected.skipped.iter().map(|s| s.to_string()).collect();
@@ -651,7 +651,7 @@ pub fn select_run_auth(
 /// config, so never a reload or restart). `class` is the failure class name (`auth`,
 /// `rateLimit`, `quota`, …); classes that say nothing about the profile are ignored.
 pub fn record_run_failure(state: &GatewayState, auth: &RunAuth, class: &str) {
-    let Some(reason) = openclaw_cooldowns::FailureReason::from_class_name(class) else {
+    let Some(reason) = openclaw_rs_cooldowns::FailureReason::from_class_name(class) else {
         return;
     };
     if let Err(e) = state.reload.cooldowns.record_failure(
@@ -659,7 +659,7 @@ pub fn record_run_failure(state: &GatewayState, auth: &RunAuth, class: &str) {
         &auth.model,
         &auth.lane,
         reason,
-        openclaw_cooldowns::now_ms(),
+        openclaw_rs_cooldowns::now_ms(),
     ) {
         tracing::warn!("cooldown recorded in memory but not persisted: {e}");
     }
@@ -672,14 +672,14 @@ pub use handoff::{inherited_listeners, ListenerHandoff, LISTEN_FDS_ENV};
 /// same loopback/LAN choice); otherwise (e.g. `gateway.port` changed) they are closed and
 /// `bind` is called.
 pub fn take_listeners(
-    bind_mode: openclaw_config::BindMode,
+    bind_mode: openclaw_rs_config::BindMode,
     port: u16,
     get: impl Fn(&str) -> Option<String>,
     bind: impl FnOnce() -> Result<Vec<std::net::TcpListener>, crate::GatewayError>,
 ) -> Result<Vec<std::net::TcpListener>, crate::GatewayError> {
     let inherited = inherited_listeners(get).map_err(crate::GatewayError::Config)?;
     if let Some(ls) = inherited {
-        let lan = bind_mode == openclaw_config::BindMode::Lan;
+        let lan = bind_mode == openclaw_rs_config::BindMode::Lan;
         let fits = !ls.is_empty()
             && ls.iter().all(|l| {
                 l.local_addr()

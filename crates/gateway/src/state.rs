@@ -7,9 +7,9 @@ use crate::methods::{self, MethodSpec};
 use crate::options::{GatewayOptions, SharedAuth};
 use arc_swap::ArcSwap;
 use dashmap::DashMap;
-use openclaw_config::Config;
-use openclaw_protocol::methods::events::StateVersion;
-use openclaw_protocol::{encode, ClientInfo, Event, EventPrefix, Payload};
+use openclaw_rs_config::Config;
+use openclaw_rs_protocol::methods::events::StateVersion;
+use openclaw_rs_protocol::{encode, ClientInfo, Event, EventPrefix, Payload};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -177,7 +177,7 @@ impl Connection {
             tracing::warn!(conn = %self.id, queued = before, "outbound buffer full; closing slow consumer");
             self.overflowed.store(true, Ordering::Release);
             self.close(
-                openclaw_protocol::close::POLICY_VIOLATION,
+                openclaw_rs_protocol::close::POLICY_VIOLATION,
                 "slow consumer: outbound buffer exceeded maxBufferedBytes",
             );
             return false;
@@ -333,9 +333,9 @@ pub struct GatewayState {
     pub config: Arc<ArcSwap<Config>>,
     /// The shared secret in force; swapped on reload (then call [`GatewayState::close_where`] with 4001).
     pub auth: ArcSwap<SharedAuth>,
-    /// Device identity, pairing store, device tokens, failed-auth rate limit (`openclaw-auth`).
-    pub devices: Arc<openclaw_auth::AuthService>,
-    /// Sessions, runs and the app-server pool (`openclaw-sessions`); set once by `serve`.
+    /// Device identity, pairing store, device tokens, failed-auth rate limit (`openclaw-rs-auth`).
+    pub devices: Arc<openclaw_rs_auth::AuthService>,
+    /// Sessions, runs and the app-server pool (`openclaw-rs-sessions`); set once by `serve`.
     pub sessions: std::sync::OnceLock<crate::methods::sessions::Sessions>,
     /// Options the gateway was started with (limits, paths, timeouts).
     pub opts: GatewayOptions,
@@ -385,11 +385,11 @@ impl GatewayState {
         method_names.dedup();
         let methods = specs.into_iter().map(|s| (s.name, s)).collect();
         let (draining, _) = watch::channel(false);
-        let (pairing, store_error) = openclaw_auth::PairingStore::open_lenient(&opts.state_dir);
+        let (pairing, store_error) = openclaw_rs_auth::PairingStore::open_lenient(&opts.state_dir);
         if let Some(e) = store_error {
             tracing::error!(error = %e, "pairing store unusable; device pairing fails until it is repaired");
         }
-        let (devices, warnings) = openclaw_auth::AuthService::new(
+        let (devices, warnings) = openclaw_rs_auth::AuthService::new(
             pairing,
             &opts.config.gateway.trusted_proxies,
             &opts.config.gateway.auth.rate_limit,
@@ -504,7 +504,7 @@ impl GatewayState {
     fn broadcast_encoded(
         &self,
         event: &str,
-        payload: Result<Payload, openclaw_protocol::EncodeError>,
+        payload: Result<Payload, openclaw_rs_protocol::EncodeError>,
         state_version: Option<Payload>,
         pred: impl Fn(&Connection) -> bool,
     ) -> usize {

@@ -1,19 +1,19 @@
 //! Wire conversion: the gateway's internal types (auth events, session snapshots, run
-//! results, reload state) into the typed protocol payloads of `openclaw_protocol`.
+//! results, reload state) into the typed protocol payloads of `openclaw_rs_protocol`.
 //!
 //! **Architecture Invariant:** the other crates' types never reach the socket as they are;
 //! every payload is a protocol type built here or in a handler.
 
-use openclaw_auth::AuthEvent;
-use openclaw_protocol::methods::devices::{
+use openclaw_rs_auth::AuthEvent;
+use openclaw_rs_protocol::methods::devices::{
     DeviceTokenInfo, PairRequested, PairResolved, PairedDevice, PendingPairing,
 };
-use openclaw_protocol::methods::events::ConfigChanged;
-use openclaw_protocol::methods::sessions::{
+use openclaw_rs_protocol::methods::events::ConfigChanged;
+use openclaw_rs_protocol::methods::sessions::{
     AgentEvent, ChatBody, ChatEvent, ChatMessage, ErrorDetail, HistoryMessage, RunResult,
     SessionRow, SessionsChanged, TextContent, TranscriptMeta,
 };
-use openclaw_sessions::{
+use openclaw_rs_sessions::{
     ChatState, FailureClass, RunSnapshot, RunState, SessionEvent, SessionInfo, TranscriptEntry,
 };
 
@@ -54,16 +54,16 @@ pub fn auth_event(ev: &AuthEvent) -> AuthWireEvent {
 
 /// `status.reload`.
 pub fn reload_status(
-    st: &openclaw_reload::ReloadStatus,
+    st: &openclaw_rs_reload::ReloadStatus,
     restart: Option<&crate::reload::RestartIntent>,
-) -> openclaw_protocol::methods::gateway::ReloadStatus {
-    openclaw_protocol::methods::gateway::ReloadStatus {
+) -> openclaw_rs_protocol::methods::gateway::ReloadStatus {
+    openclaw_rs_protocol::methods::gateway::ReloadStatus {
         config_path: st.path.display().to_string(),
         hash: st.hash.clone(),
         last_applied_at_ms: st.last_applied_at_ms,
         last_changed_paths: st.last_changed_paths.clone(),
         last_error: st.last_error.as_ref().map(|e| {
-            openclaw_protocol::methods::gateway::ConfigError {
+            openclaw_rs_protocol::methods::gateway::ConfigError {
                 message: e.message.clone(),
                 at_ms: e.at_ms,
                 path: e.path.display().to_string(),
@@ -80,8 +80,8 @@ pub fn reload_status(
 /// A restart intent as `status`, `gateway.restart.*` and `doctor` show it.
 pub fn restart_intent(
     r: &crate::reload::RestartIntent,
-) -> openclaw_protocol::methods::gateway::RestartIntent {
-    openclaw_protocol::methods::gateway::RestartIntent {
+) -> openclaw_rs_protocol::methods::gateway::RestartIntent {
+    openclaw_rs_protocol::methods::gateway::RestartIntent {
         who: r.who.clone(),
         reason: r.reason.clone(),
         paths: r.paths.clone(),
@@ -94,7 +94,7 @@ pub fn restart_intent(
 }
 
 /// `config.changed` for an applied edit.
-pub fn config_applied(a: &openclaw_reload::Applied) -> ConfigChanged {
+pub fn config_applied(a: &openclaw_rs_reload::Applied) -> ConfigChanged {
     ConfigChanged {
         path: a.path.display().to_string(),
         hash: a.hash.clone(),
@@ -110,7 +110,7 @@ pub fn config_applied(a: &openclaw_reload::Applied) -> ConfigChanged {
 }
 
 /// `config.changed` for a refused edit.
-pub fn config_rejected(r: &openclaw_reload::Rejected) -> ConfigChanged {
+pub fn config_rejected(r: &openclaw_rs_reload::Rejected) -> ConfigChanged {
     ConfigChanged {
         path: r.path.display().to_string(),
         hash: r.hash.clone(),
@@ -127,7 +127,7 @@ pub fn config_rejected(r: &openclaw_reload::Rejected) -> ConfigChanged {
 
 /// Hot action names.
 pub fn hot_actions<'a>(
-    actions: impl IntoIterator<Item = &'a openclaw_reload::HotAction>,
+    actions: impl IntoIterator<Item = &'a openclaw_rs_reload::HotAction>,
 ) -> Vec<String> {
     actions.into_iter().map(|a| a.as_str().to_owned()).collect()
 }
@@ -183,7 +183,7 @@ pub fn session_event(ev: &SessionEvent) -> SessionWireEvent {
     }
 }
 
-fn chat_event(c: &openclaw_sessions::ChatEvent) -> SessionWireEvent {
+fn chat_event(c: &openclaw_rs_sessions::ChatEvent) -> SessionWireEvent {
     let body = match c.state {
         ChatState::Status => {
             // Our run starting is OpenClaw's `starting_model`; our other phases (`queued`, …)
@@ -262,8 +262,8 @@ fn stop_reason(s: RunState) -> Option<&'static str> {
 }
 
 /// The row of a top-level session that has no message yet (it is created on first use).
-pub fn unstarted_row(key: &str, parsed: &openclaw_sessions::ParsedKey) -> SessionRow {
-    let main = parsed.kind == openclaw_sessions::KeyKind::Main;
+pub fn unstarted_row(key: &str, parsed: &openclaw_rs_sessions::ParsedKey) -> SessionRow {
+    let main = parsed.kind == openclaw_rs_sessions::KeyKind::Main;
     SessionRow {
         key: key.to_owned(),
         kind: "direct".into(),
@@ -293,16 +293,16 @@ pub fn session_row(s: &SessionInfo) -> SessionRow {
     };
     let main = s.depth == 0;
     let classification = match s.kind {
-        openclaw_sessions::KeyKind::Main => "main",
-        openclaw_sessions::KeyKind::Named => "named",
-        openclaw_sessions::KeyKind::Subagent => "subagent",
+        openclaw_rs_sessions::KeyKind::Main => "main",
+        openclaw_rs_sessions::KeyKind::Named => "named",
+        openclaw_rs_sessions::KeyKind::Subagent => "subagent",
     };
     SessionRow {
         key: s.key.clone(),
         kind: "direct".into(),
         classification: classification.into(),
         agent_id: s.agent_id.clone(),
-        is_main: s.kind == openclaw_sessions::KeyKind::Main,
+        is_main: s.kind == openclaw_rs_sessions::KeyKind::Main,
         is_background: !main,
         label: s.label.clone(),
         created_at: Some(s.created_at),
@@ -379,7 +379,7 @@ pub fn history_message(e: &TranscriptEntry) -> HistoryMessage {
 }
 
 /// A paired device as `device.pair.*` show it: its tokens by role, never their hashes.
-pub fn paired_device(d: &openclaw_auth::store::PairedDevice) -> PairedDevice {
+pub fn paired_device(d: &openclaw_rs_auth::store::PairedDevice) -> PairedDevice {
     PairedDevice {
         device_id: d.device_id.clone(),
         public_key: d.public_key.clone(),
@@ -410,7 +410,7 @@ pub fn paired_device(d: &openclaw_auth::store::PairedDevice) -> PairedDevice {
 }
 
 /// A pending pairing request as `device.pair.list` shows it.
-pub fn pending_pairing(p: &openclaw_auth::store::PendingRequest) -> PendingPairing {
+pub fn pending_pairing(p: &openclaw_rs_auth::store::PendingRequest) -> PendingPairing {
     PendingPairing {
         request_id: p.request_id.clone(),
         device_id: p.device_id.clone(),
@@ -476,7 +476,7 @@ mod tests {
     }
 
     fn chat(state: ChatState, phase: Option<&str>) -> SessionEvent {
-        SessionEvent::Chat(openclaw_sessions::ChatEvent {
+        SessionEvent::Chat(openclaw_rs_sessions::ChatEvent {
             run_id: "r1".into(),
             session_key: "agent:main:main".into(),
             agent_id: "main".into(),

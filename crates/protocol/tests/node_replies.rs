@@ -1,8 +1,8 @@
 //! Our CLI drives the Node gateway too: its `status` and `sessions.list` replies (captured from
 //! openclaw@2026.9.6) decode into the typed results.
 
-use openclaw_protocol::methods::gateway::StatusResult;
-use openclaw_protocol::methods::sessions::SessionsListResult;
+use openclaw_rs_protocol::methods::gateway::StatusResult;
+use openclaw_rs_protocol::methods::sessions::SessionsListResult;
 
 #[test]
 fn node_status_and_sessions_list_decode() {

@@ -6,8 +6,8 @@
 //! unknown key — is classified `none` and reported in the plan's diagnostics, never silently
 //! turned into a restart.
 
-use openclaw_config::schema;
-use openclaw_config::Config;
+use openclaw_rs_config::schema;
+use openclaw_rs_config::Config;
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -369,7 +369,7 @@ pub fn action_name(a: HotAction) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use openclaw_config::{AuthMode, BindMode, CooldownSettings, LanePolicy, RuntimeConfig};
+    use openclaw_rs_config::{AuthMode, BindMode, CooldownSettings, LanePolicy, RuntimeConfig};
 
     fn plan(f: impl FnOnce(&mut Config)) -> ReloadPlan {
         plan_from(Config::default(), f)
@@ -425,7 +425,7 @@ mod tests {
 
     #[test]
     fn rule_gateway_reload_is_none() {
-        let p = plan(|c| c.gateway.reload.mode = Some(openclaw_config::ReloadMode::Off));
+        let p = plan(|c| c.gateway.reload.mode = Some(openclaw_rs_config::ReloadMode::Off));
         assert_eq!(one(&p), ("gateway.reload.mode", Kind::None, None));
         let p = plan(|c| c.gateway.reload.drain_timeout_ms = Some(5));
         assert_eq!(one(&p), ("gateway.reload.drainTimeoutMs", Kind::None, None));
@@ -616,7 +616,7 @@ mod tests {
                     for (k, m) in models {
                         c.agents.entries.insert(
                             k,
-                            openclaw_config::AgentSettings {
+                            openclaw_rs_config::AgentSettings {
                                 model: Some(m),
                                 ..Default::default()
                             },

@@ -1,10 +1,10 @@
 //! `docs/config.md`, generated from the config schema and the reload rule table.
 //!
-//! Regenerate with `UPDATE_DOCS=1 cargo test -p openclaw-reload docs`; without it the test fails
+//! Regenerate with `UPDATE_DOCS=1 cargo test -p openclaw-rs-reload docs`; without it the test fails
 //! when the committed file is stale. [`config_markdown`] is also callable from `cargo xtask`.
 
 use crate::classify::{describe, rule_for};
-use openclaw_config::schema::SCHEMA;
+use openclaw_rs_config::schema::SCHEMA;
 
 /// The full text of `docs/config.md`.
 pub fn config_markdown() -> String {
@@ -12,7 +12,9 @@ pub fn config_markdown() -> String {
     s.push_str(
         "<!-- Generated from crates/config/src/schema.rs and crates/reload/src/classify.rs. -->\n",
     );
-    s.push_str("<!-- Do not edit: run `UPDATE_DOCS=1 cargo test -p openclaw-reload docs`. -->\n\n");
+    s.push_str(
+        "<!-- Do not edit: run `UPDATE_DOCS=1 cargo test -p openclaw-rs-reload docs`. -->\n\n",
+    );
     s.push_str("# Configuration (`openclaw.json`)\n\n");
     s.push_str(
         "The file is `$OPENCLAW_STATE_DIR/openclaw.json` (or `OPENCLAW_CONFIG_PATH`), written in JSON5: \
@@ -68,7 +70,7 @@ mod tests {
         let have = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
             have == want,
-            "docs/config.md is stale; regenerate with `UPDATE_DOCS=1 cargo test -p openclaw-reload docs`"
+            "docs/config.md is stale; regenerate with `UPDATE_DOCS=1 cargo test -p openclaw-rs-reload docs`"
         );
     }
 }

@@ -11,7 +11,7 @@
 //! edit before the restart cancels it ([`ConfigStore::pending_restart`] becomes empty).
 
 use arc_swap::ArcSwap;
-use openclaw_config::{Config, ConfigError, Loaded};
+use openclaw_rs_config::{Config, ConfigError, Loaded};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -143,7 +143,7 @@ pub enum WriteError {
     PatchNotObject,
     /// Writing the file failed.
     #[error(transparent)]
-    Io(#[from] openclaw_state::StateError),
+    Io(#[from] openclaw_rs_state::StateError),
     /// Reading the current file failed.
     #[error("cannot read config {path}: {source}")]
     Read {
@@ -182,7 +182,7 @@ fn parse_bytes(bytes: &[u8], path: &Path) -> Result<Loaded, ConfigError> {
         path: path.to_path_buf(),
         message: format!("not UTF-8: {e}"),
     })?;
-    openclaw_config::parse(text, path)
+    openclaw_rs_config::parse(text, path)
 }
 
 fn snapshot(bytes: &[u8], exists: bool, loaded: Loaded) -> Snapshot {
@@ -363,7 +363,7 @@ impl ConfigStore {
             tracing::warn!("{d}");
         }
         let apply_disabled =
-            snap.config.gateway.reload.mode == Some(openclaw_config::ReloadMode::Off);
+            snap.config.gateway.reload.mode == Some(openclaw_rs_config::ReloadMode::Off);
         let mut st = (*self.status.load_full()).clone();
         st.last_error = None;
         if apply_disabled {
@@ -441,10 +441,14 @@ impl ConfigStore {
     pub fn set(&self, text: &str, base_hash: Option<&str>) -> Result<ReloadOutcome, WriteError> {
         let mut inner = self.lock();
         self.check_base(base_hash)?;
-        let loaded = openclaw_config::parse(text, &self.path)?;
+        let loaded = openclaw_rs_config::parse(text, &self.path)?;
         let restored = restore_redacted(text, &loaded.raw, &inner.current.raw);
         let bytes = restored.unwrap_or_else(|| text.to_string());
-        openclaw_state::write_atomic(&self.path, bytes.as_bytes(), openclaw_state::SECRET_MODE)?;
+        openclaw_rs_state::write_atomic(
+            &self.path,
+            bytes.as_bytes(),
+            openclaw_rs_state::SECRET_MODE,
+        )?;
         Ok(self.apply_bytes(&mut inner, bytes.as_bytes(), true))
     }
 
@@ -458,7 +462,7 @@ impl ConfigStore {
         let base = base_hash.ok_or(WriteError::BaseHashRequired)?;
         let mut inner = self.lock();
         self.check_base(Some(base))?;
-        let patch = openclaw_config::parse_value(fragment, &self.path)?;
+        let patch = openclaw_rs_config::parse_value(fragment, &self.path)?;
         if !patch.is_object() {
             return Err(WriteError::PatchNotObject);
         }
@@ -467,8 +471,12 @@ impl ConfigStore {
         restore_redacted_value(&mut doc, &inner.current.raw);
         let mut text = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into());
         text.push('\n');
-        openclaw_config::from_value(doc, &self.path)?;
-        openclaw_state::write_atomic(&self.path, text.as_bytes(), openclaw_state::SECRET_MODE)?;
+        openclaw_rs_config::from_value(doc, &self.path)?;
+        openclaw_rs_state::write_atomic(
+            &self.path,
+            text.as_bytes(),
+            openclaw_rs_state::SECRET_MODE,
+        )?;
         Ok(self.apply_bytes(&mut inner, text.as_bytes(), true))
     }
 }

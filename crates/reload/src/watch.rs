@@ -82,7 +82,7 @@ impl ConfigWatcher {
             dir: dir.clone(),
             source,
         })?;
-        if let Err(e) = openclaw_state::ensure_dir(&dir) {
+        if let Err(e) = openclaw_rs_state::ensure_dir(&dir) {
             tracing::warn!("{e}");
         }
         watcher

@@ -84,8 +84,8 @@ pub enum SessionError {
     Storage(String),
 }
 
-impl From<openclaw_state::StateError> for SessionError {
-    fn from(e: openclaw_state::StateError) -> Self {
+impl From<openclaw_rs_state::StateError> for SessionError {
+    fn from(e: openclaw_rs_state::StateError) -> Self {
         SessionError::Storage(e.to_string())
     }
 }

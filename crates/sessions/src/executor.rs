@@ -1,7 +1,7 @@
 //! The seam between the sessions layer and whatever actually runs a task.
 //!
 //! **API Boundary:** the gateway implements [`RunExecutor`] on top of
-//! `openclaw_app_server::run::execute`; this crate never talks to a runtime process itself.
+//! `openclaw_rs_app_server::run::execute`; this crate never talks to a runtime process itself.
 
 use serde_json::Value;
 use std::future::Future;

@@ -115,7 +115,7 @@ pub(crate) fn append(path: &Path, records: &[Record]) -> Result<(), SessionError
     let mut f = OpenOptions::new()
         .create(true)
         .append(true)
-        .mode(openclaw_state::SECRET_MODE)
+        .mode(openclaw_rs_state::SECRET_MODE)
         .open(path)
         .map_err(|e| io_err("open", path, e))?;
     f.write_all(&buf)
@@ -309,10 +309,10 @@ pub(crate) fn outbox_path(dir: &Path, run_id: &str) -> PathBuf {
 pub(crate) fn write_outbox(dir: &Path, a: &Announce) -> Result<(), SessionError> {
     let bytes = serde_json::to_vec(a)
         .map_err(|e| SessionError::Storage(format!("encode announce: {e}")))?;
-    openclaw_state::write_atomic(
+    openclaw_rs_state::write_atomic(
         &outbox_path(dir, &a.run_id),
         &bytes,
-        openclaw_state::SECRET_MODE,
+        openclaw_rs_state::SECRET_MODE,
     )?;
     Ok(())
 }

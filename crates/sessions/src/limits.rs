@@ -1,6 +1,6 @@
 //! Session limits resolved from the `session.*` config section.
 
-use openclaw_config::Config;
+use openclaw_rs_config::Config;
 
 /// Default and bounds of `session.maxSpawnDepth`.
 pub const DEFAULT_MAX_SPAWN_DEPTH: u32 = 1;

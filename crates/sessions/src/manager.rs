@@ -24,8 +24,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use openclaw_config::Config;
-use openclaw_state::StateDir;
+use openclaw_rs_config::Config;
+use openclaw_rs_state::StateDir;
 use serde_json::json;
 use tokio::sync::{broadcast, mpsc, watch, Notify};
 use tokio::task::JoinSet;
@@ -424,7 +424,7 @@ impl SessionManager {
         executor: Arc<dyn RunExecutor>,
     ) -> Result<SessionManager, SessionError> {
         let dir = opts.state.join("sessions");
-        openclaw_state::ensure_dir(&dir)?;
+        openclaw_rs_state::ensure_dir(&dir)?;
         let (events, _) = broadcast::channel(opts.event_capacity.max(16));
         let limits = Limits::from_config(&config);
         let shared = Arc::new(Shared {

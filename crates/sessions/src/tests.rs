@@ -113,20 +113,20 @@ impl Drop for Decrement {
 fn open(
     dir: &std::path::Path,
     exec: Arc<TestExec>,
-    cfg: openclaw_config::Config,
+    cfg: openclaw_rs_config::Config,
 ) -> SessionManager {
-    let opts = ManagerOptions::new(openclaw_state::StateDir::new(dir));
+    let opts = ManagerOptions::new(openclaw_rs_state::StateDir::new(dir));
     SessionManager::open(opts, Arc::new(cfg), exec).unwrap()
 }
 
-fn cfg_with(f: impl FnOnce(&mut openclaw_config::Config)) -> openclaw_config::Config {
-    let mut c = openclaw_config::Config::default();
+fn cfg_with(f: impl FnOnce(&mut openclaw_rs_config::Config)) -> openclaw_rs_config::Config {
+    let mut c = openclaw_rs_config::Config::default();
     f(&mut c);
     c
 }
 
 /// A manager with `cfg` on a fresh state dir, and its executor.
-fn setup(cfg: openclaw_config::Config) -> (tempfile::TempDir, Arc<TestExec>, SessionManager) {
+fn setup(cfg: openclaw_rs_config::Config) -> (tempfile::TempDir, Arc<TestExec>, SessionManager) {
     let d = tempfile::tempdir().unwrap();
     let exec = Arc::new(TestExec::default());
     let m = open(d.path(), exec.clone(), cfg);
@@ -696,7 +696,7 @@ async fn model_comes_from_the_run_then_the_agent_then_defaults() {
         c.agents.defaults.model = Some("default-model".into());
         c.agents.entries.insert(
             "ops".into(),
-            openclaw_config::AgentSettings {
+            openclaw_rs_config::AgentSettings {
                 model: Some("ops-model".into()),
                 ..Default::default()
             },

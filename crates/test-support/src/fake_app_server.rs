@@ -492,7 +492,7 @@ pub fn binary_path() -> PathBuf {
     let path = dir.join("fake-app-server");
     assert!(
         path.is_file(),
-        "{} is missing: run `cargo build -p openclaw-test-support --bin fake-app-server` (or `cargo build --workspace --bins`) first",
+        "{} is missing: run `cargo build -p openclaw-rs-test-support --bin fake-app-server` (or `cargo build --workspace --bins`) first",
         path.display()
     );
     path

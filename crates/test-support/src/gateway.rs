@@ -1,12 +1,12 @@
 //! A real gateway in-process on `127.0.0.1:0`, and a locator for the built binaries.
 //!
-//! [`TestGateway::start`] runs the real `openclaw_gateway` library (same code path as the
+//! [`TestGateway::start`] runs the real `openclaw_rs_gateway` library (same code path as the
 //! `gateway` binary) with a private temp state dir and a random token. It stops on
 //! [`TestGateway::stop`] (graceful, returns the serve result) or on drop (abort).
 
-use openclaw_config::Config;
-use openclaw_gateway::{Gateway, GatewayError, GatewayOptions, GatewayState, SharedAuth};
-use openclaw_state::StateDir;
+use openclaw_rs_config::Config;
+use openclaw_rs_gateway::{Gateway, GatewayError, GatewayOptions, GatewayState, SharedAuth};
+use openclaw_rs_state::StateDir;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,7 +29,7 @@ pub struct TestGatewayOptions {
     /// Listen on this loopback port instead of a fresh one (e.g. to restart "the same" gateway).
     pub port: Option<u16>,
     /// Extra methods (e.g. a slow method to observe out-of-order replies).
-    pub extra_methods: Vec<openclaw_gateway::MethodSpec>,
+    pub extra_methods: Vec<openclaw_rs_gateway::MethodSpec>,
 }
 
 /// A running in-process gateway.
@@ -82,14 +82,14 @@ impl TestGateway {
         o.extra_methods = opts.extra_methods;
         // Hermetic: no Control UI discovered from the test process's PATH (tests that want one
         // set `gateway.controlUi.root`).
-        o.control_ui_env = openclaw_gateway::control_ui::DiscoveryEnv::default();
+        o.control_ui_env = openclaw_rs_gateway::control_ui::DiscoveryEnv::default();
         let listener = std::net::TcpListener::bind(("127.0.0.1", opts.port.unwrap_or(0)))
             .expect("bind 127.0.0.1");
         let port = listener.local_addr().expect("local addr").port();
         let url = format!("ws://127.0.0.1:{port}");
         o.listen_urls = vec![url.clone()];
         let token = match o.auth.mode {
-            openclaw_config::AuthMode::Token => o.auth.token.clone(),
+            openclaw_rs_config::AuthMode::Token => o.auth.token.clone(),
             _ => None,
         };
         let gateway = Gateway::new(o).expect("gateway options");
@@ -147,7 +147,7 @@ impl Drop for TestGateway {
 }
 
 fn random_token() -> String {
-    openclaw_gateway::launch::random_token().expect("random token")
+    openclaw_rs_gateway::launch::random_token().expect("random token")
 }
 
 /// The path of a built workspace binary (`openclaw`, `gateway`, `openclaw-app-server`).

@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use openclaw_app_server::{CancelToken, Pool, ProcessKey, RunError, RunEvent, RunOutcome, RunSpec};
+use openclaw_rs_app_server::{
+    CancelToken, Pool, ProcessKey, RunError, RunEvent, RunOutcome, RunSpec,
+};
 use tokio::sync::mpsc;
 
 /// `target/<profile>/<name>`, next to the test executable's `deps/` dir.
@@ -24,7 +26,7 @@ pub fn bin(name: &str, package: &str) -> PathBuf {
 }
 
 pub fn fake_key(args: &[&str]) -> ProcessKey {
-    let mut command = vec![bin("fake-app-server", "openclaw-test-support")
+    let mut command = vec![bin("fake-app-server", "openclaw-rs-test-support")
         .to_string_lossy()
         .into_owned()];
     command.extend(args.iter().map(|s| s.to_string()));
@@ -58,7 +60,7 @@ pub async fn run(
     let pool = pool.clone();
     let key = key.clone();
     let handle = tokio::spawn(async move {
-        openclaw_app_server::execute(&pool, &key, spec, tx, CancelToken::new()).await
+        openclaw_rs_app_server::execute(&pool, &key, spec, tx, CancelToken::new()).await
     });
     let mut events = Vec::new();
     while let Some(e) = rx.recv().await {
@@ -81,7 +83,9 @@ pub fn start(pool: &Pool, key: &ProcessKey, spec: RunSpec) -> Background {
     let cancel = CancelToken::new();
     let c = cancel.clone();
     let handle =
-        tokio::spawn(async move { openclaw_app_server::execute(&pool, &key, spec, tx, c).await });
+        tokio::spawn(
+            async move { openclaw_rs_app_server::execute(&pool, &key, spec, tx, c).await },
+        );
     Background {
         events,
         handle,

@@ -11,8 +11,8 @@ mod serve;
 
 pub(crate) use serve::{respond, wants_control_ui};
 
-use openclaw_config::ControlUiConfig;
-use openclaw_protocol::methods::gateway::ControlUiStatus;
+use openclaw_rs_config::ControlUiConfig;
+use openclaw_rs_protocol::methods::gateway::ControlUiStatus;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 

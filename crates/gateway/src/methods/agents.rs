@@ -16,16 +16,16 @@
 use super::sessions::runtime_process_key;
 use super::{CallCtx, MethodSpec};
 use crate::state::GatewayState;
-use openclaw_protocol::methods::agents::{
+use openclaw_rs_protocol::methods::agents::{
     AgentIdentityParams, AgentIdentityResult, AgentModel, AgentSummary, AgentsListParams,
     AgentsListResult,
 };
-use openclaw_protocol::methods::models::{
+use openclaw_rs_protocol::methods::models::{
     ModelChoice, ModelsAuthStatusParams, ModelsAuthStatusResult, ModelsListParams,
     ModelsListResult, ProviderAuth,
 };
-use openclaw_protocol::methods::sessions::{AgentRuntime, SessionRow};
-use openclaw_protocol::ErrorShape;
+use openclaw_rs_protocol::methods::sessions::{AgentRuntime, SessionRow};
+use openclaw_rs_protocol::ErrorShape;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -46,14 +46,17 @@ pub(crate) fn specs() -> Vec<MethodSpec> {
 }
 
 /// The agents the config knows: `main` and every `agents.entries` key.
-fn agent_ids(cfg: &openclaw_config::Config) -> Vec<String> {
+fn agent_ids(cfg: &openclaw_rs_config::Config) -> Vec<String> {
     let mut ids = vec!["main".to_owned()];
     ids.extend(cfg.agents.entries.keys().filter(|k| *k != "main").cloned());
     ids
 }
 
 /// An agent's runtime and where it comes from (OpenClaw's source words).
-pub(crate) fn agent_runtime(cfg: &openclaw_config::Config, agent: &str) -> (String, &'static str) {
+pub(crate) fn agent_runtime(
+    cfg: &openclaw_rs_config::Config,
+    agent: &str,
+) -> (String, &'static str) {
     if let Some(r) = cfg
         .agents
         .entries
@@ -64,13 +67,13 @@ pub(crate) fn agent_runtime(cfg: &openclaw_config::Config, agent: &str) -> (Stri
     }
     match cfg.agents.defaults.runtime.clone() {
         Some(r) => (r, "defaults"),
-        None => (openclaw_sessions::DEFAULT_RUNTIME.to_owned(), "implicit"),
+        None => (openclaw_rs_sessions::DEFAULT_RUNTIME.to_owned(), "implicit"),
     }
 }
 
 /// An agent's configured model; for the built-in embedded runtime, `exec` when none is set.
 pub(crate) fn agent_model(
-    cfg: &openclaw_config::Config,
+    cfg: &openclaw_rs_config::Config,
     agent: &str,
     runtime: &str,
 ) -> Option<String> {
@@ -82,8 +85,8 @@ pub(crate) fn agent_model(
         .or_else(|| is_builtin_embedded(cfg, runtime).then(|| EXEC_MODEL.to_owned()))
 }
 
-fn is_builtin_embedded(cfg: &openclaw_config::Config, runtime: &str) -> bool {
-    runtime == openclaw_sessions::DEFAULT_RUNTIME && !cfg.runtimes.contains_key(runtime)
+fn is_builtin_embedded(cfg: &openclaw_rs_config::Config, runtime: &str) -> bool {
+    runtime == openclaw_rs_sessions::DEFAULT_RUNTIME && !cfg.runtimes.contains_key(runtime)
 }
 
 /// An agent's runtime and model: the configured model, else the runtime's default model from
@@ -105,7 +108,7 @@ pub(crate) async fn effective_model(state: &GatewayState, agent: &str) -> (Strin
 
 /// Set `model` and `modelProvider` of session rows from their agents' settings (config only:
 /// no runtime is asked).
-pub(crate) fn fill_models(cfg: &openclaw_config::Config, rows: &mut [SessionRow]) {
+pub(crate) fn fill_models(cfg: &openclaw_rs_config::Config, rows: &mut [SessionRow]) {
     for row in rows {
         let (runtime, _) = agent_runtime(cfg, &row.agent_id);
         row.model = agent_model(cfg, &row.agent_id, &runtime);
@@ -162,7 +165,7 @@ async fn agent_identity_get(
         .filter(|k| !k.is_empty())
         .map(|k| super::sessions::canonical_key(k, p.agent_id.as_deref()))
         .transpose()?
-        .and_then(|k| openclaw_sessions::parse_key(&k).ok().map(|k| k.agent_id));
+        .and_then(|k| openclaw_rs_sessions::parse_key(&k).ok().map(|k| k.agent_id));
     let agent = from_key
         .or_else(|| p.agent_id.map(String::from))
         .unwrap_or_else(|| "main".into());
@@ -190,10 +193,10 @@ type CachedModels = (Vec<String>, Vec<ModelChoice>);
 pub struct ModelCache(Mutex<BTreeMap<String, CachedModels>>);
 
 /// The runtimes `models.list` reports: the configured ones, and the built-in embedded one.
-fn runtimes(cfg: &openclaw_config::Config) -> Vec<String> {
+fn runtimes(cfg: &openclaw_rs_config::Config) -> Vec<String> {
     let mut v: Vec<String> = cfg.runtimes.keys().cloned().collect();
-    if !v.iter().any(|r| r == openclaw_sessions::DEFAULT_RUNTIME) {
-        v.insert(0, openclaw_sessions::DEFAULT_RUNTIME.to_owned());
+    if !v.iter().any(|r| r == openclaw_rs_sessions::DEFAULT_RUNTIME) {
+        v.insert(0, openclaw_rs_sessions::DEFAULT_RUNTIME.to_owned());
     }
     v
 }
@@ -227,7 +230,7 @@ async fn runtime_models(state: &GatewayState, runtime: &str, refresh: bool) -> V
             }
         }
     }
-    match openclaw_app_server::list_models(&sessions.pool, &key, ASK_TIMEOUT).await {
+    match openclaw_rs_app_server::list_models(&sessions.pool, &key, ASK_TIMEOUT).await {
         Ok(models) => {
             let rows: Vec<ModelChoice> = models
                 .into_iter()
@@ -319,7 +322,7 @@ async fn models_auth_status(
 
 async fn runtime_auth(
     state: &GatewayState,
-    cfg: &openclaw_config::Config,
+    cfg: &openclaw_rs_config::Config,
     runtime: &str,
 ) -> ProviderAuth {
     let row = |status: &str, auth_mode: Option<String>, detail: Option<String>| ProviderAuth {
@@ -338,7 +341,7 @@ async fn runtime_auth(
     let Some(sessions) = state.sessions.get() else {
         return row("unknown", None, Some("sessions are not started yet".into()));
     };
-    match openclaw_app_server::read_account(&sessions.pool, &key, ASK_TIMEOUT).await {
+    match openclaw_rs_app_server::read_account(&sessions.pool, &key, ASK_TIMEOUT).await {
         Ok(a) => match (a.account_type, a.requires_openai_auth) {
             (Some(t), _) => row("ok", Some(t), None),
             (None, false) => row("ok", Some("none".into()), None),

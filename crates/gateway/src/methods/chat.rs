@@ -15,15 +15,15 @@ use super::agents::{agent_model, agent_runtime};
 use super::sessions::{deliver_chat, history_result, manager};
 use super::{CallCtx, MethodSpec};
 use crate::state::GatewayState;
-use openclaw_protocol::methods::chat::{
+use openclaw_rs_protocol::methods::chat::{
     AccountSelection, ChatMetadataParams, ChatMetadataResult, ChatStartupResult, CommandArg,
     CommandEntry, CommandScope, CommandsListParams, CommandsListResult, ProgressCardGetParams,
     ProgressCardGetResult, StartupParams,
 };
-use openclaw_protocol::methods::sessions::{
+use openclaw_rs_protocol::methods::sessions::{
     ChatBody, ChatEvent, ChatMessage, ChatSendParams, ChatSendResult, TextContent,
 };
-use openclaw_protocol::ErrorShape;
+use openclaw_rs_protocol::ErrorShape;
 use std::sync::Arc;
 
 pub(crate) fn specs() -> Vec<MethodSpec> {
@@ -154,7 +154,7 @@ async fn chat_metadata(
         .map(|k| super::sessions::canonical_key(k, p.agent_id.as_deref()))
         .transpose()?;
     let agent = match &key {
-        Some(k) => openclaw_sessions::parse_key(k).ok().map(|k| k.agent_id),
+        Some(k) => openclaw_rs_sessions::parse_key(k).ok().map(|k| k.agent_id),
         None => p.agent_id.map(String::from),
     };
     Ok(metadata(&state, agent.as_deref()).await)
@@ -168,7 +168,7 @@ async fn chat_startup(
     let key = super::sessions::canonical_key(&p.session_key, p.agent_id.as_deref())?;
     let limit = p.limit.unwrap_or(200).clamp(1, 10_000) as usize;
     let history = history_result(&state, &key, limit).await?;
-    let agent = openclaw_sessions::parse_key(&key)
+    let agent = openclaw_rs_sessions::parse_key(&key)
         .map(|k| k.agent_id)
         .unwrap_or_else(|_| "main".into());
     let mut metadata = metadata(&state, Some(&agent)).await;
@@ -223,14 +223,14 @@ async fn run_command(
         Command::Stop => match mgr.abort(key, None).await {
             Ok(ids) if ids.is_empty() => "No active run to stop.".to_owned(),
             Ok(ids) => format!("Stopped {} run(s): {}", ids.len(), ids.join(", ")),
-            Err(openclaw_sessions::SessionError::NotFound(_)) => {
+            Err(openclaw_rs_sessions::SessionError::NotFound(_)) => {
                 "No active run to stop.".to_owned()
             }
             Err(e) => return Err(super::sessions::error_shape(e)),
         },
     };
     let run_id = p.idempotency_key.to_string();
-    let agent = openclaw_sessions::parse_key(key)
+    let agent = openclaw_rs_sessions::parse_key(key)
         .map(|k| k.agent_id)
         .unwrap_or_else(|_| "main".into());
     let event = ChatEvent {
@@ -261,7 +261,7 @@ async fn run_command(
 /// The `/status` card: this gateway, the session, its runtime and model, its queue.
 fn status_text(state: &Arc<GatewayState>, key: &str) -> String {
     let cfg = state.config.load();
-    let agent = openclaw_sessions::parse_key(key)
+    let agent = openclaw_rs_sessions::parse_key(key)
         .map(|k| k.agent_id)
         .unwrap_or_else(|_| "main".into());
     let (runtime, _) = agent_runtime(&cfg, &agent);

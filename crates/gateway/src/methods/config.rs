@@ -6,15 +6,15 @@
 use super::MethodSpec;
 use crate::reload::apply_outcome;
 use crate::state::GatewayState;
-use openclaw_protocol::methods::config::{
+use openclaw_rs_protocol::methods::config::{
     ConfigApplyParams, ConfigGetParams, ConfigGetResult, ConfigIssue, ConfigPatchParams,
     ConfigSetParams, ConfigWriteResult, CooldownRow, CooldownsClearParams, CooldownsClearResult,
     CooldownsListParams, CooldownsListResult, RestartPreflightParams, RestartRequestParams,
     RestartRequestResult, SentinelPayload, SentinelStats, WriteSentinel,
 };
-use openclaw_protocol::{ErrorCode, ErrorShape};
-use openclaw_reload::store::{redact, WriteError};
-use openclaw_reload::ReloadOutcome;
+use openclaw_rs_protocol::{ErrorCode, ErrorShape};
+use openclaw_rs_reload::store::{redact, WriteError};
+use openclaw_rs_reload::ReloadOutcome;
 use std::sync::Arc;
 
 pub(crate) fn specs() -> Vec<MethodSpec> {
@@ -54,7 +54,7 @@ pub(crate) fn specs() -> Vec<MethodSpec> {
         // Auth-profile cooldowns are runtime state: list them, and clear one profile by hand
         // (e.g. after topping up a billing account) without touching config.
         MethodSpec::typed(|state, _ctx, _p: CooldownsListParams| async move {
-            let now = openclaw_cooldowns::now_ms();
+            let now = openclaw_rs_cooldowns::now_ms();
             let snap = state.reload.cooldowns().snapshot();
             let cooldowns = snap
                 .entries()

@@ -2,12 +2,12 @@
 
 use super::MethodSpec;
 use crate::state::{now_ms, GatewayState};
-use openclaw_protocol::methods::gateway::{
+use openclaw_rs_protocol::methods::gateway::{
     CliAgentRow, CliAgents, CliProjection, ConfigReloadHealth, GatewayFacts, GatewayIdentity,
     GatewayIdentityParams, HealthParams, HealthResult, ModelRuntimeHealth, PairingSummary,
     PluginsHealth, ProcessMemory, StatusHeartbeat, StatusParams, StatusResult, TaskAudit,
 };
-use openclaw_protocol::Policy;
+use openclaw_rs_protocol::Policy;
 use std::sync::Arc;
 
 pub(crate) fn specs() -> Vec<MethodSpec> {

@@ -1,16 +1,16 @@
 //! `device.pair.*` and `device.token.*`: pairing requests, paired devices, device tokens
-//! (scope `operator.pairing`). The logic lives in `openclaw-auth`; this file maps params and
+//! (scope `operator.pairing`). The logic lives in `openclaw-rs-auth`; this file maps params and
 //! results and broadcasts the pairing events.
 
 use super::{CallCtx, MethodSpec};
 use crate::state::{now_ms, GatewayState};
 use crate::wire;
-use openclaw_protocol::methods::devices::{
+use openclaw_rs_protocol::methods::devices::{
     DevicePairApproveParams, DevicePairApproved, DevicePairList, DevicePairListParams,
     DevicePairRejectParams, DevicePairRejected, DevicePairRemoveParams, DevicePairRemoved,
     DeviceTokenRevokeParams, DeviceTokenRevoked, DeviceTokenRotateParams, DeviceTokenRotated,
 };
-use openclaw_protocol::{close, scopes, ErrorShape};
+use openclaw_rs_protocol::{close, scopes, ErrorShape};
 use std::sync::Arc;
 
 pub(crate) fn specs() -> Vec<MethodSpec> {

@@ -9,14 +9,14 @@
 
 use super::MethodSpec;
 use crate::state::{now_ms, GatewayState};
-use openclaw_protocol::methods::system::{
+use openclaw_rs_protocol::methods::system::{
     ConfigSchemaChild, ConfigSchemaLookupParams, ConfigSchemaLookupResult, ConfigSchemaParams,
     ConfigSchemaResponse, DiagnosticsLanesParams, DiagnosticsLanesResult,
     DiagnosticsStabilityParams, DiagnosticsStabilityResult, DoctorMemoryStatusParams,
     DoctorMemoryStatusResult, HeartbeatEvent, Lane, LastHeartbeatParams, MemoryEmbedding,
     SystemInfoParams, SystemInfoResult, UiHint, UpdateStatusParams, UpdateStatusResult,
 };
-use openclaw_protocol::{ErrorCode, ErrorShape};
+use openclaw_rs_protocol::{ErrorCode, ErrorShape};
 
 pub(crate) fn specs() -> Vec<MethodSpec> {
     vec![
@@ -158,29 +158,29 @@ fn lanes(state: &GatewayState) -> DiagnosticsLanesResult {
 }
 
 /// The config editor's hint for table row `i`.
-fn hint(i: usize, f: &openclaw_config::schema::FieldDoc) -> UiHint {
+fn hint(i: usize, f: &openclaw_rs_config::schema::FieldDoc) -> UiHint {
     UiHint {
-        label: Some(openclaw_config::schema::label(f.path)),
+        label: Some(openclaw_rs_config::schema::label(f.path)),
         help: Some(format!("{} Default: {}.", f.doc, f.default)),
         group: f.path.split('.').next().map(str::to_owned),
         order: Some(i as i64),
-        sensitive: openclaw_config::schema::is_sensitive(f.path).then_some(true),
+        sensitive: openclaw_rs_config::schema::is_sensitive(f.path).then_some(true),
         ..UiHint::default()
     }
 }
 
 /// The table row (and its index) describing `path`, if any.
-fn row(path: &str) -> Option<(usize, &'static openclaw_config::schema::FieldDoc)> {
-    openclaw_config::schema::SCHEMA
+fn row(path: &str) -> Option<(usize, &'static openclaw_rs_config::schema::FieldDoc)> {
+    openclaw_rs_config::schema::SCHEMA
         .iter()
         .enumerate()
-        .find(|(_, f)| openclaw_config::schema::pattern_matches(f.path, path))
+        .find(|(_, f)| openclaw_rs_config::schema::pattern_matches(f.path, path))
 }
 
 /// What an edit of `path` needs, from the reload classifier's rules (`none` without a rule).
 fn reload_kind(path: &str) -> String {
-    use openclaw_reload::classify::Decision;
-    match openclaw_reload::classify::rule_for(path).map(|r| r.decision) {
+    use openclaw_rs_reload::classify::Decision;
+    match openclaw_rs_reload::classify::rule_for(path).map(|r| r.decision) {
         Some(Decision::Restart) => "restart",
         // A token or password rotation with the mode unchanged is applied in place.
         Some(Decision::Hot(_) | Decision::SharedSecret) => "hot",
@@ -192,7 +192,7 @@ fn reload_kind(path: &str) -> String {
 /// `config.schema.lookup`: one node of the generated schema, its children, and what editing
 /// each needs.
 fn config_schema_lookup(path: &str) -> Result<ConfigSchemaLookupResult, ErrorShape> {
-    let Some((schema, kids)) = openclaw_config::schema::lookup_schema(path) else {
+    let Some((schema, kids)) = openclaw_rs_config::schema::lookup_schema(path) else {
         // Node's refusal, word for word.
         return Err(ErrorShape::new(
             ErrorCode::InvalidRequest,
@@ -227,15 +227,15 @@ fn config_schema_lookup(path: &str) -> Result<ConfigSchemaLookupResult, ErrorSha
     })
 }
 
-/// `config.schema`: generated from the config schema table (`openclaw_config::schema`).
+/// `config.schema`: generated from the config schema table (`openclaw_rs_config::schema`).
 fn config_schema() -> ConfigSchemaResponse {
-    let ui_hints = openclaw_config::schema::SCHEMA
+    let ui_hints = openclaw_rs_config::schema::SCHEMA
         .iter()
         .enumerate()
         .map(|(i, f)| (f.path.to_owned(), hint(i, f)))
         .collect();
     ConfigSchemaResponse {
-        schema: openclaw_config::schema::json_schema(),
+        schema: openclaw_rs_config::schema::json_schema(),
         ui_hints,
         version: crate::VERSION.to_owned(),
         generated_at: iso_now(),

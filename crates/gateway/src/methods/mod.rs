@@ -1,13 +1,13 @@
 //! The method registry: every RPC method with its access rule and handler.
 //!
 //! Which methods exist and what each needs comes from the one table in the protocol crate
-//! (`openclaw_protocol::METHODS`); this module binds handlers to it. Adding a method: add its
-//! row and its params/result types in `openclaw_protocol`, then a
+//! (`openclaw_rs_protocol::METHODS`); this module binds handlers to it. Adding a method: add its
+//! row and its params/result types in `openclaw_rs_protocol`, then a
 //! `MethodSpec::typed::<XParams, _, _>(handler)` line in the area's `specs()`. A test checks that
 //! the registry and the table name the same methods.
 //!
 //! Handlers take typed params and return typed results; [`MethodSpec::typed`] does the one serde
-//! step each way (`openclaw_protocol::decode_params`, then `Payload::encode`):
+//! step each way (`openclaw_rs_protocol::decode_params`, then `Payload::encode`):
 //! ```text
 //! MethodSpec::typed(|state, _ctx, p: LogsTailParams| async move { logs_tail(&state, p).await })
 //! ```
@@ -31,7 +31,7 @@ pub use self::core::{health_payload, rss_bytes, status_payload};
 
 use crate::state::{Connection, ConnectionInfo, GatewayState};
 use futures_util::future::BoxFuture;
-use openclaw_protocol::{scopes, Access, ErrorCode, ErrorShape, Payload, Request};
+use openclaw_rs_protocol::{scopes, Access, ErrorCode, ErrorShape, Payload, Request};
 use serde::Serialize;
 use serde_json::Value;
 use std::future::Future;
@@ -102,7 +102,7 @@ impl MethodSpec {
         F: Fn(Arc<GatewayState>, CallCtx, P) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<P::Result, ErrorShape>> + Send + 'static,
     {
-        let (access, scopeless) = match openclaw_protocol::rpc::method(P::METHOD) {
+        let (access, scopeless) = match openclaw_rs_protocol::rpc::method(P::METHOD) {
             Some(def) => (def.access, def.scopeless),
             None => (Access::Scope(scopes::ADMIN), false),
         };
@@ -123,7 +123,7 @@ impl MethodSpec {
             access,
             scopeless: false,
             handler: Arc::new(move |state, ctx, raw| {
-                match openclaw_protocol::decode_params::<P>(P::METHOD, raw) {
+                match openclaw_rs_protocol::decode_params::<P>(P::METHOD, raw) {
                     Ok(params) => {
                         let fut = f(state, ctx, params);
                         Box::pin(async move { Ok(Payload::encode(&fut.await?)?) })
@@ -158,7 +158,7 @@ impl MethodSpec {
     /// answered `UNAVAILABLE` with `message` (which names the missing subsystem). Its access
     /// comes from the table, so a caller without the scope is still refused for the scope.
     pub fn unavailable(name: &'static str, message: &'static str) -> MethodSpec {
-        let access = openclaw_protocol::rpc::method(name)
+        let access = openclaw_rs_protocol::rpc::method(name)
             .map_or(Access::Scope(scopes::ADMIN), |def| def.access);
         MethodSpec {
             name,
@@ -275,10 +275,12 @@ impl CallCtx {
     /// of a request whose client waits for a final one with the same id).
     pub fn respond_interim<T: Serialize>(&self, payload: &T) -> bool {
         match Payload::encode(payload) {
-            Ok(p) => self.conn.send_text(openclaw_protocol::encode::response_ok(
-                &self.request_id,
-                p.as_str(),
-            )),
+            Ok(p) => self
+                .conn
+                .send_text(openclaw_rs_protocol::encode::response_ok(
+                    &self.request_id,
+                    p.as_str(),
+                )),
             Err(e) => {
                 tracing::warn!(error = %e, "interim reply not sent");
                 false
@@ -298,7 +300,10 @@ mod tests {
     fn the_registry_serves_exactly_the_protocol_table() {
         let mut served: Vec<&str> = super::all_specs().iter().map(|s| s.name).collect();
         served.sort_unstable();
-        let mut table: Vec<&str> = openclaw_protocol::METHODS.iter().map(|d| d.name).collect();
+        let mut table: Vec<&str> = openclaw_rs_protocol::METHODS
+            .iter()
+            .map(|d| d.name)
+            .collect();
         table.sort_unstable();
         assert_eq!(served, table);
     }

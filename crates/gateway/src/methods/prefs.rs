@@ -10,11 +10,11 @@
 
 use super::MethodSpec;
 use crate::state::GatewayState;
-use openclaw_protocol::methods::system::{
+use openclaw_rs_protocol::methods::system::{
     prefs_limit_exceeded, PrefEntries, UsersPrefsChanged, UsersPrefsGetParams, UsersPrefsGetResult,
     UsersPrefsSetParams, UsersPrefsSetResult, PREFS_PER_CALL, PREF_KEY_MAX_CHARS,
 };
-use openclaw_protocol::{scopes, ErrorCode, ErrorShape};
+use openclaw_rs_protocol::{scopes, ErrorCode, ErrorShape};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -66,7 +66,7 @@ async fn load(path: PathBuf) -> Result<PrefsFile, ErrorShape> {
 }
 
 fn read_file(path: &Path) -> Result<PrefsFile, ErrorShape> {
-    match openclaw_state::read_optional(path).map_err(unavailable)? {
+    match openclaw_rs_state::read_optional(path).map_err(unavailable)? {
         None => Ok(PrefsFile {
             version: 1,
             ..PrefsFile::default()
@@ -162,7 +162,7 @@ async fn set(
     }
     *current = next;
     file.version = 1;
-    tokio::task::spawn_blocking(move || openclaw_state::write_json(&file_path, &file, 0o600))
+    tokio::task::spawn_blocking(move || openclaw_rs_state::write_json(&file_path, &file, 0o600))
         .await
         .map_err(unavailable)?
         .map_err(unavailable)?;

@@ -8,7 +8,7 @@
 use super::sessions::{canonical_key, error_shape, manager};
 use super::{CallCtx, MethodSpec};
 use crate::state::GatewayState;
-use openclaw_protocol::methods::session_views::{
+use openclaw_rs_protocol::methods::session_views::{
     MessagesSubscription, OkTrue, SessionMessageEvent, SessionRemoval, SessionsBranchesListParams,
     SessionsBranchesListResult, SessionsCatalogListParams, SessionsCatalogListResult,
     SessionsCompanionStateParams, SessionsCompanionStateResult, SessionsDeleteParams,
@@ -17,7 +17,7 @@ use openclaw_protocol::methods::session_views::{
     SessionsMessagesSubscribeParams, SessionsMessagesUnsubscribeParams,
     SessionsObserverVisibilityParams, SessionsResetParams,
 };
-use openclaw_protocol::{ErrorCode, ErrorShape};
+use openclaw_rs_protocol::{ErrorCode, ErrorShape};
 use std::sync::Arc;
 
 /// How many transcript entries are read back to find the one a change event names.
@@ -55,8 +55,8 @@ async fn sessions_describe(
     let session = match manager(&state)?.get(&key) {
         Some(info) => crate::wire::session_row(&info),
         None => {
-            let parsed = openclaw_sessions::parse_key(&key).map_err(error_shape)?;
-            if parsed.kind == openclaw_sessions::KeyKind::Subagent {
+            let parsed = openclaw_rs_sessions::parse_key(&key).map_err(error_shape)?;
+            if parsed.kind == openclaw_rs_sessions::KeyKind::Subagent {
                 return Err(ErrorShape::new(
                     ErrorCode::InvalidRequest,
                     format!("unknown session {key:?}: see sessions.list"),
@@ -104,7 +104,7 @@ async fn messages_unsubscribe(
 /// task of its own, only when someone is subscribed.
 pub(crate) fn deliver_new_message(
     state: &Arc<GatewayState>,
-    change: &openclaw_sessions::ChangedEvent,
+    change: &openclaw_rs_sessions::ChangedEvent,
 ) {
     let topic = messages_topic(&change.session_key);
     if !state.connections().iter().any(|c| c.is_subscribed(&topic)) {

@@ -28,12 +28,14 @@ mod tools;
 use super::{CallCtx, MethodSpec};
 use crate::state::GatewayState;
 use crate::wire::{self, SessionWireEvent};
-use openclaw_app_server::{CancelToken, Pool, PoolConfig, ProcessKey, RunEvent, RunSpec, RunTools};
-use openclaw_protocol::methods::gateway::{
+use openclaw_rs_app_server::{
+    CancelToken, Pool, PoolConfig, ProcessKey, RunEvent, RunSpec, RunTools,
+};
+use openclaw_rs_protocol::methods::gateway::{
     AgentSessions, SessionLimits, StatusSessionDefaults, StatusSessions, TaskSummary,
     TasksByRuntime, TasksByStatus,
 };
-use openclaw_protocol::methods::sessions::{
+use openclaw_rs_protocol::methods::sessions::{
     AgentAccepted, AgentDone, AgentMeta, AgentOutput, AgentParams, AgentPayload, AgentReply,
     AgentRuntime, AgentWaitParams, ChatAbortParams, ChatAbortResult, ChatHistoryParams,
     ChatHistoryResult, ChatSendParams, ChatSendResult, Cleanup as WireCleanup, RunResult,
@@ -41,8 +43,8 @@ use openclaw_protocol::methods::sessions::{
     SessionsListResult, SessionsSpawnParams, SessionsSubscribeParams, SessionsUnsubscribeParams,
     SpawnAccepted, Subscription,
 };
-use openclaw_protocol::{scopes, ErrorCode, ErrorShape};
-use openclaw_sessions::{
+use openclaw_rs_protocol::{scopes, ErrorCode, ErrorShape};
+use openclaw_rs_sessions::{
     BoxFuture, Cancel, Cleanup, ExecError, ExecEvent, ExecOutcome, ExecRequest, FailureClass,
     ManagerOptions, RunExecutor, RunState, SendRequest, SessionError, SessionEvent, SessionInfo,
     SessionManager, SpawnRequest,
@@ -138,7 +140,7 @@ async fn fanout(
     state: Weak<GatewayState>,
     manager: SessionManager,
     mut events: tokio::sync::broadcast::Receiver<SessionEvent>,
-    mut config: tokio::sync::watch::Receiver<Arc<openclaw_config::Config>>,
+    mut config: tokio::sync::watch::Receiver<Arc<openclaw_rs_config::Config>>,
 ) {
     use tokio::sync::broadcast::error::RecvError;
     let mut config_open = true;
@@ -193,7 +195,7 @@ async fn fanout(
 pub(crate) fn deliver_chat(
     state: &GatewayState,
     origin: &str,
-    ev: &openclaw_protocol::methods::sessions::ChatEvent,
+    ev: &openclaw_rs_protocol::methods::sessions::ChatEvent,
 ) {
     let topic = topic_for(&ev.session_key);
     state.broadcast_where(ev, |c| {
@@ -207,7 +209,7 @@ pub(crate) fn deliver_chat(
 /// `agent:<agentId>:<rest>` (agent `main` unless `agentId` is given), as the Node gateway maps
 /// `openclaw agent --session <rest>`.
 pub(crate) fn canonical_key(raw: &str, agent: Option<&str>) -> Result<String, ErrorShape> {
-    openclaw_sessions::canonical_key(raw, agent).map_err(error_shape)
+    openclaw_rs_sessions::canonical_key(raw, agent).map_err(error_shape)
 }
 
 /// The `sessions` and `tasks` sections of `status`, from one listing of the sessions: counts an
@@ -434,7 +436,7 @@ pub(crate) fn session_defaults(state: &GatewayState) -> SessionDefaults {
 
 /// A known session key, or the error that says how to find one.
 fn known_key(key: &str) -> Result<(), ErrorShape> {
-    openclaw_sessions::parse_key(key)
+    openclaw_rs_sessions::parse_key(key)
         .map(|_| ())
         .map_err(error_shape)
 }
@@ -562,11 +564,13 @@ pub(crate) async fn history_result(
     key: &str,
     limit: usize,
 ) -> Result<ChatHistoryResult, ErrorShape> {
-    let parsed = openclaw_sessions::parse_key(key).map_err(error_shape)?;
+    let parsed = openclaw_rs_sessions::parse_key(key).map_err(error_shape)?;
     let mgr = manager(state)?;
     let entries = match mgr.history(key, HISTORY_SCAN).await {
         Ok(e) => e,
-        Err(SessionError::NotFound(_)) if parsed.kind != openclaw_sessions::KeyKind::Subagent => {
+        Err(SessionError::NotFound(_))
+            if parsed.kind != openclaw_rs_sessions::KeyKind::Subagent =>
+        {
             Vec::new()
         }
         Err(e) => return Err(error_shape(e)),
@@ -637,7 +641,7 @@ async fn agent_turn(
         (None, Some(id)) if !id.is_empty() => {
             canonical_key(&format!("agent:{agent}:explicit:{id}"), agent_id.as_deref())?
         }
-        (None, _) => openclaw_sessions::main_key(agent),
+        (None, _) => openclaw_rs_sessions::main_key(agent),
     };
     let timeout = p.timeout.filter(|s| *s > 0).map(Duration::from_secs);
     let req = SendRequest {
@@ -652,7 +656,7 @@ async fn agent_turn(
     let mgr = manager(&state)?;
     let acc = mgr.send(req).await.map_err(error_shape)?;
     // Every branch above yields a valid key.
-    let agent = openclaw_sessions::parse_key(&session_key)
+    let agent = openclaw_rs_sessions::parse_key(&session_key)
         .map(|k| k.agent_id)
         .unwrap_or_else(|_| "main".into());
     if acc.duplicate && !acc.state.is_terminal() {
@@ -760,7 +764,7 @@ impl AppServerExecutor {
 /// The app-server process of a runtime (`runtimes.<name>`, or the built-in `embedded`), or why
 /// the config does not describe one.
 pub(crate) fn runtime_process_key(
-    cfg: &openclaw_config::Config,
+    cfg: &openclaw_rs_config::Config,
     runtime: &str,
 ) -> Result<ProcessKey, String> {
     match cfg.runtimes.get(runtime) {
@@ -790,7 +794,7 @@ pub(crate) fn runtime_process_key(
                 experimental_api: rt.dynamic_tools,
             })
         }
-        None if runtime == openclaw_sessions::DEFAULT_RUNTIME => {
+        None if runtime == openclaw_rs_sessions::DEFAULT_RUNTIME => {
             Ok(ProcessKey::new(vec![embedded_binary()
                 .to_string_lossy()
                 .into_owned()]))
@@ -838,8 +842,8 @@ fn takes_dynamic_tools(key: &ProcessKey) -> bool {
         })
 }
 
-fn map_class(c: openclaw_app_server::FailureClass) -> FailureClass {
-    use openclaw_app_server::FailureClass as A;
+fn map_class(c: openclaw_rs_app_server::FailureClass) -> FailureClass {
+    use openclaw_rs_app_server::FailureClass as A;
     match c {
         A::Auth => FailureClass::Auth,
         A::RateLimit => FailureClass::RateLimit,
@@ -936,7 +940,7 @@ impl RunExecutor for AppServerExecutor {
             let result = loop {
                 let (tx, mut rx) = mpsc::channel::<RunEvent>(256);
                 let resuming = spec.thread_id.is_some();
-                let run = openclaw_app_server::execute_with_tools(
+                let run = openclaw_rs_app_server::execute_with_tools(
                     &pool,
                     &key,
                     spec.clone(),
@@ -970,8 +974,8 @@ impl RunExecutor for AppServerExecutor {
                     && !cancelled
                     && matches!(&result, Err(e) if !matches!(
                         e.class,
-                        openclaw_app_server::FailureClass::Interrupted
-                            | openclaw_app_server::FailureClass::Timeout
+                        openclaw_rs_app_server::FailureClass::Interrupted
+                            | openclaw_rs_app_server::FailureClass::Timeout
                     ));
                 if refused_resume {
                     if let Err(e) = &result {
@@ -1008,7 +1012,7 @@ impl RunExecutor for AppServerExecutor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use openclaw_sessions::{LimitKind, LimitViolation};
+    use openclaw_rs_sessions::{LimitKind, LimitViolation};
 
     #[test]
     fn limit_errors_are_forbidden_with_the_setting() {

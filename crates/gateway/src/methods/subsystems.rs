@@ -7,14 +7,14 @@
 
 use super::MethodSpec;
 use crate::state::{now_ms, GatewayState};
-use openclaw_protocol::methods::approvals::{
+use openclaw_rs_protocol::methods::approvals::{
     ApprovalHistoryParams, ApprovalHistoryResult, ExecApprovalDefaults,
     ExecApprovalGrantsListParams, ExecApprovalGrantsListResult, ExecApprovalListParams,
     ExecApprovalsFile, ExecApprovalsGetParams, ExecApprovalsGetResult, NodeListParams,
     NodeListResult, NodePairListParams, NodePairListResult, OpenclawApprovalListParams,
     PluginApprovalListParams, QuestionListParams, QuestionListResult,
 };
-use openclaw_protocol::methods::subsystems::{
+use openclaw_rs_protocol::methods::subsystems::{
     ArtifactsListParams, ArtifactsListResult, ChannelsPairingListParams, ChannelsPairingListResult,
     CronListParams, CronListResult, CronRunsParams, CronRunsResult, CronStatusParams,
     CronStatusResult, EnvironmentSummary, EnvironmentsListParams, EnvironmentsListResult,
@@ -27,7 +27,7 @@ use openclaw_protocol::methods::subsystems::{
     TasksListResult, UsageCostParams, UsageCostResult, UsageStatusParams, UsageStatusResult,
     UsersListParams, UsersListResult,
 };
-use openclaw_protocol::{scopes, ErrorCode, ErrorShape};
+use openclaw_rs_protocol::{scopes, ErrorCode, ErrorShape};
 use serde_json::Value;
 
 const NO_CRON: &str =

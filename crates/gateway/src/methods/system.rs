@@ -7,11 +7,11 @@
 
 use super::MethodSpec;
 use crate::state::{now_ms, GatewayState};
-use openclaw_protocol::methods::gateway::{
+use openclaw_rs_protocol::methods::gateway::{
     ChannelsStatusParams, ChannelsStatusResult, LogsTailParams, LogsTailResult, PresenceEntry,
     SystemPresenceParams,
 };
-use openclaw_protocol::{ErrorCode, ErrorShape};
+use openclaw_rs_protocol::{ErrorCode, ErrorShape};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 

@@ -189,7 +189,7 @@ impl Shared {
                 .join("archive")
                 .join(format!("{}.{}.jsonl", key::file_stem(child), now_ms()));
         let moved = blocking(move || {
-            openclaw_state::ensure_dir(to.parent().unwrap_or(Path::new(".")))?;
+            openclaw_rs_state::ensure_dir(to.parent().unwrap_or(Path::new(".")))?;
             std::fs::rename(&from, &to)
                 .map_err(|e| SessionError::Storage(format!("archive {}: {e}", from.display())))
         })

@@ -10,8 +10,10 @@
 //! arguments) or a child that did not complete is a failed result whose JSON says why, e.g.
 //! `{status:"forbidden", code:"LIMIT_EXCEEDED", setting:"session.maxSpawnDepth", error}`.
 
-use openclaw_app_server::{DynamicTool, ToolCall, ToolError, ToolFuture, ToolHandler, ToolOutput};
-use openclaw_sessions::{Cleanup, RunState, SessionError, SpawnHandle, SpawnRequest};
+use openclaw_rs_app_server::{
+    DynamicTool, ToolCall, ToolError, ToolFuture, ToolHandler, ToolOutput,
+};
+use openclaw_rs_sessions::{Cleanup, RunState, SessionError, SpawnHandle, SpawnRequest};
 use serde_json::{json, Value};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -276,8 +278,8 @@ mod tests {
 
     #[test]
     fn limits_are_failed_results_naming_the_setting() {
-        let out = refusal(SessionError::Limit(openclaw_sessions::LimitViolation {
-            kind: openclaw_sessions::LimitKind::SpawnDepth,
+        let out = refusal(SessionError::Limit(openclaw_rs_sessions::LimitViolation {
+            kind: openclaw_rs_sessions::LimitKind::SpawnDepth,
             value: 2,
             max: 1,
         }));
