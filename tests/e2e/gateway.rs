@@ -339,7 +339,7 @@ async fn unknown_method_keeps_the_connection() {
             > 0
     );
     let res = raw.call("u3", "gateway.identity.get", json!({})).await;
-    assert_eq!(res["payload"]["bootId"], gw.state.boot_id);
+    assert_eq!(res["payload"]["bootId"], gw.state.boot_id());
 }
 
 #[tokio::test]

@@ -218,7 +218,7 @@ async fn seed_003_cooldown_in_helper_lane_never_restarts_or_touches_main_lane() 
     let gw = start_with_token("t").await;
     let user = connect(&gw.url, "t").await.unwrap();
     let mut events = user.events();
-    let cooldowns = gw.state.reload.cooldowns().clone();
+    let cooldowns = gw.state.reload().cooldowns().clone();
     let now = openclaw_rs_cooldowns::now_ms();
     let info = cooldowns
         .record_failure(
@@ -373,7 +373,7 @@ async fn config_writes_check_base_hash_and_hold_restart_paths() {
     target
         .in_flight
         .store(1, std::sync::atomic::Ordering::SeqCst);
-    gw.state.reload.add_drain_target(target.clone());
+    gw.state.reload().add_drain_target(target.clone());
     let pre = call(&c, "gateway.restart.preflight", json!({})).await;
     assert_eq!(pre["inFlightRuns"], 1, "{pre}");
     assert!(pre["restart"].is_null(), "{pre}");
@@ -387,7 +387,7 @@ async fn config_writes_check_base_hash_and_hold_restart_paths() {
         .unwrap();
     assert_eq!(res["requiresRestart"], false, "{res}");
     assert_eq!(
-        gw.state.config.load().session.max_spawn_depth,
+        gw.state.config().load().session.max_spawn_depth,
         Some(2),
         "hot value is live"
     );
@@ -401,7 +401,7 @@ async fn config_writes_check_base_hash_and_hold_restart_paths() {
     assert_eq!(res["requiresRestart"], true, "{res}");
     assert_eq!(res["pendingRestart"], json!(["gateway.port"]));
     assert_eq!(
-        gw.state.config.load().gateway.port,
+        gw.state.config().load().gateway.port,
         None,
         "restart paths are held back"
     );
@@ -834,7 +834,7 @@ async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
     let h = spawn_and_wait(&c, json!({"task": "make a slug", "model": "bad-key"})).await;
     assert_eq!(h["runStatus"], "failed", "{h}");
     assert_eq!(h["errorClass"], "auth", "{h}");
-    let cd = gw.state.reload.cooldowns().clone();
+    let cd = gw.state.reload().cooldowns().clone();
     let now = openclaw_rs_cooldowns::now_ms();
     let in_helper = cd.check("anthropic:cli", "bad-key", "subagent", now);
     assert!(
@@ -1067,7 +1067,7 @@ async fn restart_is_cancelled_when_the_file_turns_invalid_during_the_drain() {
     target
         .in_flight
         .store(1, std::sync::atomic::Ordering::SeqCst);
-    gw.state.reload.add_drain_target(target.clone());
+    gw.state.reload().add_drain_target(target.clone());
     std::fs::write(
         config_path(&gw),
         "{ gateway: { port: 1, auth: { mode: 'token', token: 't' } } }",

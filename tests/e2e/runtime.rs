@@ -426,16 +426,16 @@ mod via_gateway {
 
     /// The app-server processes of the gateway's pool.
     fn live_pids(gw: &TestGateway) -> Vec<u32> {
-        gw.state.sessions.get().unwrap().pool.live_pids()
+        gw.state.sessions().unwrap().pool().live_pids()
     }
 
     /// Waits until the main session's run is running and the pool has exactly one process.
     async fn running_pid(gw: &TestGateway, c: &Client) -> u32 {
-        let sessions = gw.state.sessions.get().expect("sessions started");
+        let sessions = gw.state.sessions().expect("sessions started");
         let deadline = tokio::time::Instant::now() + GUARD;
         loop {
             let s = call(c, "sessions.get", json!({"sessionKey": "agent:main:main"})).await;
-            let pids = sessions.pool.live_pids();
+            let pids = sessions.pool().live_pids();
             if s["session"]["status"] == "running" && pids.len() == 1 {
                 return pids[0];
             }

@@ -383,11 +383,11 @@ async fn helper_auth_failure_does_not_hurt_the_parent() {
     let parent = send_main(&c, "parent-1", "long parent task", Some("gated")).await;
     assert_eq!(parent["runId"], "parent-1");
     wait_session_running(&c, "agent:main:main", "parent never started").await;
-    let sessions = gw.state.sessions.get().expect("sessions started");
+    let sessions = gw.state.sessions().expect("sessions started");
     let pids = {
         let deadline = tokio::time::Instant::now() + GUARD;
         loop {
-            let p = sessions.pool.live_pids();
+            let p = sessions.pool().live_pids();
             if !p.is_empty() || tokio::time::Instant::now() > deadline {
                 break p;
             }
@@ -433,7 +433,7 @@ async fn helper_auth_failure_does_not_hurt_the_parent() {
     // The parent is still running on the same process.
     let s = call(&c, "sessions.get", json!({"sessionKey": "agent:main:main"})).await;
     assert_eq!(s["session"]["status"], "running", "{s}");
-    assert_eq!(sessions.pool.live_pids(), pids);
+    assert_eq!(sessions.pool().live_pids(), pids);
 
     std::fs::write(&gate, b"go").unwrap();
     let p = wait_run(&c, "parent-1").await;
@@ -452,7 +452,7 @@ async fn helper_auth_failure_does_not_hurt_the_parent() {
         "{s}"
     );
     assert_eq!(
-        sessions.pool.live_pids(),
+        sessions.pool().live_pids(),
         pids,
         "the shared process was replaced"
     );
@@ -690,12 +690,12 @@ async fn app_server_crash_fails_only_its_run_and_the_next_gets_a_fresh_process()
     );
     let gw = start_with_config(config).await;
     let c = client(&gw).await;
-    let sessions = gw.state.sessions.get().expect("sessions started");
+    let sessions = gw.state.sessions().expect("sessions started");
     let spawn_wait =
         |task: &str, model: &str| spawn_and_wait(&c, json!({"task": task, "model": model}));
     let first = spawn_wait("before", "echo").await;
     assert_eq!(first["runStatus"], "completed", "{first}");
-    let before = sessions.pool.live_pids();
+    let before = sessions.pool().live_pids();
     assert_eq!(before.len(), 1, "{before:?}");
 
     let crashed = spawn_wait("boom", "crash").await;
@@ -705,7 +705,7 @@ async fn app_server_crash_fails_only_its_run_and_the_next_gets_a_fresh_process()
 
     let after = spawn_wait("after", "echo").await;
     assert_eq!(after["runStatus"], "completed", "{after}");
-    let now = sessions.pool.live_pids();
+    let now = sessions.pool().live_pids();
     assert_eq!(now.len(), 1, "{now:?}");
     assert_ne!(now, before, "the crashed process was reused");
     assert_eq!(wait_announces(&c, "agent:main:main", 3).await.len(), 3);

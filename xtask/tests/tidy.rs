@@ -138,7 +138,7 @@ const HAND_BUILT_JSON: &[(&str, &str)] = &[
         "`details` of device-signature refusals; pinned against Node by the e2e refusal tables",
     ),
     (
-        "crates/gateway/src/methods/sessions.rs",
+        "crates/gateway/src/wire.rs",
         "`details` of the LIMIT_EXCEEDED refusal (this gateway's own detail code)",
     ),
     (
@@ -146,11 +146,11 @@ const HAND_BUILT_JSON: &[(&str, &str)] = &[
         "bodies of the HTTP probes (/health, /readyz, /startupz), not WebSocket frames",
     ),
     (
-        "crates/gateway/src/methods/sessions/tools.rs",
+        "crates/gateway/src/runs/tools.rs",
         "dynamic tool results for the app-server runtime (Codex's protocol, not OpenClaw's wire)",
     ),
     (
-        "crates/gateway/src/methods/mod.rs",
+        "crates/gateway/src/rpc.rs",
         "`MethodSpec::new`, the untyped escape hatch for embedders' and tests' methods",
     ),
     (

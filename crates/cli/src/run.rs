@@ -219,7 +219,7 @@ pub fn run_foreground(args: RunArgs) -> anyhow::Result<ExitCode> {
         );
     }
     tracing::info!(urls = ?urls, auth = resolved.options.auth.mode.as_str(), state_dir = %state.root().display(), "listening");
-    let embedded = openclaw_rs_gateway::methods::sessions::embedded_binary();
+    let embedded = openclaw_rs_gateway::runs::embedded_binary();
     if !embedded.is_file() {
         // Runs on the default runtime would fail one by one; say so once, with the fix.
         tracing::warn!(

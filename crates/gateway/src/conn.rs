@@ -4,11 +4,12 @@
 //! concurrently (`FuturesUnordered`, replies go out in completion order); one writer task owns
 //! the socket's write half and drains the bounded outbound queue. This task owns the writer.
 
+use crate::base::now_ms;
 use crate::budget::{Budget, BudgetStream};
 use crate::connect::{self, ConnectFacts, ConnectGrant, ConnectRejection};
 use crate::http::{self, RequestFacts};
-use crate::methods::CallCtx;
-use crate::state::{now_ms, CloseRequest, Connection, ConnectionInfo, GatewayState, Outbound};
+use crate::rpc::{CallCtx, Methods};
+use crate::state::{CloseRequest, Connection, ConnectionInfo, GatewayState, Outbound};
 use futures_util::stream::{FuturesUnordered, SplitSink, SplitStream};
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use openclaw_rs_protocol::limits::MAX_PREAUTH_PAYLOAD_BYTES;
@@ -51,12 +52,17 @@ const WRITE_BATCH: usize = 128;
 const FIRST_MUST_BE_CONNECT: &str = "invalid handshake: first request must be connect";
 
 /// Serve one accepted socket to completion.
-pub(crate) async fn handle(state: Arc<GatewayState>, mut stream: TcpStream, peer: SocketAddr) {
+pub(crate) async fn handle(
+    state: Arc<GatewayState>,
+    methods: Arc<Methods>,
+    mut stream: TcpStream,
+    peer: SocketAddr,
+) {
     let Some(preauth_slot) = state.preauth_slot() else {
         tracing::debug!(%peer, "too many sockets before connect; dropping");
         return;
     };
-    let deadline = tokio::time::Instant::now() + state.reload.handshake_timeout();
+    let deadline = tokio::time::Instant::now() + state.reload().handshake_timeout();
     // A socket that has not sent its request when the gateway starts draining is dropped: it
     // must not hold the shutdown (and a restart's re-exec) for the whole grace period.
     let mut drain = state.drain_watch();
@@ -71,6 +77,11 @@ pub(crate) async fn handle(state: Arc<GatewayState>, mut stream: TcpStream, peer
     };
     let key = match http::upgrade_key(&head) {
         Ok(Some(key)) => key.to_owned(),
+        // A probe, else the Control UI when it is enabled and the path is under its base path,
+        // else the plain answers.
+        Ok(None) if crate::control_ui::serve::serves(&state, &head) => {
+            return crate::control_ui::serve::respond(&mut stream, &state, &head).await
+        }
         Ok(None) => return http::respond(&mut stream, &state, &head).await,
         Err(e) => return http::refuse_upgrade(&mut stream, &e).await,
     };
@@ -106,8 +117,8 @@ pub(crate) async fn handle(state: Arc<GatewayState>, mut stream: TcpStream, peer
     let config = WebSocketConfig::default()
         .read_buffer_size(IO_BUFFER)
         .write_buffer_size(IO_BUFFER)
-        .max_message_size(Some(state.opts.max_payload))
-        .max_frame_size(Some(state.opts.max_payload));
+        .max_message_size(Some(state.options().max_payload))
+        .max_frame_size(Some(state.options().max_payload));
     let ws = WebSocketStream::from_partially_read(
         BudgetStream::new(stream, budget.clone()),
         head.leftover,
@@ -205,7 +216,10 @@ pub(crate) async fn handle(state: Arc<GatewayState>, mut stream: TcpStream, peer
     };
     budget.lift();
     drop(preauth_slot);
-    serve_connection(state, sink, source, peer, req, params, protocol, grant).await;
+    serve_connection(
+        state, methods, sink, source, peer, req, params, protocol, grant,
+    )
+    .await;
 }
 
 /// Append one unmasked, unfragmented server text frame (RFC 6455 §5.2).
@@ -391,6 +405,7 @@ fn shutdown_close_reason(state: &GatewayState) -> &'static str {
 
 fn hello_ok(
     state: &GatewayState,
+    methods: &Methods,
     conn: &Connection,
     protocol: u32,
     grant: &ConnectGrant,
@@ -399,13 +414,13 @@ fn hello_ok(
         kind: "hello-ok".into(),
         protocol,
         server: ServerInfo {
-            version: crate::VERSION.into(),
+            version: crate::base::VERSION.into(),
             conn_id: conn.id().to_owned(),
-            boot_id: Some(state.boot_id.clone()),
-            control_ui_build_source: state.control_ui.hello_build_source(),
+            boot_id: Some(state.boot_id().to_owned()),
+            control_ui_build_source: state.control_ui().hello_build_source(),
         },
         features: Features {
-            methods: state.method_names().to_vec(),
+            methods: methods.names().to_vec(),
             events: EVENTS.iter().map(|e| (*e).to_owned()).collect(),
             capabilities: openclaw_rs_protocol::handshake::CAPABILITIES
                 .iter()
@@ -417,9 +432,9 @@ fn hello_ok(
             health: snapshot_health(state),
             state_version: state.state_version(),
             uptime_ms: state.uptime_ms(),
-            config_path: Some(state.opts.config_path.display().to_string()),
-            state_dir: Some(state.opts.state_dir.root().display().to_string()),
-            auth_mode: Some(state.auth.load().mode.as_str().to_owned()),
+            config_path: Some(state.options().config_path.display().to_string()),
+            state_dir: Some(state.options().state_dir.root().display().to_string()),
+            auth_mode: Some(state.shared_auth().mode.as_str().to_owned()),
         },
         auth: AuthInfo {
             method: Some(grant.method.clone()),
@@ -429,9 +444,9 @@ fn hello_ok(
             issued_at_ms: grant.issued_at_ms,
         },
         policy: Policy {
-            max_payload: state.opts.max_payload,
-            max_buffered_bytes: state.opts.max_buffered_bytes,
-            tick_interval_ms: state.opts.tick_interval.as_millis() as u64,
+            max_payload: state.options().max_payload,
+            max_buffered_bytes: state.options().max_buffered_bytes,
+            tick_interval_ms: state.options().tick_interval.as_millis() as u64,
         },
     }
 }
@@ -442,24 +457,24 @@ fn snapshot_health(state: &GatewayState) -> openclaw_rs_protocol::methods::gatew
     openclaw_rs_protocol::methods::gateway::HealthResult {
         model_runtime: None,
         gateway: None,
-        ..crate::methods::core_health(state)
+        ..crate::methods::core::health_payload(state)
     }
 }
 
 fn presence_self(state: &GatewayState) -> PresenceEntry {
-    let host = crate::methods::core_hostname();
+    let host = crate::base::hostname();
     PresenceEntry {
         text: Some(format!(
             "Gateway: {host} · app {} · mode gateway · reason self",
-            crate::VERSION
+            crate::base::VERSION
         )),
         host: Some(host),
-        version: Some(crate::VERSION.into()),
+        version: Some(crate::base::VERSION.into()),
         platform: Some(std::env::consts::OS.into()),
         mode: Some("gateway".into()),
         reason: Some("self".into()),
-        instance_id: Some(state.boot_id.clone()),
-        ts: state.started_at_ms,
+        instance_id: Some(state.boot_id().to_owned()),
+        ts: state.started_at_ms(),
         ..PresenceEntry::default()
     }
 }
@@ -467,6 +482,7 @@ fn presence_self(state: &GatewayState) -> PresenceEntry {
 #[allow(clippy::too_many_arguments)]
 async fn serve_connection(
     state: Arc<GatewayState>,
+    methods: Arc<Methods>,
     sink: Sink,
     mut source: Source,
     peer: SocketAddr,
@@ -487,10 +503,14 @@ async fn serve_connection(
         connected_at_ms: now_ms(),
     };
     let (tx, out_rx) = mpsc::unbounded_channel();
-    let (conn, mut close_rx) =
-        Connection::new(conn_id.clone(), info, tx, state.opts.max_buffered_bytes);
+    let (conn, mut close_rx) = Connection::new(
+        conn_id.clone(),
+        info,
+        tx,
+        state.options().max_buffered_bytes,
+    );
     // hello-ok goes first in the queue, before any broadcast can reach this connection.
-    let hello = hello_ok(&state, &conn, protocol, &grant);
+    let hello = hello_ok(&state, &methods, &conn, protocol, &grant);
     conn.send_text(match Payload::encode(&hello) {
         Ok(p) => encode::response_ok(&connect_req.id, p.as_str()),
         Err(e) => encode::response_err(Some(&connect_req.id), &e.into()),
@@ -504,12 +524,12 @@ async fn serve_connection(
     let mut writer_done = false;
 
     let mut inflight = FuturesUnordered::new();
-    let ping_every = state.opts.ping_interval;
+    let ping_every = state.options().ping_interval;
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // Ping ticks without any frame from the peer in between.
     let mut silent_ticks = 0u32;
-    let max_payload = state.opts.max_payload;
+    let max_payload = state.options().max_payload;
     // One long-lived future for close requests (not a fresh registration per loop turn).
     let close_requested = async {
         loop {
@@ -546,7 +566,7 @@ async fn serve_connection(
                 let mut next = Some(msg);
                 let mut handled = 0;
                 while let Some(msg) = next.take() {
-                    match on_message(&state, &conn, msg, max_payload) {
+                    match on_message(&state, &methods, &conn, msg, max_payload) {
                         Ok(Some(fut)) => inflight.push(fut),
                         Ok(None) => {}
                         Err(end) => break 'conn end,
@@ -593,6 +613,7 @@ async fn serve_connection(
 /// open (as OpenClaw does).
 fn on_message(
     state: &Arc<GatewayState>,
+    methods: &Methods,
     conn: &Arc<Connection>,
     msg: Option<Result<Message, WsError>>,
     max_payload: usize,
@@ -620,7 +641,7 @@ fn on_message(
         Some(Err(e)) => return Err(read_failure(e, close::REASON_PAYLOAD_TOO_LARGE)),
     };
     match decode_request(text, max_payload) {
-        Ok(Some(req)) => Ok(dispatch(state, conn, req)),
+        Ok(Some(req)) => Ok(dispatch(state, methods, conn, req)),
         // Clients have no business sending res/event frames; ignore them.
         Ok(None) => Ok(None),
         Err(DecodeError::TooLarge { .. }) => Err(End::Close {
@@ -650,13 +671,14 @@ type Reply = (String, Result<Payload, ErrorShape>);
 
 fn dispatch(
     state: &Arc<GatewayState>,
+    methods: &Methods,
     conn: &Arc<Connection>,
     req: RequestFrame,
 ) -> Option<impl std::future::Future<Output = Reply> + Send + 'static> {
     let RequestFrame {
         id, method, params, ..
     } = req;
-    let Some(spec) = state.method(&method) else {
+    let Some(spec) = methods.get(&method) else {
         let error = if method == "connect" {
             ErrorShape::new(
                 ErrorCode::InvalidRequest,

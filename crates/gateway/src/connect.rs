@@ -26,6 +26,7 @@ pub struct ConnectFacts<'a> {
     pub params: &'a ConnectParams,
     /// The nonce and ts of the `connect.challenge` this socket received.
     pub nonce: &'a str,
+    /// The `ts` of that challenge (ms since the epoch).
     pub challenge_ts: u64,
     /// The negotiated protocol version.
     pub protocol: u32,
@@ -34,10 +35,13 @@ pub struct ConnectFacts<'a> {
 /// A successful decision: what the connection is allowed to do.
 #[derive(Debug, Clone)]
 pub struct ConnectGrant {
+    /// The granted role (`operator` or `node`).
     pub role: String,
+    /// The granted scopes.
     pub scopes: Vec<String>,
     /// `hello-ok.auth.method`.
     pub method: String,
+    /// The proven device id, when the client connected with a device identity.
     pub device_id: Option<String>,
     /// `hello-ok.auth.deviceToken`: the device's current token, returned to it.
     pub device_token: Option<String>,
@@ -48,8 +52,11 @@ pub struct ConnectGrant {
 /// A refused connect: the `res` error, then a close with `close_code`/`close_reason`.
 #[derive(Debug, Clone)]
 pub struct ConnectRejection {
+    /// The error answered to `connect`.
     pub error: ErrorShape,
+    /// The WebSocket close code that follows.
     pub close_code: u16,
+    /// The close reason that follows.
     pub close_reason: String,
 }
 
@@ -131,14 +138,14 @@ pub async fn decide(
     state: &GatewayState,
     facts: &ConnectFacts<'_>,
 ) -> Result<ConnectGrant, ConnectRejection> {
-    let cfg = state.config.load();
+    let cfg = state.config().load();
     for w in state
-        .devices
+        .auth_service()
         .reconfigure(&cfg.gateway.trusted_proxies, &cfg.gateway.auth.rate_limit)
     {
         tracing::warn!("{w}");
     }
-    let secrets = state.auth.load().secrets();
+    let secrets = state.shared_auth().secrets();
     let r = facts.request;
     let headers = openclaw_rs_auth::locality::ForwardHeaders {
         x_forwarded_for: r.forwarded_for.clone(),
@@ -147,7 +154,7 @@ pub async fn decide(
         other_forwarding: r.other_forwarding,
     };
     let peer = facts.peer.ip();
-    let now = crate::state::now_ms();
+    let now = crate::base::now_ms();
     let request = openclaw_rs_auth::ConnectRequest {
         peer,
         headers: &headers,
@@ -159,10 +166,10 @@ pub async fn decide(
     // Everything that needs no disk (device-less, device token, a paired device's current
     // token, every refusal) is answered inline; pairing a device or minting a token takes a
     // flock + fsync, so that runs on the blocking pool and never stalls other connections.
-    let outcome = match state.devices.authenticate_without_write(&request) {
+    let outcome = match state.auth_service().authenticate_without_write(&request) {
         Some(o) => o,
         None => {
-            let devices = state.devices.clone();
+            let devices = state.auth_service().clone();
             let params = facts.params.clone();
             let nonce = facts.nonce.to_owned();
             let joined = tokio::task::spawn_blocking(move || {

@@ -18,7 +18,9 @@ const DEGRADED_DELAY_MS: f64 = 200.0;
 /// The latest figures.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct EventLoopStats {
+    /// 99th percentile of the timer delay over the last window (ms).
     pub delay_p99_ms: f64,
+    /// Largest timer delay over the last window (ms).
     pub delay_max_ms: f64,
     /// Process CPU time per wall time, per runtime worker (0..1 when workers are the only busy threads).
     pub utilization: f64,

@@ -219,13 +219,14 @@ pub(crate) fn upgrade_response(key: &str) -> String {
 /// The probe endpoints; they take precedence over the Control UI.
 const PROBE_PATHS: &[&str] = &["/health", "/healthz", "/ready", "/readyz", "/startupz"];
 
-/// Answer a plain HTTP request and close: a probe, else the Control UI when it is enabled and
-/// the path is under its base path, else the plain answers below.
+/// Whether `path` (without its query) is a probe endpoint.
+pub(crate) fn is_probe(path: &str) -> bool {
+    PROBE_PATHS.contains(&path)
+}
+
+/// Answer a plain HTTP request and close: a probe, else the plain answers below. (The
+/// connection sends Control UI requests to `control_ui::serve` first.)
 pub(crate) async fn respond(stream: &mut TcpStream, state: &GatewayState, head: &Head) {
-    let path = head.facts.path.split('?').next().unwrap_or("/");
-    if !PROBE_PATHS.contains(&path) && crate::control_ui::wants_control_ui(state, path) {
-        return crate::control_ui::respond(stream, state, head).await;
-    }
     let (status, body, content_type) = route(state, head);
     let reason = match status {
         200 => "OK",
@@ -297,7 +298,7 @@ fn route(state: &GatewayState, head: &Head) -> (u16, String, &'static str) {
             } else {
                 (200, "started")
             };
-            let body = json!({"ok": code == 200, "status": status, "version": crate::VERSION, "uptimeMs": uptime});
+            let body = json!({"ok": code == 200, "status": status, "version": crate::base::VERSION, "uptimeMs": uptime});
             (code, body.to_string(), JSON)
         }
         "/" => (

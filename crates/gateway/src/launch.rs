@@ -3,8 +3,8 @@
 //! Used by `gateway` / `openclaw gateway run` and by tests. Precedence everywhere:
 //! flag > environment > config file > default.
 
+use crate::error::GatewayError;
 use crate::options::{GatewayOptions, SharedAuth};
-use crate::GatewayError;
 use openclaw_rs_config::{AuthMode, BindMode, Config};
 use openclaw_rs_state::{StateDir, SECRET_MODE};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
@@ -17,19 +17,28 @@ pub const TOKEN_FILE: &str = "gateway.token";
 /// Flags given on the command line (all optional).
 #[derive(Debug, Clone, Default)]
 pub struct LaunchFlags {
+    /// `--port`.
     pub port: Option<u16>,
+    /// `--bind loopback|lan`.
     pub bind: Option<BindMode>,
+    /// `--auth none|token|password`.
     pub auth: Option<AuthMode>,
+    /// `--token`.
     pub token: Option<String>,
+    /// `--password`.
     pub password: Option<String>,
+    /// `--state-dir` (else `OPENCLAW_STATE_DIR`, else `~/.openclaw`).
     pub state_dir: Option<PathBuf>,
 }
 
 /// A resolved launch: options plus where to listen.
 #[derive(Debug)]
 pub struct Launch {
+    /// What the gateway runs with.
     pub options: GatewayOptions,
+    /// Loopback or LAN.
     pub bind: BindMode,
+    /// The port to listen on (0: any free port).
     pub port: u16,
     /// Warnings found while loading the config (unknown keys, …).
     pub warnings: Vec<String>,

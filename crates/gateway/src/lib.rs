@@ -1,67 +1,106 @@
-//! The gateway server library: WebSocket + HTTP on one port, handshake, auth, method dispatch, shutdown.
+//! The OpenClaw-compatible gateway as a library: WebSocket + HTTP on one port, the `connect`
+//! handshake with shared-secret and device auth, the RPC method registry, sessions and runs on
+//! app-server runtimes, config hot reload, and one shutdown tree.
 //!
-//! Entry points:
-//! - [`run`]: serve on listeners bound by the caller until `shutdown` resolves.
-//! - [`Gateway`]: the same, but gives access to the [`GatewayState`] before serving
-//!   (tests, embedders, other areas that need to reach into the running gateway).
-//! - [`launch`]: turn flags + env + config into [`GatewayOptions`] and bound listeners.
+//! This is what the `gateway` binary and `openclaw gateway run` serve; embed it to serve the same
+//! protocol from your own Tokio program (OpenClaw's Control UI, TUI and CLI, or the typed client
+//! `openclaw_rs_client`, connect to it unchanged).
 //!
-//! **Architecture Invariant:** one shutdown tree. `serve` owns the accept tasks, the tick task and
-//! every connection task; each connection task owns its writer task and its in-flight requests.
-//! Nothing is detached.
+//! # Entry points
+//! - [`run`]: serve with defaults on listeners you bound, until a future resolves.
+//! - [`Gateway::builder`] → [`GatewayBuilder`]: choose the parts — a fixed in-memory [`Config`]
+//!   or a watched file, the auth service, the sessions manager, the run executor per runtime
+//!   (the app-server pool or your own [`RunExecutor`]), extra methods with their scopes
+//!   ([`MethodSpec`]), the listeners — then [`Gateway::serve`] / [`Gateway::run_until`].
+//! - [`GatewayState`] (from [`Gateway::state`], and the first argument of every method handler):
+//!   broadcast events, look at connections, read the live config, request a shutdown.
+//! - [`launch`]: flags + environment + config file to [`GatewayOptions`] and bound listeners,
+//!   as the binaries do; [`reload::serve_restartable`] adds restarts with socket hand-off.
+//!
+//! # Example
+//! Embed a gateway on `127.0.0.1:0` with a fixed config and a token, then stop it
+//! (`examples/embed.rs` also calls it with the typed client):
+//! ```no_run
+//! use openclaw_rs_gateway::{Gateway, SharedAuth};
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let state_dir = std::env::temp_dir().join("embedded-gateway");
+//! let gateway = Gateway::builder(&state_dir)
+//!     .fixed_config(openclaw_rs_config::Config::default())
+//!     .auth(SharedAuth::token("a-long-random-token"))
+//!     .bind("127.0.0.1:0")?
+//!     .build()?;
+//! println!("listening on ws://{}", gateway.local_addrs()[0]);
+//! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+//! let serving = tokio::spawn(gateway.run_until(async move {
+//!     let _ = stopped.await;
+//! }));
+//! // … connect clients …
+//! let _ = stop.send(());
+//! serving.await??;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Layering
+//! Modules form layers; a module uses only modules of lower layers (a tidy test,
+//! `xtask/tests/module_cycles.rs`, fails on any module cycle):
+//! 0. `base`, `error`, `options`, `control_ui`, `event_loop`, `budget`, `launch`, `logfile`,
+//!    `runs::run_auth`, `runs::executors`, `runs::sessions`, `runs::tools`, `reload::intent`,
+//!    `reload::handoff`, `wire`
+//! 1. `reload::runtime`, `runs::app_server`, `state`
+//! 2. `rpc`, `fanout`, `reload::hot`, `reload::drain`, `runs::lifecycle`, `connect`, `http`,
+//!    `control_ui::serve`
+//! 3. `methods::*` (the RPC handlers, one module per area)
+//! 4. `conn`, `server`
+//! 5. `builder` (and `reload::restart`)
+//!
+//! **Architecture Invariant:** one shutdown tree. `serve` owns the accept loop, the tick task,
+//! the event-loop monitor, the reload task (config watcher, restart drain), the session event
+//! fan-out and every connection task; each connection task owns its writer task and its
+//! in-flight requests; the sessions manager and the app-server pool are shut down before
+//! `serve` returns. Nothing is detached.
 
+#![warn(missing_docs)]
+
+mod base;
 mod budget;
+mod builder;
 mod conn;
 pub mod connect;
 pub mod control_ui;
+mod error;
 pub mod event_loop;
+mod fanout;
 mod http;
 pub mod launch;
 pub mod logfile;
-pub mod methods;
+mod methods;
 mod options;
 pub mod reload;
+mod rpc;
+pub mod runs;
 mod server;
 pub mod state;
 pub mod wire;
 
-pub use methods::{CallCtx, MethodSpec};
-pub use openclaw_rs_config::AuthMode;
-pub use options::{GatewayOptions, SharedAuth};
-pub use server::Gateway;
-pub use state::{Connection, ConnectionInfo, GatewayState, ShutdownPlan};
+pub use base::{now_ms, VERSION};
+pub use builder::{Gateway, GatewayBuilder};
+pub use error::GatewayError;
+pub use openclaw_rs_config::{AuthMode, Config};
+pub use openclaw_rs_sessions::RunExecutor;
+pub use options::{GatewayOptions, SharedAuth, DEFAULT_HANDSHAKE_TIMEOUT};
+pub use rpc::{CallCtx, FastHandler, Handler, MethodSpec};
+pub use runs::Sessions;
+pub use state::{CloseRequest, Connection, ConnectionInfo, GatewayState, ShutdownPlan};
 
 use std::future::Future;
 
-/// The gateway's version string (`hello-ok.server.version`, `/startupz`, `status`).
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// Why the gateway could not start or keep serving.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum GatewayError {
-    /// A listener could not be used (bind, non-blocking mode, registration with the runtime).
-    #[error("listener {addr}: {source}")]
-    Listener {
-        addr: String,
-        #[source]
-        source: std::io::Error,
-    },
-    /// No listener was given.
-    #[error("no listener to serve on")]
-    NoListener,
-    /// The options are inconsistent (e.g. LAN bind without auth).
-    #[error("{0}")]
-    Config(String),
-    /// State directory failure (token file, …).
-    #[error(transparent)]
-    State(#[from] openclaw_rs_state::StateError),
-}
-
 /// Serve on `listeners` (already bound) until `shutdown` resolves, then drain and return.
 ///
-/// On shutdown every client receives a `shutdown` event and a 1012 close; connections get
-/// `opts.shutdown_grace` to finish before they are dropped.
+/// Every part is at its default (see [`GatewayBuilder`]). On shutdown every client receives a
+/// `shutdown` event and a 1012 close; connections get `opts.shutdown_grace` to finish before
+/// they are dropped.
 pub async fn run(
     listeners: Vec<std::net::TcpListener>,
     opts: GatewayOptions,

@@ -59,7 +59,7 @@ pub fn layer() -> JsonlLayer {
     }
     JsonlLayer {
         tx,
-        host: crate::methods::core_hostname(),
+        host: crate::base::hostname(),
         dropped: Arc::new(AtomicU64::new(0)),
     }
 }
@@ -98,7 +98,10 @@ fn level(l: &Level) -> (u8, &'static str) {
 /// `openclaw_rs_gateway::server` → `gateway`; other targets as they are.
 fn subsystem(target: &str) -> &str {
     let first = target.split("::").next().unwrap_or(target);
-    first.strip_prefix("openclaw_").unwrap_or(first)
+    first
+        .strip_prefix("openclaw_rs_")
+        .or_else(|| first.strip_prefix("openclaw_"))
+        .unwrap_or(first)
 }
 
 #[derive(Serialize)]
@@ -169,7 +172,7 @@ fn format_line(host: &str, lvl: &Level, target: &str, text: &str, ms: u64) -> St
         text,
         meta: Meta {
             runtime: "openclaw-rs",
-            runtime_version: crate::VERSION,
+            runtime_version: crate::base::VERSION,
             hostname: host,
             date: iso.clone(),
             log_level_id: id,
@@ -204,7 +207,7 @@ impl<S: Subscriber> Layer<S> for JsonlLayer {
             meta.level(),
             meta.target(),
             &text,
-            crate::state::now_ms(),
+            crate::base::now_ms(),
         );
         match self.tx.try_send(line) {
             Ok(()) => {}

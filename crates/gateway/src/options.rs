@@ -1,4 +1,6 @@
 //! Options the gateway runs with (resolved from flags, env and config by [`crate::launch`]).
+//!
+//! Layer 0: uses `control_ui` (its discovery environment) only.
 
 use openclaw_rs_config::{AuthMode, Config};
 use openclaw_rs_protocol::limits;
@@ -9,8 +11,11 @@ use std::time::Duration;
 /// The shared secret clients prove on `connect` (`gateway.auth.*`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct SharedAuth {
+    /// Which secret `connect` must prove (`none`, `token`, `password`, `trusted-proxy`).
     pub mode: AuthMode,
+    /// The shared token (`gateway.auth.token`, `--token`, `OPENCLAW_GATEWAY_TOKEN`).
     pub token: Option<String>,
+    /// The shared password (`gateway.auth.password`, `--password`, `OPENCLAW_GATEWAY_PASSWORD`).
     pub password: Option<String>,
 }
 
@@ -61,7 +66,9 @@ pub struct GatewayOptions {
     pub config: Config,
     /// Where the config lives (reported by `status` and `hello-ok`).
     pub config_path: PathBuf,
+    /// The state dir (pairing store, sessions, cooldowns, logs, the generated token).
     pub state_dir: StateDir,
+    /// The shared secret clients prove on `connect`.
     pub auth: SharedAuth,
     /// Close sockets that have not completed `connect` after this long.
     pub handshake_timeout: Duration,
@@ -80,8 +87,6 @@ pub struct GatewayOptions {
     /// Sockets allowed at once before `connect` succeeds (HTTP probes included); more are
     /// dropped on accept, so a flood of idle sockets cannot exhaust memory.
     pub max_preauth_connections: usize,
-    /// Methods added by an embedder or a test, on top of the built-in registry.
-    pub extra_methods: Vec<crate::MethodSpec>,
     /// Where to look for an installed Control UI build when `gateway.controlUi.root` is unset
     /// (default: this process's `PATH` and npm prefix).
     pub control_ui_env: crate::control_ui::DiscoveryEnv,
@@ -106,7 +111,6 @@ impl GatewayOptions {
             shutdown_grace: Duration::from_secs(5),
             listen_urls: Vec::new(),
             max_preauth_connections: 1024,
-            extra_methods: Vec::new(),
             control_ui_env: crate::control_ui::DiscoveryEnv::from_process(),
         }
     }

@@ -1,17 +1,19 @@
 //! Shared gateway state: live config, connection registry, event broadcast, lifecycle flags.
 //!
-//! Areas that plug into the gateway add one field each to [`GatewayState`] (auth stores,
-//! sessions manager, reload status, app-server pool) and initialise it in [`GatewayState::new`].
+//! Layer 1: uses `options`, `base`, `control_ui`, `event_loop`, `reload::runtime` and
+//! `runs::sessions`; never a handler module. Areas that plug into the gateway add one private
+//! field each to [`GatewayState`] with an accessor, and initialise it in the builder.
 
-use crate::methods::{self, MethodSpec};
 use crate::options::{GatewayOptions, SharedAuth};
+use crate::reload::runtime::ReloadRuntime;
+use crate::runs::sessions::Sessions;
 use arc_swap::ArcSwap;
 use dashmap::DashMap;
 use openclaw_rs_config::Config;
 use openclaw_rs_protocol::methods::events::StateVersion;
 use openclaw_rs_protocol::{encode, ClientInfo, Event, EventPrefix, Payload};
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -21,14 +23,21 @@ use tokio::sync::{mpsc, watch, Notify};
 /// What a connection proved at `connect` (immutable for its lifetime).
 #[derive(Debug, Clone)]
 pub struct ConnectionInfo {
+    /// The granted role (`operator` or `node`).
     pub role: String,
+    /// The granted scopes.
     pub scopes: Vec<String>,
     /// `hello-ok.auth.method`: `none`, `token`, `password`, `device-token`, …
     pub auth_method: String,
+    /// The proven device id, when the client connected with a device identity.
     pub device_id: Option<String>,
+    /// What the client said it is (`connect.client`).
     pub client: ClientInfo,
+    /// The peer address of the socket.
     pub peer: SocketAddr,
+    /// The negotiated protocol version.
     pub protocol: u32,
+    /// When `connect` succeeded (ms since the epoch).
     pub connected_at_ms: u64,
 }
 
@@ -45,7 +54,9 @@ pub(crate) enum Outbound {
 /// A request to close a connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CloseRequest {
+    /// The WebSocket close code.
     pub code: u16,
+    /// The close reason.
     pub reason: Cow<'static, str>,
 }
 
@@ -327,29 +338,31 @@ impl Default for ShutdownPlan {
 }
 
 /// State shared by every connection and method handler.
+///
+/// Reach it from a method handler (the first argument of every [`crate::MethodSpec`] handler) or
+/// from [`crate::Gateway::state`]. Fields are private; what handlers and embedders need is a
+/// method.
 #[derive(Debug)]
 pub struct GatewayState {
-    /// Live config; swapped by the reload area.
-    pub config: Arc<ArcSwap<Config>>,
-    /// The shared secret in force; swapped on reload (then call [`GatewayState::close_where`] with 4001).
-    pub auth: ArcSwap<SharedAuth>,
+    /// Live config; the reload area's `ConfigStore` swaps it.
+    config: Arc<ArcSwap<Config>>,
+    /// The shared secret in force; swapped on reload.
+    auth: ArcSwap<SharedAuth>,
     /// Device identity, pairing store, device tokens, failed-auth rate limit (`openclaw-rs-auth`).
-    pub devices: Arc<openclaw_rs_auth::AuthService>,
-    /// Sessions, runs and the app-server pool (`openclaw-rs-sessions`); set once by `serve`.
-    pub sessions: std::sync::OnceLock<crate::methods::sessions::Sessions>,
+    devices: Arc<openclaw_rs_auth::AuthService>,
+    /// Sessions, runs and the app-server pool; set once by `serve`.
+    sessions: std::sync::OnceLock<Sessions>,
     /// Options the gateway was started with (limits, paths, timeouts).
-    pub opts: GatewayOptions,
+    opts: GatewayOptions,
     /// This process's boot id (`hello-ok.server.bootId`, presence `instanceId`).
-    pub boot_id: String,
-    pub started_at: Instant,
-    pub started_at_ms: u64,
+    boot_id: String,
+    started_at: Instant,
+    started_at_ms: u64,
     /// Config reload, cooldowns and restart state (reload area).
-    pub reload: crate::reload::ReloadRuntime,
+    reload: ReloadRuntime,
     /// The Control UI build served on the HTTP side, resolved once at start.
-    pub control_ui: crate::control_ui::ControlUi,
+    control_ui: crate::control_ui::ControlUi,
     connections: DashMap<Arc<str>, Arc<Connection>>,
-    methods: HashMap<&'static str, MethodSpec>,
-    method_names: Vec<String>,
     started: AtomicBool,
     draining: watch::Sender<bool>,
     shutdown_plan: Mutex<ShutdownPlan>,
@@ -360,7 +373,7 @@ pub struct GatewayState {
     /// Sockets currently before a successful `connect`.
     preauth: AtomicUsize,
     /// Runtime responsiveness for `health.eventLoop` (sampled by `event_loop::monitor`).
-    pub(crate) event_loop: Arc<Mutex<crate::event_loop::EventLoopStats>>,
+    event_loop: Arc<Mutex<crate::event_loop::EventLoopStats>>,
     /// The serialized `health` payload, rebuilt at most every [`HEALTH_CACHE_TTL`].
     health_cache: arc_swap::ArcSwapOption<CachedText>,
 }
@@ -376,29 +389,18 @@ struct CachedText {
 }
 
 impl GatewayState {
-    /// Build the state (and the method registry) from options.
-    pub fn new(opts: GatewayOptions) -> Arc<GatewayState> {
-        let mut specs = methods::all_specs();
-        specs.extend(opts.extra_methods.iter().cloned());
-        let mut method_names: Vec<String> = specs.iter().map(|s| s.name.to_owned()).collect();
-        method_names.sort();
-        method_names.dedup();
-        let methods = specs.into_iter().map(|s| (s.name, s)).collect();
+    /// Build the state from options, with the auth service (built from the options' state
+    /// dir and config when `None`); `watch_config_file` false keeps `opts.config` fixed (the
+    /// file is neither read nor watched).
+    pub(crate) fn new(
+        opts: GatewayOptions,
+        devices: Option<Arc<openclaw_rs_auth::AuthService>>,
+        watch_config_file: bool,
+    ) -> Arc<GatewayState> {
         let (draining, _) = watch::channel(false);
-        let (pairing, store_error) = openclaw_rs_auth::PairingStore::open_lenient(&opts.state_dir);
-        if let Some(e) = store_error {
-            tracing::error!(error = %e, "pairing store unusable; device pairing fails until it is repaired");
-        }
-        let (devices, warnings) = openclaw_rs_auth::AuthService::new(
-            pairing,
-            &opts.config.gateway.trusted_proxies,
-            &opts.config.gateway.auth.rate_limit,
-        );
-        for w in warnings {
-            tracing::warn!("{w}");
-        }
+        let devices = devices.unwrap_or_else(|| Arc::new(default_auth_service(&opts)));
         // The live config is the reload area's ConfigStore: one ArcSwap for the whole gateway.
-        let reload = crate::reload::ReloadRuntime::new(&opts);
+        let reload = ReloadRuntime::new(&opts, watch_config_file);
         let control_ui = crate::control_ui::ControlUi::resolve(
             &opts.config.gateway.control_ui,
             &opts.control_ui_env,
@@ -413,7 +415,7 @@ impl GatewayState {
         );
         Arc::new(GatewayState {
             control_ui,
-            devices: Arc::new(devices),
+            devices,
             config: reload.store().live(),
             auth: ArcSwap::from_pointee(opts.auth.clone()),
             sessions: std::sync::OnceLock::new(),
@@ -423,8 +425,6 @@ impl GatewayState {
             reload,
             opts,
             connections: DashMap::new(),
-            methods,
-            method_names,
             started: AtomicBool::new(false),
             draining,
             shutdown_plan: Mutex::new(ShutdownPlan::default()),
@@ -438,19 +438,90 @@ impl GatewayState {
         })
     }
 
+    /// The live config (swapped on every applied edit): `state.config().load()`.
+    pub fn config(&self) -> &ArcSwap<Config> {
+        &self.config
+    }
+
+    /// The live config's shared cell (for components that read it on their own).
+    pub(crate) fn live_config(&self) -> Arc<ArcSwap<Config>> {
+        self.config.clone()
+    }
+
+    /// The shared secret in force (rotated by config edits).
+    pub fn shared_auth(&self) -> Arc<SharedAuth> {
+        self.auth.load_full()
+    }
+
+    /// Replace the shared secret in force (the caller closes the connections that proved the
+    /// old one).
+    pub(crate) fn set_shared_auth(&self, auth: SharedAuth) {
+        self.auth.store(Arc::new(auth));
+    }
+
+    /// Device identity, pairing store, device tokens and the failed-auth rate limit.
+    pub fn auth_service(&self) -> &Arc<openclaw_rs_auth::AuthService> {
+        &self.devices
+    }
+
+    /// The sessions component (manager, app-server pool), once `serve` has started it.
+    pub fn sessions(&self) -> Option<&Sessions> {
+        self.sessions.get()
+    }
+
+    pub(crate) fn set_sessions(&self, s: Sessions) -> Result<(), Sessions> {
+        self.sessions.set(s)
+    }
+
+    /// The sessions manager, synced with the live config, or `UNAVAILABLE` before `serve`
+    /// started it.
+    pub fn session_manager(
+        &self,
+    ) -> Result<&openclaw_rs_sessions::SessionManager, openclaw_rs_protocol::ErrorShape> {
+        let s = self.sessions.get().ok_or_else(|| {
+            openclaw_rs_protocol::ErrorShape::new(
+                openclaw_rs_protocol::ErrorCode::Unavailable,
+                "sessions are not started yet",
+            )
+            .retry_after(Some(500))
+        })?;
+        s.manager().sync_config(self.config.load_full());
+        Ok(s.manager())
+    }
+
+    /// The options the gateway was started with (limits, paths, timeouts).
+    pub fn options(&self) -> &GatewayOptions {
+        &self.opts
+    }
+
+    /// This process's boot id (`hello-ok.server.bootId`).
+    pub fn boot_id(&self) -> &str {
+        &self.boot_id
+    }
+
+    /// When the state was built (ms since the epoch).
+    pub fn started_at_ms(&self) -> u64 {
+        self.started_at_ms
+    }
+
+    /// Config reload, cooldowns and restart state.
+    pub fn reload(&self) -> &ReloadRuntime {
+        &self.reload
+    }
+
+    /// The Control UI build served on the HTTP side.
+    pub fn control_ui(&self) -> &crate::control_ui::ControlUi {
+        &self.control_ui
+    }
+
+    /// The cell the event-loop monitor writes into.
+    pub(crate) fn event_loop_cell(&self) -> Arc<Mutex<crate::event_loop::EventLoopStats>> {
+        self.event_loop.clone()
+    }
+
     /// Milliseconds since start.
     pub fn uptime_ms(&self) -> u64 {
         self.started_at.elapsed().as_millis() as u64
-    }
-
-    /// The method registry.
-    pub fn method(&self, name: &str) -> Option<&MethodSpec> {
-        self.methods.get(name)
-    }
-
-    /// Sorted method names (`hello-ok.features.methods`).
-    pub fn method_names(&self) -> &[String] {
-        &self.method_names
     }
 
     /// Number of authenticated connections.
@@ -587,18 +658,15 @@ impl GatewayState {
         self.preauth.load(Ordering::Acquire)
     }
 
-    /// The `health` payload serialized, from a cache at most [`HEALTH_CACHE_TTL`] old.
-    pub fn health_text(&self) -> Arc<str> {
+    /// A serialized payload from the `health` cache, rebuilt with `build` when it is older
+    /// than [`HEALTH_CACHE_TTL`].
+    pub(crate) fn cached_health(&self, build: impl FnOnce() -> Arc<str>) -> Arc<str> {
         if let Some(c) = &*self.health_cache.load() {
             if c.built.elapsed() < HEALTH_CACHE_TTL {
                 return c.text.clone();
             }
         }
-        let payload = crate::methods::health_payload(self);
-        let text: Arc<str> = Payload::encode(&payload)
-            .map(|p| p.as_str().to_owned())
-            .unwrap_or_else(|_| "null".into())
-            .into();
+        let text = build();
         self.health_cache.store(Some(Arc::new(CachedText {
             built: Instant::now(),
             text: text.clone(),
@@ -657,6 +725,25 @@ impl GatewayState {
     }
 }
 
+/// The auth service a gateway builds by itself: the pairing store in the state dir (lenient: a
+/// broken store is logged and pairing fails until it is repaired), trusted proxies and rate
+/// limit from the config.
+fn default_auth_service(opts: &GatewayOptions) -> openclaw_rs_auth::AuthService {
+    let (pairing, store_error) = openclaw_rs_auth::PairingStore::open_lenient(&opts.state_dir);
+    if let Some(e) = store_error {
+        tracing::error!(error = %e, "pairing store unusable; device pairing fails until it is repaired");
+    }
+    let (devices, warnings) = openclaw_rs_auth::AuthService::new(
+        pairing,
+        &opts.config.gateway.trusted_proxies,
+        &opts.config.gateway.auth.rate_limit,
+    );
+    for w in warnings {
+        tracing::warn!("{w}");
+    }
+    devices
+}
+
 /// A held pre-auth slot.
 #[derive(Debug)]
 pub(crate) struct PreauthSlot(Arc<GatewayState>);
@@ -667,112 +754,4 @@ impl Drop for PreauthSlot {
     }
 }
 
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn conn() -> (Arc<Connection>, mpsc::UnboundedReceiver<Outbound>) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let info = ConnectionInfo {
-            role: "operator".into(),
-            scopes: Vec::new(),
-            auth_method: "token".into(),
-            device_id: None,
-            client: ClientInfo::default(),
-            peer: SocketAddr::from(([127, 0, 0, 1], 1)),
-            protocol: 4,
-            connected_at_ms: 0,
-        };
-        let (c, _close) = Connection::new(Arc::from("c1"), info, tx, 1 << 20);
-        (c, rx)
-    }
-
-    /// What the writer would send, in order: `text` frames by their text, pings by payload.
-    fn sent(rx: &mut mpsc::UnboundedReceiver<Outbound>) -> Vec<String> {
-        let mut out = Vec::new();
-        while let Ok(o) = rx.try_recv() {
-            out.push(match o {
-                Outbound::Text(t) => t,
-                Outbound::Ping(p) => format!("ping {p:?}"),
-                Outbound::Close(_) => "close".into(),
-            });
-        }
-        out
-    }
-
-    fn event(c: &Connection, name: &str) {
-        assert!(c.send_seq(&EventPrefix::new(name, "{}", None)));
-    }
-
-    #[test]
-    fn held_events_follow_the_answer_and_the_pong() {
-        let (c, mut rx) = conn();
-        c.hold_events_until_read("r1");
-        event(&c, "a");
-        c.send_text("answer".into());
-        c.answered("r1");
-        event(&c, "b");
-        let out = sent(&mut rx);
-        assert_eq!(
-            out,
-            vec![
-                "answer".to_owned(),
-                format!("ping {:?}", 1u64.to_be_bytes())
-            ]
-        );
-        // A keepalive's pong and a stale token release nothing.
-        c.ponged(&[]);
-        c.ponged(&2u64.to_be_bytes());
-        assert!(sent(&mut rx).is_empty());
-        c.ponged(&1u64.to_be_bytes());
-        let out = sent(&mut rx);
-        assert_eq!(out.len(), 2, "{out:?}");
-        assert!(
-            out[0].contains("\"event\":\"a\"") && out[0].contains("\"seq\":1"),
-            "{out:?}"
-        );
-        assert!(
-            out[1].contains("\"event\":\"b\"") && out[1].contains("\"seq\":2"),
-            "{out:?}"
-        );
-        // Released: events go straight out again.
-        event(&c, "c");
-        assert_eq!(sent(&mut rx).len(), 1);
-    }
-
-    #[test]
-    fn a_second_unanswered_request_keeps_holding() {
-        let (c, mut rx) = conn();
-        c.hold_events_until_read("r1");
-        c.hold_events_until_read("r2");
-        c.answered("r1");
-        event(&c, "a");
-        c.ponged(&1u64.to_be_bytes());
-        assert_eq!(sent(&mut rx).len(), 1, "only the ping");
-        c.answered("r2");
-        c.ponged(&2u64.to_be_bytes());
-        let out = sent(&mut rx);
-        assert_eq!(out.len(), 2, "{out:?}");
-        assert!(out[1].contains("\"event\":\"a\""), "{out:?}");
-    }
-
-    #[test]
-    fn a_peer_without_pongs_is_released_by_the_keepalive() {
-        let (c, mut rx) = conn();
-        c.hold_events_until_read("r1");
-        c.answered("r1");
-        event(&c, "a");
-        c.release_stale_hold(std::time::Duration::from_secs(3600));
-        assert_eq!(sent(&mut rx).len(), 1, "only the ping");
-        c.release_stale_hold(std::time::Duration::ZERO);
-        assert_eq!(sent(&mut rx).len(), 1, "the held event");
-    }
-}
+pub use crate::base::now_ms;

@@ -13,14 +13,19 @@ use openclaw_rs_protocol::methods::sessions::{
     AgentEvent, ChatBody, ChatEvent, ChatMessage, ErrorDetail, HistoryMessage, RunResult,
     SessionRow, SessionsChanged, TextContent, TranscriptMeta,
 };
+use openclaw_rs_protocol::{ErrorCode, ErrorShape};
+use openclaw_rs_sessions::SessionError;
 use openclaw_rs_sessions::{
     ChatState, FailureClass, RunSnapshot, RunState, SessionEvent, SessionInfo, TranscriptEntry,
 };
+use serde_json::json;
 
 /// An auth event as one of the protocol's event payloads.
 #[derive(Debug)]
 pub enum AuthWireEvent {
+    /// `device.pair.requested`.
     Requested(PairRequested),
+    /// `device.pair.resolved`.
     Resolved(PairResolved),
 }
 
@@ -55,7 +60,7 @@ pub fn auth_event(ev: &AuthEvent) -> AuthWireEvent {
 /// `status.reload`.
 pub fn reload_status(
     st: &openclaw_rs_reload::ReloadStatus,
-    restart: Option<&crate::reload::RestartIntent>,
+    restart: Option<&crate::reload::intent::RestartIntent>,
 ) -> openclaw_rs_protocol::methods::gateway::ReloadStatus {
     openclaw_rs_protocol::methods::gateway::ReloadStatus {
         config_path: st.path.display().to_string(),
@@ -79,7 +84,7 @@ pub fn reload_status(
 
 /// A restart intent as `status`, `gateway.restart.*` and `doctor` show it.
 pub fn restart_intent(
-    r: &crate::reload::RestartIntent,
+    r: &crate::reload::intent::RestartIntent,
 ) -> openclaw_rs_protocol::methods::gateway::RestartIntent {
     openclaw_rs_protocol::methods::gateway::RestartIntent {
         who: r.who.clone(),
@@ -135,8 +140,11 @@ pub fn hot_actions<'a>(
 /// A session event as one of the protocol's event payloads.
 #[derive(Debug)]
 pub enum SessionWireEvent {
+    /// A `chat` event.
     Chat(ChatEvent),
+    /// An `agent` event.
     Agent(AgentEvent),
+    /// A `sessions.changed` event.
     Changed(Box<SessionsChanged>),
 }
 
@@ -197,7 +205,7 @@ fn chat_event(c: &openclaw_rs_sessions::ChatEvent) -> SessionWireEvent {
                         run_id: c.run_id.clone(),
                         seq: c.seq,
                         stream: "run_status".into(),
-                        ts: crate::state::now_ms(),
+                        ts: crate::base::now_ms(),
                         spawned_by: c.spawned_by.clone(),
                         data: serde_json::to_value(RunStatusData { phase }).unwrap_or_default(),
                         session_key: c.session_key.clone(),
@@ -431,9 +439,48 @@ pub fn pending_pairing(p: &openclaw_rs_auth::store::PendingRequest) -> PendingPa
     }
 }
 
+/// The canonical key of a session key as OpenClaw's clients type it (see `docs/sessions.md`):
+/// `agent:<agentId>:<rest>` keys are taken as they are (and must be keys this engine knows);
+/// `main` (and `global`) name the agent's main session; any other key `<rest>` is
+/// `agent:<agentId>:<rest>` (agent `main` unless `agentId` is given), as the Node gateway maps
+/// `openclaw agent --session <rest>`.
+pub(crate) fn canonical_key(raw: &str, agent: Option<&str>) -> Result<String, ErrorShape> {
+    openclaw_rs_sessions::canonical_key(raw, agent).map_err(error_shape)
+}
+
+/// A known session key, or the error that says how to find one.
+pub(crate) fn known_key(key: &str) -> Result<(), ErrorShape> {
+    openclaw_rs_sessions::parse_key(key)
+        .map(|_| ())
+        .map_err(error_shape)
+}
+
+/// Map a sessions error to the wire.
+pub fn error_shape(e: SessionError) -> ErrorShape {
+    match e {
+        SessionError::Limit(v) => ErrorShape::new(ErrorCode::Forbidden, v.to_string())
+            .with_details(json!({
+                "code": "LIMIT_EXCEEDED",
+                "limit": v.kind.as_str(),
+                "setting": v.kind.setting(),
+                "value": v.value,
+                "max": v.max,
+            })),
+        SessionError::Unavailable(m) => {
+            ErrorShape::new(ErrorCode::Unavailable, m).retry_after(Some(1000))
+        }
+        SessionError::Storage(m) => {
+            ErrorShape::new(ErrorCode::Unavailable, format!("session storage: {m}"))
+                .retry_after(Some(1000))
+        }
+        other => ErrorShape::new(ErrorCode::InvalidRequest, other.to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use openclaw_rs_sessions::{LimitKind, LimitViolation};
     use std::sync::Arc;
 
     /// Every run state maps onto OpenClaw's `agent.wait` vocabulary; our state stays in `runStatus`.
@@ -528,5 +575,28 @@ mod tests {
         assert_eq!(ev.stream, "run_status");
         assert_eq!(ev.seq, 3);
         assert_eq!(ev.data["phase"], "queued");
+    }
+
+    #[test]
+    fn limit_errors_are_forbidden_with_the_setting() {
+        let e = error_shape(SessionError::Limit(LimitViolation {
+            kind: LimitKind::ChildrenPerSession,
+            value: 6,
+            max: 5,
+        }));
+        assert_eq!(e.code, ErrorCode::Forbidden);
+        assert!(
+            e.message.contains("session.maxChildrenPerSession = 5"),
+            "{e}"
+        );
+        let d = e.details.unwrap();
+        assert_eq!(d["code"], "LIMIT_EXCEEDED");
+        assert_eq!(d["limit"], "maxChildrenPerSession");
+        assert_eq!(d["value"], 6);
+        let e = error_shape(SessionError::Storage("disk full".into()));
+        assert_eq!(e.code, ErrorCode::Unavailable);
+        assert_eq!(e.retryable, Some(true));
+        let e = error_shape(SessionError::NotFound("unknown runId".into()));
+        assert_eq!(e.code, ErrorCode::InvalidRequest);
     }
 }

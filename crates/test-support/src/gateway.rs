@@ -79,7 +79,6 @@ impl TestGateway {
         if let Some(v) = opts.max_preauth_connections {
             o.max_preauth_connections = v;
         }
-        o.extra_methods = opts.extra_methods;
         // Hermetic: no Control UI discovered from the test process's PATH (tests that want one
         // set `gateway.controlUi.root`).
         o.control_ui_env = openclaw_rs_gateway::control_ui::DiscoveryEnv::default();
@@ -92,7 +91,11 @@ impl TestGateway {
             openclaw_rs_config::AuthMode::Token => o.auth.token.clone(),
             _ => None,
         };
-        let gateway = Gateway::new(o).expect("gateway options");
+        let gateway = Gateway::builder(state_dir.path())
+            .configure(|opts| *opts = o)
+            .methods(opts.extra_methods)
+            .build()
+            .expect("gateway options");
         let state = gateway.state().clone();
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(gateway.serve(vec![listener], async move {

@@ -7,9 +7,7 @@
 //! small built-in page says the UI is not installed and how to install it. Resolving costs a
 //! few `stat` calls and one read of `index.html` (no subprocess, no walk of the build).
 
-mod serve;
-
-pub(crate) use serve::{respond, wants_control_ui};
+pub(crate) mod serve;
 
 use openclaw_rs_config::ControlUiConfig;
 use openclaw_rs_protocol::methods::gateway::ControlUiStatus;

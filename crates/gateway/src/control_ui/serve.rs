@@ -25,13 +25,19 @@ const CHUNK: usize = 64 * 1024;
 /// The built-in page served when no build is found.
 const BUILTIN_PAGE: &str = include_str!("builtin.html");
 
+/// Whether the Control UI answers this request: not a probe, and [`wants_control_ui`].
+pub(crate) fn serves(state: &GatewayState, head: &Head) -> bool {
+    let path = head.facts.path.split('?').next().unwrap_or("/");
+    !crate::http::is_probe(path) && wants_control_ui(state, path)
+}
+
 /// Whether `path` (no query) is the Control UI's: serving is enabled in the live config and the
 /// path lies under the base path. The probe paths are checked before this.
 pub(crate) fn wants_control_ui(state: &GatewayState, path: &str) -> bool {
-    if !state.config.load().gateway.control_ui.is_enabled() {
+    if !state.config().load().gateway.control_ui.is_enabled() {
         return false;
     }
-    let base = &state.control_ui.base_path;
+    let base = &state.control_ui().base_path;
     base.is_empty()
         || path == base
         || path
@@ -80,7 +86,7 @@ impl Answer {
 
 /// Answer a Control UI request, then close.
 pub(crate) async fn respond(stream: &mut TcpStream, state: &GatewayState, head: &Head) {
-    let ui = &state.control_ui;
+    let ui = &state.control_ui();
     let answer = route(ui, head);
     write_answer(stream, ui, head, answer).await;
     let _ = stream.shutdown().await;

@@ -13,8 +13,8 @@
 //! needs none, `missing` when it says it needs an OpenAI sign-in and has none, `unknown` when it
 //! could not be asked. The built-in `embedded` runtime needs no auth.
 
-use super::sessions::runtime_process_key;
-use super::{CallCtx, MethodSpec};
+use crate::rpc::{CallCtx, MethodSpec};
+use crate::runs::app_server::runtime_process_key;
 use crate::state::GatewayState;
 use openclaw_rs_protocol::methods::agents::{
     AgentIdentityParams, AgentIdentityResult, AgentModel, AgentSummary, AgentsListParams,
@@ -24,10 +24,9 @@ use openclaw_rs_protocol::methods::models::{
     ModelChoice, ModelsAuthStatusParams, ModelsAuthStatusResult, ModelsListParams,
     ModelsListResult, ProviderAuth,
 };
-use openclaw_rs_protocol::methods::sessions::{AgentRuntime, SessionRow};
+use openclaw_rs_protocol::methods::sessions::{AgentRuntime, SessionDefaults, SessionRow};
 use openclaw_rs_protocol::ErrorShape;
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long one runtime may take to answer `model/list` or `account/read` (including starting
@@ -92,7 +91,7 @@ fn is_builtin_embedded(cfg: &openclaw_rs_config::Config, runtime: &str) -> bool 
 /// An agent's runtime and model: the configured model, else the runtime's default model from
 /// `models.list`'s cache (asking the runtime if nothing is cached).
 pub(crate) async fn effective_model(state: &GatewayState, agent: &str) -> (String, Option<String>) {
-    let cfg = state.config.load_full();
+    let cfg = state.config().load_full();
     let (runtime, _) = agent_runtime(&cfg, agent);
     if let Some(m) = agent_model(&cfg, agent, &runtime) {
         return (runtime, Some(m));
@@ -121,8 +120,8 @@ async fn agents_list(
     _ctx: CallCtx,
     _p: AgentsListParams,
 ) -> Result<AgentsListResult, ErrorShape> {
-    let cfg = state.config.load_full();
-    let default_workspace = state.opts.state_dir.join("workspace");
+    let cfg = state.config().load_full();
+    let default_workspace = state.options().state_dir.join("workspace");
     let mut agents = Vec::new();
     for id in agent_ids(&cfg) {
         let (runtime, source) = agent_runtime(&cfg, &id);
@@ -163,13 +162,13 @@ async fn agent_identity_get(
         .session_key
         .as_deref()
         .filter(|k| !k.is_empty())
-        .map(|k| super::sessions::canonical_key(k, p.agent_id.as_deref()))
+        .map(|k| crate::wire::canonical_key(k, p.agent_id.as_deref()))
         .transpose()?
         .and_then(|k| openclaw_rs_sessions::parse_key(&k).ok().map(|k| k.agent_id));
     let agent = from_key
         .or_else(|| p.agent_id.map(String::from))
         .unwrap_or_else(|| "main".into());
-    let cfg = state.config.load();
+    let cfg = state.config().load();
     if !agent_ids(&cfg).contains(&agent) {
         return Err(ErrorShape::invalid_params(
             "agent.identity.get",
@@ -185,13 +184,6 @@ async fn agent_identity_get(
     })
 }
 
-/// The models one runtime listed, and the command it ran then (a changed command asks again).
-type CachedModels = (Vec<String>, Vec<ModelChoice>);
-
-/// Last models each runtime listed, by runtime name.
-#[derive(Debug, Default)]
-pub struct ModelCache(Mutex<BTreeMap<String, CachedModels>>);
-
 /// The runtimes `models.list` reports: the configured ones, and the built-in embedded one.
 fn runtimes(cfg: &openclaw_rs_config::Config) -> Vec<String> {
     let mut v: Vec<String> = cfg.runtimes.keys().cloned().collect();
@@ -203,7 +195,7 @@ fn runtimes(cfg: &openclaw_rs_config::Config) -> Vec<String> {
 
 /// The models of `runtime`, asked or from the cache (see the module doc).
 async fn runtime_models(state: &GatewayState, runtime: &str, refresh: bool) -> Vec<ModelChoice> {
-    let cfg = state.config.load_full();
+    let cfg = state.config().load_full();
     if is_builtin_embedded(&cfg, runtime) {
         return vec![ModelChoice {
             id: EXEC_MODEL.into(),
@@ -217,10 +209,10 @@ async fn runtime_models(state: &GatewayState, runtime: &str, refresh: bool) -> V
     let Ok(key) = runtime_process_key(&cfg, runtime) else {
         return Vec::new();
     };
-    let Some(sessions) = state.sessions.get() else {
+    let Some(sessions) = state.sessions() else {
         return Vec::new();
     };
-    let cache = &sessions.models;
+    let cache = sessions.models();
     if !refresh {
         if let Ok(c) = cache.0.lock() {
             if let Some((cmd, models)) = c.get(runtime) {
@@ -230,7 +222,7 @@ async fn runtime_models(state: &GatewayState, runtime: &str, refresh: bool) -> V
             }
         }
     }
-    match openclaw_rs_app_server::list_models(&sessions.pool, &key, ASK_TIMEOUT).await {
+    match openclaw_rs_app_server::list_models(sessions.pool(), &key, ASK_TIMEOUT).await {
         Ok(models) => {
             let rows: Vec<ModelChoice> = models
                 .into_iter()
@@ -275,7 +267,7 @@ pub(crate) async fn model_choices(
     agent: Option<&str>,
     refresh: bool,
 ) -> Vec<ModelChoice> {
-    let cfg = state.config.load_full();
+    let cfg = state.config().load_full();
     let names = match agent {
         Some(a) => vec![agent_runtime(&cfg, a).0],
         None => runtimes(&cfg),
@@ -305,7 +297,7 @@ async fn models_auth_status(
     _ctx: CallCtx,
     p: ModelsAuthStatusParams,
 ) -> Result<ModelsAuthStatusResult, ErrorShape> {
-    let cfg = state.config.load_full();
+    let cfg = state.config().load_full();
     let names = match p.agent_id.as_deref().filter(|a| !a.is_empty()) {
         Some(a) => vec![agent_runtime(&cfg, a).0],
         None => runtimes(&cfg),
@@ -315,7 +307,7 @@ async fn models_auth_status(
         providers.push(runtime_auth(&state, &cfg, &runtime).await);
     }
     Ok(ModelsAuthStatusResult {
-        ts: crate::state::now_ms(),
+        ts: crate::base::now_ms(),
         providers,
     })
 }
@@ -338,10 +330,10 @@ async fn runtime_auth(
         Ok(k) => k,
         Err(e) => return row("unknown", None, Some(e)),
     };
-    let Some(sessions) = state.sessions.get() else {
+    let Some(sessions) = state.sessions() else {
         return row("unknown", None, Some("sessions are not started yet".into()));
     };
-    match openclaw_rs_app_server::read_account(&sessions.pool, &key, ASK_TIMEOUT).await {
+    match openclaw_rs_app_server::read_account(sessions.pool(), &key, ASK_TIMEOUT).await {
         Ok(a) => match (a.account_type, a.requires_openai_auth) {
             (Some(t), _) => row("ok", Some(t), None),
             (None, false) => row("ok", Some("none".into()), None),
@@ -352,5 +344,23 @@ async fn runtime_auth(
             ),
         },
         Err(e) => row("unknown", None, Some(format!("account/read failed: {e}"))),
+    }
+}
+
+/// What a new session of the default agent runs with.
+pub(crate) fn session_defaults(state: &GatewayState) -> SessionDefaults {
+    let cfg = state.config().load();
+    let (id, source) = agent_runtime(&cfg, "main");
+    SessionDefaults {
+        model: agent_model(&cfg, "main", &id),
+        model_provider: Some(id.clone()),
+        context_tokens: None,
+        agent_runtime: AgentRuntime {
+            id,
+            source: source.into(),
+        },
+        model_selection_target: "session".into(),
+        thinking_levels: Vec::new(),
+        thinking_options: Vec::new(),
     }
 }

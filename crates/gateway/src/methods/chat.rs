@@ -1,4 +1,4 @@
-//! The chat view's reads (`chat.startup`, `chat.metadata`, `commands.list`, `progressCard.get`)
+//! Chat: `chat.send`, `chat.abort`, `chat.history`, the chat view's reads (`chat.startup`, `chat.metadata`, `commands.list`, `progressCard.get`)
 //! and the slash commands this gateway handles itself when they arrive as chat text.
 //!
 //! # Slash commands
@@ -11,20 +11,26 @@
 //! also keeps them out of the model's context). Every other message, including unknown `/x`,
 //! is chat text for the runtime. `suppressCommandInterpretation: true` sends a command as text.
 
-use super::agents::{agent_model, agent_runtime};
-use super::sessions::{deliver_chat, history_result, manager};
-use super::{CallCtx, MethodSpec};
+use crate::fanout::deliver_chat;
+use crate::methods::agents::{agent_model, agent_runtime};
+use crate::rpc::{CallCtx, MethodSpec};
 use crate::state::GatewayState;
+use crate::wire;
 use openclaw_rs_protocol::methods::chat::{
     AccountSelection, ChatMetadataParams, ChatMetadataResult, ChatStartupResult, CommandArg,
     CommandEntry, CommandScope, CommandsListParams, CommandsListResult, ProgressCardGetParams,
     ProgressCardGetResult, StartupParams,
 };
 use openclaw_rs_protocol::methods::sessions::{
+    ChatAbortParams, ChatAbortResult, ChatHistoryParams, ChatHistoryResult,
+};
+use openclaw_rs_protocol::methods::sessions::{
     ChatBody, ChatEvent, ChatMessage, ChatSendParams, ChatSendResult, TextContent,
 };
 use openclaw_rs_protocol::ErrorShape;
+use openclaw_rs_sessions::{SendRequest, SessionError};
 use std::sync::Arc;
+use std::time::Duration;
 
 pub(crate) fn specs() -> Vec<MethodSpec> {
     vec![
@@ -32,6 +38,9 @@ pub(crate) fn specs() -> Vec<MethodSpec> {
         MethodSpec::typed(chat_metadata),
         MethodSpec::typed(commands_list),
         MethodSpec::typed(progress_card_get),
+        MethodSpec::typed(chat_send),
+        MethodSpec::typed(chat_abort),
+        MethodSpec::typed(chat_history),
     ]
 }
 
@@ -132,7 +141,7 @@ async fn commands_list(
 
 async fn metadata(state: &Arc<GatewayState>, agent: Option<&str>) -> ChatMetadataResult {
     ChatMetadataResult {
-        models: super::agents::model_choices(state, agent, false).await,
+        models: crate::methods::agents::model_choices(state, agent, false).await,
         commands: command_entries(None, true),
         swarm_enabled: false,
         account_selection: AccountSelection {
@@ -151,7 +160,7 @@ async fn chat_metadata(
     let key = p
         .session_key
         .as_deref()
-        .map(|k| super::sessions::canonical_key(k, p.agent_id.as_deref()))
+        .map(|k| wire::canonical_key(k, p.agent_id.as_deref()))
         .transpose()?;
     let agent = match &key {
         Some(k) => openclaw_rs_sessions::parse_key(k).ok().map(|k| k.agent_id),
@@ -165,7 +174,7 @@ async fn chat_startup(
     _ctx: CallCtx,
     StartupParams(p): StartupParams,
 ) -> Result<ChatStartupResult, ErrorShape> {
-    let key = super::sessions::canonical_key(&p.session_key, p.agent_id.as_deref())?;
+    let key = wire::canonical_key(&p.session_key, p.agent_id.as_deref())?;
     let limit = p.limit.unwrap_or(200).clamp(1, 10_000) as usize;
     let history = history_result(&state, &key, limit).await?;
     let agent = openclaw_rs_sessions::parse_key(&key)
@@ -182,8 +191,8 @@ async fn progress_card_get(
     _ctx: CallCtx,
     p: ProgressCardGetParams,
 ) -> Result<ProgressCardGetResult, ErrorShape> {
-    super::sessions::canonical_key(&p.session_key, p.agent_id.as_deref())?;
-    manager(&state)?;
+    wire::canonical_key(&p.session_key, p.agent_id.as_deref())?;
+    state.session_manager()?;
     Ok(ProgressCardGetResult { card: None })
 }
 
@@ -209,7 +218,7 @@ async fn run_command(
     p: &ChatSendParams,
     command: Command,
 ) -> Result<ChatSendResult, ErrorShape> {
-    let mgr = manager(state)?;
+    let mgr = state.session_manager()?;
     let text = match command {
         Command::Status => status_text(state, key),
         Command::Help | Command::Commands => {
@@ -226,7 +235,7 @@ async fn run_command(
             Err(openclaw_rs_sessions::SessionError::NotFound(_)) => {
                 "No active run to stop.".to_owned()
             }
-            Err(e) => return Err(super::sessions::error_shape(e)),
+            Err(e) => return Err(wire::error_shape(e)),
         },
     };
     let run_id = p.idempotency_key.to_string();
@@ -260,7 +269,7 @@ async fn run_command(
 
 /// The `/status` card: this gateway, the session, its runtime and model, its queue.
 fn status_text(state: &Arc<GatewayState>, key: &str) -> String {
-    let cfg = state.config.load();
+    let cfg = state.config().load();
     let agent = openclaw_rs_sessions::parse_key(key)
         .map(|k| k.agent_id)
         .unwrap_or_else(|_| "main".into());
@@ -268,13 +277,13 @@ fn status_text(state: &Arc<GatewayState>, key: &str) -> String {
     let model = agent_model(&cfg, &agent, &runtime).unwrap_or_else(|| "(runtime default)".into());
     let mut t = format!(
         "🦞 OpenClaw-rs {} (Rust gateway)\n⏱️ Uptime: gateway {}\n\n🧠 Model: {model}\n🤖 Runtime: {runtime}\n\n",
-        crate::VERSION,
+        crate::base::VERSION,
         duration(state.uptime_ms() / 1000),
     );
-    let info = state.sessions.get().and_then(|s| s.manager.get(key));
+    let info = state.sessions().and_then(|s| s.manager().get(key));
     match info {
         Some(i) => {
-            let ago = crate::state::now_ms().saturating_sub(i.updated_at) / 1000;
+            let ago = crate::base::now_ms().saturating_sub(i.updated_at) / 1000;
             t.push_str(&format!(
                 "🧵 Session: {key} • {} • updated {} ago\n",
                 i.status(),
@@ -302,6 +311,109 @@ fn duration(secs: u64) -> String {
         (0, _) => format!("{m}m {s}s"),
         _ => format!("{h}h {m}m"),
     }
+}
+
+/// The most transcript entries a history read scans (to count them and page from the end).
+const HISTORY_SCAN: usize = 100_000;
+
+async fn chat_send(
+    state: Arc<GatewayState>,
+    ctx: CallCtx,
+    p: ChatSendParams,
+) -> Result<ChatSendResult, ErrorShape> {
+    let key = wire::canonical_key(&p.session_key, p.agent_id.as_deref())?;
+    if let Some(reply) = try_command(&state, &ctx, &key, &p).await {
+        return reply;
+    }
+    // The run's events reach this connection after it has read this answer.
+    ctx.connection().hold_events_until_read(ctx.request_id());
+    let req = SendRequest {
+        session_key: key,
+        message: p.message,
+        idempotency_key: Some(p.idempotency_key.into()),
+        model: p.model,
+        runtime: p.runtime,
+        timeout: p.timeout_ms.filter(|m| *m > 0).map(Duration::from_millis),
+        origin: Some(Arc::from(ctx.conn_id())),
+    };
+    let acc = state
+        .session_manager()?
+        .send(req)
+        .await
+        .map_err(wire::error_shape)?;
+    Ok(ChatSendResult {
+        run_id: acc.run_id,
+        status: "started".into(),
+        duplicate: acc.duplicate,
+        run_status: acc.duplicate.then(|| acc.state.as_str().to_owned()),
+    })
+}
+
+async fn chat_abort(
+    state: Arc<GatewayState>,
+    _ctx: CallCtx,
+    p: ChatAbortParams,
+) -> Result<ChatAbortResult, ErrorShape> {
+    let key = wire::canonical_key(&p.session_key, p.agent_id.as_deref())?;
+    let run_ids = state
+        .session_manager()?
+        .abort(&key, p.run_id.as_deref())
+        .await
+        .map_err(wire::error_shape)?;
+    Ok(ChatAbortResult {
+        ok: true,
+        aborted: !run_ids.is_empty(),
+        run_ids,
+    })
+}
+
+async fn chat_history(
+    state: Arc<GatewayState>,
+    _ctx: CallCtx,
+    p: ChatHistoryParams,
+) -> Result<ChatHistoryResult, ErrorShape> {
+    let limit = p.limit.unwrap_or(200).clamp(1, 10_000) as usize;
+    let key = wire::canonical_key(&p.session_key, p.agent_id.as_deref())?;
+    history_result(&state, &key, limit).await
+}
+
+/// The last `limit` messages of a session with its row and the defaults (`chat.history`,
+/// `chat.startup`). An agent's main session that has no message yet has an empty history.
+pub(crate) async fn history_result(
+    state: &GatewayState,
+    key: &str,
+    limit: usize,
+) -> Result<ChatHistoryResult, ErrorShape> {
+    let parsed = openclaw_rs_sessions::parse_key(key).map_err(wire::error_shape)?;
+    let mgr = state.session_manager()?;
+    let entries = match mgr.history(key, HISTORY_SCAN).await {
+        Ok(e) => e,
+        Err(SessionError::NotFound(_))
+            if parsed.kind != openclaw_rs_sessions::KeyKind::Subagent =>
+        {
+            Vec::new()
+        }
+        Err(e) => return Err(wire::error_shape(e)),
+    };
+    // Entries carry their position in the whole transcript: the last one's is the count.
+    let total = entries.last().map_or(0, |e| e.seq as usize);
+    let skip = entries.len().saturating_sub(limit);
+    let mut info = [mgr
+        .get(key)
+        .as_ref()
+        .map(wire::session_row)
+        .unwrap_or_else(|| wire::unstarted_row(key, &parsed))];
+    crate::methods::agents::fill_models(&state.config().load(), &mut info);
+    let [info] = info;
+    Ok(ChatHistoryResult {
+        session_key: key.to_owned(),
+        messages: entries[skip..].iter().map(wire::history_message).collect(),
+        pending_inputs: Default::default(),
+        has_more: entries.get(skip).is_some_and(|e| e.seq > 1),
+        total_messages: total,
+        defaults: crate::methods::agents::session_defaults(state),
+        session_info: Some(info),
+    })
 }
 
 #[cfg(test)]

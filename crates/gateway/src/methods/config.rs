@@ -3,8 +3,8 @@
 //! Writes go through the same path as file edits (`ConfigStore` → classify → hot apply →
 //! `config.changed`), so a write over RPC and an edit in an editor behave the same.
 
-use super::MethodSpec;
-use crate::reload::apply_outcome;
+use crate::reload::hot::apply_outcome;
+use crate::rpc::MethodSpec;
 use crate::state::GatewayState;
 use openclaw_rs_protocol::methods::config::{
     ConfigApplyParams, ConfigGetParams, ConfigGetResult, ConfigIssue, ConfigPatchParams,
@@ -55,7 +55,7 @@ pub(crate) fn specs() -> Vec<MethodSpec> {
         // (e.g. after topping up a billing account) without touching config.
         MethodSpec::typed(|state, _ctx, _p: CooldownsListParams| async move {
             let now = openclaw_rs_cooldowns::now_ms();
-            let snap = state.reload.cooldowns().snapshot();
+            let snap = state.reload().cooldowns().snapshot();
             let cooldowns = snap
                 .entries()
                 .into_iter()
@@ -80,7 +80,7 @@ pub(crate) fn specs() -> Vec<MethodSpec> {
         }),
         MethodSpec::typed(|state, _ctx, p: CooldownsClearParams| async move {
             let profile = p.profile.into_string();
-            let cd = state.reload.cooldowns().clone();
+            let cd = state.reload().cooldowns().clone();
             let p2 = profile.clone();
             tokio::task::spawn_blocking(move || cd.clear_profile(&p2))
                 .await
@@ -92,13 +92,13 @@ pub(crate) fn specs() -> Vec<MethodSpec> {
             Ok(CooldownsClearResult { ok: true, profile })
         }),
         MethodSpec::typed(|state, _ctx, _p: RestartPreflightParams| async move {
-            Ok(state.reload.preflight())
+            Ok(state.reload().preflight())
         }),
         MethodSpec::typed(|state, ctx, p: RestartRequestParams| async move {
             let force = p.force.unwrap_or(false);
             let reason = p.reason.unwrap_or_else(|| "restart requested".into());
             let who = format!("gateway.restart.request (conn {})", ctx.conn_id());
-            let intent = state.reload.request_restart(&who, &reason, force);
+            let intent = state.reload().request_restart(&who, &reason, force);
             Ok(RestartRequestResult {
                 ok: true,
                 restart: crate::wire::restart_intent(&intent),
@@ -108,7 +108,7 @@ pub(crate) fn specs() -> Vec<MethodSpec> {
 }
 
 fn config_get(state: &GatewayState) -> ConfigGetResult {
-    let store = state.reload.store();
+    let store = state.reload().store();
     let snap = store.snapshot();
     let status = store.status();
     let live = redact(&serde_json::to_value(&*store.config()).unwrap_or_default());
@@ -177,7 +177,7 @@ async fn write(
     base: Option<String>,
 ) -> Result<ConfigWriteResult, ErrorShape> {
     let method = kind.method();
-    let store = state.reload.store().clone();
+    let store = state.reload().store().clone();
     let result = tokio::task::spawn_blocking(move || match kind {
         Write::Patch => store.patch(&raw, base.as_deref()),
         Write::Set | Write::Apply => store.set(&raw, base.as_deref()),
@@ -194,7 +194,7 @@ async fn write(
         other => invalid(method, other),
     })?;
     apply_outcome(state, &outcome);
-    let store = state.reload.store();
+    let store = state.reload().store();
     let live = serde_json::to_value(&*store.config()).unwrap_or_default();
     let (changed_paths, pending, actions) = match &outcome {
         ReloadOutcome::Applied(a) => (

@@ -1,13 +1,19 @@
 //! Core methods: `health`, `status`, `gateway.identity.get`.
 
-use super::MethodSpec;
-use crate::state::{now_ms, GatewayState};
+use crate::base::now_ms;
+use crate::rpc::MethodSpec;
+use crate::state::GatewayState;
+use openclaw_rs_protocol::methods::gateway::{
+    AgentSessions, SessionLimits, StatusSessionDefaults, StatusSessions, TaskSummary,
+    TasksByRuntime, TasksByStatus,
+};
 use openclaw_rs_protocol::methods::gateway::{
     CliAgentRow, CliAgents, CliProjection, ConfigReloadHealth, GatewayFacts, GatewayIdentity,
     GatewayIdentityParams, HealthParams, HealthResult, ModelRuntimeHealth, PairingSummary,
     PluginsHealth, ProcessMemory, StatusHeartbeat, StatusParams, StatusResult, TaskAudit,
 };
 use openclaw_rs_protocol::Policy;
+use openclaw_rs_sessions::SessionInfo;
 use std::sync::Arc;
 
 pub(crate) fn specs() -> Vec<MethodSpec> {
@@ -15,7 +21,7 @@ pub(crate) fn specs() -> Vec<MethodSpec> {
         MethodSpec::typed(
             |state, _ctx, _p: HealthParams| async move { Ok(health_payload(&state)) },
         )
-        .with_fast(|state| state.health_text()),
+        .with_fast(health_text),
         MethodSpec::typed(|state, _ctx, p: StatusParams| async move {
             let mut out = status_payload(&state);
             if p.include_cli_projection == Some(true) {
@@ -25,14 +31,25 @@ pub(crate) fn specs() -> Vec<MethodSpec> {
         }),
         MethodSpec::typed(|state, _ctx, _p: GatewayIdentityParams| async move {
             Ok(GatewayIdentity {
-                boot_id: state.boot_id.clone(),
-                instance_id: state.boot_id.clone(),
-                version: crate::VERSION.into(),
-                host: hostname(),
+                boot_id: state.boot_id().to_owned(),
+                instance_id: state.boot_id().to_owned(),
+                version: crate::base::VERSION.into(),
+                host: crate::base::hostname(),
                 pid: std::process::id(),
             })
         }),
     ]
+}
+
+/// The `health` payload serialized, from the state's cache (at most
+/// [`crate::state::HEALTH_CACHE_TTL`] old): the fast path of `health`.
+pub(crate) fn health_text(state: &GatewayState) -> Arc<str> {
+    state.cached_health(|| {
+        openclaw_rs_protocol::Payload::encode(&health_payload(state))
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_else(|_| "null".into())
+            .into()
+    })
 }
 
 /// The `health` payload (also `hello-ok.snapshot.health` and the `health` event).
@@ -56,7 +73,7 @@ pub fn health_payload(state: &GatewayState) -> HealthResult {
         model_runtime: Some(ModelRuntimeHealth::default()),
         event_loop: state.event_loop_stats().to_wire(),
         gateway: Some(GatewayFacts {
-            version: crate::VERSION.into(),
+            version: crate::base::VERSION.into(),
             uptime_ms: state.uptime_ms(),
             connections: state.connection_count(),
             draining,
@@ -67,26 +84,26 @@ pub fn health_payload(state: &GatewayState) -> HealthResult {
 /// The `status` payload: process facts an operator needs to judge the gateway, and OpenClaw's
 /// summary fields so that its `openclaw status` renders this gateway.
 pub fn status_payload(state: &Arc<GatewayState>) -> StatusResult {
-    let auth = state.auth.load();
-    let (sessions, tasks) = super::sessions::status_sections(state);
+    let auth = state.shared_auth();
+    let (sessions, tasks) = status_sections(state);
     StatusResult {
-        runtime_version: crate::VERSION.into(),
-        version: crate::VERSION.into(),
+        runtime_version: crate::base::VERSION.into(),
+        version: crate::base::VERSION.into(),
         pid: std::process::id(),
-        boot_id: state.boot_id.clone(),
-        started_at_ms: state.started_at_ms,
+        boot_id: state.boot_id().to_owned(),
+        started_at_ms: state.started_at_ms(),
         uptime_ms: state.uptime_ms(),
         connections: state.connection_count(),
         process_memory: ProcessMemory {
-            rss_bytes: rss_bytes(),
+            rss_bytes: crate::base::rss_bytes(),
         },
         event_loop: Some(state.event_loop_stats().to_wire()),
-        config_path: state.opts.config_path.display().to_string(),
-        state_dir: state.opts.state_dir.root().display().to_string(),
+        config_path: state.options().config_path.display().to_string(),
+        state_dir: state.options().state_dir.root().display().to_string(),
         auth_mode: auth.mode.as_str().into(),
-        listen: state.opts.listen_urls.clone(),
+        listen: state.options().listen_urls.clone(),
         draining: state.is_draining(),
-        reload: state.reload.status(),
+        reload: state.reload().status(),
         sessions,
         heartbeat: StatusHeartbeat {
             default_agent_id: "main".into(),
@@ -99,18 +116,18 @@ pub fn status_payload(state: &Arc<GatewayState>) -> StatusResult {
         tasks,
         task_audit: TaskAudit::default(),
         pairing: PairingSummary {
-            pending: state.devices.pending_count(now_ms()),
+            pending: state.auth_service().pending_count(now_ms()),
         },
         policy: Policy {
-            max_payload: state.opts.max_payload,
-            max_buffered_bytes: state.opts.max_buffered_bytes,
-            tick_interval_ms: state.opts.tick_interval.as_millis() as u64,
+            max_payload: state.options().max_payload,
+            max_buffered_bytes: state.options().max_buffered_bytes,
+            tick_interval_ms: state.options().tick_interval.as_millis() as u64,
         },
         cli_projection: None,
         control_ui: Some(
             state
-                .control_ui
-                .status(state.config.load().gateway.control_ui.is_enabled()),
+                .control_ui()
+                .status(state.config().load().gateway.control_ui.is_enabled()),
         ),
     }
 }
@@ -118,7 +135,7 @@ pub fn status_payload(state: &Arc<GatewayState>) -> StatusResult {
 /// `status {includeCliProjection:true}`: the agents OpenClaw's CLI lists (`main` and each
 /// `agents.entries` key).
 fn cli_projection(state: &GatewayState) -> CliProjection {
-    let cfg = state.config.load();
+    let cfg = state.config().load();
     let mut ids = vec!["main".to_owned()];
     ids.extend(cfg.agents.entries.keys().filter(|k| *k != "main").cloned());
     CliProjection {
@@ -132,34 +149,88 @@ fn cli_projection(state: &GatewayState) -> CliProjection {
     }
 }
 
-/// Resident set size from `/proc/self/status` (`VmRSS`), `null` where unavailable.
-pub fn rss_bytes() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = text.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
+/// The `sessions` and `tasks` sections of `status`, from one listing of the sessions: counts an
+/// operator needs to judge the run queue, in OpenClaw's shape plus ours.
+pub fn status_sections(state: &GatewayState) -> (StatusSessions, TaskSummary) {
+    let dir = state
+        .options()
+        .state_dir
+        .join("sessions")
+        .display()
+        .to_string();
+    let Some(s) = state.sessions() else {
+        let sessions = StatusSessions {
+            started: false,
+            paths: vec![dir],
+            count: 0,
+            defaults: StatusSessionDefaults::default(),
+            recent: Vec::new(),
+            by_agent: Vec::new(),
+            running: None,
+            queued: None,
+            pending_announces: None,
+            app_server_pids: None,
+            limits: None,
+        };
+        return (sessions, task_summary(&[]));
+    };
+    let list = s.manager().list();
+    let limits = s.manager().limits();
+    // OpenClaw's `sessions.byAgent` rows (its CLI's `status` reads them).
+    let mut by_agent: std::collections::BTreeMap<&str, usize> = Default::default();
+    for i in &list {
+        *by_agent.entry(i.agent_id.as_str()).or_default() += 1;
+    }
+    let by_agent = by_agent
+        .into_iter()
+        .map(|(agent, count)| AgentSessions {
+            agent_id: agent.to_owned(),
+            path: dir.clone(),
+            count,
+            recent: Vec::new(),
+        })
+        .collect();
+    let sessions = StatusSessions {
+        started: true,
+        paths: vec![dir],
+        count: list.len(),
+        defaults: StatusSessionDefaults::default(),
+        recent: Vec::new(),
+        by_agent,
+        running: Some(list.iter().filter(|i| i.running_run_id.is_some()).count()),
+        queued: Some(list.iter().map(|i| i.queued).sum()),
+        pending_announces: Some(list.iter().map(|i| i.pending_announces).sum()),
+        app_server_pids: Some(s.pool().live_pids()),
+        limits: Some(SessionLimits {
+            max_spawn_depth: limits.max_spawn_depth,
+            max_children_per_session: limits.max_children_per_session,
+            max_concurrent_subagent_runs: limits.max_concurrent_subagent_runs,
+        }),
+    };
+    (sessions, task_summary(&list))
 }
 
-/// The machine's hostname (`/proc/sys/kernel/hostname`, read once), or `localhost`.
-pub fn hostname() -> String {
-    static HOST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HOST.get_or_init(|| {
-        std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .map(|s| s.trim().to_owned())
-            .ok()
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "localhost".into())
-    })
-    .clone()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rss_is_read_on_linux() {
-        let rss = rss_bytes().unwrap();
-        assert!(rss > 0);
+/// OpenClaw's `status.tasks` summary, filled with this gateway's active subagent runs (runs of
+/// sessions at depth ≥ 1). Finished runs are not counted: `total` is the active count.
+fn task_summary(list: &[SessionInfo]) -> TaskSummary {
+    let (mut queued, mut running) = (0usize, 0usize);
+    for i in list.iter().filter(|i| i.depth > 0) {
+        queued += i.queued;
+        running += usize::from(i.running_run_id.is_some());
+    }
+    let active = queued + running;
+    TaskSummary {
+        total: active,
+        active,
+        by_status: TasksByStatus {
+            queued,
+            running,
+            ..TasksByStatus::default()
+        },
+        by_runtime: TasksByRuntime {
+            subagent: active,
+            ..TasksByRuntime::default()
+        },
+        ..TaskSummary::default()
     }
 }

@@ -2,8 +2,9 @@
 //! (scope `operator.pairing`). The logic lives in `openclaw-rs-auth`; this file maps params and
 //! results and broadcasts the pairing events.
 
-use super::{CallCtx, MethodSpec};
-use crate::state::{now_ms, GatewayState};
+use crate::base::now_ms;
+use crate::rpc::{CallCtx, MethodSpec};
+use crate::state::GatewayState;
 use crate::wire;
 use openclaw_rs_protocol::methods::devices::{
     DevicePairApproveParams, DevicePairApproved, DevicePairList, DevicePairListParams,
@@ -49,7 +50,7 @@ async fn list(
     _ctx: CallCtx,
     _p: DevicePairListParams,
 ) -> Result<DevicePairList, ErrorShape> {
-    let (pending, paired) = state.devices.list(now_ms());
+    let (pending, paired) = state.auth_service().list(now_ms());
     Ok(DevicePairList {
         pending: pending.iter().map(wire::pending_pairing).collect(),
         paired: paired.iter().map(wire::paired_device).collect(),
@@ -62,7 +63,7 @@ async fn approve(
     p: DevicePairApproveParams,
 ) -> Result<DevicePairApproved, ErrorShape> {
     let (req, device, ev) = state
-        .devices
+        .auth_service()
         .approve(p.request_id.trim(), now_ms())
         .map_err(|e| e.to_error_shape())?;
     crate::connect::broadcast_auth_event(&state, &ev);
@@ -78,7 +79,7 @@ async fn reject(
     p: DevicePairRejectParams,
 ) -> Result<DevicePairRejected, ErrorShape> {
     let (req, ev) = state
-        .devices
+        .auth_service()
         .reject(p.request_id.trim(), now_ms())
         .map_err(|e| e.to_error_shape())?;
     crate::connect::broadcast_auth_event(&state, &ev);
@@ -95,7 +96,10 @@ async fn remove(
     p: DevicePairRemoveParams,
 ) -> Result<DevicePairRemoved, ErrorShape> {
     let id = p.device_id.trim().to_owned();
-    let removed = state.devices.remove(&id).map_err(|e| e.to_error_shape())?;
+    let removed = state
+        .auth_service()
+        .remove(&id)
+        .map_err(|e| e.to_error_shape())?;
     // A removed device loses its live connections too.
     state.close_where(
         |c| c.info().device_id.as_deref() == Some(id.as_str()),
@@ -125,7 +129,7 @@ async fn rotate(
         }
     }
     let r = state
-        .devices
+        .auth_service()
         .rotate(id, &role, scopes.as_deref(), now_ms())
         .map_err(|e| e.to_error_shape())?;
     // The new token goes only to the device it belongs to (proven by its signature at connect).
@@ -155,7 +159,7 @@ async fn revoke(
     own_device_or_admin(&ctx, id)?;
     let role = role_param(method, &p.role)?;
     let t = state
-        .devices
+        .auth_service()
         .revoke(id, &role, now_ms())
         .map_err(|e| e.to_error_shape())?;
     Ok(DeviceTokenRevoked {

@@ -7,8 +7,9 @@
 //! update channel, a heartbeat, a diagnostic recorder, a memory subsystem) is answered with
 //! OpenClaw's "none" shape for it.
 
-use super::MethodSpec;
-use crate::state::{now_ms, GatewayState};
+use crate::base::now_ms;
+use crate::rpc::MethodSpec;
+use crate::state::GatewayState;
 use openclaw_rs_protocol::methods::system::{
     ConfigSchemaChild, ConfigSchemaLookupParams, ConfigSchemaLookupResult, ConfigSchemaParams,
     ConfigSchemaResponse, DiagnosticsLanesParams, DiagnosticsLanesResult,
@@ -72,7 +73,7 @@ fn meminfo(text: &str, key: &str) -> Option<u64> {
 }
 
 fn system_info(state: &GatewayState) -> SystemInfoResult {
-    let host = super::core::hostname();
+    let host = crate::base::hostname();
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map(|s| s.trim().to_owned())
         .unwrap_or_default();
@@ -92,7 +93,7 @@ fn system_info(state: &GatewayState) -> SystemInfoResult {
         <[f64; 3]>::try_from(v).ok()
     });
     let port = state
-        .opts
+        .options()
         .listen_urls
         .iter()
         .find_map(|u| u.rsplit(':').next()?.trim_end_matches('/').parse().ok());
@@ -115,9 +116,9 @@ fn system_info(state: &GatewayState) -> SystemInfoResult {
         release,
         arch: arch.to_owned(),
         port,
-        node_version: format!("openclaw-rs {}", crate::VERSION),
+        node_version: format!("openclaw-rs {}", crate::base::VERSION),
         pid: std::process::id(),
-        process_instance_id: Some(state.boot_id.clone()),
+        process_instance_id: Some(state.boot_id().to_owned()),
         uptime_ms: state.uptime_ms(),
         cpu_count: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
         cpu_model,
@@ -142,13 +143,13 @@ fn lanes(state: &GatewayState) -> DiagnosticsLanesResult {
         draining,
         ..Lane::default()
     };
-    if let Some(s) = state.sessions.get() {
-        for i in s.manager.list() {
+    if let Some(s) = state.sessions() {
+        for i in s.manager().list() {
             let lane = if i.depth > 0 { &mut sub } else { &mut main };
             lane.queued_count += i.queued as u64;
             lane.active_count += u64::from(i.running_run_id.is_some());
         }
-        sub.max_concurrent = Some(u64::from(s.manager.limits().max_concurrent_subagent_runs));
+        sub.max_concurrent = Some(u64::from(s.manager().limits().max_concurrent_subagent_runs));
     }
     DiagnosticsLanesResult {
         ts: now_ms(),
@@ -237,7 +238,7 @@ fn config_schema() -> ConfigSchemaResponse {
     ConfigSchemaResponse {
         schema: openclaw_rs_config::schema::json_schema(),
         ui_hints,
-        version: crate::VERSION.to_owned(),
+        version: crate::base::VERSION.to_owned(),
         generated_at: iso_now(),
     }
 }

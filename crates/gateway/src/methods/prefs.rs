@@ -8,7 +8,7 @@
 //! conditional (`conflict` when the stored values differ). A write emits `users.prefs.changed`
 //! to operator connections, as OpenClaw does to the profile's connections.
 
-use super::MethodSpec;
+use crate::rpc::MethodSpec;
 use crate::state::GatewayState;
 use openclaw_rs_protocol::methods::system::{
     prefs_limit_exceeded, PrefEntries, UsersPrefsChanged, UsersPrefsGetParams, UsersPrefsGetResult,
@@ -49,7 +49,7 @@ pub(crate) fn specs() -> Vec<MethodSpec> {
 }
 
 fn path(state: &GatewayState) -> PathBuf {
-    state.opts.state_dir.join("user-prefs.json")
+    state.options().state_dir.join("user-prefs.json")
 }
 
 fn unavailable(e: impl std::fmt::Display) -> ErrorShape {

@@ -5,11 +5,11 @@
 //! (session groups), `sessions.branches.list` (transcripts here are linear) and
 //! `sessions.companion.state` (no companion).
 
-use super::sessions::{canonical_key, error_shape, manager};
-use super::{CallCtx, MethodSpec};
+use crate::rpc::{CallCtx, MethodSpec};
 use crate::state::GatewayState;
+use crate::wire::{canonical_key, error_shape};
 use openclaw_rs_protocol::methods::session_views::{
-    MessagesSubscription, OkTrue, SessionMessageEvent, SessionRemoval, SessionsBranchesListParams,
+    MessagesSubscription, OkTrue, SessionRemoval, SessionsBranchesListParams,
     SessionsBranchesListResult, SessionsCatalogListParams, SessionsCatalogListResult,
     SessionsCompanionStateParams, SessionsCompanionStateResult, SessionsDeleteParams,
     SessionsDescribeParams, SessionsDescribeResult, SessionsGroupsDefaultsParams,
@@ -19,9 +19,6 @@ use openclaw_rs_protocol::methods::session_views::{
 };
 use openclaw_rs_protocol::{ErrorCode, ErrorShape};
 use std::sync::Arc;
-
-/// How many transcript entries are read back to find the one a change event names.
-const MESSAGE_LOOKBACK: usize = 8;
 
 pub(crate) fn specs() -> Vec<MethodSpec> {
     vec![
@@ -41,18 +38,13 @@ pub(crate) fn specs() -> Vec<MethodSpec> {
     ]
 }
 
-/// Topic of connections subscribed to a session's messages.
-fn messages_topic(key: &str) -> String {
-    format!("messages:{key}")
-}
-
 async fn sessions_describe(
     state: Arc<GatewayState>,
     _ctx: CallCtx,
     p: SessionsDescribeParams,
 ) -> Result<SessionsDescribeResult, ErrorShape> {
     let key = canonical_key(&p.key, p.agent_id.as_deref())?;
-    let session = match manager(&state)?.get(&key) {
+    let session = match state.session_manager()?.get(&key) {
         Some(info) => crate::wire::session_row(&info),
         None => {
             let parsed = openclaw_rs_sessions::parse_key(&key).map_err(error_shape)?;
@@ -67,7 +59,7 @@ async fn sessions_describe(
         }
     };
     let mut rows = [session];
-    super::agents::fill_models(&state.config.load(), &mut rows);
+    crate::methods::agents::fill_models(&state.config().load(), &mut rows);
     let [session] = rows;
     Ok(SessionsDescribeResult { session })
 }
@@ -78,8 +70,8 @@ async fn messages_subscribe(
     p: SessionsMessagesSubscribeParams,
 ) -> Result<MessagesSubscription, ErrorShape> {
     let key = canonical_key(&p.key, p.agent_id.as_deref())?;
-    manager(&state)?;
-    ctx.subscribe(&messages_topic(&key));
+    state.session_manager()?;
+    ctx.subscribe(&crate::fanout::messages_topic(&key));
     Ok(MessagesSubscription {
         subscribed: true,
         key,
@@ -92,63 +84,12 @@ async fn messages_unsubscribe(
     p: SessionsMessagesUnsubscribeParams,
 ) -> Result<MessagesSubscription, ErrorShape> {
     let key = canonical_key(&p.key, p.agent_id.as_deref())?;
-    ctx.connection().unsubscribe(&messages_topic(&key));
+    ctx.connection()
+        .unsubscribe(&crate::fanout::messages_topic(&key));
     Ok(MessagesSubscription {
         subscribed: false,
         key,
     })
-}
-
-/// A session's transcript grew (`change` says by which run): send the new entry as
-/// `session.message` to the connections subscribed to its messages. The journal is read on a
-/// task of its own, only when someone is subscribed.
-pub(crate) fn deliver_new_message(
-    state: &Arc<GatewayState>,
-    change: &openclaw_rs_sessions::ChangedEvent,
-) {
-    let topic = messages_topic(&change.session_key);
-    if !state.connections().iter().any(|c| c.is_subscribed(&topic)) {
-        return;
-    }
-    let Some(run_id) = change.run_id.clone() else {
-        return;
-    };
-    // `message`: the user's message; `run.ended`: the reply; `announce`: a child's result.
-    let role = match change.reason {
-        "message" => "user",
-        "announce" => "system",
-        _ => "assistant",
-    };
-    let key = change.session_key.clone();
-    let agent = change.session.agent_id.clone();
-    let state = Arc::clone(state);
-    tokio::spawn(async move {
-        let Ok(mgr) = manager(&state) else { return };
-        let entries = match mgr.history(&key, MESSAGE_LOOKBACK).await {
-            Ok(e) => e,
-            Err(e) => {
-                tracing::warn!(session = %key, error = %error_shape(e), "session.message not sent");
-                return;
-            }
-        };
-        let Some(entry) = entries
-            .iter()
-            .rev()
-            .find(|e| e.role == role && (e.run_id == run_id || role == "system"))
-        else {
-            return;
-        };
-        let event = SessionMessageEvent {
-            session_key: key,
-            agent_id: agent,
-            message: crate::wire::history_message(entry),
-            message_id: format!("{}#{}", entry.run_id, entry.seq),
-            message_seq: entry.seq,
-            run_id: entry.run_id.clone(),
-            ts: crate::state::now_ms(),
-        };
-        state.broadcast_where(&event, |c| c.is_subscribed(&topic));
-    });
 }
 
 async fn observer_visibility(
@@ -223,7 +164,7 @@ async fn sessions_reset(
     p: SessionsResetParams,
 ) -> Result<SessionRemoval, ErrorShape> {
     let key = canonical_key(&p.key, p.agent_id.as_deref())?;
-    manager(&state)?;
+    state.session_manager()?;
     Err(ErrorShape::new(
         ErrorCode::Unavailable,
         format!("sessions.reset {key:?} is unavailable: {NO_REMOVAL}"),
@@ -236,7 +177,7 @@ async fn sessions_delete(
     p: SessionsDeleteParams,
 ) -> Result<SessionRemoval, ErrorShape> {
     let key = canonical_key(&p.key, p.agent_id.as_deref())?;
-    manager(&state)?;
+    state.session_manager()?;
     Err(ErrorShape::new(
         ErrorCode::Unavailable,
         format!("sessions.delete {key:?} is unavailable: {NO_REMOVAL}"),

@@ -5,8 +5,9 @@
 //! plugins, tasks, users, artifacts, talk, mentions or pull requests, and no token usage
 //! reported by the runtimes. Writes of those subsystems answer `UNAVAILABLE` naming it.
 
-use super::MethodSpec;
-use crate::state::{now_ms, GatewayState};
+use crate::base::now_ms;
+use crate::rpc::MethodSpec;
+use crate::state::GatewayState;
 use openclaw_rs_protocol::methods::approvals::{
     ApprovalHistoryParams, ApprovalHistoryResult, ExecApprovalDefaults,
     ExecApprovalGrantsListParams, ExecApprovalGrantsListResult, ExecApprovalListParams,
@@ -207,7 +208,7 @@ pub(crate) fn specs() -> Vec<MethodSpec> {
         }),
         MethodSpec::typed(|state, _c, _p: MentionsListParams| async move {
             Ok(MentionsListResult {
-                gateway_instance_id: state.boot_id.clone(),
+                gateway_instance_id: state.boot_id().to_owned(),
                 revision: 0,
                 items: Vec::new(),
             })
@@ -256,13 +257,13 @@ pub(crate) fn specs() -> Vec<MethodSpec> {
 
 /// The working directory of `agent`'s runs (config, else `$STATE/workspace`).
 fn workspace(state: &GatewayState, agent: &str) -> String {
-    let cfg = state.config.load();
+    let cfg = state.config().load();
     cfg.agents
         .entries
         .get(agent)
         .and_then(|a| a.workspace.clone())
         .or_else(|| cfg.agents.defaults.workspace.clone())
-        .unwrap_or_else(|| state.opts.state_dir.join("workspace"))
+        .unwrap_or_else(|| state.options().state_dir.join("workspace"))
         .display()
         .to_string()
 }
@@ -286,7 +287,7 @@ fn exec_approvals(state: &GatewayState) -> ExecApprovalsGetResult {
         .unwrap_or_default();
     ExecApprovalsGetResult {
         path: state
-            .opts
+            .options()
             .state_dir
             .join("exec-approvals.json")
             .display()

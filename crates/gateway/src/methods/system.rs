@@ -5,8 +5,9 @@
 //! `logs.tail` reads the gateway's own rolling JSONL log, `$STATE/logs/gateway.jsonl`
 //! (`crate::logfile`), written whether the gateway runs in the foreground or as a daemon.
 
-use super::MethodSpec;
-use crate::state::{now_ms, GatewayState};
+use crate::base::now_ms;
+use crate::rpc::MethodSpec;
+use crate::state::GatewayState;
 use openclaw_rs_protocol::methods::gateway::{
     ChannelsStatusParams, ChannelsStatusResult, LogsTailParams, LogsTailResult, PresenceEntry,
     SystemPresenceParams,
@@ -39,7 +40,7 @@ async fn logs_tail(state: &GatewayState, p: LogsTailParams) -> Result<LogsTailRe
     let cursor = p.cursor;
     let limit = p.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT) as usize;
     let max_bytes = p.max_bytes.unwrap_or(DEFAULT_MAX_BYTES).clamp(1, MAX_BYTES);
-    let file = state.opts.state_dir.join(crate::logfile::LOG_FILE);
+    let file = state.options().state_dir.join(crate::logfile::LOG_FILE);
     let path = file.clone();
     let slice = tokio::task::spawn_blocking(move || match std::fs::metadata(&path) {
         // No log file yet (an embedded gateway without the CLI's log layer, or nothing logged):
@@ -147,8 +148,8 @@ fn channels_status(p: &ChannelsStatusParams) -> Result<ChannelsStatusResult, Err
 
 /// Presence entries: this gateway (`reason: "self"`) and each authenticated connection.
 fn presence(state: &GatewayState) -> Vec<PresenceEntry> {
-    let host = super::core::hostname();
-    let version = crate::VERSION;
+    let host = crate::base::hostname();
+    let version = crate::base::VERSION;
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map(|s| s.trim().to_owned())
         .unwrap_or_default();
@@ -163,7 +164,7 @@ fn presence(state: &GatewayState) -> Vec<PresenceEntry> {
         mode: Some("gateway".into()),
         reason: Some("self".into()),
         ts: now_ms(),
-        instance_id: Some(state.boot_id.clone()),
+        instance_id: Some(state.boot_id().to_owned()),
         ..PresenceEntry::default()
     }];
     for c in state.connections() {
