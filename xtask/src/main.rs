@@ -2,7 +2,9 @@
 //!
 //! Tasks:
 //! - `install-deps`: node 24, `openclaw@2026.9.6` and `@openai/codex@0.169.0` from npm into `.cache/npm`.
-//! - `test`: install-deps, build every binary, run the whole test suite (interop included).
+//! - `test`: install-deps, build every binary, run the whole test suite (interop included), then
+//!   run the usage examples (`examples`).
+//! - `examples`: build and run the usage examples (e.g. `crates/gateway/examples/*.rs`).
 //! - `lint`: `cargo fmt --all --check` and clippy with `-D warnings`.
 //! - `ci`: lint, then test.
 //! - `bench`: ours versus the Node gateway, side by side; prints a table and writes `docs/benchmarks.md`.
@@ -22,7 +24,9 @@ usage: cargo xtask <task> [args]
 tasks:
   install-deps   install node 24, openclaw@2026.9.6, @openai/codex@0.169.0 and playwright-core@1.65.2
                  into .cache/npm
-  test [ARGS]    install-deps, cargo build --workspace --bins, then cargo test --workspace [ARGS]
+  test [ARGS]    install-deps, cargo build --workspace --bins, then cargo test --workspace [ARGS],
+                 then the usage examples
+  examples       build and run the usage examples (crates/gateway/examples/*.rs); each must exit 0
   lint           cargo fmt --all --check; cargo clippy --workspace --all-targets -- -D warnings
   ci             lint, then test
   bench [--quick] [--no-node] [--no-write] [--ui-only]
@@ -50,6 +54,7 @@ fn run(args: &[String]) -> Result<()> {
         "install-deps" => deps::install().map(|_| ()),
         "test" => test::test(rest),
         "lint" => test::lint(),
+        "examples" => test::examples(),
         "ci" => {
             test::lint()?;
             test::test(rest)

@@ -1,5 +1,8 @@
 //! `cargo xtask test`, `cargo xtask lint`: the README's test command and the lint gate.
 //!
+//! `test` also runs the usage examples ([`RUN_EXAMPLES`]) and fails when one exits non-zero or
+//! overruns its time bound: examples are documentation an embedder copies, so they must work.
+//!
 //! `test` runs `cargo test` (not nextest): the interop tests share one real Node gateway per test binary,
 //! which only works when a binary's tests run in one process. cargo prints one "test result" line per
 //! binary; we add one closing summary line over all of them.
@@ -22,6 +25,61 @@ pub(crate) fn lint() -> Result<()> {
         "warnings",
     ]))?;
     eprintln!("xtask: lint ok (fmt + clippy)");
+    Ok(())
+}
+
+/// Crates whose `examples/*.rs` are usage examples run by `cargo xtask test`:
+/// (package, examples directory). Benchmark examples live in crates not listed here.
+pub(crate) const RUN_EXAMPLES: &[(&str, &str)] =
+    &[("openclaw-rs-gateway", "crates/gateway/examples")];
+
+/// How long one example may run (after it is built).
+const EXAMPLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Build and run every example of [`RUN_EXAMPLES`]; each must exit 0 within [`EXAMPLE_TIMEOUT`].
+pub(crate) fn examples() -> Result<()> {
+    for (package, dir) in RUN_EXAMPLES {
+        let mut names: Vec<String> = std::fs::read_dir(crate::root().join(dir))
+            .with_context(|| format!("reading {dir}"))?
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.strip_suffix(".rs").map(str::to_owned)
+            })
+            .collect();
+        names.sort();
+        crate::run_cmd(crate::cargo().args(["build", "-q", "-p", package, "--examples"]))?;
+        for name in names {
+            let started = Instant::now();
+            let mut cmd = crate::cargo();
+            cmd.args(["run", "-q", "-p", package, "--example", &name]);
+            eprintln!("xtask: $ {}", crate::show(&cmd));
+            let mut child = cmd
+                .spawn()
+                .with_context(|| format!("could not start example {name}"))?;
+            let status = loop {
+                if let Some(status) = child.try_wait()? {
+                    break status;
+                }
+                if started.elapsed() > EXAMPLE_TIMEOUT {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    bail!(
+                        "example {package}/{name} did not finish within {EXAMPLE_TIMEOUT:?}; \
+                         examples must stay quick"
+                    );
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            };
+            if !status.success() {
+                bail!("example {package}/{name} failed ({status})");
+            }
+            eprintln!(
+                "xtask: example {package}/{name} ok in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
     Ok(())
 }
 
@@ -65,7 +123,7 @@ pub(crate) fn test(extra: &[String]) -> Result<()> {
         }
         bail!("the test suite failed ({status})");
     }
-    Ok(())
+    examples()
 }
 
 #[derive(Default)]
