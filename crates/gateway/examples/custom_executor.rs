@@ -28,7 +28,7 @@ impl RunExecutor for EchoExecutor {
         &self,
         req: ExecRequest,
         events: mpsc::Sender<ExecEvent>,
-        mut cancel: Cancel,
+        cancel: Cancel,
     ) -> BoxFuture<'static, Result<ExecOutcome, ExecError>> {
         Box::pin(async move {
             let mut text = String::new();
