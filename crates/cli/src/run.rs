@@ -199,7 +199,7 @@ pub fn run_foreground(args: RunArgs) -> anyhow::Result<ExitCode> {
         },
         auth_mode: resolved.options.auth.mode.as_str().into(),
         version: openclaw_rs_gateway::VERSION.into(),
-        started_at_ms: openclaw_rs_gateway::state::now_ms(),
+        started_at_ms: openclaw_rs_gateway::now_ms(),
         state_dir: state.root().display().to_string(),
     };
     // The runtime file is written (fsynced) beside startup, not before it: on a re-exec restart

@@ -540,7 +540,7 @@ pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
         .or(info.as_ref().map(|i| i.version.clone()));
     let uptime = s.map(|s| s.uptime_ms).or(info
         .as_ref()
-        .map(|i| openclaw_rs_gateway::state::now_ms().saturating_sub(i.started_at_ms)));
+        .map(|i| openclaw_rs_gateway::now_ms().saturating_sub(i.started_at_ms)));
     let auth = s
         .map(|s| s.auth_mode.clone())
         .or(info.as_ref().map(|i| i.auth_mode.clone()));

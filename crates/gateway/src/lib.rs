@@ -43,17 +43,19 @@
 //! ```
 //!
 //! # Layering
-//! Modules form layers; a module uses only modules of lower layers (a tidy test,
-//! `xtask/tests/module_cycles.rs`, fails on any module cycle):
-//! 0. `base`, `error`, `options`, `control_ui`, `event_loop`, `budget`, `launch`, `logfile`,
-//!    `runs::run_auth`, `runs::executors`, `runs::sessions`, `runs::tools`, `reload::intent`,
-//!    `reload::handoff`, `wire`
-//! 1. `reload::runtime`, `runs::app_server`, `state`
-//! 2. `rpc`, `fanout`, `reload::hot`, `reload::drain`, `runs::lifecycle`, `connect`, `http`,
-//!    `control_ui::serve`
-//! 3. `methods::*` (the RPC handlers, one module per area)
-//! 4. `conn`, `server`
-//! 5. `builder` (and `reload::restart`)
+//! Modules form layers; a module uses only modules of its own or lower layers, and never in a
+//! cycle (a tidy test, `xtask/tests/module_cycles.rs`, fails on any module cycle):
+//! 1. Foundations: `base`, `error`, `options`, `control_ui`, `event_loop`, `budget`, `logfile`,
+//!    `launch`, `wire` (conversion into the protocol's types), `reload::{intent, handoff}`,
+//!    `runs::{run_auth, executors, sessions, tools, app_server}` (run execution).
+//! 2. `reload::runtime` (config store, cooldowns, restart state).
+//! 3. `state` ([`GatewayState`], [`Connection`]): never a handler.
+//! 4. Services on the state: `rpc` ([`MethodSpec`], [`CallCtx`], the registry), `fanout`
+//!    (event fan-out), `http`, `connect`, `control_ui::serve`, `reload::hot` (hot apply),
+//!    `reload::drain` (reload task, restart drain), `runs::lifecycle`.
+//! 5. `methods::*`: the RPC handlers, one module per area.
+//! 6. `conn` (one connection), `server` (accept loop, shutdown tree).
+//! 7. `builder` ([`Gateway`], [`GatewayBuilder`]), `reload::restart`, the crate root.
 //!
 //! **Architecture Invariant:** one shutdown tree. `serve` owns the accept loop, the tick task,
 //! the event-loop monitor, the reload task (config watcher, restart drain), the session event
@@ -70,7 +72,7 @@ mod conn;
 pub mod connect;
 pub mod control_ui;
 mod error;
-pub mod event_loop;
+mod event_loop;
 mod fanout;
 mod http;
 pub mod launch;
@@ -81,18 +83,21 @@ pub mod reload;
 mod rpc;
 pub mod runs;
 mod server;
-pub mod state;
-pub mod wire;
+mod state;
+mod wire;
 
 pub use base::{now_ms, VERSION};
 pub use builder::{Gateway, GatewayBuilder};
 pub use error::GatewayError;
+pub use event_loop::EventLoopStats;
 pub use openclaw_rs_config::{AuthMode, Config};
 pub use openclaw_rs_sessions::RunExecutor;
 pub use options::{GatewayOptions, SharedAuth, DEFAULT_HANDSHAKE_TIMEOUT};
 pub use rpc::{CallCtx, FastHandler, Handler, MethodSpec};
 pub use runs::Sessions;
-pub use state::{CloseRequest, Connection, ConnectionInfo, GatewayState, ShutdownPlan};
+pub use state::{
+    CloseRequest, Connection, ConnectionInfo, GatewayState, ShutdownPlan, HEALTH_CACHE_TTL,
+};
 
 use std::future::Future;
 

@@ -1,6 +1,6 @@
 //! Config reload inside the gateway: hot apply, `config.changed`, and restarts that drop nothing.
 //!
-//! [`ReloadRuntime`] (field `GatewayState::reload`) owns the [`ConfigStore`] (the file and the
+//! [`ReloadRuntime`] (field `GatewayState::reload`) owns the [`ConfigStore`](openclaw_rs_reload::ConfigStore) (the file and the
 //! live config), the cooldown table, and the restart state. `drain::run_loop` is one background task
 //! in the server's shutdown tree: it owns the file watcher and drives restarts.
 //!

@@ -161,7 +161,7 @@ impl ReloadRuntime {
         *lock(&self.log_hook) = Some(hook);
     }
 
-    /// Let [`run_loop`] restart on SIGUSR2 (binaries only; tests leave it off).
+    /// Let the reload task restart on SIGUSR2 (binaries only; tests leave it off).
     pub fn enable_restart_signal(&self) {
         self.restart_signal
             .store(true, std::sync::atomic::Ordering::Release);
@@ -193,7 +193,7 @@ impl ReloadRuntime {
     }
 
     /// Set once the gateway stopped in order to restart: the binary should re-exec
-    /// (see [`ListenerHandoff::exec`]).
+    /// (see [`crate::reload::ListenerHandoff::exec`]).
     pub fn restart_to_exec(&self) -> Option<RestartIntent> {
         lock(&self.restart).exec.clone()
     }
