@@ -44,9 +44,13 @@ pub(crate) async fn run(
 ) {
     use tokio::sync::broadcast::error::RecvError;
     let mut config_open = true;
+    // `session.message` deliveries read the journal on tasks of their own, owned here: they
+    // end with this task (nothing detached).
+    let mut deliveries = tokio::task::JoinSet::new();
     loop {
         let received = tokio::select! {
             r = events.recv() => r,
+            Some(_) = deliveries.join_next(), if !deliveries.is_empty() => continue,
             c = config.changed(), if config_open => {
                 match c {
                     Ok(()) => {
@@ -79,7 +83,7 @@ pub(crate) async fn run(
         };
         if let SessionEvent::Changed(c) = &ev {
             if matches!(c.reason, "message" | "run.ended" | "announce") {
-                deliver_new_message(&state, c);
+                deliver_new_message(&state, c, &mut deliveries);
             }
         }
         match crate::wire::session_event(&ev) {
@@ -105,10 +109,11 @@ pub(crate) fn deliver_chat(
 
 /// A session's transcript grew (`change` says by which run): send the new entry as
 /// `session.message` to the connections subscribed to its messages. The journal is read on a
-/// task of its own, only when someone is subscribed.
+/// task of its own (in `tasks`), only when someone is subscribed.
 pub(crate) fn deliver_new_message(
     state: &Arc<GatewayState>,
     change: &openclaw_rs_sessions::ChangedEvent,
+    tasks: &mut tokio::task::JoinSet<()>,
 ) {
     let topic = messages_topic(&change.session_key);
     if !state.connections().iter().any(|c| c.is_subscribed(&topic)) {
@@ -126,7 +131,7 @@ pub(crate) fn deliver_new_message(
     let key = change.session_key.clone();
     let agent = change.session.agent_id.clone();
     let state = Arc::clone(state);
-    tokio::spawn(async move {
+    tasks.spawn(async move {
         let Ok(mgr) = state.session_manager() else {
             return;
         };

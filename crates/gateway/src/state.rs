@@ -4,6 +4,7 @@
 //! `runs::sessions`; never a handler module. Areas that plug into the gateway add one private
 //! field each to [`GatewayState`] with an accessor, and initialise it in the builder.
 
+use crate::base::now_ms;
 use crate::options::{GatewayOptions, SharedAuth};
 use crate::reload::runtime::ReloadRuntime;
 use crate::runs::sessions::Sessions;
@@ -619,7 +620,7 @@ impl GatewayState {
     }
 
     /// Mark startup complete (`/startupz` and `/readyz` turn 200).
-    pub fn mark_started(&self) {
+    pub(crate) fn mark_started(&self) {
         self.started.store(true, Ordering::Release);
     }
 
@@ -753,5 +754,3 @@ impl Drop for PreauthSlot {
         self.0.preauth.fetch_sub(1, Ordering::AcqRel);
     }
 }
-
-pub use crate::base::now_ms;
