@@ -149,18 +149,21 @@ async fn each_limit_is_refused_with_its_setting() {
         e.message
     );
 
+    // Concurrency is a lane, not a refusal: with two subagent runs executing, a third waits
+    // as `queued` and is visible so in sessions.get.
     let b = call(&c, "sessions.spawn", slow("agent:ops:main")).await;
-    let e = call_err(&c, "sessions.spawn", slow("agent:qa:main")).await;
-    assert_eq!(e.code, openclaw_rs_protocol::ErrorCode::Forbidden);
-    assert!(
-        e.message.contains("session.maxConcurrentSubagentRuns = 2"),
-        "{}",
-        e.message
-    );
-    assert_eq!(
-        e.details.as_ref().unwrap()["setting"],
-        "session.maxConcurrentSubagentRuns"
-    );
+    wait_for(
+        &c,
+        "sessions.list",
+        json!({}),
+        "two subagent runs executing",
+        |l| running_sessions(l) >= 2,
+    )
+    .await;
+    let q = call(&c, "sessions.spawn", slow("agent:qa:main")).await;
+    assert_eq!(q["status"], "accepted", "{q}");
+    let w = call(&c, "agent.wait", json!({"runId": q["runId"], "timeoutMs": 0})).await;
+    assert_eq!(w["runStatus"], "queued", "{w}");
 
     // The CLI reports a limit with its own exit code.
     let token = gw.token.clone().unwrap();
@@ -172,12 +175,12 @@ async fn each_limit_is_refused_with_its_setting() {
             "--task",
             "echo x",
             "--parent",
-            "agent:qa:main",
+            "agent:main:main",
         ],
     )
     .await;
     assert_eq!(out.status.code(), Some(75), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("session.maxConcurrentSubagentRuns"));
+    assert!(text(&out.stderr).contains("session.maxChildrenPerSession"));
 
     // agent.wait speaks OpenClaw's vocabulary: a wait that ends first is a `timeout`.
     let w = call(
@@ -191,7 +194,7 @@ async fn each_limit_is_refused_with_its_setting() {
     assert_eq!(w["waitTimedOut"], true, "{w}");
 
     // Abort the slow runs; they end as aborted.
-    for r in [&a, &b] {
+    for r in [&a, &b, &q] {
         let key = r["childSessionKey"].as_str().unwrap();
         let ab = call(&c, "chat.abort", json!({"sessionKey": key})).await;
         assert_eq!(ab["aborted"], true);
@@ -864,7 +867,7 @@ async fn session_limits_apply_on_hot_reload() {
     config.session.max_children_per_session = Some(1);
     let gw = start_with_config(config).await;
     let c = client(&gw).await;
-    let slow = json!({"task": "sleep 30"});
+    let slow = json!({"task": "sleep 30", "parentSessionKey": "agent:main:main"});
     let a = call(&c, "sessions.spawn", slow.clone()).await;
     let e = call_err(&c, "sessions.spawn", slow.clone()).await;
     assert!(
@@ -894,6 +897,42 @@ async fn session_limits_apply_on_hot_reload() {
             wait_run(&c, r["runId"].as_str().unwrap()).await["runStatus"],
             "aborted"
         );
+    }
+    c.close().await;
+    gw.stop().await.unwrap();
+}
+
+/// A shell user can queue 50 spawns with the default config: none is refused (no parent named,
+/// so the child limit does not apply; beyond the lane they wait as `queued`), and all complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_shell_spawns_queue_and_all_complete() {
+    bin_path("openclaw-app-server");
+    let gw = TestGateway::start_default().await;
+    let token = gw.token.clone().unwrap();
+    let mut runs = Vec::new();
+    for i in 0..50 {
+        let out = openclaw_on(
+            &gw,
+            &token,
+            &[
+                "sessions-spawn",
+                "--task",
+                &format!("sleep 0.2; echo job-{i}"),
+                "--no-wait",
+                "--json",
+            ],
+        )
+        .await;
+        assert_eq!(out.status.code(), Some(0), "spawn {i}: {}", text(&out.stderr));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["status"], "accepted", "{v}");
+        runs.push(v["runId"].as_str().unwrap().to_owned());
+    }
+    let c = client(&gw).await;
+    for (i, r) in runs.iter().enumerate() {
+        let w = wait_run(&c, r).await;
+        assert_eq!(w["runStatus"], "completed", "{w}");
+        assert_eq!(w["text"], format!("job-{i}\n"));
     }
     c.close().await;
     gw.stop().await.unwrap();

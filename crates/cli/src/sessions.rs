@@ -37,8 +37,9 @@ Exit codes:
   3    no gateway is running at the target URL
   64   bad usage or parameters (unknown runtime, malformed key, bad config)
   70   the run failed in its runtime (errorClass runtime/upstream/rate_limit/quota/config)
-  75   a session limit refused the spawn (session.maxSpawnDepth, maxChildrenPerSession,
-       maxConcurrentSubagentRuns)
+  75   refused for now: a session limit (session.maxSpawnDepth, or maxChildrenPerSession
+       for a spawn with --parent), or the gateway is unavailable (storage, backlog full);
+       runs beyond maxConcurrentSubagentRuns are queued, not refused
   77   authentication failed (gateway token/scope, or the model's credential: errorClass auth)
   124  the run timed out (--timeout or the runtime's deadline)
   130  the run was aborted or interrupted";
@@ -138,7 +139,7 @@ fn request_error(e: &ClientError, target: &Target) -> CliError {
     if let Some(shape) = e.error_shape() {
         let detail = shape.detail_code().unwrap_or("");
         let exit = match (shape.code, detail) {
-            (ErrorCode::Forbidden, "LIMIT_EXCEEDED") => EXIT_LIMIT,
+            (ErrorCode::Forbidden, "LIMIT_EXCEEDED") | (ErrorCode::Unavailable, _) => EXIT_LIMIT,
             (ErrorCode::Forbidden, _) => EXIT_AUTH,
             (ErrorCode::InvalidRequest, _) => EXIT_USAGE,
             _ => 1,

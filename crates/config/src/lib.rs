@@ -221,8 +221,24 @@ pub struct SessionConfig {
     pub max_spawn_depth: Option<u32>,
     /// Maximum children per session (default 5).
     pub max_children_per_session: Option<u32>,
-    /// Maximum concurrent subagent runs (default 8).
+    /// Maximum concurrent subagent runs (default 8); more wait in the subagent lane.
     pub max_concurrent_subagent_runs: Option<u32>,
+    /// What happens to finished subagent sessions.
+    pub retention: RetentionConfig,
+}
+
+/// `session.retention.*`: how long finished subagent sessions are kept.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct RetentionConfig {
+    /// Minutes after a subagent session finished (no queued or running run, result delivered)
+    /// before its journal moves to `sessions/archive/` and it leaves memory (default 60;
+    /// 0 keeps finished subagent sessions in place).
+    pub archive_after_minutes: Option<u64>,
+    /// Archived journals kept; the oldest beyond this are deleted (default 1000).
+    pub max_archived: Option<u64>,
+    /// Days an archived journal is kept (default 30; 0 keeps them until `maxArchived`).
+    pub archived_max_age_days: Option<u64>,
 }
 
 /// `logging.*`.

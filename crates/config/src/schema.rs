@@ -225,13 +225,31 @@ pub const SCHEMA: &[FieldDoc] = &[
         "session.maxChildrenPerSession",
         "integer",
         "5",
-        "Subagents one session may have at once.",
+        "Active subagents a session may have when a spawn names it as parent (every spawn made by a run does, and `sessions-spawn --parent`). Shell spawns without a parent are not counted; they queue.",
     ),
     f(
         "session.maxConcurrentSubagentRuns",
         "integer",
         "8",
-        "Subagent runs in flight across the gateway.",
+        "Subagent runs in flight across the gateway; more wait in the subagent lane as `queued`.",
+    ),
+    f(
+        "session.retention.archiveAfterMinutes",
+        "integer (minutes)",
+        "60",
+        "A finished subagent session (no run queued or running, its result delivered) moves to `sessions/archive/` and leaves memory this long after its last activity. `0` keeps finished subagent sessions in place.",
+    ),
+    f(
+        "session.retention.maxArchived",
+        "integer",
+        "1000",
+        "Archived subagent journals kept; the oldest beyond this are deleted.",
+    ),
+    f(
+        "session.retention.archivedMaxAgeDays",
+        "integer (days)",
+        "30",
+        "Archived subagent journals older than this are deleted. `0` keeps them until `maxArchived`.",
     ),
     // logging.*
     f(
@@ -608,6 +626,11 @@ mod tests {
             max_spawn_depth: Some(1),
             max_children_per_session: Some(1),
             max_concurrent_subagent_runs: Some(1),
+            retention: crate::RetentionConfig {
+                archive_after_minutes: Some(1),
+                max_archived: Some(1),
+                archived_max_age_days: Some(1),
+            },
         };
         c.logging.level = Some("debug".into());
         c.auth

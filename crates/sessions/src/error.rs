@@ -12,8 +12,6 @@ pub enum LimitKind {
     SpawnDepth,
     /// `session.maxChildrenPerSession`.
     ChildrenPerSession,
-    /// `session.maxConcurrentSubagentRuns`.
-    ConcurrentSubagentRuns,
 }
 
 impl LimitKind {
@@ -22,7 +20,6 @@ impl LimitKind {
         match self {
             LimitKind::SpawnDepth => "session.maxSpawnDepth",
             LimitKind::ChildrenPerSession => "session.maxChildrenPerSession",
-            LimitKind::ConcurrentSubagentRuns => "session.maxConcurrentSubagentRuns",
         }
     }
 
@@ -31,7 +28,6 @@ impl LimitKind {
         match self {
             LimitKind::SpawnDepth => "maxSpawnDepth",
             LimitKind::ChildrenPerSession => "maxChildrenPerSession",
-            LimitKind::ConcurrentSubagentRuns => "maxConcurrentSubagentRuns",
         }
     }
 }
@@ -51,7 +47,6 @@ impl fmt::Display for LimitViolation {
         let what = match self.kind {
             LimitKind::SpawnDepth => "spawn depth",
             LimitKind::ChildrenPerSession => "active children of the parent session",
-            LimitKind::ConcurrentSubagentRuns => "active subagent runs",
         };
         write!(
             f,

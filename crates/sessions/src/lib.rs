@@ -25,9 +25,10 @@ pub use key::{
     canonical_key, check_agent_id, main_key, parse_key, valid_agent_id, KeyKind, ParsedKey,
     MAX_KEY_LEN,
 };
-pub use limits::Limits;
+pub use limits::{Limits, Retention};
 pub use manager::{
-    ManagerOptions, SessionManager, SpawnHandle, DEFAULT_RUNTIME, MAX_TASK_BYTES, MAX_TEXT_BYTES,
+    ManagerOptions, RetentionReport, SessionManager, SpawnHandle, DEFAULT_RUNTIME, MAX_ACTIVE_RUNS,
+    MAX_TASK_BYTES, MAX_TEXT_BYTES,
 };
 pub use types::{
     AgentEvent, ChangedEvent, ChatEvent, ChatState, Cleanup, RunSnapshot, RunState, SendAccepted,

@@ -50,6 +50,51 @@ impl Limits {
     }
 }
 
+/// Default of `session.retention.archiveAfterMinutes`.
+pub const DEFAULT_ARCHIVE_AFTER_MINUTES: u64 = 60;
+/// Default of `session.retention.maxArchived`.
+pub const DEFAULT_MAX_ARCHIVED: u64 = 1000;
+/// Default of `session.retention.archivedMaxAgeDays`.
+pub const DEFAULT_ARCHIVED_MAX_AGE_DAYS: u64 = 30;
+
+/// What happens to finished subagent sessions (`session.retention.*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// A finished subagent session is archived this long after its last activity; `None` keeps
+    /// it in place.
+    pub archive_after: Option<std::time::Duration>,
+    /// Archived journals kept (the oldest beyond are deleted).
+    pub max_archived: u64,
+    /// Archived journals older than this are deleted; `None`: only `max_archived` applies.
+    pub archived_max_age: Option<std::time::Duration>,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention::from_config(&Config::default())
+    }
+}
+
+impl Retention {
+    /// Retention from a config, with defaults.
+    pub fn from_config(config: &Config) -> Retention {
+        let r = &config.session.retention;
+        let minutes = r
+            .archive_after_minutes
+            .unwrap_or(DEFAULT_ARCHIVE_AFTER_MINUTES);
+        let days = r
+            .archived_max_age_days
+            .unwrap_or(DEFAULT_ARCHIVED_MAX_AGE_DAYS);
+        Retention {
+            archive_after: (minutes > 0)
+                .then(|| std::time::Duration::from_secs(minutes.saturating_mul(60))),
+            max_archived: r.max_archived.unwrap_or(DEFAULT_MAX_ARCHIVED),
+            archived_max_age: (days > 0)
+                .then(|| std::time::Duration::from_secs(days.saturating_mul(86_400))),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -39,7 +39,10 @@ use crate::limits::Limits;
 use crate::types::*;
 
 mod recovery;
+mod retention;
 mod worker;
+
+pub use retention::RetentionReport;
 
 /// The runtime used when nothing else names one.
 pub const DEFAULT_RUNTIME: &str = "embedded";
@@ -49,6 +52,9 @@ pub const MAX_TASK_BYTES: usize = 256 * 1024;
 pub const MAX_TEXT_BYTES: usize = 1024 * 1024;
 /// Terminal runs whose text is larger than this are not kept in memory (bounds the cache).
 const MAX_CACHED_TEXT_BYTES: usize = 8 * 1024;
+/// Runs queued or running across the gateway beyond which a spawn is refused as retryable
+/// (each queued run holds its task, at most [`MAX_TASK_BYTES`], in memory).
+pub const MAX_ACTIVE_RUNS: usize = 10_000;
 /// Time an executor gets to wind down after cancel before its future is dropped.
 const CANCEL_GRACE: Duration = Duration::from_secs(5);
 
@@ -79,7 +85,7 @@ impl ManagerOptions {
             max_attempts: 2,
             default_run_timeout: Duration::from_secs(600),
             event_capacity: 8192,
-            recent_runs: 2048,
+            recent_runs: 256,
         }
     }
 }
@@ -443,6 +449,8 @@ impl SessionManager {
         });
         let mgr = SessionManager { shared };
         mgr.recover()?;
+        let sweeper = mgr.shared.clone().sweeper();
+        lock(&mgr.shared.tasks).spawn(sweeper);
         Ok(mgr)
     }
 
@@ -590,25 +598,29 @@ impl SessionManager {
                     max: limits.max_spawn_depth,
                 }));
             }
-            if active_children + 1 > limits.max_children_per_session {
+            // The child limit stops runaway recursion by agents: it applies to spawns that name
+            // their parent (a run's in-process spawns always do, and `--parent` from a shell).
+            // A shell spawn without a parent is not an agent's child; it only queues.
+            if req.parent_session_key.is_some()
+                && active_children + 1 > limits.max_children_per_session
+            {
                 return Err(SessionError::Limit(LimitViolation {
                     kind: LimitKind::ChildrenPerSession,
                     value: active_children + 1,
                     max: limits.max_children_per_session,
                 }));
             }
-            let active_sub: u32 = inner
+            // Beyond `maxConcurrentSubagentRuns` a run waits in the subagent lane (FIFO, visible
+            // as `queued`); only a gateway-wide backlog bound refuses, as retryable.
+            let active: usize = inner
                 .sessions
                 .values()
-                .filter(|s| s.depth > 0)
-                .map(|s| (s.queue.len() + usize::from(s.running.is_some())) as u32)
+                .map(|s| s.queue.len() + usize::from(s.running.is_some()))
                 .sum();
-            if active_sub + 1 > limits.max_concurrent_subagent_runs {
-                return Err(SessionError::Limit(LimitViolation {
-                    kind: LimitKind::ConcurrentSubagentRuns,
-                    value: active_sub + 1,
-                    max: limits.max_concurrent_subagent_runs,
-                }));
+            if active >= MAX_ACTIVE_RUNS {
+                return Err(SessionError::Unavailable(format!(
+                    "{active} runs are already queued or running (the gateway holds at most {MAX_ACTIVE_RUNS}); wait for some to finish and retry"
+                )));
             }
             let agent_id = req.agent_id.clone().unwrap_or(parent_agent);
             let child_key = key::new_subagent_key(&agent_id);
@@ -648,10 +660,17 @@ impl SessionManager {
         let path = sh.journal_path(&child_key);
         let write = {
             let _g = journal_lock.lock().await;
+            let path = path.clone();
             blocking(move || journal::append(&path, &records)).await
         };
         if let Err(e) = write {
-            // Not acknowledged: forget the reservation entirely.
+            // Not acknowledged: forget the reservation entirely, on disk too. The child's key is
+            // fresh, so the journal (if a partial write created it) is ours alone to remove.
+            if let Err(rm) = std::fs::remove_file(&path) {
+                if rm.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!(path = %path.display(), error = %rm, "could not remove the journal of a refused spawn");
+                }
+            }
             let mut inner = lock(&sh.inner);
             inner.sessions.remove(&child_key);
             inner.runs.remove(&run_id);
@@ -1048,6 +1067,24 @@ impl SessionManager {
         }
     }
 
+    /// Apply `session.retention.*` now (the manager also does it every minute): archive
+    /// finished subagent sessions past `archiveAfterMinutes`, then prune archived journals.
+    pub async fn apply_retention(&self) -> RetentionReport {
+        self.shared.apply_retention(now_ms()).await
+    }
+
+    /// [`SessionManager::apply_retention`] as of another time (tests move the clock forward).
+    #[cfg(test)]
+    pub(crate) async fn apply_retention_at(&self, now_ms: u64) -> RetentionReport {
+        self.shared.apply_retention(now_ms).await
+    }
+
+    /// Entries of the run-id index (tests check that archived runs leave it).
+    #[cfg(test)]
+    pub(crate) fn run_index_len(&self) -> usize {
+        lock(&self.shared.inner).run_index.len()
+    }
+
     /// Stop every worker. Runs in flight are dropped without an `ended` record, so the next
     /// start re-runs them (or ends them as `interrupted`). Idempotent.
     pub async fn shutdown(&self) {
@@ -1055,7 +1092,9 @@ impl SessionManager {
             let mut inner = lock(&self.shared.inner);
             inner.closed = true;
         }
-        let _ = self.shared.shutdown_tx.send(true);
+        // `send_replace`, not `send`: with no receiver subscribed yet (a task not polled so far),
+        // `send` would leave the value unset and that task would wait forever.
+        self.shared.shutdown_tx.send_replace(true);
         self.shared.lane_notify.notify_waiters();
         let mut set = std::mem::take(&mut *lock(&self.shared.tasks));
         while set.join_next().await.is_some() {}

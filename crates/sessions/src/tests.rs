@@ -265,9 +265,14 @@ async fn each_limit_is_enforced_with_its_setting() {
             .starts_with("spawn depth 2 exceeds session.maxSpawnDepth = 1"),
         "{e}"
     );
-    // Children: a second active child is fine, a third is not.
-    m.spawn(slow()).await.unwrap();
-    let e = m.spawn(slow()).await.unwrap_err();
+    // Children: the limit counts the active children of a parent named by the spawn. `a`
+    // (a shell spawn) is one of main's; one more with main named is fine, a third is not.
+    let under_main = || SpawnRequest {
+        parent_session_key: Some("agent:main:main".into()),
+        ..slow()
+    };
+    let b = m.spawn(under_main()).await.unwrap();
+    let e = m.spawn(under_main()).await.unwrap_err();
     assert!(
         matches!(&e, SessionError::Limit(v) if v.kind == LimitKind::ChildrenPerSession),
         "{e}"
@@ -276,22 +281,43 @@ async fn each_limit_is_enforced_with_its_setting() {
         e.to_string().contains("session.maxChildrenPerSession = 2"),
         "{e}"
     );
-    // Concurrency: lower the lane to 2; another parent's spawn is refused.
+    // A shell spawn (no parent named) is not an agent's child: it is accepted all the same.
+    let shell = m.spawn(slow()).await.unwrap();
+    assert!(!shell.duplicate);
+    // Concurrency: lower the lane to the runs already in it; another spawn is accepted and waits
+    // in the lane as `queued` instead of being refused.
+    let deadline = tokio::time::Instant::now() + LONG;
+    for id in [&a.run_id, &b.run_id, &shell.run_id] {
+        while m.run(id).await.unwrap().state != RunState::Running {
+            assert!(tokio::time::Instant::now() < deadline, "{id} never started");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
     m.set_config(Arc::new(cfg_with(|c| {
-        c.session.max_concurrent_subagent_runs = Some(2);
+        c.session.max_children_per_session = Some(2);
+        c.session.max_concurrent_subagent_runs = Some(3);
     })));
-    let e = m
+    let queued = m
         .spawn(SpawnRequest {
             parent_session_key: Some("agent:other:main".into()),
             ..slow()
         })
         .await
-        .unwrap_err();
-    assert!(
-        e.to_string()
-            .contains("session.maxConcurrentSubagentRuns = 2"),
-        "{e}"
-    );
+        .unwrap();
+    let snap = m.run(&queued.run_id).await.unwrap();
+    assert_eq!(snap.state, RunState::Queued, "{snap:?}");
+    let info = m.get(&queued.child_session_key).unwrap();
+    assert_eq!(info.queued, 1, "{info:?}");
+    assert_eq!(info.running_run_id, None, "{info:?}");
+    // A free slot starts it.
+    m.set_config(Arc::new(cfg_with(|c| {
+        c.session.max_children_per_session = Some(2);
+        c.session.max_concurrent_subagent_runs = Some(4);
+    })));
+    while m.run(&queued.run_id).await.unwrap().state == RunState::Queued {
+        assert!(tokio::time::Instant::now() < deadline + LONG, "the queued run never started");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     m.shutdown().await;
 }
 
@@ -902,5 +928,182 @@ async fn spawn_idempotency_key_returns_the_first_child() {
             assert_ne!(k, crate::manager::derived_spawn_key(run, n, "echo twice"));
         }
     }
+    m.shutdown().await;
+}
+
+/// `session.retention.*`: finished children are archived after `archiveAfterMinutes` and leave
+/// memory; archives are pruned by count and age; active children, and children whose result
+/// is not yet recorded, are never touched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_archives_finished_children_then_prunes_archives() {
+    let (d, _exec, m) = setup(cfg_with(|c| {
+        c.session.max_children_per_session = Some(20);
+        c.session.retention.archive_after_minutes = Some(1);
+        c.session.retention.max_archived = Some(3);
+        c.session.retention.archived_max_age_days = Some(1);
+    }));
+    let mut done = Vec::new();
+    for i in 0..5 {
+        let a = m
+            .spawn(SpawnRequest {
+                task: format!("echo child {i}"),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            m.wait(&a.run_id, LONG).await.unwrap().state,
+            RunState::Completed
+        );
+        done.push(a);
+    }
+    let busy = m
+        .spawn(SpawnRequest {
+            task: "sleep 60000".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // Every result is recorded in the parent before anything can be archived.
+    poll(|| {
+        m.get("agent:main:main")
+            .is_some_and(|p| p.pending_announces == 0)
+    })
+    .await;
+    let live = |m: &SessionManager| {
+        std::fs::read_dir(d.path().join("sessions"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "jsonl"))
+            .count()
+    };
+    let archived = || {
+        std::fs::read_dir(d.path().join("sessions/archive"))
+            .map(|r| r.count())
+            .unwrap_or(0)
+    };
+    let before = live(&m);
+    let index_before = m.run_index_len();
+
+    // Not yet due: nothing moves.
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64
+    };
+    let r = m.apply_retention_at(now()).await;
+    assert_eq!(r, RetentionReport::default());
+    assert_eq!(live(&m), before);
+
+    // Two minutes on: the five finished children go (the archive keeps 3), the busy one stays.
+    let later = now() + 2 * 60_000;
+    let r = m.apply_retention_at(later).await;
+    assert_eq!(r.archived, 5, "{r:?}");
+    assert_eq!(r.pruned, 2, "{r:?}");
+    assert_eq!(live(&m), before - 5);
+    assert_eq!(archived(), 3);
+    for a in &done {
+        assert!(m.get(&a.child_session_key).is_none(), "{a:?} still in memory");
+    }
+    assert!(m.get(&busy.child_session_key).is_some());
+    assert_eq!(m.run_index_len(), index_before - 5);
+    let parent = m.get("agent:main:main").unwrap();
+    assert_eq!(parent.children, 1, "{parent:?}");
+    // The parent's transcript keeps every child's result.
+    assert_eq!(m.history("agent:main:main", 10).await.unwrap().len(), 5);
+
+    // Two days on: archives older than a day are deleted.
+    let r = m.apply_retention_at(later + 2 * 86_400_000).await;
+    assert_eq!(r.pruned, 3, "{r:?}");
+    assert_eq!(archived(), 0);
+
+    // A restart loads none of them and keeps the busy child.
+    m.shutdown().await;
+    let m = open(d.path(), Arc::new(TestExec::default()), Default::default());
+    assert!(m.get(&done[0].child_session_key).is_none());
+    assert!(m.get(&busy.child_session_key).is_some());
+    m.shutdown().await;
+}
+
+/// A small tmpfs mounted for one test, unmounted on drop (needs root and `mount`).
+struct SmallFs(std::path::PathBuf);
+
+impl SmallFs {
+    fn mount(dir: &std::path::Path, size: &str) -> Result<SmallFs, String> {
+        #[allow(clippy::disallowed_methods)] // a test's own tool, not a child of the gateway
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .output()
+            .map_err(|e| format!("mount: {e}"))?;
+        if out.status.success() {
+            Ok(SmallFs(dir.to_path_buf()))
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+        }
+    }
+}
+
+impl Drop for SmallFs {
+    fn drop(&mut self) {
+        #[allow(clippy::disallowed_methods)]
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// A spawn refused because the disk is full leaves no file behind (it used to leave an empty
+/// journal) and nothing in memory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spawn_refused_for_a_full_disk_leaves_no_file() {
+    let d = tempfile::tempdir().unwrap();
+    let _fs = match SmallFs::mount(d.path(), "256k") {
+        Ok(fs) => fs,
+        Err(why) => {
+            eprintln!("SKIPPED a_spawn_refused_for_a_full_disk_leaves_no_file: cannot mount a small tmpfs ({why}); needs root");
+            return;
+        }
+    };
+    let m = open(d.path(), Arc::new(TestExec::default()), Default::default());
+    let sessions = d.path().join("sessions");
+    let listing = || {
+        let mut v: Vec<_> = std::fs::read_dir(&sessions)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        v.sort();
+        v
+    };
+    let before = listing();
+    // Fill every block: creating the journal still works (an inode), writing it does not.
+    {
+        use std::io::Write;
+        let mut filler = std::fs::File::create(d.path().join("filler")).unwrap();
+        let block = vec![0u8; 4096];
+        while filler.write_all(&block).is_ok() {}
+    }
+    let e = m
+        .spawn(SpawnRequest {
+            task: "echo never".into(),
+            ..Default::default()
+        })
+        .await;
+    assert!(matches!(e, Err(SessionError::Storage(_))), "{e:?}");
+    assert_eq!(listing(), before, "the refused spawn left a file");
+    assert_eq!(m.active_runs(), 0);
+    // Space again: the next spawn works.
+    std::fs::remove_file(d.path().join("filler")).unwrap();
+    let a = m
+        .spawn(SpawnRequest {
+            task: "echo after".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        m.wait(&a.run_id, LONG).await.unwrap().state,
+        RunState::Completed
+    );
     m.shutdown().await;
 }

@@ -143,7 +143,8 @@ impl Shared {
             self.emit_announce(key, &a);
         }
         if let Some(child) = child_to_archive {
-            self.archive(&child).await;
+            // `cleanup: "delete"`: archived as soon as its result is recorded.
+            self.archive(&[child], now_ms()).await;
         }
         Ok(())
     }
@@ -179,46 +180,6 @@ impl Shared {
             origin: seq_origin,
         }));
         self.emit_changed(parent, "announce", Some(&a.run_id));
-    }
-
-    /// `cleanup: "delete"`: move an idle child's journal to `archive/` and forget it.
-    async fn archive(&self, child: &str) {
-        let from = self.journal_path(child);
-        let to =
-            self.dir
-                .join("archive")
-                .join(format!("{}.{}.jsonl", key::file_stem(child), now_ms()));
-        let moved = blocking(move || {
-            openclaw_rs_state::ensure_dir(to.parent().unwrap_or(Path::new(".")))?;
-            std::fs::rename(&from, &to)
-                .map_err(|e| SessionError::Storage(format!("archive {}: {e}", from.display())))
-        })
-        .await;
-        if let Err(e) = moved {
-            tracing::warn!(session = %child, error = %e, "cannot archive child session");
-            return;
-        }
-        let info = {
-            let mut inner = lock(&self.inner);
-            let removed = inner.sessions.remove(child);
-            if let Some(p) = removed
-                .as_ref()
-                .and_then(|c| c.spawned_by.clone())
-                .and_then(|p| inner.sessions.get_mut(&p))
-            {
-                p.children.retain(|c| c != child);
-            }
-            removed.map(|s| s.info(child))
-        };
-        if let Some(session) = info {
-            self.emit(SessionEvent::Changed(ChangedEvent {
-                session_key: child.to_string(),
-                reason: "deleted",
-                run_id: None,
-                ts: now_ms(),
-                session,
-            }));
-        }
     }
 
     /// Execute one run to its end. Returns false when the worker must stop (shutdown).
