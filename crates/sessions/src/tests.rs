@@ -970,7 +970,7 @@ async fn retention_archives_finished_children_then_prunes_archives() {
             .is_some_and(|p| p.pending_announces == 0)
     })
     .await;
-    let live = |m: &SessionManager| {
+    let live = || {
         std::fs::read_dir(d.path().join("sessions"))
             .unwrap()
             .flatten()
@@ -982,7 +982,7 @@ async fn retention_archives_finished_children_then_prunes_archives() {
             .map(|r| r.count())
             .unwrap_or(0)
     };
-    let before = live(&m);
+    let before = live();
     let index_before = m.run_index_len();
 
     // Not yet due: nothing moves.
@@ -994,14 +994,14 @@ async fn retention_archives_finished_children_then_prunes_archives() {
     };
     let r = m.apply_retention_at(now()).await;
     assert_eq!(r, RetentionReport::default());
-    assert_eq!(live(&m), before);
+    assert_eq!(live(), before);
 
     // Two minutes on: the five finished children go (the archive keeps 3), the busy one stays.
     let later = now() + 2 * 60_000;
     let r = m.apply_retention_at(later).await;
     assert_eq!(r.archived, 5, "{r:?}");
     assert_eq!(r.pruned, 2, "{r:?}");
-    assert_eq!(live(&m), before - 5);
+    assert_eq!(live(), before - 5);
     assert_eq!(archived(), 3);
     for a in &done {
         assert!(m.get(&a.child_session_key).is_none(), "{a:?} still in memory");
