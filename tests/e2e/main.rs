@@ -11,6 +11,7 @@ mod inrun_spawn;
 mod interop;
 mod reload;
 mod runtime;
+mod service;
 mod sessions;
 mod tui;
 mod ui;

@@ -12,6 +12,7 @@ pub mod client;
 pub mod devices;
 pub mod doctor;
 pub mod gateway;
+pub mod holder;
 pub mod run;
 pub mod service;
 pub mod sessions;

@@ -6,7 +6,7 @@ use clap::{Args, ValueEnum};
 use openclaw_rs_config::{AuthMode, BindMode};
 use openclaw_rs_gateway::launch::{self, LaunchFlags};
 use openclaw_rs_gateway::reload::LogLevelHook;
-use openclaw_rs_state::FileLock;
+use openclaw_rs_state::{FileLock, StateDir};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -272,14 +272,24 @@ fn build_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 fn acquire_with_wait(path: &std::path::Path) -> anyhow::Result<Option<FileLock>> {
-    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    let start = std::time::Instant::now();
+    let mut deadline = start + LOCK_WAIT;
     loop {
         match FileLock::try_acquire(path) {
             Ok(Some(l)) => return Ok(Some(l)),
-            Ok(None) if std::time::Instant::now() < deadline => {
+            Ok(None) => {
+                // A gateway killed a moment ago may still hold the lock while it exits: wait for
+                // it (bounded) instead of refusing as if it were alive.
+                let state_dir = path.parent().map(StateDir::new);
+                let runtime_pid = state_dir.as_ref().and_then(crate::service::runtime_pid);
+                if let crate::holder::Holder::Dying(..) = crate::holder::probe(path, runtime_pid) {
+                    deadline = deadline.max(start + crate::holder::DYING_WAIT);
+                }
+                if std::time::Instant::now() >= deadline {
+                    return Ok(None);
+                }
                 std::thread::sleep(Duration::from_millis(20))
             }
-            Ok(None) => return Ok(None),
             Err(e) => return Err(CliError::new(1, e.to_string()).into()),
         }
     }

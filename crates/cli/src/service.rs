@@ -72,6 +72,31 @@ impl RuntimeInfo {
     }
 }
 
+/// The pid in `gateway.runtime.json`, whether or not that gateway still runs.
+pub fn runtime_pid(state: &StateDir) -> Option<u32> {
+    let bytes = openclaw_rs_state::read_optional(&state.join("gateway.runtime.json")).ok()??;
+    serde_json::from_slice::<RuntimeInfo>(&bytes)
+        .ok()
+        .map(|r| r.pid)
+}
+
+/// Wait (bounded) while a gateway that was killed a moment ago still holds the lock; an error
+/// names it if it is still exiting after [`crate::holder::DYING_WAIT`].
+pub fn wait_for_dying_holder(state: &StateDir) -> Result<(), CliError> {
+    use crate::holder::{settle, Holder, DYING_WAIT};
+    match settle(&lock_path(state), || runtime_pid(state), DYING_WAIT) {
+        Holder::Dying(pid, why) => Err(CliError::new(
+            1,
+            format!(
+                "the previous gateway (pid {pid}, {why}) still holds {} after {} s; check it with `ps -o pid,stat,wchan -p {pid}` and retry",
+                lock_path(state).display(),
+                DYING_WAIT.as_secs()
+            ),
+        )),
+        Holder::Free | Holder::Live(_) => Ok(()),
+    }
+}
+
 /// Whether some process holds the gateway lock of `state`.
 pub fn is_locked(state: &StateDir) -> bool {
     if !state.root().exists() {
@@ -118,6 +143,7 @@ pub fn start(args: StartArgs) -> anyhow::Result<ExitCode> {
     // One start at a time per state dir.
     let _starting = FileLock::acquire(&state.join("gateway.start.lock"))
         .map_err(|e| CliError::new(1, e.to_string()))?;
+    wait_for_dying_holder(&state)?;
     if let Some(info) = RuntimeInfo::read(&state) {
         println!(
             "gateway already running (pid {}, {}, version {}); logs: {}",
