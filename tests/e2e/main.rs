@@ -9,6 +9,7 @@ mod diagnostics;
 mod gateway;
 mod inrun_spawn;
 mod interop;
+mod metrics;
 mod reload;
 mod runtime;
 mod service;

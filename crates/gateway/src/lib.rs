@@ -19,6 +19,7 @@ mod http;
 pub mod launch;
 pub mod logfile;
 pub mod methods;
+pub mod metrics;
 mod options;
 pub mod reload;
 mod server;

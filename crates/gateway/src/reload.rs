@@ -283,6 +283,7 @@ impl ReloadRuntime {
 pub fn apply_outcome(state: &GatewayState, outcome: &ReloadOutcome) {
     let rt = &state.reload;
     let _serial = lock(&rt.apply_lock);
+    crate::metrics::config_reload(outcome);
     match outcome {
         ReloadOutcome::Unchanged => {}
         ReloadOutcome::Rejected(r) => {
@@ -864,7 +865,11 @@ mod handoff {
                 cmd.arg0(a0);
             }
             cmd.args(args.iter().skip(1))
-                .env(LISTEN_FDS_ENV, self.env_value());
+                .env(LISTEN_FDS_ENV, self.env_value())
+                .env(
+                    crate::metrics::RESTARTS_ENV,
+                    crate::metrics::restarts_for_next_image(),
+                );
             tracing::info!(exe = %exe.display(), fds = %self.env_value(), "re-executing gateway with inherited listeners");
             // The descriptors must survive into the new image: leak them on purpose.
             let _keep: Vec<RawFd> = self

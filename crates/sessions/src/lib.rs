@@ -15,6 +15,7 @@ mod journal;
 mod key;
 mod limits;
 mod manager;
+pub mod observe;
 mod types;
 
 pub use error::{LimitKind, LimitViolation, SessionError};
@@ -27,7 +28,8 @@ pub use key::{
 };
 pub use limits::Limits;
 pub use manager::{
-    ManagerOptions, SessionManager, SpawnHandle, DEFAULT_RUNTIME, MAX_TASK_BYTES, MAX_TEXT_BYTES,
+    LaneCounts, LaneDepths, ManagerOptions, SessionManager, SpawnHandle, DEFAULT_RUNTIME,
+    MAX_TASK_BYTES, MAX_TEXT_BYTES,
 };
 pub use types::{
     AgentEvent, ChangedEvent, ChatEvent, ChatState, Cleanup, RunSnapshot, RunState, SendAccepted,

@@ -83,6 +83,7 @@ pub(crate) fn topic_for(key: &str) -> String {
 pub(crate) fn start(
     state: &Arc<GatewayState>,
 ) -> Result<impl Future<Output = ()> + Send + 'static, crate::GatewayError> {
+    crate::metrics::init();
     let pool = Pool::new(PoolConfig::default());
     let executor = Arc::new(AppServerExecutor {
         pool: pool.clone(),
