@@ -16,6 +16,7 @@ pub mod holder;
 pub mod run;
 pub mod service;
 pub mod sessions;
+pub mod systemd;
 
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;

@@ -140,6 +140,13 @@ pub fn start(args: StartArgs) -> anyhow::Result<ExitCode> {
     state
         .ensure()
         .map_err(|e| CliError::new(1, e.to_string()))?;
+    match crate::systemd::manager(&state) {
+        crate::systemd::Manager::Systemd { .. } => return crate::systemd::run_verb("start"),
+        m @ crate::systemd::Manager::Unreachable { .. } => {
+            println!("note: {}", crate::systemd::describe(&m))
+        }
+        crate::systemd::Manager::Pidfile => {}
+    }
     // One start at a time per state dir.
     let _starting = FileLock::acquire(&state.join("gateway.start.lock"))
         .map_err(|e| CliError::new(1, e.to_string()))?;
@@ -276,7 +283,7 @@ fn log_tail(path: &std::path::Path, from: u64) -> String {
 }
 
 /// `GET /readyz` on loopback answers 200.
-fn http_ready(port: u16) -> bool {
+pub(crate) fn http_ready(port: u16) -> bool {
     let Ok(mut s) = std::net::TcpStream::connect_timeout(
         &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
         Duration::from_millis(200),
@@ -317,6 +324,9 @@ fn kill(pid: u32, sig: libc::c_int) -> std::io::Result<()> {
 /// `gateway stop`.
 pub fn stop(args: StopArgs) -> anyhow::Result<ExitCode> {
     let state = client::state_dir(args.state_dir.as_ref());
+    if let crate::systemd::Manager::Systemd { .. } = crate::systemd::manager(&state) {
+        return crate::systemd::run_verb("stop");
+    }
     stop_in(&state, args.wait)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -430,6 +440,9 @@ pub fn restart(args: RestartArgs) -> anyhow::Result<ExitCode> {
             .into());
         }
     }
+    if let crate::systemd::Manager::Systemd { .. } = crate::systemd::manager(&state) {
+        return crate::systemd::run_verb("restart");
+    }
     if let Some(prev) = stop_in(&state, args.wait)? {
         if args.run.port.is_none() {
             args.run.port = Some(prev.port);
@@ -447,6 +460,7 @@ struct NotRunning<'a> {
     state_dir: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
+    service: String,
 }
 
 /// `gateway status --json` of a running gateway: the runtime file, completed by `status`.
@@ -467,6 +481,8 @@ struct StatusOutput<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     control_ui: Option<&'a openclaw_rs_protocol::methods::gateway::ControlUiStatus>,
     rpc: RpcOutcome<'a>,
+    /// Who runs it: the systemd user unit or the pidfile daemon.
+    service: String,
 }
 
 /// One line saying which Control UI the gateway serves (`gateway status`, `doctor`).
@@ -506,18 +522,21 @@ pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
     } else {
         RuntimeInfo::read(&state)
     };
+    let service = crate::systemd::describe(&crate::systemd::manager(&state));
     if info.is_none() && args.conn.url.is_none() {
         if args.json {
             client::print_json(&NotRunning {
                 running: false,
                 state_dir: Some(state.root().display().to_string()),
                 error: None,
+                service,
             });
         } else {
             println!(
                 "gateway is not running (state dir {}); start it with `openclaw gateway start`",
                 state.root().display()
             );
+            println!("  managed by:  {service}");
         }
         return Ok(ExitCode::from(EXIT_NOT_RUNNING));
     }
@@ -543,6 +562,7 @@ pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
                         running: false,
                         state_dir: None,
                         error: Some(&e.message),
+                        service,
                     });
                 } else {
                     println!("gateway is not running: {}", e.message);
@@ -591,6 +611,7 @@ pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
                 ok: rpc.is_ok(),
                 error: rpc.as_ref().err().map(|e| e.message.as_str()),
             },
+            service,
         });
     } else {
         println!("gateway running");
@@ -605,6 +626,7 @@ pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
             uptime.map(client::human_ms).unwrap_or("?".into())
         );
         println!("  auth mode:   {}", auth.unwrap_or("?".into()));
+        println!("  managed by:  {service}");
         println!(
             "  connections: {}",
             connections.map(|c| c.to_string()).unwrap_or("?".into())
