@@ -6,6 +6,7 @@ mod conformance;
 mod control_ui;
 mod control_ui_browser;
 mod diagnostics;
+mod doctor;
 mod gateway;
 mod inrun_spawn;
 mod interop;

@@ -72,8 +72,8 @@ pub enum Command {
     SessionsSpawn(sessions::SpawnArgs),
     /// List sessions (`sessions [list]`) or follow one (`sessions tail KEY`).
     Sessions(sessions::SessionsArgs),
-    /// Check the config file, auth-profile cooldowns and the gateway's reload status.
-    Doctor(client::ClientArgs),
+    /// Check the config, state dir, service, cooldowns and the gateway; --fix repairs what is safe (with backups), --dry-run shows it.
+    Doctor(doctor::DoctorArgs),
     /// Pairing requests, paired devices and device tokens (list, approve, reject, remove, rotate, revoke).
     Devices(devices::DevicesArgs),
 }

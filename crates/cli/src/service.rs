@@ -483,6 +483,10 @@ struct StatusOutput<'a> {
     rpc: RpcOutcome<'a>,
     /// Who runs it: the systemd user unit or the pidfile daemon.
     service: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    runtimes: Option<&'a openclaw_rs_protocol::methods::gateway::RuntimeHealth>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cooldowns: Option<&'a [openclaw_rs_protocol::methods::gateway::ActiveCooldown]>,
 }
 
 /// One line saying which Control UI the gateway serves (`gateway status`, `doctor`).
@@ -612,6 +616,8 @@ pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
                 error: rpc.as_ref().err().map(|e| e.message.as_str()),
             },
             service,
+            runtimes: s.and_then(|s| s.runtimes.as_ref()),
+            cooldowns: s.map(|s| s.cooldowns.as_slice()),
         });
     } else {
         println!("gateway running");
@@ -639,6 +645,37 @@ pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
         }
         if let Some(rss) = rss {
             println!("  memory:      {:.1} MB RSS", rss as f64 / 1_048_576.0);
+        }
+        if let Some(r) = s.and_then(|s| s.runtimes.as_ref()) {
+            let retired = r.retired_graceful_total + r.retired_wedged_total;
+            if retired > 0 {
+                println!(
+                    "  runtimes:    degraded: {retired} app-server process(es) retired after failures since start ({} wedged); see `openclaw doctor`",
+                    r.retired_wedged_total
+                );
+            }
+        }
+        for c in s.map(|s| s.cooldowns.as_slice()).unwrap_or_default() {
+            println!(
+                "  cooldown:    auth profile {} in lane {}{} ({}) until {}",
+                c.profile,
+                c.lane,
+                c.model
+                    .as_deref()
+                    .map(|m| format!(" for model {m}"))
+                    .unwrap_or_default(),
+                c.reason,
+                openclaw_rs_cooldowns::rfc3339(c.until_ms)
+            );
+        }
+        if let Some(r) = s.and_then(|s| s.reload.restart.as_ref()) {
+            println!(
+                "  restart:     {} ({}): {}; deadline {}",
+                r.phase,
+                r.who,
+                r.reason,
+                openclaw_rs_cooldowns::rfc3339(r.deadline_ms)
+            );
         }
         if let Some(ui) = s.and_then(|s| s.control_ui.as_ref()) {
             println!("  control UI:  {}", control_ui_line(ui, &url));
