@@ -68,6 +68,8 @@ pub enum Command {
     Gateway(gateway::GatewayArgs),
     /// Ask the running gateway for its health.
     Health(client::ClientArgs),
+    /// The gateway's status, degraded state included (same as `gateway status`).
+    Status(client::ClientArgs),
     /// Spawn a subagent run and stream its output (exit code names the error class).
     SessionsSpawn(sessions::SpawnArgs),
     /// List sessions (`sessions [list]`) or follow one (`sessions tail KEY`).
@@ -118,6 +120,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Gateway(args) => gateway::dispatch(args),
         Command::Health(args) => block_on_result(client::health(args)),
+        Command::Status(args) => block_on_result(service::status(args)),
         Command::SessionsSpawn(args) => block_on_result(sessions::spawn(args)),
         Command::Sessions(args) => block_on_result(sessions::sessions(args)),
         Command::Doctor(args) => block_on_result(doctor::run(args)),
