@@ -853,6 +853,32 @@ async fn seed_003_helper_401_cools_only_its_lane_and_user_run_completes() {
         !config_path(&gw).exists(),
         "a cooldown never writes openclaw.json"
     );
+    // `gateway status` and `doctor` show the cooldown (status.cooldowns).
+    let sd = gw.state_dir.path().to_str().unwrap().to_owned();
+    let cli = [
+        "--url",
+        gw.url.as_str(),
+        "--token",
+        "t",
+        "--state-dir",
+        sd.as_str(),
+    ];
+    let out = openclaw_rs_cli(&[&["gateway", "status"][..], &cli].concat(), None).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("cooldown:    auth profile anthropic:cli in lane subagent"),
+        "{text}"
+    );
+    let out = openclaw_rs_cli(&[&["doctor", "--json"][..], &cli].concat(), None).await;
+    let d: Value = serde_json::from_slice(&out.stdout).expect("doctor --json");
+    assert!(
+        d["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["id"] == "cooldowns.active" && f["severity"] == "warn"),
+        "{d}"
+    );
 
     // The user's run completes; the user's next message is accepted and runs.
     std::fs::write(&gate, b"go").unwrap();

@@ -111,6 +111,10 @@ pub struct PoolStats {
     pub live_children: usize,
     /// Children spawned since the pool was created.
     pub spawned_total: u64,
+    /// Graceful retirements asked for (a failed run's process; closes when idle).
+    pub retired_graceful_total: u64,
+    /// Hard retirements of wedged processes (every lease on them failed at once).
+    pub retired_wedged_total: u64,
 }
 
 /// One process slot, for status output.
@@ -146,6 +150,8 @@ struct Inner {
     live: Mutex<HashMap<u32, ExitWatch>>,
     shutdown: AtomicBool,
     spawned: AtomicU64,
+    retired_graceful: AtomicU64,
+    retired_wedged: AtomicU64,
     reaper: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -211,6 +217,8 @@ impl Pool {
             live: Mutex::new(HashMap::new()),
             shutdown: AtomicBool::new(false),
             spawned: AtomicU64::new(0),
+            retired_graceful: AtomicU64::new(0),
+            retired_wedged: AtomicU64::new(0),
             reaper: Mutex::new(None),
         });
         let tick =
@@ -235,6 +243,8 @@ impl Pool {
                 .filter(|w| !w.has_exited())
                 .count(),
             spawned_total: self.inner.spawned.load(Ordering::Relaxed),
+            retired_graceful_total: self.inner.retired_graceful.load(Ordering::Relaxed),
+            retired_wedged_total: self.inner.retired_wedged.load(Ordering::Relaxed),
         }
     }
 
@@ -504,6 +514,13 @@ impl Lease {
     /// lease drops. Sibling runs keep working.
     pub fn retire(&self) {
         if let Some(pool) = &self.pool {
+            pool.retired_graceful.fetch_add(1, Ordering::Relaxed);
+        }
+        self.detach();
+    }
+
+    fn detach(&self) {
+        if let Some(pool) = &self.pool {
             let close = lock(&pool.ledger).retire(self.id);
             if let Some(p) = close {
                 p.client.close();
@@ -513,7 +530,10 @@ impl Lease {
 
     /// Hard retirement for a wedged process: detach it and fail every lease on it now.
     pub fn retire_wedged(&self, reason: &str) {
-        self.retire();
+        if let Some(pool) = &self.pool {
+            pool.retired_wedged.fetch_add(1, Ordering::Relaxed);
+        }
+        self.detach();
         tracing::warn!(
             pid = self.pid(),
             reason,

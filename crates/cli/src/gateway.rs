@@ -31,6 +31,10 @@ pub enum GatewayCommand {
     Call(CallArgs),
     /// Ask the running gateway for its health.
     Health(ClientArgs),
+    /// Install the gateway as a systemd user service (Type=notify, restart on failure) and start it.
+    Install(crate::systemd::InstallArgs),
+    /// Stop, disable and remove the systemd user service.
+    Uninstall(crate::systemd::UninstallArgs),
 }
 
 #[derive(Debug, Args)]
@@ -53,6 +57,8 @@ pub(crate) fn dispatch(args: GatewayArgs) -> anyhow::Result<ExitCode> {
         GatewayCommand::Status(a) => block_on_result(service::status(a)),
         GatewayCommand::Call(a) => block_on_result(call(a)),
         GatewayCommand::Health(a) => block_on_result(client::health(a)),
+        GatewayCommand::Install(a) => crate::systemd::install(a),
+        GatewayCommand::Uninstall(a) => crate::systemd::uninstall(a),
     }
 }
 

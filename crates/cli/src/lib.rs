@@ -12,9 +12,11 @@ pub mod client;
 pub mod devices;
 pub mod doctor;
 pub mod gateway;
+pub mod holder;
 pub mod run;
 pub mod service;
 pub mod sessions;
+pub mod systemd;
 
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -66,12 +68,14 @@ pub enum Command {
     Gateway(gateway::GatewayArgs),
     /// Ask the running gateway for its health.
     Health(client::ClientArgs),
+    /// The gateway's status, degraded state included (same as `gateway status`).
+    Status(client::ClientArgs),
     /// Spawn a subagent run and stream its output (exit code names the error class).
     SessionsSpawn(sessions::SpawnArgs),
     /// List sessions (`sessions [list]`) or follow one (`sessions tail KEY`).
     Sessions(sessions::SessionsArgs),
-    /// Check the config file, auth-profile cooldowns and the gateway's reload status.
-    Doctor(client::ClientArgs),
+    /// Check the config, state dir, service, cooldowns and the gateway; --fix repairs what is safe (with backups), --dry-run shows it.
+    Doctor(doctor::DoctorArgs),
     /// Pairing requests, paired devices and device tokens (list, approve, reject, remove, rotate, revoke).
     Devices(devices::DevicesArgs),
 }
@@ -116,6 +120,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Gateway(args) => gateway::dispatch(args),
         Command::Health(args) => block_on_result(client::health(args)),
+        Command::Status(args) => block_on_result(service::status(args)),
         Command::SessionsSpawn(args) => block_on_result(sessions::spawn(args)),
         Command::Sessions(args) => block_on_result(sessions::sessions(args)),
         Command::Doctor(args) => block_on_result(doctor::run(args)),

@@ -6,7 +6,7 @@ use clap::{Args, ValueEnum};
 use openclaw_rs_config::{AuthMode, BindMode};
 use openclaw_rs_gateway::launch::{self, LaunchFlags};
 use openclaw_rs_gateway::reload::LogLevelHook;
-use openclaw_rs_state::FileLock;
+use openclaw_rs_state::{FileLock, StateDir};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -228,6 +228,28 @@ pub fn run_foreground(args: RunArgs) -> anyhow::Result<ExitCode> {
         );
     }
 
+    // Under systemd (Type=notify): READY=1 once /readyz answers, so `systemctl start` returns
+    // when the gateway serves. The thread ends when ready, on timeout, or when serving ends.
+    let serving_done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let ready_notifier = crate::systemd::notify_wanted().then(|| {
+        let done = serving_done.clone();
+        std::thread::spawn(move || {
+            let deadline = std::time::Instant::now() + Duration::from_secs(120);
+            while !done.load(std::sync::atomic::Ordering::Acquire)
+                && std::time::Instant::now() < deadline
+            {
+                if crate::service::http_ready(port) {
+                    crate::systemd::notify(&format!(
+                        "READY=1\nMAINPID={}\nSTATUS=serving on ws://127.0.0.1:{port}",
+                        std::process::id()
+                    ));
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    });
+
     let runtime = build_runtime()?;
     let result = runtime.block_on(openclaw_rs_gateway::reload::serve_restartable(
         listeners,
@@ -236,8 +258,17 @@ pub fn run_foreground(args: RunArgs) -> anyhow::Result<ExitCode> {
         log_hook,
     ));
     let _ = info_writer.join();
+    serving_done.store(true, std::sync::atomic::Ordering::Release);
+    if let Some(t) = ready_notifier {
+        let _ = t.join();
+    }
     let restart = result.map_err(|e| CliError::new(1, e.to_string()));
     if let Ok(Some(restart)) = restart {
+        // Same pid after exec: the service manager waits for the new image's READY=1.
+        crate::systemd::notify(&format!(
+            "RELOADING=1\nMONOTONIC_USEC={}\nSTATUS=restarting in place",
+            crate::systemd::monotonic_usec()
+        ));
         // Same pid after exec: the runtime file stays; the lock is re-taken by the new image.
         // The async runtime is not dropped (that would wait on blocking threads); exec ends it.
         drop(lock);
@@ -246,6 +277,7 @@ pub fn run_foreground(args: RunArgs) -> anyhow::Result<ExitCode> {
             CliError::new(1, format!("cannot re-execute the gateway for restart: {e}")).into(),
         );
     }
+    crate::systemd::notify("STOPPING=1");
     RuntimeInfo::remove_if_ours(&state, std::process::id());
     drop(lock);
     restart?;
@@ -272,14 +304,24 @@ fn build_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 fn acquire_with_wait(path: &std::path::Path) -> anyhow::Result<Option<FileLock>> {
-    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    let start = std::time::Instant::now();
+    let mut deadline = start + LOCK_WAIT;
     loop {
         match FileLock::try_acquire(path) {
             Ok(Some(l)) => return Ok(Some(l)),
-            Ok(None) if std::time::Instant::now() < deadline => {
+            Ok(None) => {
+                // A gateway killed a moment ago may still hold the lock while it exits: wait for
+                // it (bounded) instead of refusing as if it were alive.
+                let state_dir = path.parent().map(StateDir::new);
+                let runtime_pid = state_dir.as_ref().and_then(crate::service::runtime_pid);
+                if let crate::holder::Holder::Dying(..) = crate::holder::probe(path, runtime_pid) {
+                    deadline = deadline.max(start + crate::holder::DYING_WAIT);
+                }
+                if std::time::Instant::now() >= deadline {
+                    return Ok(None);
+                }
                 std::thread::sleep(Duration::from_millis(20))
             }
-            Ok(None) => return Ok(None),
             Err(e) => return Err(CliError::new(1, e.to_string()).into()),
         }
     }

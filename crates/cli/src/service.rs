@@ -72,6 +72,31 @@ impl RuntimeInfo {
     }
 }
 
+/// The pid in `gateway.runtime.json`, whether or not that gateway still runs.
+pub fn runtime_pid(state: &StateDir) -> Option<u32> {
+    let bytes = openclaw_rs_state::read_optional(&state.join("gateway.runtime.json")).ok()??;
+    serde_json::from_slice::<RuntimeInfo>(&bytes)
+        .ok()
+        .map(|r| r.pid)
+}
+
+/// Wait (bounded) while a gateway that was killed a moment ago still holds the lock; an error
+/// names it if it is still exiting after [`crate::holder::DYING_WAIT`].
+pub fn wait_for_dying_holder(state: &StateDir) -> Result<(), CliError> {
+    use crate::holder::{settle, Holder, DYING_WAIT};
+    match settle(&lock_path(state), || runtime_pid(state), DYING_WAIT) {
+        Holder::Dying(pid, why) => Err(CliError::new(
+            1,
+            format!(
+                "the previous gateway (pid {pid}, {why}) still holds {} after {} s; check it with `ps -o pid,stat,wchan -p {pid}` and retry",
+                lock_path(state).display(),
+                DYING_WAIT.as_secs()
+            ),
+        )),
+        Holder::Free | Holder::Live(_) => Ok(()),
+    }
+}
+
 /// Whether some process holds the gateway lock of `state`.
 pub fn is_locked(state: &StateDir) -> bool {
     if !state.root().exists() {
@@ -115,9 +140,17 @@ pub fn start(args: StartArgs) -> anyhow::Result<ExitCode> {
     state
         .ensure()
         .map_err(|e| CliError::new(1, e.to_string()))?;
+    match crate::systemd::manager(&state) {
+        crate::systemd::Manager::Systemd { .. } => return crate::systemd::run_verb("start"),
+        m @ crate::systemd::Manager::Unreachable { .. } => {
+            println!("note: {}", crate::systemd::describe(&m))
+        }
+        crate::systemd::Manager::Pidfile => {}
+    }
     // One start at a time per state dir.
     let _starting = FileLock::acquire(&state.join("gateway.start.lock"))
         .map_err(|e| CliError::new(1, e.to_string()))?;
+    wait_for_dying_holder(&state)?;
     if let Some(info) = RuntimeInfo::read(&state) {
         println!(
             "gateway already running (pid {}, {}, version {}); logs: {}",
@@ -250,7 +283,7 @@ fn log_tail(path: &std::path::Path, from: u64) -> String {
 }
 
 /// `GET /readyz` on loopback answers 200.
-fn http_ready(port: u16) -> bool {
+pub(crate) fn http_ready(port: u16) -> bool {
     let Ok(mut s) = std::net::TcpStream::connect_timeout(
         &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
         Duration::from_millis(200),
@@ -291,6 +324,9 @@ fn kill(pid: u32, sig: libc::c_int) -> std::io::Result<()> {
 /// `gateway stop`.
 pub fn stop(args: StopArgs) -> anyhow::Result<ExitCode> {
     let state = client::state_dir(args.state_dir.as_ref());
+    if let crate::systemd::Manager::Systemd { .. } = crate::systemd::manager(&state) {
+        return crate::systemd::run_verb("stop");
+    }
     stop_in(&state, args.wait)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -404,6 +440,9 @@ pub fn restart(args: RestartArgs) -> anyhow::Result<ExitCode> {
             .into());
         }
     }
+    if let crate::systemd::Manager::Systemd { .. } = crate::systemd::manager(&state) {
+        return crate::systemd::run_verb("restart");
+    }
     if let Some(prev) = stop_in(&state, args.wait)? {
         if args.run.port.is_none() {
             args.run.port = Some(prev.port);
@@ -421,6 +460,7 @@ struct NotRunning<'a> {
     state_dir: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
+    service: String,
 }
 
 /// `gateway status --json` of a running gateway: the runtime file, completed by `status`.
@@ -441,6 +481,12 @@ struct StatusOutput<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     control_ui: Option<&'a openclaw_rs_protocol::methods::gateway::ControlUiStatus>,
     rpc: RpcOutcome<'a>,
+    /// Who runs it: the systemd user unit or the pidfile daemon.
+    service: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    runtimes: Option<&'a openclaw_rs_protocol::methods::gateway::RuntimeHealth>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cooldowns: Option<&'a [openclaw_rs_protocol::methods::gateway::ActiveCooldown]>,
 }
 
 /// One line saying which Control UI the gateway serves (`gateway status`, `doctor`).
@@ -480,18 +526,21 @@ pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
     } else {
         RuntimeInfo::read(&state)
     };
+    let service = crate::systemd::describe(&crate::systemd::manager(&state));
     if info.is_none() && args.conn.url.is_none() {
         if args.json {
             client::print_json(&NotRunning {
                 running: false,
                 state_dir: Some(state.root().display().to_string()),
                 error: None,
+                service,
             });
         } else {
             println!(
                 "gateway is not running (state dir {}); start it with `openclaw gateway start`",
                 state.root().display()
             );
+            println!("  managed by:  {service}");
         }
         return Ok(ExitCode::from(EXIT_NOT_RUNNING));
     }
@@ -517,6 +566,7 @@ pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
                         running: false,
                         state_dir: None,
                         error: Some(&e.message),
+                        service,
                     });
                 } else {
                     println!("gateway is not running: {}", e.message);
@@ -565,6 +615,9 @@ pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
                 ok: rpc.is_ok(),
                 error: rpc.as_ref().err().map(|e| e.message.as_str()),
             },
+            service,
+            runtimes: s.and_then(|s| s.runtimes.as_ref()),
+            cooldowns: s.map(|s| s.cooldowns.as_slice()),
         });
     } else {
         println!("gateway running");
@@ -579,6 +632,7 @@ pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
             uptime.map(client::human_ms).unwrap_or("?".into())
         );
         println!("  auth mode:   {}", auth.unwrap_or("?".into()));
+        println!("  managed by:  {service}");
         println!(
             "  connections: {}",
             connections.map(|c| c.to_string()).unwrap_or("?".into())
@@ -591,6 +645,37 @@ pub async fn status(args: ClientArgs) -> anyhow::Result<ExitCode> {
         }
         if let Some(rss) = rss {
             println!("  memory:      {:.1} MB RSS", rss as f64 / 1_048_576.0);
+        }
+        if let Some(r) = s.and_then(|s| s.runtimes.as_ref()) {
+            let retired = r.retired_graceful_total + r.retired_wedged_total;
+            if retired > 0 {
+                println!(
+                    "  runtimes:    degraded: {retired} app-server process(es) retired after failures since start ({} wedged); see `openclaw doctor`",
+                    r.retired_wedged_total
+                );
+            }
+        }
+        for c in s.map(|s| s.cooldowns.as_slice()).unwrap_or_default() {
+            println!(
+                "  cooldown:    auth profile {} in lane {}{} ({}) until {}",
+                c.profile,
+                c.lane,
+                c.model
+                    .as_deref()
+                    .map(|m| format!(" for model {m}"))
+                    .unwrap_or_default(),
+                c.reason,
+                openclaw_rs_cooldowns::rfc3339(c.until_ms)
+            );
+        }
+        if let Some(r) = s.and_then(|s| s.reload.restart.as_ref()) {
+            println!(
+                "  restart:     {} ({}): {}; deadline {}",
+                r.phase,
+                r.who,
+                r.reason,
+                openclaw_rs_cooldowns::rfc3339(r.deadline_ms)
+            );
         }
         if let Some(ui) = s.and_then(|s| s.control_ui.as_ref()) {
             println!("  control UI:  {}", control_ui_line(ui, &url));

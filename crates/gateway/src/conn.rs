@@ -60,7 +60,7 @@ pub(crate) async fn handle(
 ) {
     let Some(preauth_slot) = state.preauth_slot() else {
         tracing::debug!(%peer, "too many sockets before connect; dropping");
-        return;
+        return crate::metrics::connection("dropped");
     };
     let deadline = tokio::time::Instant::now() + state.reload().handshake_timeout();
     // A socket that has not sent its request when the gateway starts draining is dropped: it
@@ -72,20 +72,33 @@ pub(crate) async fn handle(
     };
     let head = match read {
         Ok(Ok(head)) => head,
-        Ok(Err(http::HeadError::Io)) | Err(_) => return,
-        Ok(Err(e)) => return http::respond_error(&mut stream, &e).await,
+        Ok(Err(http::HeadError::Io)) | Err(_) => return crate::metrics::connection("closed"),
+        Ok(Err(e)) => {
+            crate::metrics::connection("bad_request");
+            return http::respond_error(&mut stream, &e).await;
+        }
     };
     let key = match http::upgrade_key(&head) {
         Ok(Some(key)) => key.to_owned(),
-        // A probe, else the Control UI when it is enabled and the path is under its base path,
-        // else the plain answers.
-        Ok(None) if crate::control_ui::serve::serves(&state, &head) => {
-            return crate::control_ui::serve::respond(&mut stream, &state, &head).await
+        Ok(None) => {
+            crate::metrics::connection("http");
+            // Metrics, else the Control UI when it is enabled and the path is under its base
+            // path, else a probe or the plain answers.
+            let path = head.facts.path.split('?').next().unwrap_or("/");
+            if !crate::metrics::PATHS.contains(&path)
+                && crate::control_ui::serve::serves(&state, &head)
+            {
+                return crate::control_ui::serve::respond(&mut stream, &state, &head).await;
+            }
+            return http::respond(&mut stream, &state, &head).await;
         }
-        Ok(None) => return http::respond(&mut stream, &state, &head).await,
-        Err(e) => return http::refuse_upgrade(&mut stream, &e).await,
+        Err(e) => {
+            crate::metrics::connection("bad_request");
+            return http::refuse_upgrade(&mut stream, &e).await;
+        }
     };
     if state.is_draining() {
+        crate::metrics::connection("draining");
         let body = r#"{"error":"gateway is shutting down"}"#;
         let out = format!(
             "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -111,6 +124,7 @@ pub(crate) async fn handle(
     if stream.write_all(&out).await.is_err() {
         return;
     }
+    let mut handshake = crate::metrics::Handshake::begin();
     let budget = Budget::new(PREAUTH_READ_BUDGET);
     // Small socket buffers: tungstenite's 128 KiB defaults would cost a large allocation per
     // connection (and page faults) for frames that are almost always a few hundred bytes.
@@ -139,6 +153,7 @@ pub(crate) async fn handle(
         First::PeerClosed => return answer_peer_close(&mut source).await,
         First::Failed(req) => return fail_preauth(sink, source, req).await,
         First::Timeout => {
+            handshake.set("timeout");
             tracing::debug!(%peer, "handshake timeout");
             return close_preauth(
                 sink,
@@ -211,10 +226,13 @@ pub(crate) async fn handle(
         Ok(g) => g,
         Err(rej) => {
             tracing::info!(%peer, code = ?rej.error.detail_code(), "connect refused");
+            handshake.set("refused");
             return reject(sink, source, &req.id, rej).await;
         }
     };
     budget.lift();
+    handshake.set("ok");
+    drop(handshake);
     drop(preauth_slot);
     serve_connection(
         state, methods, sink, source, peer, req, params, protocol, grant,
@@ -678,7 +696,9 @@ fn dispatch(
     let RequestFrame {
         id, method, params, ..
     } = req;
+    let began = std::time::Instant::now();
     let Some(spec) = methods.get(&method) else {
+        crate::metrics::rpc("unknown", "INVALID_REQUEST", began);
         let error = if method == "connect" {
             ErrorShape::new(
                 ErrorCode::InvalidRequest,
@@ -691,11 +711,13 @@ fn dispatch(
         return None;
     };
     if let Err(error) = spec.check_access(conn.info()) {
+        crate::metrics::rpc(spec.name, error.code.as_str(), began);
         conn.send_text(encode::response_err(Some(&id), &error));
         return None;
     }
     if let Some(fast) = spec.fast {
         conn.send_text(encode::response_ok(&id, &fast(state)));
+        crate::metrics::rpc(spec.name, "ok", began);
         return None;
     }
     let ctx = CallCtx::new(conn.clone(), Arc::from(id.as_str()));
@@ -706,9 +728,14 @@ fn dispatch(
     if let std::task::Poll::Ready(result) = fut.as_mut().poll(&mut cx) {
         conn.send_text(encode::response(&id, result.as_ref()));
         conn.answered(&id);
+        crate::metrics::rpc(spec.name, crate::metrics::outcome_of(&result), began);
         return None;
     }
-    Some(fut.map(move |r| (id, r)))
+    let name = spec.name;
+    Some(fut.map(move |r| {
+        crate::metrics::rpc(name, crate::metrics::outcome_of(&r), began);
+        (id, r)
+    }))
 }
 
 /// Drains the outbound queue into the socket; returns the sink when the queue closes, a write

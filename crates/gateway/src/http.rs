@@ -3,6 +3,7 @@
 //! `/health`, `/healthz` → 200 `{"ok":true,"status":"live"}` (always, while the process serves).
 //! `/ready`, `/readyz` → 200 when started and not draining, else 503.
 //! `/startupz` → 200 `started`, 503 `starting` or `draining`.
+//! `/metrics` (and OpenClaw's `/api/diagnostics/prometheus`) → Prometheus text, see `crate::metrics`.
 //! Every other path goes to the Control UI (`control_ui`) when it is enabled and the path is
 //! under its base path; `/` otherwise answers a line saying this is a gateway.
 //! An upgrade request with a bad `Sec-WebSocket-Key` → 400, with a `Sec-WebSocket-Version` other
@@ -50,6 +51,8 @@ pub(crate) struct Head {
     pub accept_encoding: Option<String>,
     /// `If-None-Match` (304 for an unchanged Control UI file).
     pub if_none_match: Option<String>,
+    /// `Authorization` (`/metrics` takes the gateway credential as a bearer token).
+    pub authorization: Option<String>,
 }
 
 /// Why a head could not be read.
@@ -97,6 +100,7 @@ pub(crate) async fn read_head(stream: &mut TcpStream) -> Result<Head, HeadError>
         accept: None,
         accept_encoding: None,
         if_none_match: None,
+        authorization: None,
     };
     let mut upgrade = false;
     let mut connection_upgrade = false;
@@ -129,6 +133,8 @@ pub(crate) async fn read_head(stream: &mut TcpStream) -> Result<Head, HeadError>
             head.accept_encoding = Some(value);
         } else if name.eq_ignore_ascii_case("if-none-match") {
             head.if_none_match = Some(value);
+        } else if name.eq_ignore_ascii_case("authorization") {
+            head.authorization = Some(value);
         } else if name.eq_ignore_ascii_case("forwarded") {
             head.facts.forwarded = Some(value);
         } else if name.len() > 12 && name[..12].eq_ignore_ascii_case("x-forwarded-") {
@@ -227,6 +233,10 @@ pub(crate) fn is_probe(path: &str) -> bool {
 /// Answer a plain HTTP request and close: a probe, else the plain answers below. (The
 /// connection sends Control UI requests to `control_ui::serve` first.)
 pub(crate) async fn respond(stream: &mut TcpStream, state: &GatewayState, head: &Head) {
+    let path = head.facts.path.split('?').next().unwrap_or("/");
+    if crate::metrics::PATHS.contains(&path) {
+        return crate::metrics::respond(stream, state, head).await;
+    }
     let (status, body, content_type) = route(state, head);
     let reason = match status {
         200 => "OK",

@@ -78,6 +78,7 @@ mod http;
 pub mod launch;
 pub mod logfile;
 mod methods;
+pub mod metrics;
 mod options;
 pub mod reload;
 mod rpc;

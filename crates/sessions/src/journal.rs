@@ -120,7 +120,9 @@ pub(crate) fn append(path: &Path, records: &[Record]) -> Result<(), SessionError
         .map_err(|e| io_err("open", path, e))?;
     f.write_all(&buf)
         .map_err(|e| io_err("append to", path, e))?;
+    let fsync_began = std::time::Instant::now();
     f.sync_data().map_err(|e| io_err("fsync", path, e))?;
+    crate::observe::journal_fsync(fsync_began.elapsed());
     if !existed {
         sync_dir(path);
     }

@@ -15,6 +15,7 @@ mod journal;
 mod key;
 mod limits;
 mod manager;
+pub mod observe;
 mod types;
 
 pub use error::{LimitKind, LimitViolation, SessionError};
@@ -27,7 +28,8 @@ pub use key::{
 };
 pub use limits::{Limits, Retention};
 pub use manager::{
-    ManagerOptions, RetentionReport, SessionManager, SpawnHandle, DEFAULT_RUNTIME, MAX_ACTIVE_RUNS,
+    LaneCounts, LaneDepths, ManagerOptions, RetentionReport, SessionManager, SpawnHandle,
+    DEFAULT_RUNTIME, MAX_ACTIVE_RUNS,
     MAX_TASK_BYTES, MAX_TEXT_BYTES,
 };
 pub use types::{

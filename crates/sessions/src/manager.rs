@@ -276,7 +276,7 @@ struct RunEntry {
     done: watch::Sender<bool>,
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -409,6 +409,20 @@ impl RunEntry {
 }
 
 /// The terminal result of a run, as recorded.
+/// Runs waiting and running in one lane.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LaneCounts {
+    pub queued: usize,
+    pub running: usize,
+}
+
+/// [`SessionManager::lane_depths`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LaneDepths {
+    pub main: LaneCounts,
+    pub subagent: LaneCounts,
+}
+
 #[derive(Clone)]
 struct Ending {
     state: RunState,
@@ -503,6 +517,23 @@ impl SessionManager {
             .values()
             .filter(|s| s.running.is_some())
             .count()
+    }
+
+    /// Queued and running runs per lane (`main`: top-level sessions; `subagent`: children),
+    /// for metrics.
+    pub fn lane_depths(&self) -> LaneDepths {
+        let inner = lock(&self.shared.inner);
+        let mut d = LaneDepths::default();
+        for s in inner.sessions.values() {
+            let lane = if s.spawned_by.is_some() {
+                &mut d.subagent
+            } else {
+                &mut d.main
+            };
+            lane.queued += s.queue.len();
+            lane.running += usize::from(s.running.is_some());
+        }
+        d
     }
 
     /// Runs accepted and not finished (queued or running).

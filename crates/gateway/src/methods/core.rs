@@ -129,7 +129,40 @@ pub fn status_payload(state: &Arc<GatewayState>) -> StatusResult {
                 .control_ui()
                 .status(state.config().load().gateway.control_ui.is_enabled()),
         ),
+        runtimes: state.sessions().map(|s| {
+            let p = s.pool().stats();
+            openclaw_rs_protocol::methods::gateway::RuntimeHealth {
+                processes: p.ledger.processes,
+                leases: p.ledger.leases,
+                spawned_total: p.spawned_total,
+                retired_graceful_total: p.retired_graceful_total,
+                retired_wedged_total: p.retired_wedged_total,
+            }
+        }),
+        cooldowns: active_cooldowns(state),
     }
+}
+
+/// The cooldowns in force now, for `status`.
+fn active_cooldowns(
+    state: &GatewayState,
+) -> Vec<openclaw_rs_protocol::methods::gateway::ActiveCooldown> {
+    let now = openclaw_rs_cooldowns::now_ms();
+    state
+        .reload()
+        .cooldowns()
+        .snapshot()
+        .entries()
+        .into_iter()
+        .filter(|e| e.until() > now)
+        .map(|e| openclaw_rs_protocol::methods::gateway::ActiveCooldown {
+            profile: e.profile.clone(),
+            lane: e.lane.clone(),
+            model: e.model.clone(),
+            reason: e.reason.as_str().to_owned(),
+            until_ms: e.until(),
+        })
+        .collect()
 }
 
 /// `status {includeCliProjection:true}`: the agents OpenClaw's CLI lists (`main` and each

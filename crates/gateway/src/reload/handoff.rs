@@ -121,7 +121,11 @@ impl ListenerHandoff {
             cmd.arg0(a0);
         }
         cmd.args(args.iter().skip(1))
-            .env(LISTEN_FDS_ENV, self.env_value());
+            .env(LISTEN_FDS_ENV, self.env_value())
+            .env(
+                crate::metrics::RESTARTS_ENV,
+                crate::metrics::restarts_for_next_image(),
+            );
         tracing::info!(exe = %exe.display(), fds = %self.env_value(), "re-executing gateway with inherited listeners");
         // The descriptors must survive into the new image: leak them on purpose.
         let _keep: Vec<RawFd> = self

@@ -42,6 +42,7 @@ pub(crate) fn start(
     state: &Arc<GatewayState>,
     setup: RunsSetup,
 ) -> Result<impl Future<Output = ()> + Send + 'static, GatewayError> {
+    crate::metrics::init();
     let pool = match setup.pool {
         Some(p) => p,
         None => Pool::new(setup.pool_config.unwrap_or_default()),

@@ -147,6 +147,42 @@ pub struct StatusResult {
     /// This gateway's own extension: which Control UI build the HTTP side serves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub control_ui: Option<ControlUiStatus>,
+    /// This gateway's own extension: the app-server pool's health (retired processes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtimes: Option<RuntimeHealth>,
+    /// This gateway's own extension: auth-profile cooldowns in force now.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cooldowns: Vec<ActiveCooldown>,
+}
+
+/// `status.runtimes` (this gateway's extension): app-server processes since the gateway started.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RuntimeHealth {
+    /// Process slots now (starting, ready, retired and draining).
+    pub processes: usize,
+    /// Active leases (runs on a process) now.
+    pub leases: usize,
+    /// Processes spawned since start.
+    pub spawned_total: u64,
+    /// Graceful retirements (a run failed on the process; it closes when idle).
+    pub retired_graceful_total: u64,
+    /// Wedged processes killed (their runs failed at once).
+    pub retired_wedged_total: u64,
+}
+
+/// One entry of `status.cooldowns`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ActiveCooldown {
+    pub profile: String,
+    pub lane: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The failure reason (`rate_limit`, `auth`, …).
+    pub reason: String,
+    /// Unix ms when it stops blocking.
+    pub until_ms: u64,
 }
 
 /// `status.controlUi` (this gateway's extension): what the gateway port serves to a browser.

@@ -618,6 +618,7 @@ impl Shared {
             };
             run.state = e.state;
             run.ended_at = Some(now_ms());
+            crate::observe::run_finished(e.state, e.class, run.started_at);
             run.final_text = e.text.clone();
             run.error = e.error.clone();
             run.error_class = e.class;
