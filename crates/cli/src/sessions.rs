@@ -156,11 +156,14 @@ fn request_error(e: &ClientError, target: &Target) -> CliError {
     explain(e, target)
 }
 
+/// The exit code for a run that did not complete: `class` is the wire `errorClass` (read as the
+/// shared `FailureClass`; unknown names are `runtime`), `status` the wait status.
 fn exit_for_class(class: &str, status: &str) -> u8 {
-    match (status, class) {
+    use openclaw_rs_protocol::FailureClass;
+    match (status, FailureClass::parse_lenient(class)) {
         ("aborted", _) | ("interrupted", _) => EXIT_ABORTED,
-        ("timeout", _) | (_, "timeout") => EXIT_TIMEOUT,
-        (_, "auth") => EXIT_AUTH,
+        ("timeout", _) | (_, FailureClass::Timeout) => EXIT_TIMEOUT,
+        (_, FailureClass::Auth) => EXIT_AUTH,
         _ => EXIT_RUNTIME,
     }
 }

@@ -15,6 +15,7 @@
 
 use arc_swap::ArcSwap;
 use openclaw_rs_config::{CooldownSettings, LanePolicy};
+pub use openclaw_rs_protocol::FailureClass;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -41,18 +42,24 @@ pub enum FailureReason {
 }
 
 impl FailureReason {
-    /// The reason for a run failure class (the camelCase names of
-    /// `openclaw_rs_app_server::FailureClass`); `None` for failures that say nothing about the
-    /// profile (cancelled, protocol, startup, config errors).
-    pub fn from_class_name(class: &str) -> Option<FailureReason> {
+    /// The reason a run failure of `class` records against its auth profile; `None` for
+    /// failures that say nothing about the profile (cancelled, protocol, transport, startup,
+    /// config and other runtime errors).
+    pub fn from_class(class: FailureClass) -> Option<FailureReason> {
         match class {
-            "auth" => Some(FailureReason::AuthPermanent),
-            "rateLimit" | "rate_limit" => Some(FailureReason::RateLimit),
-            "quota" => Some(FailureReason::Billing),
-            "upstream" | "streamIdle" | "stream_idle" | "timeout" | "overload" => {
-                Some(FailureReason::Transient)
-            }
-            _ => None,
+            FailureClass::Auth => Some(FailureReason::AuthPermanent),
+            FailureClass::RateLimit => Some(FailureReason::RateLimit),
+            FailureClass::Quota => Some(FailureReason::Billing),
+            FailureClass::Upstream
+            | FailureClass::StreamIdle
+            | FailureClass::Timeout
+            | FailureClass::Overload => Some(FailureReason::Transient),
+            FailureClass::Interrupted
+            | FailureClass::Protocol
+            | FailureClass::Transport
+            | FailureClass::Startup
+            | FailureClass::Config
+            | FailureClass::Runtime => None,
         }
     }
 
@@ -805,16 +812,27 @@ mod tests {
     }
 
     #[test]
-    fn class_names_map() {
-        assert_eq!(
-            FailureReason::from_class_name("auth"),
-            Some(FailureReason::AuthPermanent)
-        );
-        assert_eq!(
-            FailureReason::from_class_name("quota"),
-            Some(FailureReason::Billing)
-        );
-        assert_eq!(FailureReason::from_class_name("interrupted"), None);
+    fn failure_classes_map_to_reasons() {
+        use FailureClass as C;
+        let expect = |c: C| match c {
+            C::Auth => Some(FailureReason::AuthPermanent),
+            C::RateLimit => Some(FailureReason::RateLimit),
+            C::Quota => Some(FailureReason::Billing),
+            C::Upstream | C::StreamIdle | C::Timeout | C::Overload => {
+                Some(FailureReason::Transient)
+            }
+            _ => None,
+        };
+        for c in C::ALL {
+            assert_eq!(FailureReason::from_class(c), expect(c), "{c}");
+        }
+        // Only model-level failures cool down a single model.
+        assert!(FailureReason::from_class(C::RateLimit).is_some_and(FailureReason::model_scoped));
+        assert!(!FailureReason::from_class(C::Auth).is_some_and(FailureReason::model_scoped));
+    }
+
+    #[test]
+    fn rfc3339_formats() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00Z");
     }

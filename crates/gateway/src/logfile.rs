@@ -98,7 +98,10 @@ fn level(l: &Level) -> (u8, &'static str) {
 /// `openclaw_rs_gateway::server` → `gateway`; other targets as they are.
 fn subsystem(target: &str) -> &str {
     let first = target.split("::").next().unwrap_or(target);
-    first.strip_prefix("openclaw_").unwrap_or(first)
+    first
+        .strip_prefix("openclaw_rs_")
+        .or_else(|| first.strip_prefix("openclaw_"))
+        .unwrap_or(first)
 }
 
 #[derive(Serialize)]

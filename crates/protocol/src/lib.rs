@@ -8,6 +8,7 @@
 
 pub mod codes;
 pub mod encode;
+pub mod failure;
 pub mod frames;
 pub mod handshake;
 pub mod methods;
@@ -16,6 +17,7 @@ pub mod scopes;
 
 pub use codes::{close, detail, ErrorCode};
 pub use encode::{EncodeError, EventPrefix, Payload};
+pub use failure::FailureClass;
 pub use frames::{
     decode_frame, decode_request, DecodeError, ErrorShape, EventFrame, Frame, RequestFrame,
     ResponseFrame,

@@ -931,7 +931,9 @@ impl SessionManager {
                         s.state = RunState::parse(&status).unwrap_or(RunState::Interrupted);
                         s.text = text;
                         s.error = error;
-                        s.error_class = error_class.as_deref().map(FailureClass::parse);
+                        s.error_class = error_class
+                            .as_deref()
+                            .map(|c| FailureClass::parse_lenient(c).reported());
                         s.ended_at = Some(ts);
                     }
                 }
@@ -1016,7 +1018,9 @@ impl SessionManager {
                     text: text.or(error).unwrap_or_default(),
                     ts,
                     state: RunState::parse(&status),
-                    error_class: error_class.as_deref().map(FailureClass::parse),
+                    error_class: error_class
+                        .as_deref()
+                        .map(|c| FailureClass::parse_lenient(c).reported()),
                     child_session_key: None,
                     announce_id: None,
                 }),
@@ -1027,7 +1031,10 @@ impl SessionManager {
                     text: a.text.or(a.error).unwrap_or_default(),
                     ts: a.ts,
                     state: RunState::parse(&a.status),
-                    error_class: a.error_class.as_deref().map(FailureClass::parse),
+                    error_class: a
+                        .error_class
+                        .as_deref()
+                        .map(|c| FailureClass::parse_lenient(c).reported()),
                     child_session_key: Some(a.child_key),
                     announce_id: Some(a.announce_id),
                 }),

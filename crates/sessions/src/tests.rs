@@ -60,7 +60,7 @@ impl RunExecutor for TestExec {
                     "fail" => {
                         let (class, msg) = arg.split_once(' ').unwrap_or((arg, "failed"));
                         return Err(ExecError {
-                            class: FailureClass::parse(class),
+                            class: FailureClass::parse_lenient(class),
                             message: msg.into(),
                             retryable: false,
                         });
@@ -407,6 +407,15 @@ async fn abort_timeout_and_failure_states() {
     assert_eq!(s.state, RunState::Failed);
     assert_eq!(s.error_class, Some(FailureClass::Auth));
     assert_eq!(s.error.as_deref(), Some("invalid bearer token"));
+    // A fine class from the executor is recorded as the class clients see.
+    let f = m
+        .send(send("fail transport pipe closed", None))
+        .await
+        .unwrap()
+        .run_id;
+    let s = m.wait(&f, LONG).await.unwrap();
+    assert_eq!(s.state, RunState::Failed);
+    assert_eq!(s.error_class, Some(FailureClass::Runtime));
     // Only "echo never" never ran.
     assert!(!exec
         .calls

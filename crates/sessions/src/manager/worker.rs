@@ -432,15 +432,16 @@ impl Shared {
                 retryable: false,
                 thread_id: out.thread_id,
             },
-            Some(Err(e)) if !timed_out && e.class != FailureClass::Timeout => Ending {
-                state: if e.class == FailureClass::Interrupted {
+            Some(Err(e)) if !timed_out && e.class.reported() != FailureClass::Timeout => Ending {
+                state: if e.class.reported() == FailureClass::Interrupted {
                     RunState::Interrupted
                 } else {
                     RunState::Failed
                 },
                 text: (!streamed.is_empty()).then_some(streamed),
                 error: Some(e.message),
-                class: Some(e.class),
+                // Clients see the eight reported classes (finer ones fold).
+                class: Some(e.class.reported()),
                 retryable: e.retryable,
                 thread_id: None,
             },
