@@ -10,6 +10,7 @@
 pub mod encoding;
 pub mod identity;
 pub mod locality;
+pub mod payload;
 pub mod policy;
 pub mod proof;
 pub mod ratelimit;

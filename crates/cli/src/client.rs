@@ -95,7 +95,7 @@ pub fn resolve_target_with(
         .url
         .clone()
         .or_else(|| env("OPENCLAW_GATEWAY_URL"))
-        .or_else(|| crate::service::RuntimeInfo::read(&state).map(|r| r.url))
+        .or_else(|| crate::runtime_file::RuntimeInfo::read(&state).map(|r| r.url))
         .unwrap_or_else(|| {
             let port = openclaw_rs_config::resolve_port(None, &config, &env);
             format!("ws://127.0.0.1:{port}")

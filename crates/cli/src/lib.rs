@@ -13,6 +13,7 @@ pub mod devices;
 pub mod doctor;
 pub mod gateway;
 pub mod run;
+pub mod runtime_file;
 pub mod service;
 pub mod sessions;
 

@@ -1,6 +1,6 @@
 //! `openclaw gateway run` / the `gateway` binary: resolve, lock the state dir, bind, serve.
 
-use crate::service::RuntimeInfo;
+use crate::runtime_file::RuntimeInfo;
 use crate::CliError;
 use clap::{Args, ValueEnum};
 use openclaw_rs_config::{AuthMode, BindMode};
@@ -142,7 +142,7 @@ pub fn run_foreground(args: RunArgs) -> anyhow::Result<ExitCode> {
         tracing::warn!("{w}");
     }
     let state = resolved.options.state_dir.clone();
-    let lock_path = crate::service::lock_path(&state);
+    let lock_path = crate::runtime_file::lock_path(&state);
     let lock = acquire_with_wait(&lock_path)?.ok_or_else(|| {
         let running = RuntimeInfo::read(&state)
             .map(|r| format!(" (pid {}, {})", r.pid, r.url))

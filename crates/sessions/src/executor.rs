@@ -10,7 +10,7 @@ use std::pin::Pin;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
-use crate::manager::SpawnHandle;
+use crate::spawner::SpawnHandle;
 
 /// Everything an executor needs to run one task.
 #[derive(Debug, Clone)]

@@ -15,6 +15,7 @@ mod journal;
 mod key;
 mod limits;
 mod manager;
+mod spawner;
 mod types;
 
 pub use error::{LimitKind, LimitViolation, SessionError};
@@ -27,8 +28,9 @@ pub use key::{
 };
 pub use limits::Limits;
 pub use manager::{
-    ManagerOptions, SessionManager, SpawnHandle, DEFAULT_RUNTIME, MAX_TASK_BYTES, MAX_TEXT_BYTES,
+    ManagerOptions, SessionManager, DEFAULT_RUNTIME, MAX_TASK_BYTES, MAX_TEXT_BYTES,
 };
+pub use spawner::SpawnHandle;
 pub use types::{
     AgentEvent, ChangedEvent, ChatEvent, ChatState, Cleanup, RunSnapshot, RunState, SendAccepted,
     SendRequest, SessionEvent, SessionInfo, SpawnAccepted, SpawnRequest, TranscriptEntry,

@@ -905,10 +905,10 @@ async fn spawn_idempotency_key_returns_the_first_child() {
     assert!(e.to_string().contains("invalid idempotencyKey"), "{e}");
     for run in ["r1", &"x".repeat(128)] {
         for n in [0, 7] {
-            let k = crate::manager::derived_spawn_key(run, n, "echo once");
+            let k = crate::spawner::derived_spawn_key(run, n, "echo once");
             crate::key::check_run_id(&k).unwrap();
-            assert_eq!(k, crate::manager::derived_spawn_key(run, n, "echo once"));
-            assert_ne!(k, crate::manager::derived_spawn_key(run, n, "echo twice"));
+            assert_eq!(k, crate::spawner::derived_spawn_key(run, n, "echo once"));
+            assert_ne!(k, crate::spawner::derived_spawn_key(run, n, "echo twice"));
         }
     }
     m.shutdown().await;

@@ -6,8 +6,8 @@ use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::executor::FailureClass;
 use crate::key::KeyKind;
+use openclaw_rs_protocol::FailureClass;
 
 /// The state of a run. `queued → running → completed | failed | aborted | timeout | interrupted`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
