@@ -16,7 +16,7 @@ use openclaw_rs_protocol::methods::gateway::{ReloadStatus, StatusParams};
 use openclaw_rs_state::{FileLock, StateDir};
 use serde::Serialize;
 use std::io::{Read, Write};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 /// Flags of `gateway start` / `restart`: the run flags, plus how long to wait.
@@ -84,7 +84,7 @@ pub fn start(args: StartArgs) -> anyhow::Result<ExitCode> {
 
     let exe = std::env::current_exe()
         .map_err(|e| CliError::new(1, format!("cannot locate this executable: {e}")))?;
-    let mut cmd = Command::new(exe);
+    let mut cmd = openclaw_rs_app_server::spawn::detached_command(exe);
     cmd.arg("gateway")
         .arg("run")
         .arg("--port")

@@ -28,7 +28,6 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::process::Command;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
@@ -632,7 +631,7 @@ impl Turn {
         cwd: &std::path::Path,
         mut stop: oneshot::Receiver<()>,
     ) -> (String, Ending) {
-        let mut cmd = Command::new(&self.config.shell);
+        let mut cmd = openclaw_rs_app_server::spawn::owned_command(&self.config.shell);
         if let Some(me) = own_binary() {
             cmd.env(tools::APP_SERVER_BIN_ENV, me);
         }
@@ -651,9 +650,7 @@ impl Turn {
             .current_dir(cwd)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0)
-            .kill_on_drop(true);
+            .stderr(Stdio::piped());
         let mut child = match cmd.spawn() {
             Ok(c) => c,
             Err(e) => {
