@@ -3,7 +3,8 @@
 //! Tasks:
 //! - `install-deps`: node 24, `openclaw@2026.9.6` and `@openai/codex@0.169.0` from npm into `.cache/npm`.
 //! - `test`: install-deps, build every binary, run the whole test suite (interop included).
-//! - `lint`: `cargo fmt --all --check` and clippy with `-D warnings`.
+//! - `lint`: `cargo fmt --all --check`, clippy with `-D warnings`, `cargo doc` with
+//!   `RUSTDOCFLAGS=-D warnings`, then every embedder example is run.
 //! - `ci`: lint, then test.
 //! - `bench`: ours versus the Node gateway, side by side; prints a table and writes `docs/benchmarks.md`.
 #![allow(clippy::disallowed_methods)] // xtask runs cargo, npm and other tools directly (the spawn rule is for library code)
@@ -24,7 +25,8 @@ tasks:
   install-deps   install node 24, openclaw@2026.9.6, @openai/codex@0.169.0 and playwright-core@1.65.2
                  into .cache/npm
   test [ARGS]    install-deps, cargo build --workspace --bins, then cargo test --workspace [ARGS]
-  lint           cargo fmt --all --check; cargo clippy --workspace --all-targets -- -D warnings
+  lint           cargo fmt --all --check; cargo clippy --workspace --all-targets -- -D warnings;
+                 RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps; run the embedder examples
   ci             lint, then test
   bench [--quick] [--no-node] [--no-write] [--ui-only]
                  release build, then ours versus the Node gateway; writes docs/benchmarks.md

@@ -21,9 +21,31 @@ pub(crate) fn lint() -> Result<()> {
         "-D",
         "warnings",
     ]))?;
-    eprintln!("xtask: lint ok (fmt + clippy)");
+    // The API docs must build without warnings (broken or private intra-doc links, bad HTML).
+    crate::run_cmd(
+        crate::cargo()
+            .args(["doc", "--workspace", "--no-deps"])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    )
+    .context("rustdoc warnings: fix the doc comments it names")?;
+    // The embedder examples are compiled and run: each checks its own result.
+    for (package, example) in EXAMPLES {
+        crate::run_cmd(crate::cargo().args([
+            "run",
+            "--quiet",
+            "-p",
+            package,
+            "--example",
+            example,
+        ]))
+        .with_context(|| format!("example `{example}` of {package} failed"))?;
+    }
+    eprintln!("xtask: lint ok (fmt + clippy + doc + examples)");
     Ok(())
 }
+
+/// `(package, example)`: the examples `lint` runs (each finishes in seconds and checks its result).
+pub(crate) const EXAMPLES: &[(&str, &str)] = &[];
 
 pub(crate) fn test(extra: &[String]) -> Result<()> {
     let started = Instant::now();

@@ -14,7 +14,7 @@ use std::time::Duration;
 /// Where the gateway is and how to authenticate: the flags of every command that connects.
 #[derive(Debug, Clone, Args, Default)]
 pub struct ConnArgs {
-    /// Gateway URL (default: the running gateway of the state dir, else ws://127.0.0.1:<port>).
+    /// Gateway URL (default: the running gateway of the state dir, else `ws://127.0.0.1:<port>`).
     #[arg(long)]
     pub url: Option<String>,
     /// Gateway token (default: OPENCLAW_GATEWAY_TOKEN, gateway.auth.token, $STATE/gateway.token).

@@ -51,7 +51,7 @@ pub struct JsonlLayer {
     dropped: Arc<AtomicU64>,
 }
 
-/// The layer; its lines queue until [`start`] (at most [`QUEUE`] of them).
+/// The layer; its lines queue until [`start`] (at most `QUEUE` of them).
 pub fn layer() -> JsonlLayer {
     let (tx, rx) = sync_channel(QUEUE);
     if let Ok(mut p) = PENDING.lock() {

@@ -3,7 +3,7 @@
 //!
 //! Flow: an edit (file watcher or an in-process `config.set`/`config.patch`) → parse and
 //! validate (an invalid edit keeps the last good config and is recorded in [`ReloadStatus`]) →
-//! [`classify`] against the running config → hot actions applied in place by the gateway, and
+//! [`classify()`] against the running config → hot actions applied in place by the gateway, and
 //! restart-required paths held back until the restart (see [`store::effective_config`]).
 
 pub mod classify;

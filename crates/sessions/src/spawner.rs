@@ -32,7 +32,7 @@ pub(crate) trait SpawnTarget: Send + Sync + 'static {
 
 /// In-process spawn capability of one run: spawns children of that run's session.
 ///
-/// Handed to executors in [`ExecRequest::spawner`]; this is how an agent asks for a subagent
+/// Handed to executors in [`crate::ExecRequest::spawner`]; this is how an agent asks for a subagent
 /// without ever logging in to the gateway over WebSocket.
 #[derive(Clone)]
 pub struct SpawnHandle {

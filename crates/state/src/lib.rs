@@ -3,6 +3,7 @@
 //! **Architecture Invariant:** every durable file under the state dir is written through
 //! [`write_atomic`] (temp file in the same directory, fsync, rename, fsync of the directory),
 //! so a reader or a `kill -9` never sees a torn file. Secrets are written with mode 0600.
+#![warn(missing_docs)]
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -18,8 +19,11 @@ pub const PUBLIC_MODE: u32 = 0o644;
 #[derive(Debug, thiserror::Error)]
 #[error("{action} {path}: {source}")]
 pub struct StateError {
+    /// What was being done (`read`, `write`, `rename`, …).
     pub action: &'static str,
+    /// The file or directory it was done to.
     pub path: PathBuf,
+    /// The OS error.
     #[source]
     pub source: io::Error,
 }

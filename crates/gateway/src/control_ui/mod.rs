@@ -1,5 +1,5 @@
 //! OpenClaw's Control UI (the browser dashboard) on the gateway port: where the build comes
-//! from ([`ControlUi::resolve`], once at start) and how it is served ([`serve`]).
+//! from ([`ControlUi::resolve`], once at start) and how it is served (`serve`).
 //!
 //! The build is found, in order: `gateway.controlUi.root`; else the `dist/control-ui` of an
 //! installed `openclaw` npm package, found from the `openclaw` executable on `PATH` (symlinks
