@@ -7,6 +7,18 @@
 //! resolve defaults from the state dir and turn connection failures into actionable messages.
 //!
 //! Exit codes: 0 success, 1 failure, 3 gateway not running, 64 usage or config error.
+//!
+//! Entry points: [`main_with_args`] (the `openclaw` binary), [`gateway_main_with_args`] (the
+//! `gateway` binary), [`Cli`] (the clap command tree, for embedding or completion).
+//!
+//! ```
+//! use clap::Parser;
+//! use openclaw_rs_cli::{Cli, Command};
+//!
+//! let cli = Cli::try_parse_from(["openclaw", "gateway", "status"]).expect("a valid command");
+//! assert!(matches!(cli.command, Command::Gateway(_)));
+//! assert!(Cli::try_parse_from(["openclaw", "no-such-command"]).is_err());
+//! ```
 
 pub mod client;
 pub mod devices;

@@ -35,6 +35,17 @@
 //!
 //! Requests may be issued concurrently from clones of the [`Client`]; replies are matched by id,
 //! in whatever order the gateway sends them. A device identity plugs in through [`ConnectSigner`].
+//!
+//! A runnable piece that needs no gateway: the typed request names its method.
+//!
+//! ```
+//! use openclaw_rs_protocol::methods::gateway::HealthParams;
+//! use openclaw_rs_protocol::Request;
+//!
+//! assert_eq!(<HealthParams as Request>::METHOD, "health");
+//! let opts = openclaw_rs_client::ClientOptions::new("ws://127.0.0.1:18789");
+//! assert!(opts.token.is_none());
+//! ```
 
 use futures_util::{SinkExt, StreamExt};
 use openclaw_rs_protocol::{

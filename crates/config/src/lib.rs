@@ -3,6 +3,23 @@
 //! The file is JSON5 (comments, trailing commas). Unknown keys are warnings, not failures.
 //! Every supported key is a typed field here; the reload classifier (crate `openclaw-rs-reload`)
 //! has an explicit rule for each of them.
+//!
+//! Entry points: [`load`] (a file) and [`parse`] (text) return a [`Loaded`] (the typed
+//! [`Config`], the raw document and warnings); [`config_path`] and [`resolve_port`] apply the
+//! environment the way OpenClaw does.
+//!
+//! ```
+//! use std::path::Path;
+//!
+//! let text = r#"{
+//!   // JSON5: comments and trailing commas are fine.
+//!   gateway: { port: 19000, },
+//!   someFutureKey: 1,
+//! }"#;
+//! let loaded = openclaw_rs_config::parse(text, Path::new("openclaw.json")).expect("valid config");
+//! assert_eq!(loaded.config.gateway.port, Some(19000));
+//! assert!(!loaded.warnings.is_empty(), "an unknown key is a warning, not an error");
+//! ```
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -12,6 +12,25 @@
 //! snapshot (`ArcSwap`) and scans it; writers take a mutex, build a new table, persist it with
 //! `write_atomic` and swap it in whole. This file is `$STATE/state/cooldowns.json`; a cooldown
 //! never touches `openclaw.json`, so it can never trigger a reload or a restart.
+//!
+//! Entry points: [`Cooldowns`] ([`Cooldowns::open`] on a state dir, or [`Cooldowns::in_memory`]),
+//! [`Cooldowns::record_failure`] with a [`FailureReason`] (from a run's [`FailureClass`] via
+//! [`FailureReason::from_class`]), [`Cooldowns::check`] and [`Cooldowns::select`].
+//!
+//! ```
+//! use openclaw_rs_cooldowns::{Cooldowns, FailureClass, FailureReason, Policy, MAIN_LANE};
+//!
+//! let table = Cooldowns::in_memory(Policy::default());
+//! let now = 1_700_000_000_000;
+//! let reason = FailureReason::from_class(FailureClass::RateLimit).expect("429 cools down");
+//! table.record_failure("work", "gpt-5", MAIN_LANE, reason, now).expect("recorded");
+//! let block = table.check("work", "gpt-5", MAIN_LANE, now + 1).expect("cooling down");
+//! assert_eq!(block.reason, FailureReason::RateLimit);
+//! assert!(!block.profile_wide, "a rate limit cools down only that model");
+//! assert!(table.check("work", "other-model", MAIN_LANE, now + 1).is_none());
+//! // A cancelled run says nothing about the profile.
+//! assert_eq!(FailureReason::from_class(FailureClass::Interrupted), None);
+//! ```
 
 use arc_swap::ArcSwap;
 use openclaw_rs_config::{CooldownSettings, LanePolicy};
