@@ -28,7 +28,9 @@ pub(crate) fn lint() -> Result<()> {
             .env("RUSTDOCFLAGS", "-D warnings"),
     )
     .context("rustdoc warnings: fix the doc comments it names")?;
-    // The embedder examples are compiled and run: each checks its own result.
+    // The embedder examples are compiled and run: each checks its own result. `lease_pool`
+    // runs the embedded app-server binary, so build it first.
+    crate::run_cmd(crate::cargo().args(["build", "--quiet", "-p", "openclaw-app-server-bin"]))?;
     for (package, example) in EXAMPLES {
         crate::run_cmd(crate::cargo().args([
             "run",
@@ -45,7 +47,12 @@ pub(crate) fn lint() -> Result<()> {
 }
 
 /// `(package, example)`: the examples `lint` runs (each finishes in seconds and checks its result).
-pub(crate) const EXAMPLES: &[(&str, &str)] = &[];
+pub(crate) const EXAMPLES: &[(&str, &str)] = &[
+    ("openclaw-rs-app-server", "lease_pool"),
+    ("openclaw-rs-sessions", "spawn_subagent"),
+    ("openclaw-rs-auth", "verify_device"),
+    ("openclaw-rs-reload", "classify_diff"),
+];
 
 pub(crate) fn test(extra: &[String]) -> Result<()> {
     let started = Instant::now();
