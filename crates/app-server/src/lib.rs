@@ -49,6 +49,7 @@
 //! The whole path (pool, lease, run on the embedded app-server) runs as the `lease_pool`
 //! example: `cargo build -p openclaw-app-server-bin && cargo run -p openclaw-rs-app-server
 //! --example lease_pool`.
+#![warn(missing_docs)]
 
 pub mod catalog;
 pub mod classify;

@@ -31,6 +31,7 @@
 //! // A cancelled run says nothing about the profile.
 //! assert_eq!(FailureReason::from_class(FailureClass::Interrupted), None);
 //! ```
+#![warn(missing_docs)]
 
 use arc_swap::ArcSwap;
 use openclaw_rs_config::{CooldownSettings, LanePolicy};
@@ -101,14 +102,23 @@ impl FailureReason {
 /// Backoff settings with defaults resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
+    /// Cooldown steps for consecutive transient failures (the last one repeats).
     pub transient_ms: Vec<u64>,
+    /// First rate-limit cooldown; doubles per consecutive failure.
     pub rate_limit_base_ms: u64,
+    /// Rate-limit cooldown cap.
     pub rate_limit_max_ms: u64,
+    /// First billing disable; doubles per consecutive failure.
     pub billing_base_ms: u64,
+    /// Billing disable cap.
     pub billing_max_ms: u64,
+    /// First disable after an auth failure; doubles per consecutive failure.
     pub auth_permanent_base_ms: u64,
+    /// Auth-failure disable cap.
     pub auth_permanent_max_ms: u64,
+    /// Consecutive-failure counts reset after this long without a failure.
     pub failure_window_ms: u64,
+    /// Whether a helper lane's failures also count in the main lane.
     pub helper_lane_policy: LanePolicy,
 }
 
@@ -166,10 +176,12 @@ impl Policy {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CooldownEntry {
+    /// The auth profile.
     pub profile: String,
     /// `None`: the whole profile (billing, auth).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// The lane (`main` or a helper lane).
     pub lane: String,
     /// Unix ms until which the profile is cooling down (transient, rate limit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -177,10 +189,14 @@ pub struct CooldownEntry {
     /// Unix ms until which the profile is disabled (billing, auth).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled_until: Option<u64>,
+    /// Why it is blocked.
     pub reason: FailureReason,
+    /// Consecutive failures counted in the window.
     pub error_count: u32,
+    /// Consecutive failures per reason.
     #[serde(default)]
     pub failure_counts: BTreeMap<FailureReason, u32>,
+    /// Unix ms of the last failure.
     pub last_failure_at: u64,
 }
 
@@ -202,6 +218,7 @@ impl CooldownEntry {
 pub struct CooldownInfo {
     /// Unix ms when it becomes usable again.
     pub until: u64,
+    /// Why it is blocked.
     pub reason: FailureReason,
     /// `disabledUntil` (billing/auth) rather than a cooldown.
     pub disabled: bool,
@@ -264,19 +281,30 @@ struct FileForm {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CooldownError {
+    /// Reading or writing the file failed.
     #[error(transparent)]
     State(#[from] openclaw_rs_state::StateError),
     #[error("cooldown file {path} is not valid ({message}); move it aside or delete it to start with no cooldowns")]
-    Corrupt { path: PathBuf, message: String },
+    /// The cooldown file is not valid JSON of the expected shape.
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// The parse error.
+        message: String,
+    },
 }
 
 /// A profile skipped during selection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Skipped {
+    /// The auth profile.
     pub profile: String,
+    /// Unix ms when it becomes usable again.
     pub until: u64,
+    /// Why it is blocked.
     pub reason: FailureReason,
+    /// The whole profile is disabled (billing/auth), not one model cooling down.
     pub disabled: bool,
 }
 
@@ -300,7 +328,9 @@ impl std::fmt::Display for Skipped {
 /// The profile to use and the ones passed over.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Selected {
+    /// The auth profile.
     pub profile: String,
+    /// Profiles passed over because they are blocked.
     pub skipped: Vec<Skipped>,
 }
 
@@ -308,8 +338,11 @@ pub struct Selected {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("no auth profile available for model {model} in lane {lane}: {}; the earliest is usable again at {}", list(.skipped), rfc3339(*.earliest))]
 pub struct AllCoolingDown {
+    /// The model asked for.
     pub model: String,
+    /// The lane (`main` or a helper lane).
     pub lane: String,
+    /// Profiles passed over because they are blocked.
     pub skipped: Vec<Skipped>,
     /// Unix ms when the first of them becomes usable.
     pub earliest: u64,
@@ -318,12 +351,17 @@ pub struct AllCoolingDown {
 /// Selection with no candidates at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SelectError {
+    /// Every candidate profile is blocked.
     #[error(transparent)]
     AllCoolingDown(#[from] AllCoolingDown),
+    /// No profile is configured for the model.
     #[error(
         "no auth profiles configured for model {model}; add one under auth.profiles and auth.order"
     )]
-    NoCandidates { model: String },
+    NoCandidates {
+        /// The model asked for.
+        model: String,
+    },
 }
 
 fn list(s: &[Skipped]) -> String {

@@ -41,6 +41,7 @@
 //! task.await.unwrap().unwrap();
 //! # });
 //! ```
+#![warn(missing_docs)]
 
 pub mod tool_cli;
 pub mod tools;

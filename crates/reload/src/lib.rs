@@ -21,6 +21,7 @@
 //! assert_eq!(plan.restart_paths, vec!["gateway.port".to_string()]);
 //! assert!(plan.actions.contains(&HotAction::UpdateLimits));
 //! ```
+#![warn(missing_docs)]
 
 pub mod classify;
 pub mod diff;
