@@ -4,7 +4,9 @@
 //! - `install-deps`: node 24, `openclaw@2026.9.6` and `@openai/codex@0.169.0` from npm into `.cache/npm`.
 //! - `test`: install-deps, build every binary, run the whole test suite (interop included).
 //! - `lint`: `cargo fmt --all --check`, clippy with `-D warnings`, `cargo doc` with
-//!   `RUSTDOCFLAGS=-D warnings`, then every embedder example is run.
+//!   `RUSTDOCFLAGS=-D warnings`, every embedder example run, `cargo package --no-verify` of the
+//!   library crates.
+//! - `package`: `cargo package` of the library crates, each verified by building it from its tarball.
 //! - `ci`: lint, then test.
 //! - `bench`: ours versus the Node gateway, side by side; prints a table and writes `docs/benchmarks.md`.
 #![allow(clippy::disallowed_methods)] // xtask runs cargo, npm and other tools directly (the spawn rule is for library code)
@@ -26,7 +28,9 @@ tasks:
                  into .cache/npm
   test [ARGS]    install-deps, cargo build --workspace --bins, then cargo test --workspace [ARGS]
   lint           cargo fmt --all --check; cargo clippy --workspace --all-targets -- -D warnings;
-                 RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps; run the embedder examples
+                 RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps; run the embedder examples;
+                 cargo package --no-verify of the library crates
+  package        cargo package of the library crates, verified (a clean build of each; slow)
   ci             lint, then test
   bench [--quick] [--no-node] [--no-write] [--ui-only]
                  release build, then ours versus the Node gateway; writes docs/benchmarks.md
@@ -58,6 +62,7 @@ fn run(args: &[String]) -> Result<()> {
             test::test(rest)
         }
         "bench" => bench::bench(rest),
+        "package" => test::package(),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())

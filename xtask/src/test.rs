@@ -42,7 +42,47 @@ pub(crate) fn lint() -> Result<()> {
         ]))
         .with_context(|| format!("example `{example}` of {package} failed"))?;
     }
-    eprintln!("xtask: lint ok (fmt + clippy + doc + examples)");
+    // The library crates package (no verify: that rebuilds every crate from its tarball, which
+    // `cargo xtask package` does).
+    crate::run_cmd(&mut package_cmd(false))?;
+    eprintln!("xtask: lint ok (fmt + clippy + doc + examples + package)");
+    Ok(())
+}
+
+/// The publishable library crates, in dependency order.
+pub(crate) const LIBRARY_CRATES: &[&str] = &[
+    "openclaw-rs-protocol",
+    "openclaw-rs-state",
+    "openclaw-rs-config",
+    "openclaw-rs-auth",
+    "openclaw-rs-app-server",
+    "openclaw-rs-embedded-app-server",
+    "openclaw-rs-reload",
+    "openclaw-rs-cooldowns",
+    "openclaw-rs-sessions",
+    "openclaw-rs-gateway",
+    "openclaw-rs-client",
+    "openclaw-rs-cli",
+];
+
+/// `cargo package` of the library crates; `verify` builds each from its tarball (cargo resolves
+/// the unpublished workspace dependencies through a temporary local registry).
+fn package_cmd(verify: bool) -> std::process::Command {
+    let mut cmd = crate::cargo();
+    cmd.args(["package", "--quiet"]);
+    if !verify {
+        cmd.arg("--no-verify");
+    }
+    for krate in LIBRARY_CRATES {
+        cmd.args(["-p", krate]);
+    }
+    cmd
+}
+
+/// `cargo xtask package`: package and verify every library crate (slow: a clean build of each).
+pub(crate) fn package() -> Result<()> {
+    crate::run_cmd(&mut package_cmd(true))?;
+    eprintln!("xtask: package ok (every library crate builds from its packaged sources)");
     Ok(())
 }
 
