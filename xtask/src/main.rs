@@ -2,12 +2,15 @@
 //!
 //! Tasks:
 //! - `install-deps`: node 24, `openclaw@2026.9.6` and `@openai/codex@0.169.0` from npm into `.cache/npm`.
-//! - `test`: install-deps, build every binary, run the whole test suite (interop included), then
-//!   run the usage examples (`examples`).
-//! - `examples`: build and run the usage examples (e.g. `crates/gateway/examples/*.rs`).
-//! - `lint`: `cargo fmt --all --check` and clippy with `-D warnings`.
+//! - `test`: install-deps, build every binary, run the whole test suite (interop included).
+//! - `lint`: `cargo fmt --all --check`, clippy with `-D warnings`, `cargo doc` with
+//!   `RUSTDOCFLAGS=-D warnings`, every embedder example run, `cargo package --no-verify` of the
+//!   library crates.
+//! - `package`: `cargo package` of the library crates, each verified by building it from its tarball.
+//! - `examples`: build and run the embedder examples (also part of `lint`).
 //! - `ci`: lint, then test.
 //! - `bench`: ours versus the Node gateway, side by side; prints a table and writes `docs/benchmarks.md`.
+#![allow(clippy::disallowed_methods)] // xtask runs cargo, npm and other tools directly (the spawn rule is for library code)
 
 mod bench;
 mod deps;
@@ -24,10 +27,12 @@ usage: cargo xtask <task> [args]
 tasks:
   install-deps   install node 24, openclaw@2026.9.6, @openai/codex@0.169.0 and playwright-core@1.65.2
                  into .cache/npm
-  test [ARGS]    install-deps, cargo build --workspace --bins, then cargo test --workspace [ARGS],
-                 then the usage examples
-  examples       build and run the usage examples (crates/gateway/examples/*.rs); each must exit 0
-  lint           cargo fmt --all --check; cargo clippy --workspace --all-targets -- -D warnings
+  test [ARGS]    install-deps, cargo build --workspace --bins, then cargo test --workspace [ARGS]
+  lint           cargo fmt --all --check; cargo clippy --workspace --all-targets -- -D warnings;
+                 RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps; run the embedder examples;
+                 cargo package --no-verify of the library crates
+  examples       build and run the embedder examples (each must exit 0; part of lint)
+  package        cargo package of the library crates, verified (a clean build of each; slow)
   ci             lint, then test
   bench [--quick] [--no-node] [--no-write] [--ui-only]
                  release build, then ours versus the Node gateway; writes docs/benchmarks.md
@@ -60,6 +65,7 @@ fn run(args: &[String]) -> Result<()> {
             test::test(rest)
         }
         "bench" => bench::bench(rest),
+        "package" => test::package(),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())

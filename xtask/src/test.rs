@@ -1,8 +1,5 @@
 //! `cargo xtask test`, `cargo xtask lint`: the README's test command and the lint gate.
 //!
-//! `test` also runs the usage examples ([`RUN_EXAMPLES`]) and fails when one exits non-zero or
-//! overruns its time bound: examples are documentation an embedder copies, so they must work.
-//!
 //! `test` runs `cargo test` (not nextest): the interop tests share one real Node gateway per test binary,
 //! which only works when a binary's tests run in one process. cargo prints one "test result" line per
 //! binary; we add one closing summary line over all of them.
@@ -24,61 +21,84 @@ pub(crate) fn lint() -> Result<()> {
         "-D",
         "warnings",
     ]))?;
-    eprintln!("xtask: lint ok (fmt + clippy)");
+    // The API docs must build without warnings (broken or private intra-doc links, bad HTML).
+    crate::run_cmd(
+        crate::cargo()
+            .args(["doc", "--workspace", "--no-deps"])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    )
+    .context("rustdoc warnings: fix the doc comments it names")?;
+    examples()?;
+    // The library crates package (no verify: that rebuilds every crate from its tarball, which
+    // `cargo xtask package` does).
+    crate::run_cmd(&mut package_cmd(false))?;
+    eprintln!("xtask: lint ok (fmt + clippy + doc + examples + package)");
     Ok(())
 }
 
-/// Crates whose `examples/*.rs` are usage examples run by `cargo xtask test`:
-/// (package, examples directory). Benchmark examples live in crates not listed here.
-pub(crate) const RUN_EXAMPLES: &[(&str, &str)] =
-    &[("openclaw-rs-gateway", "crates/gateway/examples")];
+/// The publishable library crates, in dependency order.
+pub(crate) const LIBRARY_CRATES: &[&str] = &[
+    "openclaw-rs-protocol",
+    "openclaw-rs-state",
+    "openclaw-rs-config",
+    "openclaw-rs-auth",
+    "openclaw-rs-app-server",
+    "openclaw-rs-embedded-app-server",
+    "openclaw-rs-reload",
+    "openclaw-rs-cooldowns",
+    "openclaw-rs-sessions",
+    "openclaw-rs-gateway",
+    "openclaw-rs-client",
+    "openclaw-rs-cli",
+];
 
-/// How long one example may run (after it is built).
-const EXAMPLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+/// `cargo package` of the library crates; `verify` builds each from its tarball (cargo resolves
+/// the unpublished workspace dependencies through a temporary local registry).
+fn package_cmd(verify: bool) -> std::process::Command {
+    let mut cmd = crate::cargo();
+    cmd.args(["package", "--quiet"]);
+    if !verify {
+        cmd.arg("--no-verify");
+    }
+    for krate in LIBRARY_CRATES {
+        cmd.args(["-p", krate]);
+    }
+    cmd
+}
 
-/// Build and run every example of [`RUN_EXAMPLES`]; each must exit 0 within [`EXAMPLE_TIMEOUT`].
+/// `cargo xtask package`: package and verify every library crate (slow: a clean build of each).
+pub(crate) fn package() -> Result<()> {
+    crate::run_cmd(&mut package_cmd(true))?;
+    eprintln!("xtask: package ok (every library crate builds from its packaged sources)");
+    Ok(())
+}
+
+/// `(package, example)`: the embedder examples `lint` (and `cargo xtask examples`) runs; each
+/// finishes in seconds and checks its own result.
+pub(crate) const EXAMPLES: &[(&str, &str)] = &[
+    ("openclaw-rs-gateway", "embed"),
+    ("openclaw-rs-gateway", "extra_method"),
+    ("openclaw-rs-gateway", "custom_executor"),
+    ("openclaw-rs-app-server", "lease_pool"),
+    ("openclaw-rs-sessions", "spawn_subagent"),
+    ("openclaw-rs-auth", "verify_device"),
+    ("openclaw-rs-reload", "classify_diff"),
+];
+
+/// Compile and run every example of [`EXAMPLES`]. `lease_pool` runs the embedded app-server
+/// binary, so it is built first.
 pub(crate) fn examples() -> Result<()> {
-    for (package, dir) in RUN_EXAMPLES {
-        let mut names: Vec<String> = std::fs::read_dir(crate::root().join(dir))
-            .with_context(|| format!("reading {dir}"))?
-            .filter_map(|e| e.ok())
-            .filter_map(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
-                name.strip_suffix(".rs").map(str::to_owned)
-            })
-            .collect();
-        names.sort();
-        crate::run_cmd(crate::cargo().args(["build", "-q", "-p", package, "--examples"]))?;
-        for name in names {
-            let started = Instant::now();
-            let mut cmd = crate::cargo();
-            cmd.args(["run", "-q", "-p", package, "--example", &name]);
-            eprintln!("xtask: $ {}", crate::show(&cmd));
-            let mut child = cmd
-                .spawn()
-                .with_context(|| format!("could not start example {name}"))?;
-            let status = loop {
-                if let Some(status) = child.try_wait()? {
-                    break status;
-                }
-                if started.elapsed() > EXAMPLE_TIMEOUT {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    bail!(
-                        "example {package}/{name} did not finish within {EXAMPLE_TIMEOUT:?}; \
-                         examples must stay quick"
-                    );
-                }
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            };
-            if !status.success() {
-                bail!("example {package}/{name} failed ({status})");
-            }
-            eprintln!(
-                "xtask: example {package}/{name} ok in {:.1} s",
-                started.elapsed().as_secs_f64()
-            );
-        }
+    crate::run_cmd(crate::cargo().args(["build", "--quiet", "-p", "openclaw-app-server-bin"]))?;
+    for (package, example) in EXAMPLES {
+        crate::run_cmd(crate::cargo().args([
+            "run",
+            "--quiet",
+            "-p",
+            package,
+            "--example",
+            example,
+        ]))
+        .with_context(|| format!("example `{example}` of {package} failed"))?;
     }
     Ok(())
 }
@@ -123,7 +143,7 @@ pub(crate) fn test(extra: &[String]) -> Result<()> {
         }
         bail!("the test suite failed ({status})");
     }
-    examples()
+    Ok(())
 }
 
 #[derive(Default)]

@@ -466,3 +466,18 @@ fn the_checker_finds_a_cycle_and_a_clean_tree() {
 fn gateway_has_no_module_cycles() {
     assert_no_cycles("gateway");
 }
+
+#[test]
+fn cli_has_no_module_cycles() {
+    assert_no_cycles("cli");
+}
+
+#[test]
+fn auth_has_no_module_cycles() {
+    assert_no_cycles("auth");
+}
+
+#[test]
+fn sessions_has_no_module_cycles() {
+    assert_no_cycles("sessions");
+}

@@ -143,61 +143,9 @@ pub enum PoolError {
     Shutdown,
 }
 
-/// Typed failure class of a run. Decides retry policy and cooldowns upstream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum FailureClass {
-    /// Bad or expired credential (HTTP 401/403). Process stays.
-    Auth,
-    /// Too many requests (HTTP 429). Retry later.
-    RateLimit,
-    /// Usage/quota exhausted. Not retryable.
-    Quota,
-    /// Upstream 5xx or connection failure.
-    Upstream,
-    /// The model stream went idle.
-    StreamIdle,
-    /// The run deadline passed (the turn was interrupted).
-    Timeout,
-    /// The run was cancelled by the caller.
-    Interrupted,
-    /// The app-server rejected a request (`-32600`) or spoke an unexpected shape.
-    Protocol,
-    /// `-32001` overload persisted after retries.
-    Overload,
-    /// The process died or the stream broke; the process is retired.
-    Transport,
-    /// The process could not start.
-    Startup,
-    /// Configuration error (unknown model, missing env var, bad request params).
-    Config,
-}
-
-impl FailureClass {
-    /// Stable lowercase name (same as the serde form).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Auth => "auth",
-            Self::RateLimit => "rateLimit",
-            Self::Quota => "quota",
-            Self::Upstream => "upstream",
-            Self::StreamIdle => "streamIdle",
-            Self::Timeout => "timeout",
-            Self::Interrupted => "interrupted",
-            Self::Protocol => "protocol",
-            Self::Overload => "overload",
-            Self::Transport => "transport",
-            Self::Startup => "startup",
-            Self::Config => "config",
-        }
-    }
-}
-
-impl fmt::Display for FailureClass {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// The typed failure class of a run, defined once in `openclaw_rs_protocol` and shared with
+/// the sessions layer and the cooldowns table.
+pub use openclaw_rs_protocol::FailureClass;
 
 /// A failed run: class, message, whether retrying the same run may succeed, and the upstream HTTP
 /// status when known.

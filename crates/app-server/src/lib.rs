@@ -35,6 +35,21 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! A runnable piece that needs no child process: how a pool failure becomes a typed run failure.
+//!
+//! ```
+//! use openclaw_rs_app_server::{FailureClass, PoolError, RunError};
+//!
+//! let err = RunError::from(PoolError::Shutdown);
+//! assert_eq!(err.class, FailureClass::Transport);
+//! assert!(err.retryable);
+//! ```
+//!
+//! The whole path (pool, lease, run on the embedded app-server) runs as the `lease_pool`
+//! example: `cargo build -p openclaw-app-server-bin && cargo run -p openclaw-rs-app-server
+//! --example lease_pool`.
+#![warn(missing_docs)]
 
 pub mod catalog;
 pub mod classify;

@@ -1,7 +1,17 @@
-//! The one place that starts app-server children: explicit cwd, scrubbed environment plus explicit
-//! variables, its own process group, killed on drop, stdio piped.
+//! The one place in the workspace that creates a process command (`clippy.toml` forbids
+//! `Command::new` everywhere else). Every child gets its own process group, so a signal to the
+//! group reaches its whole tree and a Ctrl-C in the terminal does not:
+//! - [`spawn_child`]: app-server children: explicit cwd, scrubbed environment plus explicit
+//!   variables, killed on drop, stdio piped.
+//! - [`owned_command`]: a child this process owns and reaps (killed on drop), configured further by
+//!   the caller (the embedded app-server's task shell).
+//! - [`detached_command`]: a process meant to outlive this one (`openclaw gateway start`).
+//! - [`exec_command`]: the command that replaces this process image (the gateway's re-exec
+//!   restart); it keeps this process's pid and group, so none is set.
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::os::unix::process::CommandExt as _;
 use std::path::PathBuf;
 use std::process::Stdio;
 
@@ -71,14 +81,12 @@ pub enum SpawnError {
 /// `kill_on_drop`. The caller owns the returned [`Child`] and must reap it.
 pub fn spawn_child(spec: &SpawnSpec) -> Result<Child, SpawnError> {
     let (program, args) = spec.command.split_first().ok_or(SpawnError::EmptyCommand)?;
-    let mut cmd = Command::new(program);
+    let mut cmd = owned_command(program);
     cmd.args(args)
         .env_clear()
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(true);
+        .stderr(Stdio::piped());
     for name in INHERITED_ENV {
         if let Some(value) = std::env::var_os(name) {
             cmd.env(name, value);
@@ -92,6 +100,33 @@ pub fn spawn_child(spec: &SpawnSpec) -> Result<Child, SpawnError> {
         program: program.clone(),
         source,
     })
+}
+
+/// A command for a child this process owns: its own process group, killed when the [`Child`]
+/// handle drops. The caller sets arguments, environment, cwd and stdio, spawns it and reaps it.
+pub fn owned_command(program: impl AsRef<OsStr>) -> Command {
+    #[allow(clippy::disallowed_methods)] // the one allowed place
+    let mut cmd = Command::new(program);
+    cmd.process_group(0).kill_on_drop(true);
+    cmd
+}
+
+/// A command for a process meant to outlive this one (a daemon): its own process group, so a
+/// Ctrl-C in this terminal does not reach it, and not killed with this process. The caller
+/// sets stdio (typically a log file) and environment.
+pub fn detached_command(program: impl AsRef<OsStr>) -> std::process::Command {
+    #[allow(clippy::disallowed_methods)] // the one allowed place
+    let mut cmd = std::process::Command::new(program);
+    cmd.process_group(0);
+    cmd
+}
+
+/// A command that replaces this process image (`CommandExt::exec`): no new process, so no
+/// process group or kill-on-drop applies; pid, group and open non-close-on-exec descriptors
+/// carry over.
+pub fn exec_command(program: impl AsRef<OsStr>) -> std::process::Command {
+    #[allow(clippy::disallowed_methods)] // the one allowed place
+    std::process::Command::new(program)
 }
 
 /// Sends `signal` to the whole process group `pgid` (the child's pid, since it leads its group).

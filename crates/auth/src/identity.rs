@@ -18,7 +18,7 @@ use openclaw_rs_state::{read_optional, write_json, StateDir, StateError, SECRET_
 use serde::{Deserialize, Serialize};
 
 use crate::encoding::{b64url, decode_b64_lenient, hex, random_bytes, sha256};
-use crate::proof::{payload_v3, SignedFields};
+use crate::payload::{payload_v3, SignedFields};
 
 /// DER prefix of an Ed25519 SubjectPublicKeyInfo (the raw 32-byte key follows).
 const SPKI_PREFIX: [u8; 12] = [

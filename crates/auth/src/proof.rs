@@ -1,97 +1,20 @@
-//! The signed connect payload (`v3|…`, `v2|…`) and server-side verification of a device proof.
+//! Server-side verification of a device proof (the signed payload itself is built in
+//! `payload.rs`, re-exported here).
 //!
 //! Checks run in OpenClaw's order (`verifyGatewayConnectDeviceProof`): derived id equals
 //! `device.id`, `|now − signedAt| ≤ 120 s`, nonce present, nonce equals this connection's
 //! challenge, signature valid for v3 else v2. Each failure maps to the exact wire error.
 
 use ed25519_dalek::{Signature, VerifyingKey};
-use openclaw_rs_protocol::{detail, ConnectParams, DeviceProof, ErrorCode, ErrorShape};
+use openclaw_rs_protocol::{detail, DeviceProof, ErrorCode, ErrorShape};
 use serde_json::json;
 
 use crate::encoding::{b64url, decode_b64_lenient};
 use crate::identity::device_id_for;
+pub use crate::payload::{payload_v2, payload_v3, signature_token, SignedFields};
 
 /// Allowed clock skew between `signedAt` and the server clock (`DEVICE_SIGNATURE_SKEW_MS`).
 pub const SIGNATURE_SKEW_MS: u64 = 120_000;
-
-/// The fields that go into the signed string, besides the device id.
-#[derive(Debug, Clone, Copy)]
-pub struct SignedFields<'a> {
-    pub client_id: &'a str,
-    pub client_mode: &'a str,
-    pub role: &'a str,
-    /// The request's scopes, in the order sent.
-    pub scopes: &'a [String],
-    pub signed_at_ms: u64,
-    /// `auth.token ?? auth.deviceToken ?? auth.bootstrapToken ?? ""`.
-    pub token: &'a str,
-    pub nonce: &'a str,
-    pub platform: &'a str,
-    pub device_family: &'a str,
-}
-
-impl<'a> SignedFields<'a> {
-    /// The fields as the server rebuilds them from `connect` params (`role` is the parsed role).
-    pub fn from_connect(params: &'a ConnectParams, proof: &'a DeviceProof, role: &'a str) -> Self {
-        SignedFields {
-            client_id: &params.client.id,
-            client_mode: &params.client.mode,
-            role,
-            scopes: params.scopes.as_deref().unwrap_or(&[]),
-            signed_at_ms: proof.signed_at,
-            token: signature_token(params.auth.as_ref()),
-            nonce: &proof.nonce,
-            platform: &params.client.platform,
-            device_family: params.client.device_family.as_deref().unwrap_or(""),
-        }
-    }
-}
-
-/// `auth.token ?? auth.deviceToken ?? auth.bootstrapToken ?? ""` (JavaScript `??`: an empty
-/// string that is present still wins).
-pub fn signature_token(auth: Option<&openclaw_rs_protocol::ConnectAuth>) -> &str {
-    auth.and_then(|a| {
-        a.token
-            .as_deref()
-            .or(a.device_token.as_deref())
-            .or(a.bootstrap_token.as_deref())
-    })
-    .unwrap_or("")
-}
-
-fn normalize_label(s: &str) -> String {
-    s.trim().to_ascii_lowercase()
-}
-
-/// `v3|deviceId|clientId|clientMode|role|scopes|signedAtMs|token|nonce|platform|deviceFamily`.
-pub fn payload_v3(device_id: &str, f: &SignedFields<'_>) -> String {
-    format!(
-        "{}|{}|{}",
-        payload_v2_body("v3", device_id, f),
-        normalize_label(f.platform),
-        normalize_label(f.device_family)
-    )
-}
-
-/// `v2|deviceId|clientId|clientMode|role|scopes|signedAtMs|token|nonce`.
-pub fn payload_v2(device_id: &str, f: &SignedFields<'_>) -> String {
-    payload_v2_body("v2", device_id, f)
-}
-
-fn payload_v2_body(version: &str, device_id: &str, f: &SignedFields<'_>) -> String {
-    [
-        version,
-        device_id,
-        f.client_id,
-        f.client_mode,
-        f.role,
-        &f.scopes.join(","),
-        &f.signed_at_ms.to_string(),
-        f.token,
-        f.nonce,
-    ]
-    .join("|")
-}
 
 /// A device proof that failed; each maps to the reference's exact error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

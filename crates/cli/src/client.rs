@@ -1,7 +1,7 @@
 //! Shared client flags (`--url --token --password --timeout --json`), default resolution from the
 //! state dir / config / env, and failure messages that say what to do.
 
-use crate::{CliError, EXIT_NOT_RUNNING};
+use crate::base::{CliError, EXIT_NOT_RUNNING};
 use clap::Args;
 use openclaw_rs_client::{Client, ClientError, ClientOptions};
 use openclaw_rs_protocol::methods::gateway::HealthParams;
@@ -14,7 +14,7 @@ use std::time::Duration;
 /// Where the gateway is and how to authenticate: the flags of every command that connects.
 #[derive(Debug, Clone, Args, Default)]
 pub struct ConnArgs {
-    /// Gateway URL (default: the running gateway of the state dir, else ws://127.0.0.1:<port>).
+    /// Gateway URL (default: the running gateway of the state dir, else `ws://127.0.0.1:<port>`).
     #[arg(long)]
     pub url: Option<String>,
     /// Gateway token (default: OPENCLAW_GATEWAY_TOKEN, gateway.auth.token, $STATE/gateway.token).
@@ -95,7 +95,7 @@ pub fn resolve_target_with(
         .url
         .clone()
         .or_else(|| env("OPENCLAW_GATEWAY_URL"))
-        .or_else(|| crate::service::RuntimeInfo::read(&state).map(|r| r.url))
+        .or_else(|| crate::runtime_file::RuntimeInfo::read(&state).map(|r| r.url))
         .unwrap_or_else(|| {
             let port = openclaw_rs_config::resolve_port(None, &config, &env);
             format!("ws://127.0.0.1:{port}")

@@ -7,7 +7,7 @@
 //! new token, unlike OpenClaw #20679.
 
 use crate::client::{self, ClientArgs, Target};
-use crate::CliError;
+use crate::base::CliError;
 use clap::{Args, Subcommand};
 use openclaw_rs_auth::{CachedToken, DeviceTokenCache};
 use openclaw_rs_client::{Client, ClientError, ClientOptions, DeviceSigner};

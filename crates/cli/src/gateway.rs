@@ -2,7 +2,8 @@
 
 use crate::client::{self, ClientArgs};
 use crate::run::RunArgs;
-use crate::{block_on_result, service, CliError};
+use crate::base::{block_on_result, CliError};
+use crate::service;
 use clap::{Args, Subcommand};
 use openclaw_rs_protocol::{scopes, ErrorShape};
 use serde::Serialize;
@@ -57,7 +58,12 @@ pub(crate) fn dispatch(args: GatewayArgs) -> anyhow::Result<ExitCode> {
         GatewayCommand::Status(a) => block_on_result(service::status(a)),
         GatewayCommand::Call(a) => block_on_result(call(a)),
         GatewayCommand::Health(a) => block_on_result(client::health(a)),
-        GatewayCommand::Install(a) => crate::systemd::install(a),
+        GatewayCommand::Install(a) => crate::systemd::install(a, |state_dir| {
+            service::stop(service::StopArgs {
+                state_dir: Some(state_dir),
+                wait: 30,
+            })
+        }),
         GatewayCommand::Uninstall(a) => crate::systemd::uninstall(a),
     }
 }

@@ -7,14 +7,29 @@
 //! resolve defaults from the state dir and turn connection failures into actionable messages.
 //!
 //! Exit codes: 0 success, 1 failure, 3 gateway not running, 64 usage or config error.
+//!
+//! Entry points: [`main_with_args`] (the `openclaw` binary), [`gateway_main_with_args`] (the
+//! `gateway` binary), [`Cli`] (the clap command tree, for embedding or completion).
+//!
+//! ```
+//! use clap::Parser;
+//! use openclaw_rs_cli::{Cli, Command};
+//!
+//! let cli = Cli::try_parse_from(["openclaw", "gateway", "status"]).expect("a valid command");
+//! assert!(matches!(cli.command, Command::Gateway(_)));
+//! assert!(Cli::try_parse_from(["openclaw", "no-such-command"]).is_err());
+//! ```
 
+mod base;
 pub mod client;
 pub mod devices;
 pub mod doctor;
 pub mod gateway;
 pub mod holder;
 pub mod run;
+pub mod runtime_file;
 pub mod service;
+pub mod sd_notify;
 pub mod sessions;
 pub mod systemd;
 
@@ -22,32 +37,7 @@ use clap::{Parser, Subcommand};
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-/// Exit code: the gateway is not running (`gateway status`, client commands that cannot connect).
-pub const EXIT_NOT_RUNNING: u8 = 3;
-/// Exit code: bad usage or a config problem (sysexits `EX_USAGE`).
-pub const EXIT_USAGE: u8 = 64;
-
-/// An error that carries its exit code and a message meant for the user.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct CliError {
-    pub exit: u8,
-    pub message: String,
-}
-
-impl CliError {
-    pub fn new(exit: u8, message: impl Into<String>) -> Self {
-        CliError {
-            exit,
-            message: message.into(),
-        }
-    }
-
-    /// A usage/config error (exit 64).
-    pub fn usage(message: impl Into<String>) -> Self {
-        CliError::new(EXIT_USAGE, message)
-    }
-}
+pub use base::{block_on, block_on_result, CliError, EXIT_NOT_RUNNING, EXIT_USAGE};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -128,15 +118,6 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Run a future on a small single-threaded runtime (client commands).
-pub fn block_on<F: std::future::Future>(fut: F) -> anyhow::Result<F::Output> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
-    Ok(rt.block_on(fut))
-}
-
 fn clap_exit(e: clap::Error) -> ExitCode {
     let _ = e.print();
     if e.use_stderr() {
@@ -155,13 +136,6 @@ fn finish(result: anyhow::Result<ExitCode>) -> ExitCode {
             ExitCode::from(exit)
         }
     }
-}
-
-/// Flatten `block_on(async { … -> anyhow::Result<ExitCode> })`.
-pub fn block_on_result(
-    fut: impl std::future::Future<Output = anyhow::Result<ExitCode>>,
-) -> anyhow::Result<ExitCode> {
-    block_on(fut)?
 }
 
 #[cfg(test)]

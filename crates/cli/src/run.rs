@@ -1,7 +1,7 @@
 //! `openclaw gateway run` / the `gateway` binary: resolve, lock the state dir, bind, serve.
 
-use crate::service::RuntimeInfo;
-use crate::CliError;
+use crate::runtime_file::RuntimeInfo;
+use crate::base::CliError;
 use clap::{Args, ValueEnum};
 use openclaw_rs_config::{AuthMode, BindMode};
 use openclaw_rs_gateway::launch::{self, LaunchFlags};
@@ -142,7 +142,7 @@ pub fn run_foreground(args: RunArgs) -> anyhow::Result<ExitCode> {
         tracing::warn!("{w}");
     }
     let state = resolved.options.state_dir.clone();
-    let lock_path = crate::service::lock_path(&state);
+    let lock_path = crate::runtime_file::lock_path(&state);
     let lock = acquire_with_wait(&lock_path)?.ok_or_else(|| {
         let running = RuntimeInfo::read(&state)
             .map(|r| format!(" (pid {}, {})", r.pid, r.url))
@@ -231,15 +231,15 @@ pub fn run_foreground(args: RunArgs) -> anyhow::Result<ExitCode> {
     // Under systemd (Type=notify): READY=1 once /readyz answers, so `systemctl start` returns
     // when the gateway serves. The thread ends when ready, on timeout, or when serving ends.
     let serving_done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let ready_notifier = crate::systemd::notify_wanted().then(|| {
+    let ready_notifier = crate::sd_notify::notify_wanted().then(|| {
         let done = serving_done.clone();
         std::thread::spawn(move || {
             let deadline = std::time::Instant::now() + Duration::from_secs(120);
             while !done.load(std::sync::atomic::Ordering::Acquire)
                 && std::time::Instant::now() < deadline
             {
-                if crate::service::http_ready(port) {
-                    crate::systemd::notify(&format!(
+                if crate::runtime_file::http_ready(port) {
+                    crate::sd_notify::notify(&format!(
                         "READY=1\nMAINPID={}\nSTATUS=serving on ws://127.0.0.1:{port}",
                         std::process::id()
                     ));
@@ -265,9 +265,9 @@ pub fn run_foreground(args: RunArgs) -> anyhow::Result<ExitCode> {
     let restart = result.map_err(|e| CliError::new(1, e.to_string()));
     if let Ok(Some(restart)) = restart {
         // Same pid after exec: the service manager waits for the new image's READY=1.
-        crate::systemd::notify(&format!(
+        crate::sd_notify::notify(&format!(
             "RELOADING=1\nMONOTONIC_USEC={}\nSTATUS=restarting in place",
-            crate::systemd::monotonic_usec()
+            crate::sd_notify::monotonic_usec()
         ));
         // Same pid after exec: the runtime file stays; the lock is re-taken by the new image.
         // The async runtime is not dropped (that would wait on blocking threads); exec ends it.
@@ -277,7 +277,7 @@ pub fn run_foreground(args: RunArgs) -> anyhow::Result<ExitCode> {
             CliError::new(1, format!("cannot re-execute the gateway for restart: {e}")).into(),
         );
     }
-    crate::systemd::notify("STOPPING=1");
+    crate::sd_notify::notify("STOPPING=1");
     RuntimeInfo::remove_if_ours(&state, std::process::id());
     drop(lock);
     restart?;
@@ -313,7 +313,7 @@ fn acquire_with_wait(path: &std::path::Path) -> anyhow::Result<Option<FileLock>>
                 // A gateway killed a moment ago may still hold the lock while it exits: wait for
                 // it (bounded) instead of refusing as if it were alive.
                 let state_dir = path.parent().map(StateDir::new);
-                let runtime_pid = state_dir.as_ref().and_then(crate::service::runtime_pid);
+                let runtime_pid = state_dir.as_ref().and_then(crate::runtime_file::runtime_pid);
                 if let crate::holder::Holder::Dying(..) = crate::holder::probe(path, runtime_pid) {
                     deadline = deadline.max(start + crate::holder::DYING_WAIT);
                 }

@@ -1,84 +1,24 @@
 //! The background gateway: `start` (detached re-spawn of `gateway run`), `stop`, `restart`, `status`.
 //!
 //! Files in the state dir:
-//! - `gateway.lock`: flock held by the running gateway for its whole life (the truth about "running").
+//! - `gateway.lock`: flock held by the running gateway for its whole life (the truth about "running");
+//!   these files are read and written by `runtime_file.rs`.
 //! - `gateway.pid`: the pid; `gateway.runtime.json`: pid, port, url, bind, auth mode, version, start time.
 //! - `logs/gateway.log`: stdout/stderr of a gateway started with `gateway start`.
 
 use crate::client::{self, ClientArgs};
 use crate::run::RunArgs;
-use crate::{CliError, EXIT_NOT_RUNNING};
+pub(crate) use crate::runtime_file::http_ready;
+pub use crate::runtime_file::{is_locked, lock_path, runtime_pid, RuntimeInfo};
+use crate::base::{CliError, EXIT_NOT_RUNNING};
 use clap::Args;
 use openclaw_rs_protocol::methods::config::RestartRequestParams;
 use openclaw_rs_protocol::methods::gateway::{ReloadStatus, StatusParams};
-use openclaw_rs_state::{FileLock, StateDir, PUBLIC_MODE};
-use serde::{Deserialize, Serialize};
-use std::io::{Read, Write};
-use std::process::{Command, ExitCode, Stdio};
+use openclaw_rs_state::{FileLock, StateDir};
+use serde::Serialize;
+use std::io::Read;
+use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
-
-/// The lock the running gateway holds.
-pub fn lock_path(state: &StateDir) -> std::path::PathBuf {
-    state.join("gateway.lock")
-}
-
-/// What a running gateway wrote about itself.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct RuntimeInfo {
-    pub pid: u32,
-    pub port: u16,
-    pub url: String,
-    pub bind: String,
-    pub auth_mode: String,
-    pub version: String,
-    pub started_at_ms: u64,
-    pub state_dir: String,
-}
-
-impl RuntimeInfo {
-    /// Write `gateway.pid` and `gateway.runtime.json`.
-    pub fn write(&self, state: &StateDir) -> Result<(), openclaw_rs_state::StateError> {
-        openclaw_rs_state::write_json(&state.join("gateway.runtime.json"), self, PUBLIC_MODE)?;
-        openclaw_rs_state::write_atomic(
-            &state.join("gateway.pid"),
-            format!("{}\n", self.pid).as_bytes(),
-            PUBLIC_MODE,
-        )
-    }
-
-    /// The runtime file of a gateway that is running now (its lock is held), else None.
-    pub fn read(state: &StateDir) -> Option<RuntimeInfo> {
-        if !is_locked(state) {
-            return None;
-        }
-        let bytes =
-            openclaw_rs_state::read_optional(&state.join("gateway.runtime.json")).ok()??;
-        serde_json::from_slice(&bytes).ok()
-    }
-
-    /// Remove the files if they still describe `pid`.
-    pub fn remove_if_ours(state: &StateDir, pid: u32) {
-        let path = state.join("gateway.runtime.json");
-        let ours = openclaw_rs_state::read_optional(&path)
-            .ok()
-            .flatten()
-            .and_then(|b| serde_json::from_slice::<RuntimeInfo>(&b).ok())
-            .is_some_and(|r| r.pid == pid);
-        if ours {
-            let _ = std::fs::remove_file(path);
-            let _ = std::fs::remove_file(state.join("gateway.pid"));
-        }
-    }
-}
-
-/// The pid in `gateway.runtime.json`, whether or not that gateway still runs.
-pub fn runtime_pid(state: &StateDir) -> Option<u32> {
-    let bytes = openclaw_rs_state::read_optional(&state.join("gateway.runtime.json")).ok()??;
-    serde_json::from_slice::<RuntimeInfo>(&bytes)
-        .ok()
-        .map(|r| r.pid)
-}
 
 /// Wait (bounded) while a gateway that was killed a moment ago still holds the lock; an error
 /// names it if it is still exiting after [`crate::holder::DYING_WAIT`].
@@ -94,18 +34,6 @@ pub fn wait_for_dying_holder(state: &StateDir) -> Result<(), CliError> {
             ),
         )),
         Holder::Free | Holder::Live(_) => Ok(()),
-    }
-}
-
-/// Whether some process holds the gateway lock of `state`.
-pub fn is_locked(state: &StateDir) -> bool {
-    if !state.root().exists() {
-        return false;
-    }
-    match FileLock::try_acquire(&lock_path(state)) {
-        Ok(Some(_held_briefly)) => false,
-        Ok(None) => true,
-        Err(_) => false,
     }
 }
 
@@ -182,7 +110,7 @@ pub fn start(args: StartArgs) -> anyhow::Result<ExitCode> {
 
     let exe = std::env::current_exe()
         .map_err(|e| CliError::new(1, format!("cannot locate this executable: {e}")))?;
-    let mut cmd = Command::new(exe);
+    let mut cmd = openclaw_rs_app_server::spawn::detached_command(exe);
     cmd.arg("gateway")
         .arg("run")
         .arg("--port")
@@ -282,31 +210,6 @@ fn log_tail(path: &std::path::Path, from: u64) -> String {
     lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
-/// `GET /readyz` on loopback answers 200.
-pub(crate) fn http_ready(port: u16) -> bool {
-    let Ok(mut s) = std::net::TcpStream::connect_timeout(
-        &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
-        Duration::from_millis(200),
-    ) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    if s.write_all(b"GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        .is_err()
-    {
-        return false;
-    }
-    let mut buf = [0u8; 16];
-    let mut n = 0;
-    while n < 12 {
-        match s.read(&mut buf[n..]) {
-            Ok(0) | Err(_) => break,
-            Ok(k) => n += k,
-        }
-    }
-    buf[..n].starts_with(b"HTTP/1.1 200")
-}
-
 /// Send a signal to a pid.
 fn kill(pid: u32, sig: libc::c_int) -> std::io::Result<()> {
     let pid = libc::pid_t::try_from(pid)
@@ -399,7 +302,7 @@ pub fn restart(args: RestartArgs) -> anyhow::Result<ExitCode> {
                 timeout: 10_000,
                 ..ClientArgs::default()
             };
-            crate::block_on(async {
+            crate::base::block_on(async {
                 let (c, _) =
                     client::connect(&cargs, &[openclaw_rs_protocol::scopes::ADMIN]).await?;
                 let r = c

@@ -5,7 +5,7 @@
 //! and exits with a code that names the error class.
 
 use crate::client::{connect, explain, print_json, ClientArgs, ConnArgs, Target};
-use crate::{CliError, EXIT_USAGE};
+use crate::base::{CliError, EXIT_USAGE};
 use clap::{Args, Subcommand};
 use openclaw_rs_client::{decode_event, Client, ClientError, Subscription};
 use openclaw_rs_protocol::methods::sessions::{
@@ -157,11 +157,14 @@ fn request_error(e: &ClientError, target: &Target) -> CliError {
     explain(e, target)
 }
 
+/// The exit code for a run that did not complete: `class` is the wire `errorClass` (read as the
+/// shared `FailureClass`; unknown names are `runtime`), `status` the wait status.
 fn exit_for_class(class: &str, status: &str) -> u8 {
-    match (status, class) {
+    use openclaw_rs_protocol::FailureClass;
+    match (status, FailureClass::parse_lenient(class)) {
         ("aborted", _) | ("interrupted", _) => EXIT_ABORTED,
-        ("timeout", _) | (_, "timeout") => EXIT_TIMEOUT,
-        (_, "auth") => EXIT_AUTH,
+        ("timeout", _) | (_, FailureClass::Timeout) => EXIT_TIMEOUT,
+        (_, FailureClass::Auth) => EXIT_AUTH,
         _ => EXIT_RUNTIME,
     }
 }

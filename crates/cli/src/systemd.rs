@@ -6,8 +6,9 @@
 //! returns when the port serves. An in-place restart (SIGUSR2, `gateway restart`) re-execs the
 //! same pid: it sends `RELOADING=1` before the exec and the new image sends `READY=1` again.
 
+pub use crate::sd_notify::{monotonic_usec, notify, notify_to, notify_wanted};
 use crate::client;
-use crate::CliError;
+use crate::base::CliError;
 use clap::Args;
 use openclaw_rs_state::StateDir;
 use std::path::{Path, PathBuf};
@@ -242,7 +243,13 @@ pub fn run_verb(verb: &str) -> anyhow::Result<ExitCode> {
 }
 
 /// `gateway install`.
-pub fn install(args: InstallArgs) -> anyhow::Result<ExitCode> {
+///
+/// `stop_pidfile_daemon` stops a pidfile daemon running on the same state dir before systemd
+/// takes over (the caller passes `service::stop`; this module sits below `service`).
+pub fn install(
+    args: InstallArgs,
+    stop_pidfile_daemon: impl FnOnce(PathBuf) -> anyhow::Result<ExitCode>,
+) -> anyhow::Result<ExitCode> {
     let state = client::state_dir(args.state_dir.as_ref());
     let root = std::path::absolute(state.root())
         .map_err(|e| CliError::new(1, format!("cannot resolve the state dir: {e}")))?;
@@ -282,12 +289,9 @@ pub fn install(args: InstallArgs) -> anyhow::Result<ExitCode> {
     match reach {
         Ok(()) => {
             // A pidfile daemon on the same state dir holds its lock: hand over to systemd.
-            if crate::service::RuntimeInfo::read(&state).is_some() {
+            if crate::runtime_file::RuntimeInfo::read(&state).is_some() {
                 println!("stopping the pidfile daemon first (systemd takes over)");
-                crate::service::stop(crate::service::StopArgs {
-                    state_dir: Some(root.clone()),
-                    wait: 30,
-                })?;
+                stop_pidfile_daemon(root.clone())?;
             }
             systemctl(&["daemon-reload"])?;
             systemctl(&["enable", "--now", UNIT])?;
@@ -336,54 +340,6 @@ pub fn uninstall(args: UninstallArgs) -> anyhow::Result<ExitCode> {
         Err(why) => println!("{why}; when it is reachable, run `systemctl --user daemon-reload`"),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Send `message` (newline-separated `KEY=VALUE` lines) to the notify socket `socket`: a path,
-/// or `@name` for the abstract namespace.
-pub fn notify_to(socket: &str, message: &str) -> std::io::Result<()> {
-    use std::os::unix::net::UnixDatagram;
-    let sock = UnixDatagram::unbound()?;
-    if let Some(name) = socket.strip_prefix('@') {
-        use std::os::linux::net::SocketAddrExt;
-        let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
-        sock.send_to_addr(message.as_bytes(), &addr)?;
-    } else {
-        sock.send_to(message.as_bytes(), socket)?;
-    }
-    Ok(())
-}
-
-/// [`notify_to`] the service manager named by `$NOTIFY_SOCKET`; nothing when it is unset.
-pub fn notify(message: &str) {
-    let Some(socket) = std::env::var("NOTIFY_SOCKET")
-        .ok()
-        .filter(|s| !s.is_empty())
-    else {
-        return;
-    };
-    if let Err(e) = notify_to(&socket, message) {
-        tracing::warn!(socket = %socket, error = %e, "cannot notify the service manager");
-    }
-}
-
-/// Whether a service manager asked for notifications.
-pub fn notify_wanted() -> bool {
-    std::env::var_os("NOTIFY_SOCKET").is_some_and(|s| !s.is_empty())
-}
-
-/// `CLOCK_MONOTONIC` in microseconds (systemd's `MONOTONIC_USEC=` for `RELOADING=1`).
-pub fn monotonic_usec() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes into the timespec we own and pass by valid pointer.
-    #[allow(unsafe_code)]
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    if rc != 0 {
-        return 0;
-    }
-    (ts.tv_sec as u64) * 1_000_000 + (ts.tv_nsec as u64) / 1_000
 }
 
 #[cfg(test)]

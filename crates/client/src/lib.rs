@@ -35,6 +35,18 @@
 //!
 //! Requests may be issued concurrently from clones of the [`Client`]; replies are matched by id,
 //! in whatever order the gateway sends them. A device identity plugs in through [`ConnectSigner`].
+//!
+//! A runnable piece that needs no gateway: the typed request names its method.
+//!
+//! ```
+//! use openclaw_rs_protocol::methods::gateway::HealthParams;
+//! use openclaw_rs_protocol::Request;
+//!
+//! assert_eq!(<HealthParams as Request>::METHOD, "health");
+//! let opts = openclaw_rs_client::ClientOptions::new("ws://127.0.0.1:18789");
+//! assert!(opts.token.is_none());
+//! ```
+#![warn(missing_docs)]
 
 use futures_util::{SinkExt, StreamExt};
 use openclaw_rs_protocol::{
@@ -64,7 +76,9 @@ type Ws =
 /// The close frame the gateway sent (code and reason).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CloseInfo {
+    /// The WebSocket close code.
     pub code: u16,
+    /// The close reason text.
     pub reason: String,
 }
 
@@ -80,11 +94,18 @@ impl fmt::Display for CloseInfo {
 pub enum ClientError {
     /// TCP connect or WebSocket upgrade failed (gateway not running, wrong URL, …).
     #[error("cannot connect to {url}: {message}")]
-    Connect { url: String, message: String },
+    Connect {
+        /// The URL dialled.
+        url: String,
+        /// What failed.
+        message: String,
+    },
     /// The gateway refused `connect`; `close` is the close frame that followed.
     #[error("gateway refused the connection: {error}{}", close.as_ref().map(|c| format!(" ({c})")).unwrap_or_default())]
     Handshake {
+        /// The gateway's error for `connect`.
         error: ErrorShape,
+        /// The close frame that followed, if any.
         close: Option<CloseInfo>,
     },
     /// A request failed with the gateway's error.
@@ -155,6 +176,7 @@ impl ClientError {
 /// Called once per handshake with the challenge and the params about to be sent
 /// (role, scopes, client info, auth already filled in); sets `params.device`.
 pub trait ConnectSigner: Send + Sync + fmt::Debug + 'static {
+    /// Sign `params` (set its `device` block) for the gateway's `challenge`; an error aborts the connect with that message.
     fn sign(&self, challenge: &ChallengePayload, params: &mut ConnectParams) -> Result<(), String>;
 
     /// Sees every successful `hello-ok` payload (e.g. to persist an issued `auth.deviceToken`).
@@ -164,7 +186,9 @@ pub trait ConnectSigner: Send + Sync + fmt::Debug + 'static {
 /// Reconnect policy (opt-in): exponential backoff between `initial` and `max`.
 #[derive(Debug, Clone)]
 pub struct Reconnect {
+    /// Delay before the first reconnect attempt.
     pub initial: Duration,
+    /// Longest delay between attempts (the delay doubles up to it).
     pub max: Duration,
 }
 
@@ -182,14 +206,23 @@ impl Default for Reconnect {
 pub struct ClientOptions {
     /// `ws://host:port`
     pub url: String,
+    /// Shared gateway token (`auth.token`).
     pub token: Option<String>,
+    /// Shared gateway password (`auth.password`).
     pub password: Option<String>,
+    /// Device token from an earlier pairing (`auth.deviceToken`).
     pub device_token: Option<String>,
+    /// Role asked for (`operator` by default).
     pub role: String,
+    /// Scopes asked for.
     pub scopes: Vec<String>,
+    /// What this client says it is (`client.id`, `client.mode`, …): labels, never privileges.
     pub client: ClientInfo,
+    /// Lowest protocol version offered.
     pub min_protocol: u32,
+    /// Highest protocol version offered.
     pub max_protocol: u32,
+    /// Signs the device proof of `connect` (a device identity), when set.
     pub signer: Option<Arc<dyn ConnectSigner>>,
     /// Bound on TCP connect + upgrade + handshake.
     pub connect_timeout: Duration,
@@ -258,6 +291,7 @@ impl ClientOptions {
 /// Connection status, observable with [`Client::status`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Status {
+    /// Connected and past the handshake.
     Connected,
     /// Lost; reconnecting (only with [`ClientOptions::reconnect`]).
     Reconnecting(Option<CloseInfo>),

@@ -3,6 +3,24 @@
 //! The file is JSON5 (comments, trailing commas). Unknown keys are warnings, not failures.
 //! Every supported key is a typed field here; the reload classifier (crate `openclaw-rs-reload`)
 //! has an explicit rule for each of them.
+//!
+//! Entry points: [`load`] (a file) and [`parse`] (text) return a [`Loaded`] (the typed
+//! [`Config`], the raw document and warnings); [`config_path`] and [`resolve_port`] apply the
+//! environment the way OpenClaw does.
+//!
+//! ```
+//! use std::path::Path;
+//!
+//! let text = r#"{
+//!   // JSON5: comments and trailing commas are fine.
+//!   gateway: { port: 19000, },
+//!   someFutureKey: 1,
+//! }"#;
+//! let loaded = openclaw_rs_config::parse(text, Path::new("openclaw.json")).expect("valid config");
+//! assert_eq!(loaded.config.gateway.port, Some(19000));
+//! assert!(!loaded.warnings.is_empty(), "an unknown key is a warning, not an error");
+//! ```
+#![warn(missing_docs)]
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -17,11 +35,17 @@ pub const DEFAULT_PORT: u16 = 18789;
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Config {
+    /// `gateway.*`: port, bind, auth, proxies, reload.
     pub gateway: GatewayConfig,
+    /// `agents.*`: defaults and per-agent entries.
     pub agents: AgentsConfig,
+    /// `runtimes.<name>`: app-server runtimes by name.
     pub runtimes: BTreeMap<String, RuntimeConfig>,
+    /// `session.*`: spawn and concurrency limits.
     pub session: SessionConfig,
+    /// `logging.*`.
     pub logging: LoggingConfig,
+    /// `auth.*`: auth profiles, their order and cooldown settings.
     pub auth: AuthConfig,
     /// Written by tools (`lastTouchedVersion`, migrations); never affects behaviour.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -36,11 +60,13 @@ pub struct GatewayConfig {
     pub port: Option<u16>,
     /// `gateway.bind`: `loopback` (default) or `lan`.
     pub bind: Option<BindMode>,
+    /// `gateway.auth.*`.
     pub auth: GatewayAuthConfig,
     /// Close a socket that has not sent `connect` after this long (default 10 s).
     pub handshake_timeout_ms: Option<u64>,
     /// Peers whose `X-Forwarded-For` / `X-Real-IP` headers are believed.
     pub trusted_proxies: Vec<String>,
+    /// `gateway.reload.*`.
     pub reload: ReloadConfig,
     /// `gateway.controlUi.*`: the browser dashboard served on the gateway port.
     pub control_ui: ControlUiConfig,
@@ -79,9 +105,13 @@ pub enum BindMode {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct GatewayAuthConfig {
+    /// `gateway.auth.mode` (default: token when a token is set or generated).
     pub mode: Option<AuthMode>,
+    /// `gateway.auth.token`.
     pub token: Option<String>,
+    /// `gateway.auth.password`.
     pub password: Option<String>,
+    /// `gateway.auth.rateLimit.*`.
     pub rate_limit: RateLimitConfig,
 }
 
@@ -89,8 +119,11 @@ pub struct GatewayAuthConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AuthMode {
+    /// No shared secret.
     None,
+    /// A shared token.
     Token,
+    /// A shared password.
     Password,
 }
 
@@ -121,8 +154,11 @@ impl AuthMode {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct RateLimitConfig {
+    /// Failed attempts allowed per peer within the window.
     pub max_attempts: Option<u32>,
+    /// Window in which failed attempts are counted.
     pub window_ms: Option<u64>,
+    /// How long a peer is refused after too many failures.
     pub lockout_ms: Option<u64>,
     /// Loopback clients are not counted (default true).
     pub exempt_loopback: Option<bool>,
@@ -154,7 +190,9 @@ pub enum ReloadMode {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct AgentsConfig {
+    /// `agents.defaults`: settings every agent inherits.
     pub defaults: AgentSettings,
+    /// `agents.entries.<id>`: per-agent overrides.
     pub entries: BTreeMap<String, AgentSettings>,
 }
 
@@ -178,6 +216,7 @@ pub struct RuntimeConfig {
     pub kind: String,
     /// Program and arguments, e.g. `["codex", "app-server"]`.
     pub command: Vec<String>,
+    /// Environment variables set for the process (the rest is scrubbed).
     pub env: BTreeMap<String, String>,
     /// Auth identity that separates shared processes (e.g. an auth profile id).
     pub auth_profile: Option<String>,
@@ -253,7 +292,9 @@ pub struct LoggingConfig {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct AuthConfig {
+    /// `auth.profiles.<name>`: each profile as written (its `env` is applied to runs).
     pub profiles: BTreeMap<String, serde_json::Value>,
+    /// `auth.order.<runtime>`: profiles to try, in order.
     pub order: BTreeMap<String, Vec<String>>,
     /// Cooldown *settings* (backoff lengths), never cooldown state.
     pub cooldowns: CooldownSettings,
@@ -303,21 +344,32 @@ pub enum ConfigError {
     /// The file could not be read.
     #[error("cannot read config {path}: {source}")]
     Read {
+        /// The config file.
         path: PathBuf,
+        /// The OS error.
         #[source]
         source: std::io::Error,
     },
     /// JSON5 syntax error.
     #[error("config {path}: syntax error{}: {message}", location_suffix(*line, *column))]
     Syntax {
+        /// The config file.
         path: PathBuf,
+        /// 1-based line of the error, when known.
         line: Option<usize>,
+        /// 1-based column of the error, when known.
         column: Option<usize>,
+        /// What is wrong.
         message: String,
     },
     /// Valid JSON5, but a value has the wrong type or is out of range.
     #[error("config {path}: {message}")]
-    Invalid { path: PathBuf, message: String },
+    Invalid {
+        /// The config file.
+        path: PathBuf,
+        /// The offending path and value, and the fix.
+        message: String,
+    },
 }
 
 fn location_suffix(line: Option<usize>, column: Option<usize>) -> String {
@@ -331,9 +383,11 @@ fn location_suffix(line: Option<usize>, column: Option<usize>) -> String {
 /// A loaded config plus the warnings found while loading (unknown keys, …).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Loaded {
+    /// The typed config.
     pub config: Config,
     /// The parsed document, as written (before typing), for diffs and `config.get`.
     pub raw: serde_json::Value,
+    /// Unknown keys and other non-fatal findings.
     pub warnings: Vec<String>,
 }
 

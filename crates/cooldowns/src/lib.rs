@@ -12,9 +12,30 @@
 //! snapshot (`ArcSwap`) and scans it; writers take a mutex, build a new table, persist it with
 //! `write_atomic` and swap it in whole. This file is `$STATE/state/cooldowns.json`; a cooldown
 //! never touches `openclaw.json`, so it can never trigger a reload or a restart.
+//!
+//! Entry points: [`Cooldowns`] ([`Cooldowns::open`] on a state dir, or [`Cooldowns::in_memory`]),
+//! [`Cooldowns::record_failure`] with a [`FailureReason`] (from a run's [`FailureClass`] via
+//! [`FailureReason::from_class`]), [`Cooldowns::check`] and [`Cooldowns::select`].
+//!
+//! ```
+//! use openclaw_rs_cooldowns::{Cooldowns, FailureClass, FailureReason, Policy, MAIN_LANE};
+//!
+//! let table = Cooldowns::in_memory(Policy::default());
+//! let now = 1_700_000_000_000;
+//! let reason = FailureReason::from_class(FailureClass::RateLimit).expect("429 cools down");
+//! table.record_failure("work", "gpt-5", MAIN_LANE, reason, now).expect("recorded");
+//! let block = table.check("work", "gpt-5", MAIN_LANE, now + 1).expect("cooling down");
+//! assert_eq!(block.reason, FailureReason::RateLimit);
+//! assert!(!block.profile_wide, "a rate limit cools down only that model");
+//! assert!(table.check("work", "other-model", MAIN_LANE, now + 1).is_none());
+//! // A cancelled run says nothing about the profile.
+//! assert_eq!(FailureReason::from_class(FailureClass::Interrupted), None);
+//! ```
+#![warn(missing_docs)]
 
 use arc_swap::ArcSwap;
 use openclaw_rs_config::{CooldownSettings, LanePolicy};
+pub use openclaw_rs_protocol::FailureClass;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -41,18 +62,24 @@ pub enum FailureReason {
 }
 
 impl FailureReason {
-    /// The reason for a run failure class (the camelCase names of
-    /// `openclaw_rs_app_server::FailureClass`); `None` for failures that say nothing about the
-    /// profile (cancelled, protocol, startup, config errors).
-    pub fn from_class_name(class: &str) -> Option<FailureReason> {
+    /// The reason a run failure of `class` records against its auth profile; `None` for
+    /// failures that say nothing about the profile (cancelled, protocol, transport, startup,
+    /// config and other runtime errors).
+    pub fn from_class(class: FailureClass) -> Option<FailureReason> {
         match class {
-            "auth" => Some(FailureReason::AuthPermanent),
-            "rateLimit" | "rate_limit" => Some(FailureReason::RateLimit),
-            "quota" => Some(FailureReason::Billing),
-            "upstream" | "streamIdle" | "stream_idle" | "timeout" | "overload" => {
-                Some(FailureReason::Transient)
-            }
-            _ => None,
+            FailureClass::Auth => Some(FailureReason::AuthPermanent),
+            FailureClass::RateLimit => Some(FailureReason::RateLimit),
+            FailureClass::Quota => Some(FailureReason::Billing),
+            FailureClass::Upstream
+            | FailureClass::StreamIdle
+            | FailureClass::Timeout
+            | FailureClass::Overload => Some(FailureReason::Transient),
+            FailureClass::Interrupted
+            | FailureClass::Protocol
+            | FailureClass::Transport
+            | FailureClass::Startup
+            | FailureClass::Config
+            | FailureClass::Runtime => None,
         }
     }
 
@@ -75,14 +102,23 @@ impl FailureReason {
 /// Backoff settings with defaults resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
+    /// Cooldown steps for consecutive transient failures (the last one repeats).
     pub transient_ms: Vec<u64>,
+    /// First rate-limit cooldown; doubles per consecutive failure.
     pub rate_limit_base_ms: u64,
+    /// Rate-limit cooldown cap.
     pub rate_limit_max_ms: u64,
+    /// First billing disable; doubles per consecutive failure.
     pub billing_base_ms: u64,
+    /// Billing disable cap.
     pub billing_max_ms: u64,
+    /// First disable after an auth failure; doubles per consecutive failure.
     pub auth_permanent_base_ms: u64,
+    /// Auth-failure disable cap.
     pub auth_permanent_max_ms: u64,
+    /// Consecutive-failure counts reset after this long without a failure.
     pub failure_window_ms: u64,
+    /// Whether a helper lane's failures also count in the main lane.
     pub helper_lane_policy: LanePolicy,
 }
 
@@ -140,10 +176,12 @@ impl Policy {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CooldownEntry {
+    /// The auth profile.
     pub profile: String,
     /// `None`: the whole profile (billing, auth).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// The lane (`main` or a helper lane).
     pub lane: String,
     /// Unix ms until which the profile is cooling down (transient, rate limit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -151,10 +189,14 @@ pub struct CooldownEntry {
     /// Unix ms until which the profile is disabled (billing, auth).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled_until: Option<u64>,
+    /// Why it is blocked.
     pub reason: FailureReason,
+    /// Consecutive failures counted in the window.
     pub error_count: u32,
+    /// Consecutive failures per reason.
     #[serde(default)]
     pub failure_counts: BTreeMap<FailureReason, u32>,
+    /// Unix ms of the last failure.
     pub last_failure_at: u64,
 }
 
@@ -176,6 +218,7 @@ impl CooldownEntry {
 pub struct CooldownInfo {
     /// Unix ms when it becomes usable again.
     pub until: u64,
+    /// Why it is blocked.
     pub reason: FailureReason,
     /// `disabledUntil` (billing/auth) rather than a cooldown.
     pub disabled: bool,
@@ -238,19 +281,30 @@ struct FileForm {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CooldownError {
+    /// Reading or writing the file failed.
     #[error(transparent)]
     State(#[from] openclaw_rs_state::StateError),
     #[error("cooldown file {path} is not valid ({message}); move it aside or delete it to start with no cooldowns")]
-    Corrupt { path: PathBuf, message: String },
+    /// The cooldown file is not valid JSON of the expected shape.
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// The parse error.
+        message: String,
+    },
 }
 
 /// A profile skipped during selection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Skipped {
+    /// The auth profile.
     pub profile: String,
+    /// Unix ms when it becomes usable again.
     pub until: u64,
+    /// Why it is blocked.
     pub reason: FailureReason,
+    /// The whole profile is disabled (billing/auth), not one model cooling down.
     pub disabled: bool,
 }
 
@@ -274,7 +328,9 @@ impl std::fmt::Display for Skipped {
 /// The profile to use and the ones passed over.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Selected {
+    /// The auth profile.
     pub profile: String,
+    /// Profiles passed over because they are blocked.
     pub skipped: Vec<Skipped>,
 }
 
@@ -282,8 +338,11 @@ pub struct Selected {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("no auth profile available for model {model} in lane {lane}: {}; the earliest is usable again at {}", list(.skipped), rfc3339(*.earliest))]
 pub struct AllCoolingDown {
+    /// The model asked for.
     pub model: String,
+    /// The lane (`main` or a helper lane).
     pub lane: String,
+    /// Profiles passed over because they are blocked.
     pub skipped: Vec<Skipped>,
     /// Unix ms when the first of them becomes usable.
     pub earliest: u64,
@@ -292,12 +351,17 @@ pub struct AllCoolingDown {
 /// Selection with no candidates at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SelectError {
+    /// Every candidate profile is blocked.
     #[error(transparent)]
     AllCoolingDown(#[from] AllCoolingDown),
+    /// No profile is configured for the model.
     #[error(
         "no auth profiles configured for model {model}; add one under auth.profiles and auth.order"
     )]
-    NoCandidates { model: String },
+    NoCandidates {
+        /// The model asked for.
+        model: String,
+    },
 }
 
 fn list(s: &[Skipped]) -> String {
@@ -805,16 +869,27 @@ mod tests {
     }
 
     #[test]
-    fn class_names_map() {
-        assert_eq!(
-            FailureReason::from_class_name("auth"),
-            Some(FailureReason::AuthPermanent)
-        );
-        assert_eq!(
-            FailureReason::from_class_name("quota"),
-            Some(FailureReason::Billing)
-        );
-        assert_eq!(FailureReason::from_class_name("interrupted"), None);
+    fn failure_classes_map_to_reasons() {
+        use FailureClass as C;
+        let expect = |c: C| match c {
+            C::Auth => Some(FailureReason::AuthPermanent),
+            C::RateLimit => Some(FailureReason::RateLimit),
+            C::Quota => Some(FailureReason::Billing),
+            C::Upstream | C::StreamIdle | C::Timeout | C::Overload => {
+                Some(FailureReason::Transient)
+            }
+            _ => None,
+        };
+        for c in C::ALL {
+            assert_eq!(FailureReason::from_class(c), expect(c), "{c}");
+        }
+        // Only model-level failures cool down a single model.
+        assert!(FailureReason::from_class(C::RateLimit).is_some_and(FailureReason::model_scoped));
+        assert!(!FailureReason::from_class(C::Auth).is_some_and(FailureReason::model_scoped));
+    }
+
+    #[test]
+    fn rfc3339_formats() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00Z");
     }

@@ -15,6 +15,33 @@
 //! `OPENCLAW_TOOL_SOCKET` (plus `OPENCLAW_APP_SERVER_BIN`, this binary). The task calls
 //! `openclaw-app-server tool <name> <json-args>` ([`tool_cli`]); the call is forwarded to the
 //! client as the server request `item/tool/call` and its answer printed ([`tools`]).
+//!
+//! Entry points: [`serve_stdio`] (what the `openclaw-app-server` binary runs), [`serve`] over any
+//! async reader and writer, [`EmbeddedConfig`].
+//!
+//! ```
+//! use openclaw_rs_embedded_app_server::{serve, EmbeddedConfig};
+//! use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let (client, server) = tokio::io::duplex(64 * 1024);
+//! let (server_in, server_out) = tokio::io::split(server);
+//! let task = tokio::spawn(serve(server_in, server_out, EmbeddedConfig::default()));
+//! let (client_in, mut client_out) = tokio::io::split(client);
+//! client_out
+//!     .write_all(b"{\"id\":0,\"method\":\"initialize\",\"params\":{\"clientInfo\":{\"name\":\"doc\",\"version\":\"1\"}}}\n")
+//!     .await
+//!     .unwrap();
+//! let mut lines = BufReader::new(client_in).lines();
+//! let reply: serde_json::Value = serde_json::from_str(&lines.next_line().await.unwrap().unwrap()).unwrap();
+//! assert_eq!(reply["id"], 0);
+//! assert!(reply["result"]["userAgent"].as_str().unwrap().starts_with("doc/"));
+//! drop(client_out); // stdin closed: the server ends
+//! drop(lines);
+//! task.await.unwrap().unwrap();
+//! # });
+//! ```
+#![warn(missing_docs)]
 
 pub mod tool_cli;
 pub mod tools;
@@ -28,7 +55,6 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::process::Command;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
@@ -632,7 +658,7 @@ impl Turn {
         cwd: &std::path::Path,
         mut stop: oneshot::Receiver<()>,
     ) -> (String, Ending) {
-        let mut cmd = Command::new(&self.config.shell);
+        let mut cmd = openclaw_rs_app_server::spawn::owned_command(&self.config.shell);
         if let Some(me) = own_binary() {
             cmd.env(tools::APP_SERVER_BIN_ENV, me);
         }
@@ -651,9 +677,7 @@ impl Turn {
             .current_dir(cwd)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0)
-            .kill_on_drop(true);
+            .stderr(Stdio::piped());
         let mut child = match cmd.spawn() {
             Ok(c) => c,
             Err(e) => {

@@ -1,6 +1,7 @@
 //! The `openclaw-app-server` binary over real pipes: handshake errors like the real app-server,
 //! `exec` streaming, output cap, interrupt, and exit 0 on stdin EOF.
 //! Needs `cargo build -p openclaw-app-server-bin` first.
+#![allow(clippy::disallowed_methods)] // the test starts the binary under test directly (the spawn rule is for library code)
 
 use std::path::PathBuf;
 use std::process::Stdio;

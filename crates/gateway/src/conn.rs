@@ -85,9 +85,10 @@ pub(crate) async fn handle(
             // Metrics, else the Control UI when it is enabled and the path is under its base
             // path, else a probe or the plain answers.
             let path = head.facts.path.split('?').next().unwrap_or("/");
-            if !crate::metrics::PATHS.contains(&path)
-                && crate::control_ui::serve::serves(&state, &head)
-            {
+            if crate::metrics::PATHS.contains(&path) {
+                return crate::metrics::respond(&mut stream, &state, &head).await;
+            }
+            if crate::control_ui::serve::serves(&state, &head) {
                 return crate::control_ui::serve::respond(&mut stream, &state, &head).await;
             }
             return http::respond(&mut stream, &state, &head).await;

@@ -3,7 +3,8 @@
 //! `/health`, `/healthz` → 200 `{"ok":true,"status":"live"}` (always, while the process serves).
 //! `/ready`, `/readyz` → 200 when started and not draining, else 503.
 //! `/startupz` → 200 `started`, 503 `starting` or `draining`.
-//! `/metrics` (and OpenClaw's `/api/diagnostics/prometheus`) → Prometheus text, see `crate::metrics`.
+//! (`/metrics` and OpenClaw's `/api/diagnostics/prometheus` are answered by the metrics module;
+//! the connection routes them there before this module.)
 //! Every other path goes to the Control UI (`control_ui`) when it is enabled and the path is
 //! under its base path; `/` otherwise answers a line saying this is a gateway.
 //! An upgrade request with a bad `Sec-WebSocket-Key` → 400, with a `Sec-WebSocket-Version` other
@@ -233,10 +234,6 @@ pub(crate) fn is_probe(path: &str) -> bool {
 /// Answer a plain HTTP request and close: a probe, else the plain answers below. (The
 /// connection sends Control UI requests to `control_ui::serve` first.)
 pub(crate) async fn respond(stream: &mut TcpStream, state: &GatewayState, head: &Head) {
-    let path = head.facts.path.split('?').next().unwrap_or("/");
-    if crate::metrics::PATHS.contains(&path) {
-        return crate::metrics::respond(stream, state, head).await;
-    }
     let (status, body, content_type) = route(state, head);
     let reason = match status {
         200 => "OK",

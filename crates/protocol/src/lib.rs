@@ -5,9 +5,29 @@
 //!
 //! Facts come from the observed behaviour of the real OpenClaw 2026.9.6 gateway
 //! (`shared/reference/openclaw-gateway.md` §3–§4).
+//!
+//! Entry points: [`decode_frame`] / [`Frame`] for frames, the typed method params and results in
+//! [`methods`] (each params type names its method and result through [`Request`]), [`ErrorShape`]
+//! and [`ErrorCode`] for errors, [`FailureClass`] for why a run failed.
+//!
+//! ```
+//! use openclaw_rs_protocol::{decode_frame, FailureClass, Frame};
+//!
+//! let text = r#"{"type":"req","id":"1","method":"health","params":{}}"#;
+//! let Frame::Request(req) = decode_frame(text, 64 * 1024).expect("a valid frame") else {
+//!     panic!("expected a request");
+//! };
+//! assert_eq!(req.method, "health");
+//!
+//! // The run failure class, as clients see it in `errorClass`.
+//! let class: FailureClass = serde_json::from_str("\"rate_limit\"").expect("a class");
+//! assert_eq!(class, FailureClass::RateLimit);
+//! assert_eq!(FailureClass::Transport.reported().as_str(), "runtime");
+//! ```
 
 pub mod codes;
 pub mod encode;
+pub mod failure;
 pub mod frames;
 pub mod handshake;
 pub mod methods;
@@ -16,6 +36,7 @@ pub mod scopes;
 
 pub use codes::{close, detail, ErrorCode};
 pub use encode::{EncodeError, EventPrefix, Payload};
+pub use failure::FailureClass;
 pub use frames::{
     decode_frame, decode_request, DecodeError, ErrorShape, EventFrame, Frame, RequestFrame,
     ResponseFrame,

@@ -86,6 +86,7 @@ pub enum Decision {
 pub struct Rule {
     /// Dotted prefix; `*` matches one segment.
     pub prefix: &'static str,
+    /// What a change under the prefix needs.
     pub decision: Decision,
 }
 
@@ -159,8 +160,11 @@ fn rules_under(path: &str) -> Vec<&'static Rule> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PathDecision {
+    /// The changed dotted path.
     pub path: String,
+    /// Hot, restart or none.
     pub kind: Kind,
+    /// For hot paths: the action that applies it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<HotAction>,
     /// The rule prefix that decided, or `None` for an unknown path.
@@ -174,6 +178,7 @@ pub struct PathDecision {
 pub struct ReloadPlan {
     /// Every changed path, sorted.
     pub changed_paths: Vec<String>,
+    /// One decision per changed path.
     pub decisions: Vec<PathDecision>,
     /// Actions to perform in place (deduplicated, ordered).
     pub actions: BTreeSet<HotAction>,

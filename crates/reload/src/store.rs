@@ -43,9 +43,11 @@ fn now_ms() -> u64 {
 /// The last rejected edit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigErrorStatus {
+    /// Why the edit was refused.
     pub message: String,
     /// Unix ms.
     pub at_ms: u64,
+    /// The config file.
     pub path: PathBuf,
     /// Hash of the rejected file bytes.
     pub hash: String,
@@ -54,11 +56,13 @@ pub struct ConfigErrorStatus {
 /// What `status` and `doctor` show about config reloads.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ReloadStatus {
+    /// The config file.
     pub path: PathBuf,
     /// Hash of the config file the live config came from.
     pub hash: String,
     /// When the last change was applied (unix ms), if any since start.
     pub last_applied_at_ms: Option<u64>,
+    /// Paths changed by the last applied edit.
     pub last_changed_paths: Vec<String>,
     /// The last rejected edit; cleared by the next good one.
     pub last_error: Option<ConfigErrorStatus>,
@@ -79,16 +83,22 @@ pub struct Snapshot {
     pub raw: Arc<Value>,
     /// The typed config as written (before holding back restart paths).
     pub config: Arc<Config>,
+    /// sha256 of the file bytes (the `baseHash` of `config.patch`).
     pub hash: String,
+    /// Whether the file exists (a missing file is the empty config).
     pub exists: bool,
+    /// Non-fatal findings (unknown keys, …).
     pub warnings: Vec<String>,
 }
 
 /// A change that was applied (fully or, for restart paths, pending a restart).
 #[derive(Debug, Clone)]
 pub struct Applied {
+    /// The config file.
     pub path: PathBuf,
+    /// sha256 of the file bytes (the `baseHash` of `config.patch`).
     pub hash: String,
+    /// Unix ms when it was seen.
     pub ts: u64,
     /// Every path changed in the file since the previous good version.
     pub changed_paths: Vec<String>,
@@ -100,6 +110,7 @@ pub struct Applied {
     pub restart_cancelled: bool,
     /// `gateway.reload.mode=off`: validated, written (for in-process writes), not applied.
     pub apply_disabled: bool,
+    /// Non-fatal findings (unknown keys, …).
     pub warnings: Vec<String>,
     /// The live config before this change (for actions that compare before and after).
     pub previous: Arc<Config>,
@@ -108,9 +119,13 @@ pub struct Applied {
 /// An edit that was rejected; the last good config stays live.
 #[derive(Debug, Clone)]
 pub struct Rejected {
+    /// The config file.
     pub path: PathBuf,
+    /// sha256 of the file bytes (the `baseHash` of `config.patch`).
     pub hash: String,
+    /// Unix ms when it was seen.
     pub ts: u64,
+    /// Why it was refused.
     pub error: String,
 }
 
@@ -121,7 +136,9 @@ pub struct Rejected {
 pub enum ReloadOutcome {
     /// Same bytes as the live config (e.g. our own write seen by the watcher).
     Unchanged,
+    /// A new config was applied (hot parts live, restart parts held back).
     Applied(Applied),
+    /// The file is invalid; the last good config stays live.
     Rejected(Rejected),
 }
 
@@ -131,7 +148,12 @@ pub enum ReloadOutcome {
 pub enum WriteError {
     /// The caller edited an older version of the file.
     #[error("config changed since it was read (baseHash {expected}, current {actual}); call config.get and retry")]
-    BaseHashMismatch { expected: String, actual: String },
+    BaseHashMismatch {
+        /// The `baseHash` the caller sent.
+        expected: String,
+        /// The hash of the file now.
+        actual: String,
+    },
     /// `config.patch` without `baseHash`.
     #[error("baseHash is required; call config.get and pass its hash")]
     BaseHashRequired,
@@ -147,7 +169,9 @@ pub enum WriteError {
     /// Reading the current file failed.
     #[error("cannot read config {path}: {source}")]
     Read {
+        /// The config file.
         path: PathBuf,
+        /// The OS error.
         #[source]
         source: std::io::Error,
     },

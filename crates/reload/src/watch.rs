@@ -25,7 +25,9 @@ pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(300);
 #[derive(Debug, thiserror::Error)]
 #[error("cannot watch config directory {dir}: {source}")]
 pub struct WatchError {
+    /// The directory that could not be watched.
     pub dir: PathBuf,
+    /// The watcher error.
     #[source]
     pub source: notify::Error,
 }

@@ -10,7 +10,7 @@ use std::pin::Pin;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
-use crate::manager::SpawnHandle;
+use crate::spawner::SpawnHandle;
 
 /// Everything an executor needs to run one task.
 #[derive(Debug, Clone)]
@@ -61,49 +61,9 @@ pub struct ExecOutcome {
     pub thread_id: Option<String>,
 }
 
-/// The class of a failed run (mirrors the app-server failure classes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum FailureClass {
-    Auth,
-    RateLimit,
-    Quota,
-    Upstream,
-    Timeout,
-    Interrupted,
-    Runtime,
-    Config,
-}
-
-impl FailureClass {
-    /// The wire spelling (`errorClass`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FailureClass::Auth => "auth",
-            FailureClass::RateLimit => "rate_limit",
-            FailureClass::Quota => "quota",
-            FailureClass::Upstream => "upstream",
-            FailureClass::Timeout => "timeout",
-            FailureClass::Interrupted => "interrupted",
-            FailureClass::Runtime => "runtime",
-            FailureClass::Config => "config",
-        }
-    }
-
-    /// Parse the wire spelling; unknown strings are `Runtime`.
-    pub fn parse(s: &str) -> FailureClass {
-        match s {
-            "auth" => FailureClass::Auth,
-            "rate_limit" => FailureClass::RateLimit,
-            "quota" => FailureClass::Quota,
-            "upstream" => FailureClass::Upstream,
-            "timeout" => FailureClass::Timeout,
-            "interrupted" => FailureClass::Interrupted,
-            "config" => FailureClass::Config,
-            _ => FailureClass::Runtime,
-        }
-    }
-}
+/// The class of a failed run: the one failure class shared with the app-server client and the
+/// cooldowns table. The manager records [`FailureClass::reported`] of what an executor returns.
+pub use openclaw_rs_protocol::FailureClass;
 
 /// A failed run, with its class and a message meant for the user.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -20,9 +20,9 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use openclaw_rs_config::Config;
 use openclaw_rs_state::StateDir;
@@ -36,13 +36,13 @@ use crate::executor::{Cancel, ExecError, ExecEvent, ExecRequest, FailureClass, R
 use crate::journal::{self, Announce, Record};
 use crate::key::{self, KeyKind};
 use crate::limits::Limits;
+use crate::spawner::{SpawnFuture, SpawnHandle, SpawnTarget};
 use crate::types::*;
 
 mod recovery;
 mod retention;
 mod worker;
 
-pub use retention::RetentionReport;
 
 /// The runtime used when nothing else names one.
 pub const DEFAULT_RUNTIME: &str = "embedded";
@@ -104,82 +104,22 @@ impl std::fmt::Debug for SessionManager {
     }
 }
 
-/// In-process spawn capability of one run: spawns children of that run's session.
-///
-/// Handed to executors in [`ExecRequest::spawner`]; this is how an agent asks for a subagent
-/// without ever logging in to the gateway over WebSocket.
-#[derive(Clone)]
-pub struct SpawnHandle {
-    shared: Weak<Shared>,
-    parent: String,
-    /// Requester tag of the run holding the handle: its children's events go there too.
-    origin: Option<Arc<str>>,
-    /// The run holding the handle, and how many spawns it asked for so far: the n-th spawn of
-    /// `task` by run R gets the idempotency key `derived_spawn_key(R, n, task)`, so every
-    /// attempt of R maps its spawns onto the same children.
-    run: Option<(String, Arc<AtomicU32>)>,
-}
-
-impl std::fmt::Debug for SpawnHandle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SpawnHandle")
-            .field("parent", &self.parent)
-            .finish()
-    }
-}
-
-impl SpawnHandle {
-    /// The session this handle spawns children of.
-    pub fn parent(&self) -> &str {
-        &self.parent
+/// How a [`SpawnHandle`] reaches the manager (the handle lives below the manager, in
+/// `spawner.rs`, so that the executor seam does not depend on the manager).
+impl SpawnTarget for Shared {
+    fn spawn(
+        self: Arc<Self>,
+        req: SpawnRequest,
+    ) -> SpawnFuture<Result<SpawnAccepted, SessionError>> {
+        Box::pin(async move { SessionManager { shared: self }.spawn(req).await })
     }
 
-    /// Spawn a child of this handle's session (`parent_session_key` is forced to it). Without
-    /// an `origin` of its own, the child's events also go to whoever started the run that holds
-    /// this handle.
-    pub async fn spawn(&self, mut req: SpawnRequest) -> Result<SpawnAccepted, SessionError> {
-        let shared = self
-            .shared
-            .upgrade()
-            .ok_or_else(|| SessionError::Unavailable("the session manager has shut down".into()))?;
-        req.parent_session_key = Some(self.parent.clone());
-        if req.origin.is_none() {
-            req.origin = self.origin.clone();
-        }
-        if let (None, Some((run_id, spawns))) = (&req.idempotency_key, &self.run) {
-            let n = spawns.fetch_add(1, Ordering::Relaxed);
-            req.idempotency_key = Some(derived_spawn_key(run_id, n, &req.task));
-        }
-        SessionManager { shared }.spawn(req).await
-    }
-
-    /// Wait up to `timeout` for a run (typically a child this handle spawned) to end; returns
-    /// its snapshot either way, like [`SessionManager::wait`].
-    pub async fn wait(&self, run_id: &str, timeout: Duration) -> Result<RunSnapshot, SessionError> {
-        let shared = self
-            .shared
-            .upgrade()
-            .ok_or_else(|| SessionError::Unavailable("the session manager has shut down".into()))?;
-        SessionManager { shared }.wait(run_id, timeout).await
-    }
-}
-
-/// The idempotency key of the `n`-th spawn of `task` by run `run_id`: `<run>.spawn<n>.<fnv64
-/// of the task>` (a stable hash: the key must survive a restart into a newer build), or with the
-/// run id hashed too when that would pass the 128-character limit of run ids. The task is part
-/// of the key so that a re-run that asks for something else gets a new child.
-pub(crate) fn derived_spawn_key(run_id: &str, n: u32, task: &str) -> String {
-    fn fnv64(bytes: &[u8]) -> u64 {
-        bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-        })
-    }
-    let task = fnv64(task.as_bytes());
-    let k = format!("{run_id}.spawn{n}.{task:016x}");
-    if k.len() <= 128 {
-        k
-    } else {
-        format!("{:016x}.spawn{n}.{task:016x}", fnv64(run_id.as_bytes()))
+    fn wait(
+        self: Arc<Self>,
+        run_id: String,
+        timeout: Duration,
+    ) -> SpawnFuture<Result<RunSnapshot, SessionError>> {
+        Box::pin(async move { SessionManager { shared: self }.wait(&run_id, timeout).await })
     }
 }
 
@@ -274,13 +214,6 @@ struct RunEntry {
     abort_requested: bool,
     cancel: Option<watch::Sender<bool>>,
     done: watch::Sender<bool>,
-}
-
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 fn cap_text(mut s: String) -> String {
@@ -981,7 +914,9 @@ impl SessionManager {
                         s.state = RunState::parse(&status).unwrap_or(RunState::Interrupted);
                         s.text = text;
                         s.error = error;
-                        s.error_class = error_class.as_deref().map(FailureClass::parse);
+                        s.error_class = error_class
+                            .as_deref()
+                            .map(|c| FailureClass::parse_lenient(c).reported());
                         s.ended_at = Some(ts);
                     }
                 }
@@ -1066,7 +1001,9 @@ impl SessionManager {
                     text: text.or(error).unwrap_or_default(),
                     ts,
                     state: RunState::parse(&status),
-                    error_class: error_class.as_deref().map(FailureClass::parse),
+                    error_class: error_class
+                        .as_deref()
+                        .map(|c| FailureClass::parse_lenient(c).reported()),
                     child_session_key: None,
                     announce_id: None,
                 }),
@@ -1077,7 +1014,10 @@ impl SessionManager {
                     text: a.text.or(a.error).unwrap_or_default(),
                     ts: a.ts,
                     state: RunState::parse(&a.status),
-                    error_class: a.error_class.as_deref().map(FailureClass::parse),
+                    error_class: a
+                        .error_class
+                        .as_deref()
+                        .map(|c| FailureClass::parse_lenient(c).reported()),
                     child_session_key: Some(a.child_key),
                     announce_id: Some(a.announce_id),
                 }),
@@ -1090,12 +1030,8 @@ impl SessionManager {
 
     /// A spawn handle for runs of `session_key` (what executors receive).
     pub fn spawn_handle(&self, session_key: &str) -> SpawnHandle {
-        SpawnHandle {
-            shared: Arc::downgrade(&self.shared),
-            parent: session_key.to_string(),
-            origin: None,
-            run: None,
-        }
+        let target: Weak<dyn SpawnTarget> = Arc::downgrade(&self.shared) as Weak<dyn SpawnTarget>;
+        SpawnHandle::new(target, session_key.to_string(), None, None)
     }
 
     /// Apply `session.retention.*` now (the manager also does it every minute): archive

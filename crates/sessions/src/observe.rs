@@ -33,7 +33,7 @@ pub(crate) fn run_finished(
 ) {
     if let Some(o) = OBSERVER.get() {
         let duration = started_at_ms
-            .map(|s| Duration::from_millis(crate::manager::now_ms().saturating_sub(s)));
+            .map(|s| Duration::from_millis(crate::types::now_ms().saturating_sub(s)));
         o.run_finished(state, class, duration);
     }
 }

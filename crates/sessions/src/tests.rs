@@ -60,7 +60,7 @@ impl RunExecutor for TestExec {
                     "fail" => {
                         let (class, msg) = arg.split_once(' ').unwrap_or((arg, "failed"));
                         return Err(ExecError {
-                            class: FailureClass::parse(class),
+                            class: FailureClass::parse_lenient(class),
                             message: msg.into(),
                             retryable: false,
                         });
@@ -433,6 +433,15 @@ async fn abort_timeout_and_failure_states() {
     assert_eq!(s.state, RunState::Failed);
     assert_eq!(s.error_class, Some(FailureClass::Auth));
     assert_eq!(s.error.as_deref(), Some("invalid bearer token"));
+    // A fine class from the executor is recorded as the class clients see.
+    let f = m
+        .send(send("fail transport pipe closed", None))
+        .await
+        .unwrap()
+        .run_id;
+    let s = m.wait(&f, LONG).await.unwrap();
+    assert_eq!(s.state, RunState::Failed);
+    assert_eq!(s.error_class, Some(FailureClass::Runtime));
     // Only "echo never" never ran.
     assert!(!exec
         .calls
@@ -922,10 +931,10 @@ async fn spawn_idempotency_key_returns_the_first_child() {
     assert!(e.to_string().contains("invalid idempotencyKey"), "{e}");
     for run in ["r1", &"x".repeat(128)] {
         for n in [0, 7] {
-            let k = crate::manager::derived_spawn_key(run, n, "echo once");
+            let k = crate::spawner::derived_spawn_key(run, n, "echo once");
             crate::key::check_run_id(&k).unwrap();
-            assert_eq!(k, crate::manager::derived_spawn_key(run, n, "echo once"));
-            assert_ne!(k, crate::manager::derived_spawn_key(run, n, "echo twice"));
+            assert_eq!(k, crate::spawner::derived_spawn_key(run, n, "echo once"));
+            assert_ne!(k, crate::spawner::derived_spawn_key(run, n, "echo twice"));
         }
     }
     m.shutdown().await;

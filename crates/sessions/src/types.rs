@@ -6,8 +6,8 @@ use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::executor::FailureClass;
 use crate::key::KeyKind;
+use openclaw_rs_protocol::FailureClass;
 
 /// The state of a run. `queued → running → completed | failed | aborted | timeout | interrupted`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -286,4 +286,21 @@ impl SessionEvent {
             SessionEvent::Changed(_) => None,
         }
     }
+}
+
+/// Milliseconds since the Unix epoch (0 if the clock is before it).
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// What one retention pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RetentionReport {
+    /// Finished subagent sessions moved to `sessions/archive/` and dropped from memory.
+    pub archived: usize,
+    /// Archived journals deleted (too old, or beyond `maxArchived`).
+    pub pruned: usize,
 }

@@ -3,6 +3,25 @@
 //! **Architecture Invariant:** every durable file under the state dir is written through
 //! [`write_atomic`] (temp file in the same directory, fsync, rename, fsync of the directory),
 //! so a reader or a `kill -9` never sees a torn file. Secrets are written with mode 0600.
+//!
+//! Entry points: [`StateDir`] (the root, from `OPENCLAW_STATE_DIR` or `~/.openclaw`),
+//! [`write_atomic`] / [`write_json`] / [`read_optional`] for files, [`FileLock`] for the
+//! one-gateway-per-state-dir lock.
+//!
+//! ```
+//! use openclaw_rs_state::{read_optional, write_json, StateDir, PUBLIC_MODE};
+//!
+//! let root = std::env::temp_dir().join(format!("state-doc-{}", std::process::id()));
+//! let state = StateDir::new(&root);
+//! state.ensure().expect("create the state dir");
+//! let path = state.join("state/example.json");
+//! write_json(&path, &serde_json::json!({"ok": true}), PUBLIC_MODE).expect("write");
+//! let bytes = read_optional(&path).expect("read").expect("the file exists");
+//! assert!(String::from_utf8_lossy(&bytes).contains("\"ok\": true"));
+//! assert!(read_optional(&state.join("missing.json")).expect("read").is_none());
+//! std::fs::remove_dir_all(&root).expect("clean up");
+//! ```
+#![warn(missing_docs)]
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -18,8 +37,11 @@ pub const PUBLIC_MODE: u32 = 0o644;
 #[derive(Debug, thiserror::Error)]
 #[error("{action} {path}: {source}")]
 pub struct StateError {
+    /// What was being done (`read`, `write`, `rename`, …).
     pub action: &'static str,
+    /// The file or directory it was done to.
     pub path: PathBuf,
+    /// The OS error.
     #[source]
     pub source: io::Error,
 }

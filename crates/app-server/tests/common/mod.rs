@@ -1,4 +1,5 @@
 //! Shared helpers for the pool tests: locating the built binaries and building run specs.
+#![allow(clippy::disallowed_methods)] // test helpers start fake app-servers and binaries directly (the spawn rule is for library code)
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};

@@ -116,7 +116,7 @@ impl ListenerHandoff {
         }
         let exe =
             std::env::current_exe().unwrap_or_else(|_| std::path::PathBuf::from("/proc/self/exe"));
-        let mut cmd = std::process::Command::new(&exe);
+        let mut cmd = openclaw_rs_app_server::spawn::exec_command(&exe);
         if let Some(a0) = args.first() {
             cmd.arg0(a0);
         }

@@ -145,20 +145,6 @@ fn takes_dynamic_tools(key: &ProcessKey) -> bool {
         })
 }
 
-fn map_class(c: openclaw_rs_app_server::FailureClass) -> FailureClass {
-    use openclaw_rs_app_server::FailureClass as A;
-    match c {
-        A::Auth => FailureClass::Auth,
-        A::RateLimit => FailureClass::RateLimit,
-        A::Quota => FailureClass::Quota,
-        A::Upstream | A::StreamIdle | A::Overload => FailureClass::Upstream,
-        A::Timeout => FailureClass::Timeout,
-        A::Interrupted => FailureClass::Interrupted,
-        A::Config => FailureClass::Config,
-        _ => FailureClass::Runtime,
-    }
-}
-
 fn map_event(ev: RunEvent) -> ExecEvent {
     match ev {
         RunEvent::Delta { text } => ExecEvent::Delta { text },
@@ -297,10 +283,10 @@ impl RunExecutor for AppServerExecutor {
                 }),
                 Err(e) => Err({
                     if let Some(a) = &auth {
-                        record_run_failure(&cooldowns, a, e.class.as_str());
+                        record_run_failure(&cooldowns, a, e.class);
                     }
                     ExecError {
-                        class: map_class(e.class),
+                        class: e.class,
                         message: match e.http_status {
                             Some(code) => format!("{} (HTTP {code})", e.message),
                             None => e.message,

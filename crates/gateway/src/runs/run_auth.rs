@@ -87,10 +87,14 @@ pub fn select_run_auth(
 }
 
 /// Record a failed run against its auth profile (runtime state in `state/cooldowns.json`; never
-/// config, so never a reload or restart). `class` is the failure class name (`auth`,
-/// `rateLimit`, `quota`, …); classes that say nothing about the profile are ignored.
-pub fn record_run_failure(cooldowns: &Cooldowns, auth: &RunAuth, class: &str) {
-    let Some(reason) = openclaw_rs_cooldowns::FailureReason::from_class_name(class) else {
+/// config, so never a reload or restart). Classes that say nothing about the profile are
+/// ignored.
+pub fn record_run_failure(
+    cooldowns: &Cooldowns,
+    auth: &RunAuth,
+    class: openclaw_rs_cooldowns::FailureClass,
+) {
+    let Some(reason) = openclaw_rs_cooldowns::FailureReason::from_class(class) else {
         return;
     };
     if let Err(e) = cooldowns.record_failure(

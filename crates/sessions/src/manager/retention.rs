@@ -15,15 +15,6 @@ use crate::limits::Retention;
 /// How often the sweeper applies the policy.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
-/// What one retention pass did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RetentionReport {
-    /// Finished subagent sessions moved to `sessions/archive/` and dropped from memory.
-    pub archived: usize,
-    /// Archived journals deleted (too old, or beyond `maxArchived`).
-    pub pruned: usize,
-}
-
 /// A subagent session with nothing left to do: no run queued or running, no result
 /// of its own or of a child still to be recorded, no children left in memory.
 fn finished_child(inner: &Inner, key: &str, s: &SessionState) -> bool {

@@ -320,15 +320,15 @@ impl Shared {
             spawned_by,
             attempt,
             resume_thread_id: thread_id,
-            spawner: SpawnHandle {
-                shared: Arc::downgrade(self),
-                parent: key.to_string(),
-                origin: lock(&self.inner)
+            spawner: SpawnHandle::new(
+                Arc::downgrade(self) as Weak<dyn SpawnTarget>,
+                key.to_string(),
+                lock(&self.inner)
                     .runs
                     .get(run_id)
                     .and_then(|r| r.origin.clone()),
-                run: Some((run_id.to_string(), Arc::new(AtomicU32::new(0)))),
-            },
+                Some((run_id.to_string(), Arc::new(AtomicU32::new(0)))),
+            ),
         };
         let (ev_tx, mut ev_rx) = mpsc::channel::<ExecEvent>(256);
         let mut fut = self.executor.execute(req, ev_tx, Cancel(cancel_rx));
@@ -393,15 +393,16 @@ impl Shared {
                 retryable: false,
                 thread_id: out.thread_id,
             },
-            Some(Err(e)) if !timed_out && e.class != FailureClass::Timeout => Ending {
-                state: if e.class == FailureClass::Interrupted {
+            Some(Err(e)) if !timed_out && e.class.reported() != FailureClass::Timeout => Ending {
+                state: if e.class.reported() == FailureClass::Interrupted {
                     RunState::Interrupted
                 } else {
                     RunState::Failed
                 },
                 text: (!streamed.is_empty()).then_some(streamed),
                 error: Some(e.message),
-                class: Some(e.class),
+                // Clients see the eight reported classes (finer ones fold).
+                class: Some(e.class.reported()),
                 retryable: e.retryable,
                 thread_id: None,
             },
