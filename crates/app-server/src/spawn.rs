@@ -121,6 +121,14 @@ pub fn detached_command(program: impl AsRef<OsStr>) -> std::process::Command {
     cmd
 }
 
+/// A blocking command for a short-lived tool this process runs and waits for at once
+/// (`output()` / `status()`, e.g. `systemctl`): the caller reaps it before going on, so it
+/// needs no process group or kill-on-drop.
+pub fn waited_command(program: impl AsRef<OsStr>) -> std::process::Command {
+    #[allow(clippy::disallowed_methods)] // the one allowed place
+    std::process::Command::new(program)
+}
+
 /// A command that replaces this process image (`CommandExt::exec`): no new process, so no
 /// process group or kill-on-drop applies; pid, group and open non-close-on-exec descriptors
 /// carry over.

@@ -123,6 +123,7 @@ fn sigkill_pending(status: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests start throwaway processes to observe them exit
 mod tests {
     use super::*;
 

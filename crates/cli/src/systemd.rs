@@ -12,7 +12,7 @@ use crate::base::CliError;
 use clap::Args;
 use openclaw_rs_state::StateDir;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{ExitCode, Stdio};
 
 /// The unit's name (OpenClaw's default-profile name).
 pub const UNIT: &str = "openclaw-gateway.service";
@@ -143,7 +143,7 @@ fn unit_state_dir(text: &str) -> Option<PathBuf> {
 
 /// Whether a user systemd answers (`systemctl --user show-environment`); Err says why not.
 pub fn user_manager() -> Result<(), String> {
-    match Command::new("systemctl")
+    match openclaw_rs_app_server::spawn::waited_command("systemctl")
         .args(["--user", "show-environment"])
         .stdin(Stdio::null())
         .output()
@@ -158,7 +158,7 @@ pub fn user_manager() -> Result<(), String> {
 }
 
 fn systemctl(args: &[&str]) -> Result<String, CliError> {
-    let out = Command::new("systemctl")
+    let out = openclaw_rs_app_server::spawn::waited_command("systemctl")
         .arg("--user")
         .args(args)
         .stdin(Stdio::null())
