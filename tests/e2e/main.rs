@@ -1,4 +1,5 @@
 //! End-to-end tests against real gateways, real binaries and real files.
+mod admission;
 mod auth;
 mod cli_table;
 mod clients;

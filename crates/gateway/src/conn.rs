@@ -4,7 +4,7 @@
 //! concurrently (`FuturesUnordered`, replies go out in completion order); one writer task owns
 //! the socket's write half and drains the bounded outbound queue. This task owns the writer.
 
-use crate::budget::{Budget, BudgetStream};
+use crate::budget::{Budget, BudgetStream, Stage, Ticket};
 use crate::connect::{self, ConnectFacts, ConnectGrant, ConnectRejection};
 use crate::http::{self, RequestFacts};
 use crate::methods::CallCtx;
@@ -49,21 +49,51 @@ const READ_BATCH: usize = 64;
 const WRITE_BATCH: usize = 128;
 
 const FIRST_MUST_BE_CONNECT: &str = "invalid handshake: first request must be connect";
+/// RFC 6455 §7.4.1 "Try Again Later": an upgraded socket evicted from the pre-auth pool.
+const TRY_AGAIN_LATER: u16 = 1013;
+const REASON_EVICTED: &str = "gateway busy: too many connections have not authenticated; retry";
+/// How long an evicted socket may take to receive its answer (its slot is already reused).
+const EVICT_LINGER: Duration = Duration::from_millis(250);
 
 /// Serve one accepted socket to completion.
-pub(crate) async fn handle(state: Arc<GatewayState>, mut stream: TcpStream, peer: SocketAddr) {
-    let Some(preauth_slot) = state.preauth_slot() else {
-        tracing::debug!(%peer, "too many sockets before connect; dropping");
-        return;
-    };
-    let deadline = tokio::time::Instant::now() + state.reload.handshake_timeout();
+///
+/// `ticket` is this socket's place in the pre-auth pool (taken by the accept loop); it says
+/// where the handshake is (the eviction order) and is given up once `connect` succeeds.
+pub(crate) async fn handle(
+    state: Arc<GatewayState>,
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    ticket: Ticket,
+) {
+    // Admitted into a crowded pool, a socket gets less time to authenticate.
+    let timeout = ticket
+        .admission()
+        .deadline(state.reload.handshake_timeout(), ticket.fill);
+    let deadline = tokio::time::Instant::now() + timeout;
     // A socket that has not sent its request when the gateway starts draining is dropped: it
     // must not hold the shutdown (and a restart's re-exec) for the whole grace period.
     let mut drain = state.drain_watch();
+    // Silent until its first byte: the first class to be evicted when the pool is full.
+    let spoke = tokio::select! {
+        r = tokio::time::timeout_at(deadline, stream.readable()) => Some(matches!(r, Ok(Ok(())))),
+        _ = ticket.evicted() => None,
+        _ = drain.wait_for(|d| *d) => Some(false),
+    };
+    match spoke {
+        Some(true) => {}
+        Some(false) => return,
+        None => return http::refuse_busy(stream, EVICT_LINGER).await,
+    }
+    ticket.set_stage(Stage::Head);
     let read = tokio::select! {
-        r = tokio::time::timeout_at(deadline, http::read_head(&mut stream)) => r,
+        r = tokio::time::timeout_at(deadline, http::read_head(&mut stream)) => Some(r),
+        _ = ticket.evicted() => None,
         _ = drain.wait_for(|d| *d) => return,
     };
+    let Some(read) = read else {
+        return http::refuse_busy(stream, EVICT_LINGER).await;
+    };
+    ticket.set_stage(Stage::Busy);
     let head = match read {
         Ok(Ok(head)) => head,
         Ok(Err(http::HeadError::Io)) | Err(_) => return,
@@ -100,6 +130,7 @@ pub(crate) async fn handle(state: Arc<GatewayState>, mut stream: TcpStream, peer
     if stream.write_all(&out).await.is_err() {
         return;
     }
+    ticket.set_stage(Stage::Upgraded);
     let budget = Budget::new(PREAUTH_READ_BUDGET);
     // Small socket buffers: tungstenite's 128 KiB defaults would cost a large allocation per
     // connection (and page faults) for frames that are almost always a few hundred bytes.
@@ -120,8 +151,10 @@ pub(crate) async fn handle(state: Arc<GatewayState>, mut stream: TcpStream, peer
     let mut drain = state.drain_watch();
     let first = tokio::select! {
         r = tokio::time::timeout_at(deadline, first_text(&mut source, &budget)) => r.unwrap_or(First::Timeout),
+        _ = ticket.evicted() => First::Evicted,
         _ = drain.wait_for(|d| *d) => First::Draining,
     };
+    ticket.set_stage(Stage::Busy);
     let text = match first {
         First::Text(t) => t,
         First::Gone => return,
@@ -136,6 +169,16 @@ pub(crate) async fn handle(state: Arc<GatewayState>, mut stream: TcpStream, peer
                 close::REASON_CHALLENGE_TIMEOUT,
             )
             .await;
+        }
+        First::Evicted => {
+            tracing::debug!(%peer, "evicted before connect to make room");
+            let mut sink = sink;
+            let _ = tokio::time::timeout(
+                EVICT_LINGER,
+                sink.send(close_frame(TRY_AGAIN_LATER, REASON_EVICTED)),
+            )
+            .await;
+            return;
         }
         First::Draining => {
             let reason = shutdown_close_reason(&state);
@@ -204,7 +247,7 @@ pub(crate) async fn handle(state: Arc<GatewayState>, mut stream: TcpStream, peer
         }
     };
     budget.lift();
-    drop(preauth_slot);
+    drop(ticket);
     serve_connection(state, sink, source, peer, req, params, protocol, grant).await;
 }
 
@@ -243,6 +286,8 @@ enum First {
     Failed(CloseRequest),
     Timeout,
     Draining,
+    /// Evicted from the pre-auth pool to make room for a newer socket.
+    Evicted,
     TooLarge,
     Invalid,
 }

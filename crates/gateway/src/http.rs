@@ -204,6 +204,46 @@ fn error_answer(status: u16, reason: &str, extra: &str, body: &str) -> String {
     )
 }
 
+/// Seconds a refused client is told to wait (`Retry-After`).
+pub(crate) const BUSY_RETRY_AFTER_SECS: u32 = 1;
+
+/// The answer to a socket the gateway cannot take now (the pre-auth pool is full of sockets it
+/// is working on, or the socket was evicted to make room).
+pub(crate) fn busy_answer() -> String {
+    error_answer(
+        503,
+        "Service Unavailable",
+        &format!("Retry-After: {BUSY_RETRY_AFTER_SECS}\r\n"),
+        &format!(
+            "gateway busy: too many connections have not authenticated yet; retry in {BUSY_RETRY_AFTER_SECS} s\n"
+        ),
+    )
+}
+
+/// Answer `503` + `Retry-After` and close: half-close after the answer, then discard what the
+/// peer sends for at most `linger` so that the close is a FIN after the answer rather than a
+/// reset that could destroy it.
+pub(crate) async fn refuse_busy(mut stream: TcpStream, linger: std::time::Duration) {
+    let _ = tokio::time::timeout(linger, async {
+        if stream.write_all(busy_answer().as_bytes()).await.is_err() {
+            return;
+        }
+        let _ = stream.shutdown().await;
+        let mut buf = [0u8; 2048];
+        while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
+    })
+    .await;
+}
+
+/// [`refuse_busy`] without waiting: one non-blocking write (a fresh socket's send buffer has
+/// room for it), then close. Used when even the refusal tasks are at their limit.
+pub(crate) fn refuse_busy_now(stream: TcpStream) {
+    let _ = stream.try_write(busy_answer().as_bytes());
+    if let Ok(std) = stream.into_std() {
+        let _ = std.shutdown(std::net::Shutdown::Write);
+    }
+}
+
 fn find_end(buf: &[u8]) -> Option<usize> {
     buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4)
 }

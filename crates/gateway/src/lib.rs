@@ -25,10 +25,11 @@ mod server;
 pub mod state;
 pub mod wire;
 
+pub use budget::AdmissionStats;
 pub use methods::{CallCtx, MethodSpec};
 pub use openclaw_rs_config::AuthMode;
 pub use options::{GatewayOptions, SharedAuth};
-pub use server::Gateway;
+pub use server::{raise_fd_limit, Gateway};
 pub use state::{Connection, ConnectionInfo, GatewayState, ShutdownPlan};
 
 use std::future::Future;

@@ -357,8 +357,8 @@ pub struct GatewayState {
     shutdown_flag: AtomicBool,
     health_version: AtomicU64,
     presence_version: AtomicU64,
-    /// Sockets currently before a successful `connect`.
-    preauth: AtomicUsize,
+    /// Sockets currently before a successful `connect` (the admission pool).
+    pub(crate) admission: Arc<crate::budget::Admission>,
     /// Runtime responsiveness for `health.eventLoop` (sampled by `event_loop::monitor`).
     pub(crate) event_loop: Arc<Mutex<crate::event_loop::EventLoopStats>>,
     /// The serialized `health` payload, rebuilt at most every [`HEALTH_CACHE_TTL`].
@@ -411,6 +411,10 @@ impl GatewayState {
             detail = %control_ui.detail,
             "control UI"
         );
+        let admission = crate::budget::Admission::new(crate::budget::AdmissionLimits {
+            capacity: opts.max_preauth_connections,
+            per_peer: opts.max_preauth_per_peer,
+        });
         Arc::new(GatewayState {
             control_ui,
             devices: Arc::new(devices),
@@ -433,7 +437,7 @@ impl GatewayState {
             health_version: AtomicU64::new(1),
             presence_version: AtomicU64::new(1),
             health_cache: arc_swap::ArcSwapOption::empty(),
-            preauth: AtomicUsize::new(0),
+            admission,
             event_loop: Arc::default(),
         })
     }
@@ -567,16 +571,6 @@ impl GatewayState {
         self.health_cache.store(None);
     }
 
-    /// Take a pre-auth slot (released on drop), or None when `max_preauth_connections` are in use.
-    pub(crate) fn preauth_slot(self: &Arc<Self>) -> Option<PreauthSlot> {
-        let before = self.preauth.fetch_add(1, Ordering::AcqRel);
-        if before >= self.opts.max_preauth_connections {
-            self.preauth.fetch_sub(1, Ordering::AcqRel);
-            return None;
-        }
-        Some(PreauthSlot(self.clone()))
-    }
-
     /// The latest `health.eventLoop` figures.
     pub fn event_loop_stats(&self) -> crate::event_loop::EventLoopStats {
         self.event_loop.lock().map(|s| *s).unwrap_or_default()
@@ -584,7 +578,12 @@ impl GatewayState {
 
     /// Sockets currently in the pre-auth phase.
     pub fn preauth_count(&self) -> usize {
-        self.preauth.load(Ordering::Acquire)
+        self.admission.stats().preauth
+    }
+
+    /// The admission pool's counters (sockets before `connect`, evicted, answered 503).
+    pub fn admission_stats(&self) -> crate::budget::AdmissionStats {
+        self.admission.stats()
     }
 
     /// The `health` payload serialized, from a cache at most [`HEALTH_CACHE_TTL`] old.
@@ -654,16 +653,6 @@ impl GatewayState {
 
     pub(crate) fn bump_health_version(&self) {
         self.health_version.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-/// A held pre-auth slot.
-#[derive(Debug)]
-pub(crate) struct PreauthSlot(Arc<GatewayState>);
-
-impl Drop for PreauthSlot {
-    fn drop(&mut self) {
-        self.0.preauth.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
