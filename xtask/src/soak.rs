@@ -49,6 +49,15 @@ pub(crate) fn run(kind: &str, args: &[String]) -> Result<()> {
         .unwrap_or_else(|| crate::root().join("target"))
         .join("release");
     let mut cmd = Command::new(release.join("openclaw-bench"));
+    // The embedded runtime the gateway spawns for runs: whichever name the app-server binary
+    // has in this build (it was renamed with the packages).
+    if let Some(app_server) = ["openclaw-app-server", "openclaw-rs-app-server"]
+        .iter()
+        .map(|n| release.join(n))
+        .find(|p| p.is_file())
+    {
+        cmd.env("OPENCLAW_APP_SERVER_BIN", app_server);
+    }
     cmd.current_dir(crate::root())
         .arg(kind)
         .arg("--ours")

@@ -132,13 +132,7 @@ pub(crate) async fn handle(
     }
     ticket.set_stage(Stage::Upgraded);
     let budget = Budget::new(PREAUTH_READ_BUDGET);
-    // Small socket buffers: tungstenite's 128 KiB defaults would cost a large allocation per
-    // connection (and page faults) for frames that are almost always a few hundred bytes.
-    let config = WebSocketConfig::default()
-        .read_buffer_size(IO_BUFFER)
-        .write_buffer_size(IO_BUFFER)
-        .max_message_size(Some(state.opts.max_payload))
-        .max_frame_size(Some(state.opts.max_payload));
+    let config = ws_config(state.opts.max_payload);
     let ws = WebSocketStream::from_partially_read(
         BudgetStream::new(stream, budget.clone()),
         head.leftover,
@@ -249,6 +243,61 @@ pub(crate) async fn handle(
     budget.lift();
     drop(ticket);
     serve_connection(state, sink, source, peer, req, params, protocol, grant).await;
+}
+
+/// The socket's WebSocket settings. Small buffers: tungstenite's 128 KiB defaults would cost a
+/// large allocation per connection (and page faults) for frames that are almost always a few
+/// hundred bytes.
+fn ws_config(max_payload: usize) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(IO_BUFFER)
+        .write_buffer_size(IO_BUFFER)
+        .max_message_size(Some(max_payload))
+        .max_frame_size(Some(max_payload))
+}
+
+/// Fuzzing entry point: `data` as the client's bytes after the upgrade, read as WebSocket frames
+/// with the gateway's settings (server role: client frames must be masked), each text message
+/// taken through the pre-auth path (size check, request decoding, `connect` params, protocol
+/// negotiation), each read error through the close-code mapping.
+#[doc(hidden)]
+pub fn fuzz_preauth_frames(data: &[u8]) {
+    use tokio_tungstenite::tungstenite::protocol::WebSocket;
+    struct Input<'a>(&'a [u8]);
+    impl std::io::Read for Input<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = out.len().min(self.0.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+    impl std::io::Write for Input<'_> {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let config = ws_config(openclaw_rs_protocol::limits::DEFAULT_MAX_PAYLOAD_BYTES);
+    let mut ws = WebSocket::from_raw_socket(Input(data), Role::Server, Some(config));
+    for _ in 0..64 {
+        match ws.read() {
+            Ok(Message::Text(t)) if t.len() <= MAX_PREAUTH_PAYLOAD_BYTES => {
+                if let Ok(Some(req)) = decode_request(t.as_str(), MAX_PREAUTH_PAYLOAD_BYTES) {
+                    if let Ok(p) = connect::parse_connect_params(req.params.as_ref()) {
+                        let _ = connect::negotiate_protocol(&p);
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let _ = read_failure(&e, close::REASON_PREAUTH_TOO_LARGE);
+                return;
+            }
+        }
+    }
 }
 
 /// Append one unmasked, unfragmented server text frame (RFC 6455 §5.2).

@@ -69,15 +69,49 @@ pub(crate) async fn read_head(stream: &mut TcpStream) -> Result<Head, HeadError>
         if n == 0 {
             return Err(HeadError::Io);
         }
-        let scan_from = buf.len().saturating_sub(3);
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(pos) = find_end(&buf[scan_from..]) {
-            break scan_from + pos;
-        }
-        if buf.len() > MAX_HEAD {
-            return Err(HeadError::TooLarge);
+        if let Some(end) = push_chunk(&mut buf, &chunk[..n])? {
+            break end;
         }
     };
+    parse_head(&buf, end)
+}
+
+/// Append a chunk read from the socket; the end of the head once it is complete.
+fn push_chunk(buf: &mut Vec<u8>, chunk: &[u8]) -> Result<Option<usize>, HeadError> {
+    let scan_from = buf.len().saturating_sub(3);
+    buf.extend_from_slice(chunk);
+    if let Some(pos) = find_end(&buf[scan_from..]) {
+        return Ok(Some(scan_from + pos));
+    }
+    if buf.len() > MAX_HEAD {
+        return Err(HeadError::TooLarge);
+    }
+    Ok(None)
+}
+
+/// Fuzzing entry point: `data` as it would arrive on a socket (in 2 KiB reads), through the
+/// head scan, the parser and the upgrade checks, exactly as [`read_head`] and the connection
+/// task use them.
+#[doc(hidden)]
+pub fn fuzz_request_head(data: &[u8]) {
+    let mut buf = Vec::new();
+    for chunk in data.chunks(2048) {
+        match push_chunk(&mut buf, chunk) {
+            Ok(Some(end)) => {
+                if let Ok(head) = parse_head(&buf, end) {
+                    let _ = upgrade_key(&head);
+                    assert!(head.leftover.len() <= buf.len());
+                }
+                return;
+            }
+            Ok(None) => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// Parse the complete head `buf[..end]`; bytes after it are kept as `leftover`.
+fn parse_head(buf: &[u8], end: usize) -> Result<Head, HeadError> {
     let mut headers = [httparse::EMPTY_HEADER; 48];
     let mut req = httparse::Request::new(&mut headers);
     match req.parse(&buf[..end]) {

@@ -27,6 +27,13 @@ pub mod wire;
 
 pub use budget::AdmissionStats;
 pub use methods::{CallCtx, MethodSpec};
+
+/// Entry points for the fuzz targets in `fuzz/` (not an API).
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::conn::fuzz_preauth_frames as preauth_frames;
+    pub use crate::http::fuzz_request_head as request_head;
+}
 pub use openclaw_rs_config::AuthMode;
 pub use options::{GatewayOptions, SharedAuth};
 pub use server::{raise_fd_limit, Gateway};

@@ -34,5 +34,11 @@ pub use types::{
     SendRequest, SessionEvent, SessionInfo, SpawnAccepted, SpawnRequest, TranscriptEntry,
 };
 
+/// Entry points for the fuzz targets in `fuzz/` (not an API).
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::journal::fuzz_replay as journal_replay;
+}
+
 #[cfg(test)]
 mod tests;
