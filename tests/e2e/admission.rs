@@ -146,7 +146,9 @@ async fn fresh_clients_connect(p: &Proc, k: usize) -> Duration {
     slowest
 }
 
-async fn lockout_case(idle: usize) {
+/// `expect_pressure`: so many idle sockets that evictions must happen (with 1,100 the
+/// tightened deadlines alone may free enough slots) and the pressure line must be logged.
+async fn lockout_case(idle: usize, expect_pressure: bool) {
     let p = Proc::start().await;
     let baseline = p.fds();
     let start = Instant::now();
@@ -165,11 +167,17 @@ async fn lockout_case(idle: usize) {
     eprintln!(
         "admission: {idle} idle sockets held (opened in {opened:?}); {k}/{k} fresh clients connected, slowest {slowest:?}; gateway fds {baseline} -> {during}"
     );
-    assert!(
-        p.log().contains("connection pressure"),
-        "no pressure line in the gateway log:\n{}",
-        tail(&p.log(), 20)
-    );
+    // The gateway may still be accepting the last idle sockets (they complete in the kernel's
+    // backlog first): wait, bounded, for the evictions' log line.
+    let logged = Instant::now();
+    while expect_pressure && !p.log().contains("connection pressure") {
+        assert!(
+            logged.elapsed() < FD_SETTLE,
+            "no pressure line in the gateway log:\n{}",
+            tail(&p.log(), 20)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     drop(held);
     let settle = p.wait_fds_at_most(baseline, FD_SETTLE).await;
     eprintln!("admission: fds back to {baseline} within {settle:?} after closing the idle sockets");
@@ -177,12 +185,12 @@ async fn lockout_case(idle: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fresh_clients_connect_while_1100_idle_sockets_are_held() {
-    lockout_case(1_100).await;
+    lockout_case(1_100, false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fresh_clients_connect_while_5000_idle_sockets_are_held() {
-    lockout_case(5_000).await;
+    lockout_case(5_000, true).await;
 }
 
 /// How one storm attempt ended.
