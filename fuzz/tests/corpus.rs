@@ -1,5 +1,6 @@
 //! Every seed input (`corpus/<target>/`) and every past finding (`regressions/<target>/`) runs
-//! through its target without AFL: `cargo test --manifest-path fuzz/Cargo.toml`.
+//! through its target (no fuzzing): `cargo afl test --release --test corpus` in `fuzz/`, run by
+//! `cargo xtask fuzz` before fuzzing (plain `cargo test` cannot link the AFL binaries).
 
 use std::path::Path;
 

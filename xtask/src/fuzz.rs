@@ -69,6 +69,14 @@ pub(crate) fn fuzz(args: &[String]) -> Result<()> {
         build.args(["--bin", t]);
     }
     crate::run_cmd(&mut build)?;
+    // Seeds and past findings first: a known crash fails here, before any fuzzing.
+    crate::run_cmd(crate::cargo().current_dir(&fuzz_dir).args([
+        "afl",
+        "test",
+        "--release",
+        "--test",
+        "corpus",
+    ]))?;
     let mut results = Vec::new();
     for t in &targets {
         results.push(run_target(&fuzz_dir, t, seconds)?);
