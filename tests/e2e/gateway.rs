@@ -970,7 +970,7 @@ async fn oversized_http_head_gets_431() {
 }
 
 #[tokio::test]
-async fn idle_preauth_sockets_are_capped() {
+async fn idle_preauth_sockets_are_capped_and_the_oldest_idle_one_makes_room() {
     let gw = TestGateway::start(TestGatewayOptions {
         max_preauth_connections: Some(3),
         ..TestGatewayOptions::default()
@@ -981,17 +981,24 @@ async fn idle_preauth_sockets_are_capped() {
         idle.push(Raw::open(&gw.url).await);
     }
     assert_eq!(gw.state.preauth_count(), 3);
-    // The fourth socket is dropped on accept: no upgrade, no challenge.
-    assert!(tokio_tungstenite::connect_async(gw.url.as_str())
-        .await
-        .is_err());
-    // Completing a handshake frees a slot.
-    let res = idle[0].connect(cli_params(gw.token.as_deref(), ALL)).await;
-    assert_eq!(res["ok"], true);
-    assert_eq!(gw.state.preauth_count(), 2);
+    // A fourth socket takes the place of the oldest one that has not sent `connect`: that one
+    // is closed with 1013 (try again later), the newcomer authenticates.
     let mut fourth = Raw::open(&gw.url).await;
+    idle[0]
+        .assert_closed(
+            1013,
+            "gateway busy: too many connections have not authenticated; retry",
+        )
+        .await;
+    assert_eq!(gw.state.admission_stats().evicted, 1);
     let res = fourth.connect(cli_params(gw.token.as_deref(), ALL)).await;
     assert_eq!(res["ok"], true);
+    // Completing a handshake frees a slot: the pool holds the two remaining idle sockets.
+    assert_eq!(gw.state.preauth_count(), 2);
+    let res = idle[1].connect(cli_params(gw.token.as_deref(), ALL)).await;
+    assert_eq!(res["ok"], true);
+    assert_eq!(gw.state.preauth_count(), 1);
+    assert_eq!(gw.state.admission_stats().refused, 0);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! End-to-end tests against real gateways, real binaries and real files.
 #![allow(clippy::disallowed_methods)] // end-to-end tests start the binaries under test directly (the spawn rule is for library code)
+mod admission;
 mod auth;
 mod cli_table;
 mod clients;

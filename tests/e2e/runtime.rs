@@ -460,8 +460,22 @@ mod via_gateway {
             gate.to_str().unwrap(),
         ]))
         .await;
+        let mut events = c.events();
         send_main(&c, "victim-1", "long task", Some("gated")).await;
         let pid = running_pid(&gw, &c).await;
+        // "running" is set before the turn reaches the process; kill it only once the turn is
+        // on it (its first delta arrived), so the kill hits a turn in flight, not the start-up.
+        tokio::time::timeout(GUARD, async {
+            loop {
+                let ev = events.recv().await.expect("event stream");
+                let p = ev.payload.unwrap_or_default();
+                if ev.event == "chat" && p["runId"] == "victim-1" && p["state"] == "delta" {
+                    return;
+                }
+            }
+        })
+        .await
+        .expect("the gated turn never streamed its first delta");
         kill_9(pid);
         let r = wait_run(&c, "victim-1").await;
         assert_eq!(r["runStatus"], "failed", "{r}");

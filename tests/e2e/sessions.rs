@@ -162,7 +162,12 @@ async fn each_limit_is_refused_with_its_setting() {
     .await;
     let q = call(&c, "sessions.spawn", slow("agent:qa:main")).await;
     assert_eq!(q["status"], "accepted", "{q}");
-    let w = call(&c, "agent.wait", json!({"runId": q["runId"], "timeoutMs": 0})).await;
+    let w = call(
+        &c,
+        "agent.wait",
+        json!({"runId": q["runId"], "timeoutMs": 0}),
+    )
+    .await;
     assert_eq!(w["runStatus"], "queued", "{w}");
 
     // The CLI reports a limit with its own exit code.
@@ -923,7 +928,12 @@ async fn fifty_shell_spawns_queue_and_all_complete() {
             ],
         )
         .await;
-        assert_eq!(out.status.code(), Some(0), "spawn {i}: {}", text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "spawn {i}: {}",
+            text(&out.stderr)
+        );
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v["status"], "accepted", "{v}");
         runs.push(v["runId"].as_str().unwrap().to_owned());

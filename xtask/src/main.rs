@@ -9,11 +9,15 @@
 //! - `package`: `cargo package` of the library crates, each verified by building it from its tarball.
 //! - `examples`: build and run the embedder examples (also part of `lint`).
 //! - `ci`: lint, then test.
+//! - `fuzz`: afl.rs fuzz targets (`--target T --seconds N`, or `--smoke` for every target).
+//! - `soak`, `chaos`: long-running load and kill -9 rounds against the release build.
 //! - `bench`: ours versus the Node gateway, side by side; prints a table and writes `docs/benchmarks.md`.
 #![allow(clippy::disallowed_methods)] // xtask runs cargo, npm and other tools directly (the spawn rule is for library code)
 
 mod bench;
 mod deps;
+mod fuzz;
+mod soak;
 mod test;
 
 use std::path::{Path, PathBuf};
@@ -33,7 +37,17 @@ tasks:
                  cargo package --no-verify of the library crates
   examples       build and run the embedder examples (each must exit 0; part of lint)
   package        cargo package of the library crates, verified (a clean build of each; slow)
-  ci             lint, then test
+  ci             lint, then test, then fuzz --smoke
+  fuzz --target T [--seconds N] | --smoke [--seconds N]
+                 build the afl.rs target T (fuzz/src/bin) and fuzz it N s (default 60) from
+                 fuzz/corpus/T; --smoke: every target N s (default 20); prints execs, execs/s,
+                 corpus size and crashes, fails on a crash
+  soak --minutes N [--write-docs]
+                 release build; 200 health/s + one sessions.spawn every 2 s for N minutes; RSS
+                 slope, fds, state-dir files and bytes, latency p50/p99 (docs/reliability.md)
+  chaos --rounds N [--write-docs]
+                 release build; N rounds of runs in flight + kill -9 + restart on one state dir;
+                 acknowledged runs lost, re-runs (docs/reliability.md)
   bench [--quick] [--no-node] [--no-write] [--ui-only]
                  release build, then ours versus the Node gateway; writes docs/benchmarks.md
                  (--ui-only: only the Control UI rows in Chromium, printed, nothing written)
@@ -62,8 +76,12 @@ fn run(args: &[String]) -> Result<()> {
         "examples" => test::examples(),
         "ci" => {
             test::lint()?;
-            test::test(rest)
+            test::test(rest)?;
+            fuzz::fuzz(&["--smoke".to_owned()])
         }
+        "fuzz" => fuzz::fuzz(rest),
+        "soak" => soak::run("soak", rest),
+        "chaos" => soak::run("chaos", rest),
         "bench" => bench::bench(rest),
         "package" => test::package(),
         "help" | "-h" | "--help" => {

@@ -553,6 +553,61 @@ async fn read_bounded_line<R: AsyncBufRead + Unpin>(
     }
 }
 
+/// One line of the app-server's stdout: `Ok(None)` for a blank line, else the JSON-RPC object,
+/// or the error that poisons the transport.
+fn decode_line(buf: &[u8]) -> Result<Option<Value>, TransportError> {
+    let text = String::from_utf8_lossy(buf);
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => Ok(Some(Value::Object(map))),
+        _ => {
+            let excerpt: String = text.chars().take(200).collect();
+            Err(TransportError::new(
+                TransportFailureKind::Malformed,
+                format!("not a JSON-RPC object: {excerpt}"),
+            ))
+        }
+    }
+}
+
+/// Fuzzing entry point: `data` as an app-server's stdout, through the reader task's decoding
+/// (bounded lines of at most `max_line` bytes, JSON-RPC objects) and the pure parts of dispatch
+/// (method and id, the thread a notification belongs to, the failure class of a turn error).
+#[doc(hidden)]
+pub fn fuzz_decode_stdout(data: &[u8], max_line: usize) {
+    let mut reader = data;
+    let mut buf = Vec::new();
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    for _ in 0..10_000 {
+        // A byte slice is always ready: one poll completes the read.
+        let read = {
+            let fut = std::pin::pin!(read_bounded_line(&mut reader, &mut buf, max_line));
+            match std::future::Future::poll(fut, &mut cx) {
+                std::task::Poll::Ready(r) => r,
+                std::task::Poll::Pending => return,
+            }
+        };
+        if !matches!(read, Ok(Some(()))) {
+            return;
+        }
+        let msg = match decode_line(&buf) {
+            Ok(Some(msg)) => msg,
+            Ok(None) => continue,
+            Err(_) => return,
+        };
+        let _ = msg.get("method").and_then(Value::as_str);
+        let params = msg.get("params").cloned().unwrap_or(Value::Null);
+        let _ = thread_id_of(&params);
+        let _ = crate::classify::classify_turn_error(params.get("error"));
+        if let Some(turn) = params.get("turn") {
+            let _ = crate::classify::classify_turn_error(turn.get("error"));
+        }
+    }
+}
+
 async fn reader_task(inner: Arc<Inner>, mut stdout: BufReader<ChildStdout>) {
     let mut buf = Vec::new();
     loop {
@@ -567,22 +622,11 @@ async fn reader_task(inner: Arc<Inner>, mut stdout: BufReader<ChildStdout>) {
                 return;
             }
         }
-        let text = String::from_utf8_lossy(&buf);
-        let text = text.trim();
-        if text.is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(map)) => dispatch(&inner, Value::Object(map)),
-            _ => {
-                let excerpt: String = text.chars().take(200).collect();
-                poison(
-                    &inner,
-                    TransportError::new(
-                        TransportFailureKind::Malformed,
-                        format!("not a JSON-RPC object: {excerpt}"),
-                    ),
-                );
+        match decode_line(&buf) {
+            Ok(None) => continue,
+            Ok(Some(msg)) => dispatch(&inner, msg),
+            Err(e) => {
+                poison(&inner, e);
                 return;
             }
         }

@@ -62,6 +62,12 @@ pub mod run;
 pub mod spawn;
 pub mod tools;
 
+/// Entry points for the fuzz targets in `fuzz/` (not an API).
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::client::fuzz_decode_stdout as decode_stdout;
+}
+
 pub use catalog::{list_models, read_account, AccountState, AppModel, CatalogError};
 pub use error::{ClientError, FailureClass, PoolError, RunError, TransportError};
 pub use key::ProcessKey;

@@ -15,6 +15,7 @@
 mod area;
 mod procs;
 mod report;
+mod soak;
 mod ui;
 mod ws;
 
@@ -133,7 +134,13 @@ fn parse_args() -> Result<Args> {
 }
 
 fn main() -> std::process::ExitCode {
-    match real_main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("soak") => soak::soak_main(&args[1..]),
+        Some("chaos") => soak::chaos_main(&args[1..]),
+        _ => real_main(),
+    };
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("openclaw-bench: error: {err:#}");

@@ -45,4 +45,3 @@ pub fn block_on_result(
 ) -> anyhow::Result<ExitCode> {
     block_on(fut)?
 }
-

@@ -6,8 +6,8 @@
 //! stored (`$STATE/identity/device-auth.json`) — `devices rotate` on the own device persists the
 //! new token, unlike OpenClaw #20679.
 
-use crate::client::{self, ClientArgs, Target};
 use crate::base::CliError;
+use crate::client::{self, ClientArgs, Target};
 use clap::{Args, Subcommand};
 use openclaw_rs_auth::{CachedToken, DeviceTokenCache};
 use openclaw_rs_client::{Client, ClientError, ClientOptions, DeviceSigner};

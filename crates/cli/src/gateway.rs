@@ -1,8 +1,8 @@
 //! `openclaw gateway …`: run, start, stop, restart, status, call, health.
 
+use crate::base::{block_on_result, CliError};
 use crate::client::{self, ClientArgs};
 use crate::run::RunArgs;
-use crate::base::{block_on_result, CliError};
 use crate::service;
 use clap::{Args, Subcommand};
 use openclaw_rs_protocol::{scopes, ErrorShape};

@@ -28,8 +28,8 @@ pub mod gateway;
 pub mod holder;
 pub mod run;
 pub mod runtime_file;
-pub mod service;
 pub mod sd_notify;
+pub mod service;
 pub mod sessions;
 pub mod systemd;
 

@@ -1,7 +1,7 @@
 //! `openclaw gateway run` / the `gateway` binary: resolve, lock the state dir, bind, serve.
 
-use crate::runtime_file::RuntimeInfo;
 use crate::base::CliError;
+use crate::runtime_file::RuntimeInfo;
 use clap::{Args, ValueEnum};
 use openclaw_rs_config::{AuthMode, BindMode};
 use openclaw_rs_gateway::launch::{self, LaunchFlags};
@@ -313,7 +313,9 @@ fn acquire_with_wait(path: &std::path::Path) -> anyhow::Result<Option<FileLock>>
                 // A gateway killed a moment ago may still hold the lock while it exits: wait for
                 // it (bounded) instead of refusing as if it were alive.
                 let state_dir = path.parent().map(StateDir::new);
-                let runtime_pid = state_dir.as_ref().and_then(crate::runtime_file::runtime_pid);
+                let runtime_pid = state_dir
+                    .as_ref()
+                    .and_then(crate::runtime_file::runtime_pid);
                 if let crate::holder::Holder::Dying(..) = crate::holder::probe(path, runtime_pid) {
                     deadline = deadline.max(start + crate::holder::DYING_WAIT);
                 }

@@ -6,11 +6,11 @@
 //! - `gateway.pid`: the pid; `gateway.runtime.json`: pid, port, url, bind, auth mode, version, start time.
 //! - `logs/gateway.log`: stdout/stderr of a gateway started with `gateway start`.
 
+use crate::base::{CliError, EXIT_NOT_RUNNING};
 use crate::client::{self, ClientArgs};
 use crate::run::RunArgs;
 pub(crate) use crate::runtime_file::http_ready;
 pub use crate::runtime_file::{is_locked, lock_path, runtime_pid, RuntimeInfo};
-use crate::base::{CliError, EXIT_NOT_RUNNING};
 use clap::Args;
 use openclaw_rs_protocol::methods::config::RestartRequestParams;
 use openclaw_rs_protocol::methods::gateway::{ReloadStatus, StatusParams};

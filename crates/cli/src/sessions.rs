@@ -4,8 +4,8 @@
 //! output as it arrives (deltas on stdout; a progress line on stderr when stderr is a terminal)
 //! and exits with a code that names the error class.
 
-use crate::client::{connect, explain, print_json, ClientArgs, ConnArgs, Target};
 use crate::base::{CliError, EXIT_USAGE};
+use crate::client::{connect, explain, print_json, ClientArgs, ConnArgs, Target};
 use clap::{Args, Subcommand};
 use openclaw_rs_client::{decode_event, Client, ClientError, Subscription};
 use openclaw_rs_protocol::methods::sessions::{

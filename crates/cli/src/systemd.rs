@@ -6,9 +6,9 @@
 //! returns when the port serves. An in-place restart (SIGUSR2, `gateway restart`) re-execs the
 //! same pid: it sends `RELOADING=1` before the exec and the new image sends `READY=1` again.
 
-pub use crate::sd_notify::{monotonic_usec, notify, notify_to, notify_wanted};
-use crate::client;
 use crate::base::CliError;
+use crate::client;
+pub use crate::sd_notify::{monotonic_usec, notify, notify_to, notify_wanted};
 use clap::Args;
 use openclaw_rs_state::StateDir;
 use std::path::{Path, PathBuf};

@@ -5,7 +5,7 @@
 //! the socket's write half and drains the bounded outbound queue. This task owns the writer.
 
 use crate::base::now_ms;
-use crate::budget::{Budget, BudgetStream};
+use crate::budget::{Budget, BudgetStream, Stage, Ticket};
 use crate::connect::{self, ConnectFacts, ConnectGrant, ConnectRejection};
 use crate::http::{self, RequestFacts};
 use crate::rpc::{CallCtx, Methods};
@@ -50,26 +50,56 @@ const READ_BATCH: usize = 64;
 const WRITE_BATCH: usize = 128;
 
 const FIRST_MUST_BE_CONNECT: &str = "invalid handshake: first request must be connect";
+/// RFC 6455 §7.4.1 "Try Again Later": an upgraded socket evicted from the pre-auth pool.
+const TRY_AGAIN_LATER: u16 = 1013;
+const REASON_EVICTED: &str = "gateway busy: too many connections have not authenticated; retry";
+/// How long an evicted socket may take to receive its answer (its slot is already reused).
+const EVICT_LINGER: Duration = Duration::from_millis(250);
 
 /// Serve one accepted socket to completion.
+///
+/// `ticket` is this socket's place in the pre-auth pool (taken by the accept loop); it says
+/// where the handshake is (the eviction order) and is given up once `connect` succeeds.
 pub(crate) async fn handle(
     state: Arc<GatewayState>,
     methods: Arc<Methods>,
     mut stream: TcpStream,
     peer: SocketAddr,
+    ticket: Ticket,
 ) {
-    let Some(preauth_slot) = state.preauth_slot() else {
-        tracing::debug!(%peer, "too many sockets before connect; dropping");
-        return crate::metrics::connection("dropped");
-    };
-    let deadline = tokio::time::Instant::now() + state.reload().handshake_timeout();
+    // Admitted into a crowded pool, a socket gets less time to authenticate.
+    let timeout = ticket
+        .admission()
+        .deadline(state.reload().handshake_timeout(), ticket.fill);
+    let deadline = tokio::time::Instant::now() + timeout;
     // A socket that has not sent its request when the gateway starts draining is dropped: it
     // must not hold the shutdown (and a restart's re-exec) for the whole grace period.
     let mut drain = state.drain_watch();
+    // Silent until its first byte: the first class to be evicted when the pool is full.
+    let spoke = tokio::select! {
+        r = tokio::time::timeout_at(deadline, stream.readable()) => Some(matches!(r, Ok(Ok(())))),
+        _ = ticket.evicted() => None,
+        _ = drain.wait_for(|d| *d) => Some(false),
+    };
+    match spoke {
+        Some(true) => {}
+        Some(false) => return crate::metrics::connection("closed"),
+        None => {
+            crate::metrics::connection("evicted");
+            return http::refuse_busy(stream, EVICT_LINGER).await;
+        }
+    }
+    ticket.set_stage(Stage::Head);
     let read = tokio::select! {
-        r = tokio::time::timeout_at(deadline, http::read_head(&mut stream)) => r,
+        r = tokio::time::timeout_at(deadline, http::read_head(&mut stream)) => Some(r),
+        _ = ticket.evicted() => None,
         _ = drain.wait_for(|d| *d) => return,
     };
+    let Some(read) = read else {
+        crate::metrics::connection("evicted");
+        return http::refuse_busy(stream, EVICT_LINGER).await;
+    };
+    ticket.set_stage(Stage::Busy);
     let head = match read {
         Ok(Ok(head)) => head,
         Ok(Err(http::HeadError::Io)) | Err(_) => return crate::metrics::connection("closed"),
@@ -126,14 +156,9 @@ pub(crate) async fn handle(
         return;
     }
     let mut handshake = crate::metrics::Handshake::begin();
+    ticket.set_stage(Stage::Upgraded);
     let budget = Budget::new(PREAUTH_READ_BUDGET);
-    // Small socket buffers: tungstenite's 128 KiB defaults would cost a large allocation per
-    // connection (and page faults) for frames that are almost always a few hundred bytes.
-    let config = WebSocketConfig::default()
-        .read_buffer_size(IO_BUFFER)
-        .write_buffer_size(IO_BUFFER)
-        .max_message_size(Some(state.options().max_payload))
-        .max_frame_size(Some(state.options().max_payload));
+    let config = ws_config(state.options().max_payload);
     let ws = WebSocketStream::from_partially_read(
         BudgetStream::new(stream, budget.clone()),
         head.leftover,
@@ -146,8 +171,10 @@ pub(crate) async fn handle(
     let mut drain = state.drain_watch();
     let first = tokio::select! {
         r = tokio::time::timeout_at(deadline, first_text(&mut source, &budget)) => r.unwrap_or(First::Timeout),
+        _ = ticket.evicted() => First::Evicted,
         _ = drain.wait_for(|d| *d) => First::Draining,
     };
+    ticket.set_stage(Stage::Busy);
     let text = match first {
         First::Text(t) => t,
         First::Gone => return,
@@ -163,6 +190,17 @@ pub(crate) async fn handle(
                 close::REASON_CHALLENGE_TIMEOUT,
             )
             .await;
+        }
+        First::Evicted => {
+            handshake.set("evicted");
+            tracing::debug!(%peer, "evicted before connect to make room");
+            let mut sink = sink;
+            let _ = tokio::time::timeout(
+                EVICT_LINGER,
+                sink.send(close_frame(TRY_AGAIN_LATER, REASON_EVICTED)),
+            )
+            .await;
+            return;
         }
         First::Draining => {
             let reason = shutdown_close_reason(&state);
@@ -234,11 +272,66 @@ pub(crate) async fn handle(
     budget.lift();
     handshake.set("ok");
     drop(handshake);
-    drop(preauth_slot);
+    drop(ticket);
     serve_connection(
         state, methods, sink, source, peer, req, params, protocol, grant,
     )
     .await;
+}
+
+/// The socket's WebSocket settings. Small buffers: tungstenite's 128 KiB defaults would cost a
+/// large allocation per connection (and page faults) for frames that are almost always a few
+/// hundred bytes.
+fn ws_config(max_payload: usize) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(IO_BUFFER)
+        .write_buffer_size(IO_BUFFER)
+        .max_message_size(Some(max_payload))
+        .max_frame_size(Some(max_payload))
+}
+
+/// Fuzzing entry point: `data` as the client's bytes after the upgrade, read as WebSocket frames
+/// with the gateway's settings (server role: client frames must be masked), each text message
+/// taken through the pre-auth path (size check, request decoding, `connect` params, protocol
+/// negotiation), each read error through the close-code mapping.
+#[doc(hidden)]
+pub fn fuzz_preauth_frames(data: &[u8]) {
+    use tokio_tungstenite::tungstenite::protocol::WebSocket;
+    struct Input<'a>(&'a [u8]);
+    impl std::io::Read for Input<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = out.len().min(self.0.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+    impl std::io::Write for Input<'_> {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let config = ws_config(openclaw_rs_protocol::limits::DEFAULT_MAX_PAYLOAD_BYTES);
+    let mut ws = WebSocket::from_raw_socket(Input(data), Role::Server, Some(config));
+    for _ in 0..64 {
+        match ws.read() {
+            Ok(Message::Text(t)) if t.len() <= MAX_PREAUTH_PAYLOAD_BYTES => {
+                if let Ok(Some(req)) = decode_request(t.as_str(), MAX_PREAUTH_PAYLOAD_BYTES) {
+                    if let Ok(p) = connect::parse_connect_params(req.params.as_ref()) {
+                        let _ = connect::negotiate_protocol(&p);
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let _ = read_failure(&e, close::REASON_PREAUTH_TOO_LARGE);
+                return;
+            }
+        }
+    }
 }
 
 /// Append one unmasked, unfragmented server text frame (RFC 6455 §5.2).
@@ -276,6 +369,8 @@ enum First {
     Failed(CloseRequest),
     Timeout,
     Draining,
+    /// Evicted from the pre-auth pool to make room for a newer socket.
+    Evicted,
     TooLarge,
     Invalid,
 }

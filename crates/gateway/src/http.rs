@@ -73,15 +73,49 @@ pub(crate) async fn read_head(stream: &mut TcpStream) -> Result<Head, HeadError>
         if n == 0 {
             return Err(HeadError::Io);
         }
-        let scan_from = buf.len().saturating_sub(3);
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(pos) = find_end(&buf[scan_from..]) {
-            break scan_from + pos;
-        }
-        if buf.len() > MAX_HEAD {
-            return Err(HeadError::TooLarge);
+        if let Some(end) = push_chunk(&mut buf, &chunk[..n])? {
+            break end;
         }
     };
+    parse_head(&buf, end)
+}
+
+/// Append a chunk read from the socket; the end of the head once it is complete.
+fn push_chunk(buf: &mut Vec<u8>, chunk: &[u8]) -> Result<Option<usize>, HeadError> {
+    let scan_from = buf.len().saturating_sub(3);
+    buf.extend_from_slice(chunk);
+    if let Some(pos) = find_end(&buf[scan_from..]) {
+        return Ok(Some(scan_from + pos));
+    }
+    if buf.len() > MAX_HEAD {
+        return Err(HeadError::TooLarge);
+    }
+    Ok(None)
+}
+
+/// Fuzzing entry point: `data` as it would arrive on a socket (in 2 KiB reads), through the
+/// head scan, the parser and the upgrade checks, exactly as [`read_head`] and the connection
+/// task use them.
+#[doc(hidden)]
+pub fn fuzz_request_head(data: &[u8]) {
+    let mut buf = Vec::new();
+    for chunk in data.chunks(2048) {
+        match push_chunk(&mut buf, chunk) {
+            Ok(Some(end)) => {
+                if let Ok(head) = parse_head(&buf, end) {
+                    let _ = upgrade_key(&head);
+                    assert!(head.leftover.len() <= buf.len());
+                }
+                return;
+            }
+            Ok(None) => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// Parse the complete head `buf[..end]`; bytes after it are kept as `leftover`.
+fn parse_head(buf: &[u8], end: usize) -> Result<Head, HeadError> {
     let mut headers = [httparse::EMPTY_HEADER; 48];
     let mut req = httparse::Request::new(&mut headers);
     match req.parse(&buf[..end]) {
@@ -209,6 +243,46 @@ fn error_answer(status: u16, reason: &str, extra: &str, body: &str) -> String {
         "HTTP/1.1 {status} {reason}\r\n{extra}Content-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
+}
+
+/// Seconds a refused client is told to wait (`Retry-After`).
+pub(crate) const BUSY_RETRY_AFTER_SECS: u32 = 1;
+
+/// The answer to a socket the gateway cannot take now (the pre-auth pool is full of sockets it
+/// is working on, or the socket was evicted to make room).
+pub(crate) fn busy_answer() -> String {
+    error_answer(
+        503,
+        "Service Unavailable",
+        &format!("Retry-After: {BUSY_RETRY_AFTER_SECS}\r\n"),
+        &format!(
+            "gateway busy: too many connections have not authenticated yet; retry in {BUSY_RETRY_AFTER_SECS} s\n"
+        ),
+    )
+}
+
+/// Answer `503` + `Retry-After` and close: half-close after the answer, then discard what the
+/// peer sends for at most `linger` so that the close is a FIN after the answer rather than a
+/// reset that could destroy it.
+pub(crate) async fn refuse_busy(mut stream: TcpStream, linger: std::time::Duration) {
+    let _ = tokio::time::timeout(linger, async {
+        if stream.write_all(busy_answer().as_bytes()).await.is_err() {
+            return;
+        }
+        let _ = stream.shutdown().await;
+        let mut buf = [0u8; 2048];
+        while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
+    })
+    .await;
+}
+
+/// [`refuse_busy`] without waiting: one non-blocking write (a fresh socket's send buffer has
+/// room for it), then close. Used when even the refusal tasks are at their limit.
+pub(crate) fn refuse_busy_now(stream: TcpStream) {
+    let _ = stream.try_write(busy_answer().as_bytes());
+    if let Ok(std) = stream.into_std() {
+        let _ = std.shutdown(std::net::Shutdown::Write);
+    }
 }
 
 fn find_end(buf: &[u8]) -> Option<usize> {

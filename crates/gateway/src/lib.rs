@@ -88,6 +88,7 @@ mod state;
 mod wire;
 
 pub use base::{now_ms, VERSION};
+pub use budget::AdmissionStats;
 pub use builder::{Gateway, GatewayBuilder};
 pub use error::GatewayError;
 pub use event_loop::EventLoopStats;
@@ -96,9 +97,17 @@ pub use openclaw_rs_sessions::RunExecutor;
 pub use options::{GatewayOptions, SharedAuth, DEFAULT_HANDSHAKE_TIMEOUT};
 pub use rpc::{CallCtx, FastHandler, Handler, MethodSpec};
 pub use runs::Sessions;
+pub use server::raise_fd_limit;
 pub use state::{
     CloseRequest, Connection, ConnectionInfo, GatewayState, ShutdownPlan, HEALTH_CACHE_TTL,
 };
+
+/// Entry points for the fuzz targets in `fuzz/` (not an API).
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::conn::fuzz_preauth_frames as preauth_frames;
+    pub use crate::http::fuzz_request_head as request_head;
+}
 
 use std::future::Future;
 

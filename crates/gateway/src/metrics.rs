@@ -273,7 +273,9 @@ impl Metrics {
             scrape: Mutex::new(()),
             registry: r,
         };
-        m.build_info.with_label_values(&[crate::base::VERSION]).set(1);
+        m.build_info
+            .with_label_values(&[crate::base::VERSION])
+            .set(1);
         // Known label values start at 0, so rates and alerts see them before the first event.
         for o in [
             "websocket",

@@ -84,13 +84,24 @@ pub struct GatewayOptions {
     pub shutdown_grace: Duration,
     /// Listen addresses as text, for `status`.
     pub listen_urls: Vec<String>,
-    /// Sockets allowed at once before `connect` succeeds (HTTP probes included); more are
-    /// dropped on accept, so a flood of idle sockets cannot exhaust memory.
+    /// Sockets allowed at once before `connect` succeeds (HTTP probes included). When full, a
+    /// new socket evicts the oldest one that is waiting on its peer (silent first); when none
+    /// can be evicted it is answered `503` with `Retry-After`. A flood of idle sockets can
+    /// neither exhaust memory nor lock fresh clients out (see docs/reliability.md).
     pub max_preauth_connections: usize,
+    /// Of those, sockets from one non-loopback peer (an IPv4 address or an IPv6 /64); at the
+    /// limit a peer's new socket replaces its own oldest waiting one. Loopback peers are not
+    /// limited this way: every local process is 127.0.0.1.
+    pub max_preauth_per_peer: usize,
     /// Where to look for an installed Control UI build when `gateway.controlUi.root` is unset
     /// (default: this process's `PATH` and npm prefix).
     pub control_ui_env: crate::control_ui::DiscoveryEnv,
 }
+
+/// Default size of the pre-auth pool.
+pub const DEFAULT_MAX_PREAUTH_CONNECTIONS: usize = 1024;
+/// Default pre-auth sockets per non-loopback peer.
+pub const DEFAULT_MAX_PREAUTH_PER_PEER: usize = 64;
 
 /// Default handshake timeout.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -110,7 +121,8 @@ impl GatewayOptions {
             max_buffered_bytes: limits::DEFAULT_MAX_BUFFERED_BYTES,
             shutdown_grace: Duration::from_secs(5),
             listen_urls: Vec::new(),
-            max_preauth_connections: 1024,
+            max_preauth_connections: DEFAULT_MAX_PREAUTH_CONNECTIONS,
+            max_preauth_per_peer: DEFAULT_MAX_PREAUTH_PER_PEER,
             control_ui_env: crate::control_ui::DiscoveryEnv::from_process(),
         }
     }

@@ -371,8 +371,8 @@ pub struct GatewayState {
     shutdown_flag: AtomicBool,
     health_version: AtomicU64,
     presence_version: AtomicU64,
-    /// Sockets currently before a successful `connect`.
-    preauth: AtomicUsize,
+    /// Sockets currently before a successful `connect` (the admission pool).
+    pub(crate) admission: Arc<crate::budget::Admission>,
     /// Runtime responsiveness for `health.eventLoop` (sampled by `event_loop::monitor`).
     event_loop: Arc<Mutex<crate::event_loop::EventLoopStats>>,
     /// The serialized `health` payload, rebuilt at most every [`HEALTH_CACHE_TTL`].
@@ -414,6 +414,10 @@ impl GatewayState {
             detail = %control_ui.detail,
             "control UI"
         );
+        let admission = crate::budget::Admission::new(crate::budget::AdmissionLimits {
+            capacity: opts.max_preauth_connections,
+            per_peer: opts.max_preauth_per_peer,
+        });
         Arc::new(GatewayState {
             control_ui,
             devices,
@@ -434,7 +438,7 @@ impl GatewayState {
             health_version: AtomicU64::new(1),
             presence_version: AtomicU64::new(1),
             health_cache: arc_swap::ArcSwapOption::empty(),
-            preauth: AtomicUsize::new(0),
+            admission,
             event_loop: Arc::default(),
         })
     }
@@ -639,16 +643,6 @@ impl GatewayState {
         self.health_cache.store(None);
     }
 
-    /// Take a pre-auth slot (released on drop), or None when `max_preauth_connections` are in use.
-    pub(crate) fn preauth_slot(self: &Arc<Self>) -> Option<PreauthSlot> {
-        let before = self.preauth.fetch_add(1, Ordering::AcqRel);
-        if before >= self.opts.max_preauth_connections {
-            self.preauth.fetch_sub(1, Ordering::AcqRel);
-            return None;
-        }
-        Some(PreauthSlot(self.clone()))
-    }
-
     /// The latest `health.eventLoop` figures.
     pub fn event_loop_stats(&self) -> crate::event_loop::EventLoopStats {
         self.event_loop.lock().map(|s| *s).unwrap_or_default()
@@ -656,7 +650,12 @@ impl GatewayState {
 
     /// Sockets currently in the pre-auth phase.
     pub fn preauth_count(&self) -> usize {
-        self.preauth.load(Ordering::Acquire)
+        self.admission.stats().preauth
+    }
+
+    /// The admission pool's counters (sockets before `connect`, evicted, answered 503).
+    pub fn admission_stats(&self) -> crate::budget::AdmissionStats {
+        self.admission.stats()
     }
 
     /// A serialized payload from the `health` cache, rebuilt with `build` when it is older
@@ -743,14 +742,4 @@ fn default_auth_service(opts: &GatewayOptions) -> openclaw_rs_auth::AuthService 
         tracing::warn!("{w}");
     }
     devices
-}
-
-/// A held pre-auth slot.
-#[derive(Debug)]
-pub(crate) struct PreauthSlot(Arc<GatewayState>);
-
-impl Drop for PreauthSlot {
-    fn drop(&mut self) {
-        self.0.preauth.fetch_sub(1, Ordering::AcqRel);
-    }
 }

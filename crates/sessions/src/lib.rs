@@ -74,14 +74,21 @@ pub use key::{
 };
 pub use limits::{Limits, Retention};
 pub use manager::{
-    LaneCounts, LaneDepths, ManagerOptions, SessionManager, DEFAULT_RUNTIME,
-    MAX_ACTIVE_RUNS, MAX_TASK_BYTES, MAX_TEXT_BYTES,
+    LaneCounts, LaneDepths, ManagerOptions, SessionManager, DEFAULT_RUNTIME, MAX_ACTIVE_RUNS,
+    MAX_TASK_BYTES, MAX_TEXT_BYTES,
 };
 pub use spawner::SpawnHandle;
 pub use types::{
-    AgentEvent, ChangedEvent, ChatEvent, ChatState, Cleanup, RetentionReport, RunSnapshot, RunState, SendAccepted,
-    SendRequest, SessionEvent, SessionInfo, SpawnAccepted, SpawnRequest, TranscriptEntry,
+    AgentEvent, ChangedEvent, ChatEvent, ChatState, Cleanup, RetentionReport, RunSnapshot,
+    RunState, SendAccepted, SendRequest, SessionEvent, SessionInfo, SpawnAccepted, SpawnRequest,
+    TranscriptEntry,
 };
+
+/// Entry points for the fuzz targets in `fuzz/` (not an API).
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::journal::fuzz_replay as journal_replay;
+}
 
 #[cfg(test)]
 mod tests;

@@ -43,7 +43,6 @@ mod recovery;
 mod retention;
 mod worker;
 
-
 /// The runtime used when nothing else names one.
 pub const DEFAULT_RUNTIME: &str = "embedded";
 /// Largest task/message accepted.

@@ -32,8 +32,8 @@ pub(crate) fn run_finished(
     started_at_ms: Option<u64>,
 ) {
     if let Some(o) = OBSERVER.get() {
-        let duration = started_at_ms
-            .map(|s| Duration::from_millis(crate::types::now_ms().saturating_sub(s)));
+        let duration =
+            started_at_ms.map(|s| Duration::from_millis(crate::types::now_ms().saturating_sub(s)));
         o.run_finished(state, class, duration);
     }
 }

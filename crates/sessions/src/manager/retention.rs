@@ -165,9 +165,7 @@ impl Shared {
             // One pass over the run index for the whole batch. Finished runs still in the
             // bounded cache of recent runs stay readable until they age out of it; after that
             // their ids are unknown (and an idempotency key may be used again).
-            lock(&self.inner)
-                .run_index
-                .retain(|_, k| !gone.contains(k));
+            lock(&self.inner).run_index.retain(|_, k| !gone.contains(k));
         }
         gone.len()
     }
@@ -202,9 +200,7 @@ fn prune_archive(dir: &Path, retention: Retention, now: u64) -> usize {
         .map(|p| (archived_at(&p), p))
         .collect();
     files.sort();
-    let max_age = retention
-        .archived_max_age
-        .map(|d| d.as_millis() as u64);
+    let max_age = retention.archived_max_age.map(|d| d.as_millis() as u64);
     let too_many = files.len().saturating_sub(retention.max_archived as usize);
     let mut pruned = 0;
     for (i, (at, path)) in files.iter().enumerate() {

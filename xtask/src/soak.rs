@@ -1,0 +1,67 @@
+//! `cargo xtask soak --minutes N` and `cargo xtask chaos --rounds N`: release build, then
+//! `openclaw-bench soak|chaos` (crates/bench/src/soak.rs) against it; `--write-docs` replaces
+//! the matching section of `docs/reliability.md`.
+
+use std::process::Command;
+
+use anyhow::{bail, Result};
+
+pub(crate) fn run(kind: &str, args: &[String]) -> Result<()> {
+    let mut pass: Vec<String> = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match (kind, a.as_str()) {
+            ("soak", "--minutes") | ("chaos", "--rounds") => {
+                let v = it
+                    .next()
+                    .ok_or_else(|| anyhow::anyhow!("{a} needs a value"))?;
+                pass.extend([a.clone(), v.clone()]);
+            }
+            (_, "--write-docs") => pass.extend([
+                "--write-docs".to_owned(),
+                crate::root()
+                    .join("docs/reliability.md")
+                    .to_string_lossy()
+                    .into_owned(),
+            ]),
+            _ => bail!(
+                "unknown {kind} argument `{a}` (expected {} N [--write-docs])",
+                if kind == "soak" {
+                    "--minutes"
+                } else {
+                    "--rounds"
+                }
+            ),
+        }
+    }
+    crate::run_cmd(crate::cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "openclaw-gateway-bin",
+        "-p",
+        "openclaw-app-server-bin",
+        "-p",
+        "openclaw-bench",
+    ]))?;
+    let release = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| crate::root().join("target"))
+        .join("release");
+    let mut cmd = Command::new(release.join("openclaw-bench"));
+    // The embedded runtime the gateway spawns for runs: whichever name the app-server binary
+    // has in this build (it was renamed with the packages).
+    if let Some(app_server) = ["openclaw-app-server", "openclaw-rs-app-server"]
+        .iter()
+        .map(|n| release.join(n))
+        .find(|p| p.is_file())
+    {
+        cmd.env("OPENCLAW_APP_SERVER_BIN", app_server);
+    }
+    cmd.current_dir(crate::root())
+        .arg(kind)
+        .arg("--ours")
+        .arg(release.join("gateway"))
+        .args(&pass);
+    crate::run_cmd(&mut cmd)
+}
