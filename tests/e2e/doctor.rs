@@ -1,27 +1,14 @@
 //! `openclaw doctor --dry-run / --fix / --json` against a real gateway and real files.
 
-use openclaw_rs_test_support::gateway::bin_path;
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
+
+use crate::util::openclaw_xdg;
 
 fn openclaw(args: &[&str], xdg: &Path) -> Output {
-    let mut cmd = Command::new(bin_path("openclaw"));
-    cmd.args(args)
-        .stdin(Stdio::null())
-        .env("XDG_CONFIG_HOME", xdg);
-    for k in [
-        "OPENCLAW_STATE_DIR",
-        "OPENCLAW_CONFIG_PATH",
-        "OPENCLAW_GATEWAY_PORT",
-        "OPENCLAW_GATEWAY_TOKEN",
-        "OPENCLAW_GATEWAY_URL",
-        "NOTIFY_SOCKET",
-    ] {
-        cmd.env_remove(k);
-    }
-    cmd.output().expect("run openclaw")
+    openclaw_xdg(xdg, args)
 }
 
 fn mode(p: &Path) -> u32 {

@@ -1,6 +1,6 @@
 //! The gateway as a service: start right after a crash, the systemd user unit.
 
-use crate::util::{gateway_log, kill_9};
+use crate::util::{gateway_log, kill_9, openclaw_xdg};
 use openclaw_rs_test_support::gateway::bin_path;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -153,25 +153,6 @@ fn wait_ready(state: &Path, pid: u32, round: usize) {
 }
 
 // ---- the systemd user unit ----
-
-/// `openclaw` with `XDG_CONFIG_HOME` pointed at a temp dir (where the user unit goes).
-fn openclaw_xdg(xdg: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(bin_path("openclaw"));
-    cmd.args(args)
-        .stdin(Stdio::null())
-        .env("XDG_CONFIG_HOME", xdg);
-    for k in [
-        "OPENCLAW_STATE_DIR",
-        "OPENCLAW_CONFIG_PATH",
-        "OPENCLAW_GATEWAY_PORT",
-        "OPENCLAW_GATEWAY_TOKEN",
-        "OPENCLAW_GATEWAY_URL",
-        "NOTIFY_SOCKET",
-    ] {
-        cmd.env_remove(k);
-    }
-    cmd.output().expect("run openclaw")
-}
 
 fn user_systemd_reachable() -> Result<(), String> {
     match Command::new("systemctl")

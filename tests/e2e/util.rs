@@ -478,3 +478,22 @@ pub async fn real_cli_with_config(
         String::from_utf8_lossy(&out.stderr).into_owned(),
     ))
 }
+
+/// `openclaw` with `XDG_CONFIG_HOME` pointed at a temp dir (where the user unit goes).
+pub fn openclaw_xdg(xdg: &Path, args: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(bin_path("openclaw"));
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .env("XDG_CONFIG_HOME", xdg);
+    for k in [
+        "OPENCLAW_STATE_DIR",
+        "OPENCLAW_CONFIG_PATH",
+        "OPENCLAW_GATEWAY_PORT",
+        "OPENCLAW_GATEWAY_TOKEN",
+        "OPENCLAW_GATEWAY_URL",
+        "NOTIFY_SOCKET",
+    ] {
+        cmd.env_remove(k);
+    }
+    cmd.output().expect("run openclaw")
+}
