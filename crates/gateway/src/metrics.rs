@@ -282,12 +282,13 @@ impl Metrics {
             "http",
             "bad_request",
             "closed",
-            "dropped",
+            "refused",
+            "evicted",
             "draining",
         ] {
             m.connections.with_label_values(&[o]);
         }
-        for o in ["ok", "refused", "timeout", "failed"] {
+        for o in ["ok", "refused", "timeout", "evicted", "failed"] {
             m.handshakes.with_label_values(&[o]);
         }
         for r in ["hot", "restart", "rejected"] {
