@@ -29,17 +29,7 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
     } else {
         None
     };
-    crate::run_cmd(crate::cargo().args([
-        "build",
-        "--release",
-        "-p",
-        "openclaw-gateway-bin",
-        "-p",
-        "openclaw-app-server-bin",
-        "-p",
-        "openclaw-bench",
-    ]))?;
-    let release = target_dir().join("release");
+    let release = build_release()?;
     let mut cmd = Command::new(release.join("openclaw-bench"));
     cmd.current_dir(crate::root())
         .arg("--ours")
@@ -76,6 +66,21 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
             .arg(crate::root().join("docs/benchmarks.md"));
     }
     crate::run_cmd(&mut cmd)
+}
+
+/// Build the release gateway, embedded runtime and `openclaw-bench`; returns the release dir.
+pub(crate) fn build_release() -> Result<PathBuf> {
+    crate::run_cmd(crate::cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "openclaw-gateway-bin",
+        "-p",
+        "openclaw-app-server-bin",
+        "-p",
+        "openclaw-bench",
+    ]))?;
+    Ok(target_dir().join("release"))
 }
 
 fn target_dir() -> PathBuf {

@@ -34,30 +34,13 @@ pub(crate) fn run(kind: &str, args: &[String]) -> Result<()> {
             ),
         }
     }
-    crate::run_cmd(crate::cargo().args([
-        "build",
-        "--release",
-        "-p",
-        "openclaw-gateway-bin",
-        "-p",
-        "openclaw-app-server-bin",
-        "-p",
-        "openclaw-bench",
-    ]))?;
-    let release = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| crate::root().join("target"))
-        .join("release");
+    let release = crate::bench::build_release()?;
     let mut cmd = Command::new(release.join("openclaw-bench"));
-    // The embedded runtime the gateway spawns for runs: whichever name the app-server binary
-    // has in this build (it was renamed with the packages).
-    if let Some(app_server) = ["openclaw-app-server", "openclaw-rs-app-server"]
-        .iter()
-        .map(|n| release.join(n))
-        .find(|p| p.is_file())
-    {
-        cmd.env("OPENCLAW_APP_SERVER_BIN", app_server);
-    }
+    // The embedded runtime the gateway spawns for runs.
+    cmd.env(
+        "OPENCLAW_APP_SERVER_BIN",
+        release.join("openclaw-app-server"),
+    );
     cmd.current_dir(crate::root())
         .arg(kind)
         .arg("--ours")
