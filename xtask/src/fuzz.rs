@@ -3,6 +3,8 @@
 //! - `--target T [--seconds N]`: build target T instrumented (`cargo afl build --release` in
 //!   `fuzz/`, its own target dir), fuzz it for N seconds (default 60) from the seed corpus in
 //!   `fuzz/corpus/T`, print execs, execs/s, corpus size and crashes. Fails when AFL saved a crash.
+//! - `--target T --execs N [--seconds S]`: fuzz T until about N executions (AFL++ `-E`), or S
+//!   seconds if that comes first: the way to reach a figure such as 10M execs per target.
 //! - `--smoke [--seconds N]`: every target for N seconds (default 20): the CI smoke.
 //!
 //! Needs `cargo-afl` with its AFL++ built (`cargo install cargo-afl && cargo afl config --build`;
@@ -27,6 +29,7 @@ const TARGETS: &[&str] = &[
 pub(crate) fn fuzz(args: &[String]) -> Result<()> {
     let mut target = None;
     let mut seconds = None;
+    let mut execs = None;
     let mut smoke = false;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -38,9 +41,15 @@ pub(crate) fn fuzz(args: &[String]) -> Result<()> {
                     format!("--seconds {v}: expected a whole number of seconds")
                 })?);
             }
+            "--execs" => {
+                let v = it.next().context("--execs needs a number")?;
+                execs = Some(v.replace('_', "").parse::<u64>().with_context(|| {
+                    format!("--execs {v}: expected a whole number of executions (e.g. 10000000)")
+                })?);
+            }
             "--smoke" => smoke = true,
             other => bail!(
-                "unknown fuzz argument `{other}` (expected --target T, --seconds N, --smoke; targets: {})",
+                "unknown fuzz argument `{other}` (expected --target T, --seconds N, --execs N, --smoke; targets: {})",
                 TARGETS.join(", ")
             ),
         }
@@ -58,7 +67,16 @@ pub(crate) fn fuzz(args: &[String]) -> Result<()> {
         (None, true) => TARGETS.to_vec(),
         _ => bail!("give either --target T or --smoke"),
     };
-    let seconds = seconds.unwrap_or(if smoke { 20 } else { 60 });
+    if smoke && execs.is_some() {
+        bail!("--execs is for one --target (the smoke is time-boxed: use --seconds)");
+    }
+    // With --execs alone there is no time box: the exec count ends the run.
+    let seconds = match (seconds, execs) {
+        (Some(s), _) => Some(s),
+        (None, Some(_)) => None,
+        (None, None) => Some(if smoke { 20 } else { 60 }),
+    };
+    let limit = Limit { seconds, execs };
     check_cargo_afl()?;
     let fuzz_dir = crate::root().join("fuzz");
     let mut build = crate::cargo();
@@ -79,9 +97,12 @@ pub(crate) fn fuzz(args: &[String]) -> Result<()> {
     ]))?;
     let mut results = Vec::new();
     for t in &targets {
-        results.push(run_target(&fuzz_dir, t, seconds)?);
+        results.push(run_target(&fuzz_dir, t, limit)?);
     }
-    println!("\nfuzz results ({seconds} s per target, afl.rs + AFL++ on stable):");
+    println!(
+        "\nfuzz results ({} per target, afl.rs + AFL++ on stable):",
+        limit.describe()
+    );
     println!(
         "{:<10} {:>12} {:>10} {:>8} {:>8}",
         "target", "execs", "execs/s", "corpus", "crashes"
@@ -121,6 +142,24 @@ fn check_cargo_afl() -> Result<()> {
     Ok(())
 }
 
+/// When a fuzzing run ends: after `seconds`, after about `execs` executions, whichever is first.
+#[derive(Debug, Clone, Copy)]
+struct Limit {
+    seconds: Option<u64>,
+    execs: Option<u64>,
+}
+
+impl Limit {
+    fn describe(&self) -> String {
+        match (self.seconds, self.execs) {
+            (Some(s), Some(n)) => format!("{n} execs or {s} s"),
+            (Some(s), None) => format!("{s} s"),
+            (None, Some(n)) => format!("{n} execs"),
+            (None, None) => "no limit".to_owned(),
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Stats {
     target: String,
@@ -131,7 +170,7 @@ struct Stats {
     crash_dir: PathBuf,
 }
 
-fn run_target(fuzz_dir: &Path, target: &str, seconds: u64) -> Result<Stats> {
+fn run_target(fuzz_dir: &Path, target: &str, limit: Limit) -> Result<Stats> {
     let input = fuzz_dir.join("corpus").join(target);
     let out = fuzz_dir.join("target/afl").join(target);
     // A fresh output dir per run: AFL refuses to overwrite a finished session otherwise.
@@ -141,8 +180,14 @@ fn run_target(fuzz_dir: &Path, target: &str, seconds: u64) -> Result<Stats> {
     let log = std::fs::File::create(&log_path)?;
     let binary = fuzz_dir.join("target/release").join(target);
     let mut cmd = crate::cargo();
-    cmd.current_dir(fuzz_dir)
-        .args(["afl", "fuzz", "-V", &seconds.to_string(), "-i"])
+    cmd.current_dir(fuzz_dir).args(["afl", "fuzz"]);
+    if let Some(s) = limit.seconds {
+        cmd.args(["-V", &s.to_string()]);
+    }
+    if let Some(n) = limit.execs {
+        cmd.args(["-E", &n.to_string()]);
+    }
+    cmd.arg("-i")
         .arg(&input)
         .arg("-o")
         .arg(&out)
@@ -155,11 +200,14 @@ fn run_target(fuzz_dir: &Path, target: &str, seconds: u64) -> Result<Stats> {
         .env("AFL_SKIP_CPUFREQ", "1")
         .env("AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES", "1")
         .env("AFL_FAST_CAL", "1")
+        // Targets that write files (journal replay) write them in memory when /dev/shm exists.
+        .env("TMPDIR", fuzz_tmpdir())
         .stdin(Stdio::null())
         .stdout(Stdio::from(log.try_clone()?))
         .stderr(Stdio::from(log));
     eprintln!(
-        "xtask: fuzzing `{target}` for {seconds} s (log: {})",
+        "xtask: fuzzing `{target}` for {} (log: {})",
+        limit.describe(),
         log_path.display()
     );
     let status = cmd
@@ -190,6 +238,16 @@ fn run_target(fuzz_dir: &Path, target: &str, seconds: u64) -> Result<Stats> {
         crashes: num("saved_crashes").max(num("unique_crashes")),
         crash_dir: out.join("default/crashes"),
     })
+}
+
+/// A tmpfs for the targets' scratch files when there is one (disk I/O would bound execs/s).
+fn fuzz_tmpdir() -> PathBuf {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    }
 }
 
 fn tail(path: &Path, n: usize) -> String {
