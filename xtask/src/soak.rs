@@ -1,6 +1,8 @@
 //! `cargo xtask soak --minutes N` and `cargo xtask chaos --rounds N`: release build, then
 //! `openclaw-bench soak|chaos` (crates/bench/src/soak.rs) against it; `--write-docs` replaces
-//! the matching section of `docs/reliability.md`.
+//! the matching section of `docs/reliability.md`. Soak flags: `--spawns-per-sec F` (default 0.5),
+//! `--retention-minutes M` and `--journal-max-bytes N` (written to the gateway's `openclaw.json`
+//! as `session.retention.*`, to see the retention policy act within the run).
 
 use std::process::Command;
 
@@ -11,7 +13,11 @@ pub(crate) fn run(kind: &str, args: &[String]) -> Result<()> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match (kind, a.as_str()) {
-            ("soak", "--minutes") | ("chaos", "--rounds") => {
+            (
+                "soak",
+                "--minutes" | "--spawns-per-sec" | "--retention-minutes" | "--journal-max-bytes",
+            )
+            | ("chaos", "--rounds") => {
                 let v = it
                     .next()
                     .ok_or_else(|| anyhow::anyhow!("{a} needs a value"))?;
@@ -25,11 +31,11 @@ pub(crate) fn run(kind: &str, args: &[String]) -> Result<()> {
                     .into_owned(),
             ]),
             _ => bail!(
-                "unknown {kind} argument `{a}` (expected {} N [--write-docs])",
+                "unknown {kind} argument `{a}` (expected {} [--write-docs])",
                 if kind == "soak" {
-                    "--minutes"
+                    "--minutes N [--spawns-per-sec F] [--retention-minutes M] [--journal-max-bytes N]"
                 } else {
-                    "--rounds"
+                    "--rounds N"
                 }
             ),
         }

@@ -25,6 +25,12 @@ struct Opts {
     minutes: f64,
     rounds: usize,
     write_docs: Option<PathBuf>,
+    /// Soak: `sessions.spawn` calls per second.
+    spawns_per_sec: f64,
+    /// Soak: `session.retention.archiveAfterMinutes` for the run (else the gateway's default).
+    retention_minutes: Option<u64>,
+    /// Soak: `session.retention.journalMaxBytes` for the run (else the gateway's default).
+    journal_max_bytes: Option<u64>,
 }
 
 fn parse(args: &[String]) -> Result<Opts> {
@@ -33,6 +39,9 @@ fn parse(args: &[String]) -> Result<Opts> {
         minutes: 5.0,
         rounds: 10,
         write_docs: None,
+        spawns_per_sec: 0.5,
+        retention_minutes: None,
+        journal_max_bytes: None,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -56,7 +65,27 @@ fn parse(args: &[String]) -> Result<Opts> {
                     .with_context(|| format!("--rounds {v}: expected a whole number"))?;
             }
             "--write-docs" => o.write_docs = Some(PathBuf::from(value()?)),
-            other => bail!("unknown argument `{other}` (expected --ours PATH, --minutes N, --rounds N, --write-docs PATH)"),
+            "--spawns-per-sec" => {
+                let v = value()?;
+                o.spawns_per_sec = v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|r| *r > 0.0 && *r <= 200.0)
+                    .with_context(|| format!("--spawns-per-sec {v}: expected a number in (0, 200]"))?;
+            }
+            "--retention-minutes" => {
+                let v = value()?;
+                o.retention_minutes = Some(v.parse().with_context(|| {
+                    format!("--retention-minutes {v}: expected whole minutes (session.retention.archiveAfterMinutes)")
+                })?);
+            }
+            "--journal-max-bytes" => {
+                let v = value()?;
+                o.journal_max_bytes = Some(v.parse().with_context(|| {
+                    format!("--journal-max-bytes {v}: expected bytes (session.retention.journalMaxBytes)")
+                })?);
+            }
+            other => bail!("unknown argument `{other}` (expected --ours PATH, --minutes N, --rounds N, --spawns-per-sec F, --retention-minutes M, --journal-max-bytes N, --write-docs PATH)"),
         }
     }
     o.gateway = std::fs::canonicalize(&o.gateway).with_context(|| {
@@ -109,8 +138,6 @@ pub fn chaos_main(args: &[String]) -> Result<()> {
 
 /// `health` requests per second on one connection.
 const HEALTH_PER_SEC: u64 = 200;
-/// One `sessions.spawn` this often.
-const SPAWN_EVERY: Duration = Duration::from_secs(2);
 /// Resource sample period.
 const SAMPLE_EVERY: Duration = Duration::from_secs(5);
 
@@ -125,7 +152,19 @@ struct Sample {
 
 async fn soak(o: &Opts) -> Result<String> {
     let spec = ours_spec(&o.gateway);
-    let gw = spec.spawn(TOKEN)?;
+    let mut retention = serde_json::Map::new();
+    if let Some(m) = o.retention_minutes {
+        retention.insert("archiveAfterMinutes".into(), json!(m));
+    }
+    if let Some(b) = o.journal_max_bytes {
+        retention.insert("journalMaxBytes".into(), json!(b));
+    }
+    let config = json!({"session": {"retention": retention}}).to_string();
+    let gw = if retention.is_empty() {
+        spec.spawn(TOKEN)?
+    } else {
+        spec.spawn_with_config(TOKEN, &config)?
+    };
     let pid = gw.pid();
     let state = gw.home.path().join(".openclaw");
     let url = gw.url();
@@ -137,7 +176,9 @@ async fn soak(o: &Opts) -> Result<String> {
     let start = Instant::now();
     let mut health_tick = tokio::time::interval(Duration::from_micros(1_000_000 / HEALTH_PER_SEC));
     health_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut spawn_tick = tokio::time::interval(SPAWN_EVERY);
+    let spawn_every = Duration::from_secs_f64(1.0 / o.spawns_per_sec);
+    let mut spawn_tick = tokio::time::interval(spawn_every);
+    spawn_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut sample_tick = tokio::time::interval(SAMPLE_EVERY);
     let mut sent: HashMap<String, Instant> = HashMap::new();
     let mut latencies: Vec<Duration> = Vec::new();
@@ -149,8 +190,8 @@ async fn soak(o: &Opts) -> Result<String> {
     let mut samples: Vec<Sample> = Vec::new();
     let deadline = tokio::time::Instant::now() + duration;
     eprintln!(
-        "openclaw-bench: soak for {:.1} min: {HEALTH_PER_SEC} health/s, one spawn every {:?}, pid {pid}",
-        o.minutes, SPAWN_EVERY
+        "openclaw-bench: soak for {:.1} min: {HEALTH_PER_SEC} health/s, one spawn every {:?}, pid {pid}, config {}",
+        o.minutes, spawn_every, if retention.is_empty() { "default" } else { config.as_str() }
     );
     loop {
         tokio::select! {
@@ -244,15 +285,37 @@ async fn soak(o: &Opts) -> Result<String> {
     let runs_total = completed + failed;
     let per_run = if runs_total > 0 {
         format!(
-            "{:.1} KB",
+            "{:.2} KB",
             (last.rss_kb as f64 - first.rss_kb as f64) / runs_total as f64
         )
     } else {
         "-".into()
     };
+    // The slope over the run rate: what each run leaves behind once the warm-up is over.
+    let runs_per_hour = runs_total as f64 / (elapsed.as_secs_f64() / 3600.0);
+    let per_run_slope = if runs_total > 0 {
+        format!("{:+.3} KB", slope * 1024.0 / runs_per_hour)
+    } else {
+        "-".into()
+    };
+    let config_note = if retention.is_empty() {
+        "the default config".to_owned()
+    } else {
+        format!("`openclaw.json` = `{config}`")
+    };
+    let mut flags = format!("--minutes {}", o.minutes);
+    if (o.spawns_per_sec - 0.5).abs() > f64::EPSILON {
+        flags.push_str(&format!(" --spawns-per-sec {}", o.spawns_per_sec));
+    }
+    if let Some(m) = o.retention_minutes {
+        flags.push_str(&format!(" --retention-minutes {m}"));
+    }
+    if let Some(b) = o.journal_max_bytes {
+        flags.push_str(&format!(" --journal-max-bytes {b}"));
+    }
     Ok(format!(
         "### Soak ({date}; {machine})\n\n\
-         `cargo xtask soak --minutes {minutes}` (release build, loopback): {HEALTH_PER_SEC} `health`/s on one connection, one `sessions.spawn` (`echo`) every {spawn_every} s on another.\n\n\
+         `cargo xtask soak {flags}` (release build, loopback, {config_note}): {HEALTH_PER_SEC} `health`/s on one connection, {rate} `sessions.spawn` (`echo`, no parent) per second on another.\n\n\
          | measure | value |\n|---|---|\n\
          | duration | {dur:.1} min |\n\
          | health requests answered | {answered} ({rpc_errors} errors), p50 {p50}, p99 {p99} |\n\
@@ -260,14 +323,14 @@ async fn soak(o: &Opts) -> Result<String> {
          | runs completed / failed / unfinished at the end | {completed} / {failed} / {open} |\n\
          | RSS first / last / max | {rss0:.1} / {rss1:.1} / {rssmax:.1} MB |\n\
          | RSS slope (least squares, after {warm:.0} s warm-up) | {slope:+.1} MB/h |\n\
-         | RSS change per finished run | {per_run} |\n\
+         | RSS change per finished run: (last − first) / runs | {per_run} |\n\
+         | RSS slope per run: slope / runs per hour | {per_run_slope} |\n\
          | open fds first / last / max | {fd0} / {fd1} / {max_fds} |\n\
          | state dir files first / last | {f0} / {f1} |\n\
          | state dir bytes first / last | {b0} / {b1} |\n",
         date = now_utc(),
         machine = machine(),
-        minutes = o.minutes,
-        spawn_every = SPAWN_EVERY.as_secs(),
+        rate = o.spawns_per_sec,
         dur = elapsed.as_secs_f64() / 60.0,
         answered = latencies.len(),
         p50 = p(50.0),
@@ -373,8 +436,10 @@ fn ours_spec(gateway: &Path) -> procs::GatewaySpec {
 // ------------------------------------------------------------------------------------------
 // chaos
 
-/// Runs spawned per round before the kill (the default child limit per session is 5).
-const RUNS_PER_ROUND: usize = 3;
+/// Runs spawned per round before the kill: more than the subagent lane (the default
+/// `session.maxConcurrentSubagentRuns` is 8), so the kill finds runs running and runs queued.
+/// Shell spawns name no parent, so the child limit does not refuse them.
+const RUNS_PER_ROUND: usize = 12;
 /// How long each run takes (so that the kill finds it in flight).
 const RUN_TASK: &str = "sleep 1; echo chaos";
 /// Longest wait for the gateway to accept a connection after a (re)start.
@@ -395,6 +460,7 @@ async fn chaos(o: &Opts) -> Result<String> {
     let mut acked: Vec<String> = Vec::new();
     let mut restart_times: Vec<Duration> = Vec::new();
     let mut killed_in_flight = 0usize;
+    let mut killed_queued = 0usize;
     eprintln!(
         "openclaw-bench: chaos, {} rounds of {RUNS_PER_ROUND} runs then kill -9 (state {})",
         o.rounds,
@@ -427,12 +493,16 @@ async fn chaos(o: &Opts) -> Result<String> {
         let running_deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let list = call(&mut conn, "sessions.list", json!({})).await?;
-            let n = list["sessions"]
-                .as_array()
-                .map(|a| a.iter().filter(|s| s["status"] == "running").count())
-                .unwrap_or(0);
+            let count = |status: &str| {
+                list["sessions"]
+                    .as_array()
+                    .map(|a| a.iter().filter(|s| s["status"] == status).count())
+                    .unwrap_or(0)
+            };
+            let n = count("running");
             if n > 0 || Instant::now() > running_deadline {
                 killed_in_flight += n;
+                killed_queued += count("queued");
                 break;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -478,11 +548,11 @@ async fn chaos(o: &Opts) -> Result<String> {
     let avg_restart = restart_times.iter().sum::<Duration>() / restart_times.len().max(1) as u32;
     Ok(format!(
         "### Chaos ({date}; {machine})\n\n\
-         `cargo xtask chaos --rounds {rounds}` (release build, loopback): each round starts the gateway on the same state dir, waits for the earlier runs, acknowledges {RUNS_PER_ROUND} `sessions.spawn` runs (`{RUN_TASK}`), then kill -9 while they run.\n\n\
+         `cargo xtask chaos --rounds {rounds}` (release build, loopback): each round starts the gateway on the same state dir, waits for the earlier runs, acknowledges {RUNS_PER_ROUND} `sessions.spawn` runs (`{RUN_TASK}`), then kill -9 while they run (more runs than the subagent lane: some running, some queued).\n\n\
          | measure | value |\n|---|---|\n\
          | rounds | {rounds} |\n\
          | runs acknowledged | {acked} |\n\
-         | sessions running at the kill (sum over rounds) | {killed_in_flight} |\n\
+         | sessions running / queued at the kill (sum over rounds, as `sessions.list` showed them just before) | {killed_in_flight} / {killed_queued} |\n\
          | completed / failed after the restarts | {completed} / {failed} |\n\
          | acknowledged runs lost | {lost} |\n\
          | runs that ran more than once (attempts > 1) | {reruns} |\n\
