@@ -41,7 +41,12 @@ pub enum IdentityError {
     Random(getrandom::Error),
     /// The file exists but is not a valid identity.
     #[error("device identity file {path} is invalid: {problem}; move it aside to create a new identity (this device will then need pairing again)")]
-    Invalid { path: PathBuf, problem: String },
+    Invalid {
+        /// The identity or token cache file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
 }
 
 /// The device id for a raw public key: lowercase hex of its SHA-256.
@@ -262,9 +267,13 @@ pub fn parse_public_key(text: &str) -> Option<VerifyingKey> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CachedToken {
+    /// The device token in plaintext (the file is written with mode 0600).
     pub token: String,
+    /// The scopes the gateway granted with this token.
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// When the gateway issued or last rotated the token (Unix ms; the client's clock when the
+    /// gateway did not say).
     #[serde(default)]
     pub updated_at_ms: u64,
 }
@@ -273,8 +282,11 @@ pub struct CachedToken {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeviceTokenCache {
+    /// File format version; 1.
     pub version: u32,
+    /// The device this cache belongs to; [`DeviceTokenCache::load`] ignores a cache of another id.
     pub device_id: String,
+    /// Tokens keyed by role (`operator`, `node`).
     #[serde(default)]
     pub tokens: BTreeMap<String, CachedToken>,
 }

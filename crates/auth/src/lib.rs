@@ -35,6 +35,8 @@
 //! assert!(verify_device_proof(&proof, &fields, "other-nonce", 1_700_000_000_500).is_err());
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod encoding;
 pub mod identity;
 pub mod locality;

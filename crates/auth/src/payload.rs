@@ -7,16 +7,25 @@ use openclaw_rs_protocol::{ConnectParams, DeviceProof};
 /// The fields that go into the signed string, besides the device id.
 #[derive(Debug, Clone, Copy)]
 pub struct SignedFields<'a> {
+    /// `connect.params.client.id`.
     pub client_id: &'a str,
+    /// `connect.params.client.mode`.
     pub client_mode: &'a str,
+    /// The role; the server uses the parsed `connect.params.role` (`operator` when absent).
     pub role: &'a str,
     /// The request's scopes, in the order sent.
     pub scopes: &'a [String],
+    /// When the device signed, Unix ms (`device.signedAt`); verification needs it within
+    /// [`SIGNATURE_SKEW_MS`](crate::proof::SIGNATURE_SKEW_MS) of the server's clock.
     pub signed_at_ms: u64,
     /// `auth.token ?? auth.deviceToken ?? auth.bootstrapToken ?? ""`.
     pub token: &'a str,
+    /// The nonce the device signed (`device.nonce`); verification needs it to equal this
+    /// connection's `connect.challenge` nonce.
     pub nonce: &'a str,
+    /// `connect.params.client.platform` (v3 only; normalized to lowercase).
     pub platform: &'a str,
+    /// `connect.params.client.deviceFamily`, or `""` (v3 only; normalized to lowercase).
     pub device_family: &'a str,
 }
 

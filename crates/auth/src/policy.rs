@@ -23,7 +23,9 @@ use crate::store::TokenReject;
 /// Which shared-secret field a client used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretKind {
+    /// The gateway token (auth mode `token`).
     Token,
+    /// The gateway password (auth mode `password`).
     Password,
 }
 
@@ -43,7 +45,9 @@ pub enum SharedAuth {
 /// The requested role.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Role {
+    /// `operator`: a control client (UI, TUI, CLI); the only role that gets scopes.
     Operator,
+    /// `node`: a device node; needs a proven device identity and never gets scopes.
     Node,
     /// Anything else, as sent.
     Invalid(String),
@@ -72,7 +76,9 @@ impl Role {
 /// What the pairing store says about a proven device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PairingFact {
+    /// The device id is not in the pairing store.
     NotPaired,
+    /// The device is paired; the flags say whether this request stays within its approval.
     Paired {
         /// The requested role is approved.
         role_approved: bool,
@@ -95,8 +101,11 @@ pub enum DeviceFact {
 /// The device-token check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenFact {
+    /// No device token was sent.
     NotPresented,
+    /// The device token matches the proven device's current token for the role.
     Valid,
+    /// The device token was checked and refused, for this reason.
     Rejected(TokenReject),
     /// A token was presented without a device identity to check it against.
     NoIdentity,
@@ -105,11 +114,19 @@ pub enum TokenFact {
 /// Everything the decision may look at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectFacts {
+    /// The connection is local ([`Locality::local`](crate::locality::Locality::local)): loopback
+    /// and not forwarded by an untrusted hop. Only local clients are paired silently and get the
+    /// scopes they ask for without a device.
     pub local: bool,
+    /// The configured `gateway.auth` mode.
     pub mode: AuthMode,
+    /// How the presented shared secret compared with the configured one.
     pub shared: SharedAuth,
+    /// The device proof and, when it verified, what the pairing store says about the device.
     pub device: DeviceFact,
+    /// The device-token check.
     pub device_token: TokenFact,
+    /// The parsed `connect.params.role`.
     pub role: Role,
     /// Requested scopes, de-duplicated, in request order.
     pub scopes: Vec<String>,
@@ -122,9 +139,13 @@ pub struct ConnectFacts {
 /// `hello-ok.auth.method`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthMethod {
+    /// Mode `none`: nothing was checked.
     None,
+    /// The shared gateway token matched.
     Token,
+    /// The shared gateway password matched.
     Password,
+    /// The device token matched (it takes precedence over a shared secret).
     DeviceToken,
 }
 
@@ -154,8 +175,11 @@ pub enum TokenAction {
 /// Why a device needs (silent or operator) approval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PairingReason {
+    /// The device is not paired at all.
     NotPaired,
+    /// The device is paired but not for the requested role.
     RoleUpgrade,
+    /// The device is paired for the role but asks for scopes beyond its approved baseline.
     ScopeUpgrade,
 }
 
@@ -186,9 +210,14 @@ impl PairingReason {
 /// An admitted connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
+    /// The granted role.
     pub role: Role,
+    /// The granted scopes: the requested ones on a local or device-proven connection, empty for a
+    /// remote connection without a device, for `probe` clients and for the `node` role.
     pub scopes: Vec<String>,
+    /// Which credential admitted the connection (`hello-ok.auth.method`).
     pub method: AuthMethod,
+    /// What to do with the device token.
     pub token: TokenAction,
     /// Pair (or upgrade) the device silently before admitting it.
     pub silent_pair: Option<PairingReason>,
@@ -197,24 +226,43 @@ pub struct Grant {
 /// A refused connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rejection {
-    RateLimited { retry_after_ms: u64 },
+    /// The client address is locked out after too many failures (see [`crate::ratelimit`]).
+    RateLimited {
+        /// How long the lockout still lasts, in milliseconds (`retryAfterMs`).
+        retry_after_ms: u64,
+    },
+    /// `connect.params.role` is neither `operator` nor `node`.
     InvalidRole,
+    /// The device proof failed.
     Device(DeviceAuthError),
+    /// A gateway token was presented and does not match.
     TokenMismatch,
+    /// Mode `token`, a proven device, and neither the gateway token nor a device token presented.
     TokenMissing,
+    /// A gateway password was presented and does not match.
     PasswordMismatch,
+    /// Mode `password` and no password was presented.
     PasswordMissing,
+    /// The mode needs a secret that `gateway.auth` does not configure.
     SecretNotConfigured(SecretKind),
+    /// A device token was presented and refused (wrong, revoked, rotated away, stale issuer).
     DeviceTokenMismatch(TokenReject),
+    /// A device token is valid but the request asks for scopes beyond it.
     DeviceTokenScopeMismatch,
+    /// Mode `token` with no credential and no device, a device token sent without a device
+    /// identity, or the `node` role without a proven device.
     DeviceIdentityRequired,
 }
 
 /// The decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
+    /// Admit the connection.
     Allow(Grant),
+    /// The proven device must be approved first (a remote client, or one asking for more than it
+    /// has); the gateway records a pending request and answers `PAIRING_REQUIRED`.
     PairingRequired(PairingReason),
+    /// Refuse the connection.
     Reject(Rejection),
 }
 
@@ -335,7 +383,9 @@ fn credential_failure(f: &ConnectFacts) -> Rejection {
 /// Context for rendering a rejection (what the wire error may mention).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RejectContext<'a> {
+    /// The proven device id, named in device-token errors.
     pub device_id: Option<&'a str>,
+    /// Whether the client is local; picks the `fixCommand` (with or without `--url`).
     pub local: bool,
 }
 

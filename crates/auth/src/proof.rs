@@ -71,7 +71,9 @@ impl DeviceAuthError {
 /// Which signed string verified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PayloadVersion {
+    /// The current payload: v2 plus platform and device family ([`payload_v3`]).
     V3,
+    /// The older payload without platform and device family ([`payload_v2`]), still accepted.
     V2,
 }
 
@@ -82,6 +84,7 @@ pub struct VerifiedDevice {
     pub device_id: String,
     /// The public key normalized to base64url without padding.
     pub public_key: String,
+    /// Which payload the signature verified against (v3 is tried first).
     pub version: PayloadVersion,
 }
 

@@ -13,7 +13,9 @@ use openclaw_rs_config::RateLimitConfig;
 
 /// Defaults: 10 failures per minute, then a five-minute lockout (as `docs/config.md` states).
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;
+/// Default failure-counting window: one minute, in milliseconds.
 pub const DEFAULT_WINDOW_MS: u64 = 60_000;
+/// Default lockout after the limit is reached: five minutes, in milliseconds.
 pub const DEFAULT_LOCKOUT_MS: u64 = 300_000;
 /// Entries kept at most; beyond this, expired entries are pruned and then the oldest dropped.
 const MAX_ENTRIES: usize = 16_384;
@@ -21,9 +23,15 @@ const MAX_ENTRIES: usize = 16_384;
 /// Effective rate-limit settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimitSettings {
+    /// Failures inside one window that lock the address out: the failure that reaches this count
+    /// starts the lockout (`rateLimit.maxAttempts`; 0 in the config means the default).
     pub max_attempts: u32,
+    /// Length of the counting window, in milliseconds (`rateLimit.windowMs`; 0 means the default).
     pub window_ms: u64,
+    /// How long a locked-out address is refused, in milliseconds (`rateLimit.lockoutMs`).
     pub lockout_ms: u64,
+    /// When true, loopback client addresses are never counted or locked out
+    /// (`rateLimit.exemptLoopback`, default true).
     pub exempt_loopback: bool,
 }
 

@@ -30,8 +30,11 @@ use crate::wire::{AuthEvent, PairResolvedEvent};
 /// The shared secrets the gateway is configured with.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SharedSecrets {
+    /// Which secret `connect` must prove (`gateway.auth.mode`, resolved).
     pub mode: AuthMode,
+    /// The gateway token (`gateway.auth.token`); an empty string counts as unset.
     pub token: Option<String>,
+    /// The gateway password (`gateway.auth.password`); an empty string counts as unset.
     pub password: Option<String>,
 }
 
@@ -109,34 +112,49 @@ pub fn secrets_equal(a: &str, b: &str) -> bool {
 pub struct ConnectRequest<'a> {
     /// The socket peer address.
     pub peer: IpAddr,
+    /// The upgrade request's forwarding headers; believed only from a trusted proxy.
     pub headers: &'a ForwardHeaders,
+    /// The `connect` request's params.
     pub params: &'a ConnectParams,
     /// The nonce this connection's `connect.challenge` carried.
     pub challenge_nonce: &'a str,
+    /// The shared secrets in force for this connect (the live config's).
     pub secrets: &'a SharedSecrets,
+    /// Server time, Unix ms: checks the proof's `signedAt`, drives the rate limiter and stamps
+    /// store records.
     pub now_ms: u64,
 }
 
 /// An admitted connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Admission {
+    /// The granted role (`operator` or `node`).
     pub role: String,
+    /// The granted scopes (see [`Grant::scopes`](crate::policy::Grant::scopes)).
     pub scopes: Vec<String>,
+    /// Which credential admitted the connection (`hello-ok.auth.method`).
     pub method: AuthMethod,
     /// The proven device, if any.
     pub device_id: Option<String>,
     /// The device token to put in `hello-ok.auth.deviceToken`.
     pub device_token: Option<String>,
+    /// When `device_token` was issued or last rotated, Unix ms (`hello-ok.auth.issuedAtMs`).
     pub issued_at_ms: Option<u64>,
+    /// Whether the connection is local (see [`crate::locality`]).
     pub local: bool,
+    /// The client address used for rate limiting and pairing records.
     pub client_ip: IpAddr,
 }
 
 /// A refused connection: send `error`, then close with `close_code`/`close_reason`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Refusal {
+    /// The `res` error to send for the `connect` request.
     pub error: ErrorShape,
+    /// The WebSocket close code to send after it (1008 for auth refusals, 1011 when the pairing
+    /// store is unavailable).
     pub close_code: u16,
+    /// The close reason: the error message, or for `PAIRING_REQUIRED` the message with the request id.
     pub close_reason: String,
 }
 
@@ -169,7 +187,11 @@ struct NeedsWrite;
 /// The result of [`AuthService::authenticate`] plus the events to broadcast.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConnectOutcome {
+    /// The admission or the refusal.
     pub result: Result<Admission, Refusal>,
+    /// Pairing events this connect caused, to broadcast to `operator.pairing` holders whether or
+    /// not it was admitted: a new pending request (not a refreshed one), or the requests that
+    /// silent pairing resolved.
     pub events: Vec<AuthEvent>,
 }
 
@@ -177,10 +199,14 @@ pub struct ConnectOutcome {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ServiceError {
+    /// The pairing store refused the operation (unknown request or device, scope outside the
+    /// baseline); the caller's mistake, so `INVALID_REQUEST`.
     #[error(transparent)]
     Pairing(#[from] PairingError),
+    /// The pairing store could not be read or written; `UNAVAILABLE`, retryable.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The OS random source failed while minting a token; `UNAVAILABLE`, retryable.
     #[error("cannot mint a device token: OS random source failed: {0}")]
     Random(getrandom::Error),
 }
@@ -200,9 +226,13 @@ impl ServiceError {
 /// Result of a token rotation. `token` is the plaintext; deliver it only to the same device.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rotated {
+    /// The device whose token was rotated.
     pub device_id: String,
+    /// The role the token is for.
     pub role: String,
+    /// The new token in plaintext; the old one stops working at once.
     pub token: String,
+    /// The stored record of the new token (hash, salt, scopes, times).
     pub record: TokenRecord,
 }
 

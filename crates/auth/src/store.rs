@@ -45,10 +45,14 @@ pub struct TokenRecord {
     /// Salt the token was derived with (see [`crate::tokenkey`]); absent for random tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub salt: Option<String>,
+    /// The scopes the token carries; a subset of the device's approved baseline.
     pub scopes: Vec<String>,
+    /// When a token for this role was first issued, Unix ms (kept across rotations).
     pub created_at_ms: u64,
+    /// When the token was last replaced, Unix ms; absent for a token never rotated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotated_at_ms: Option<u64>,
+    /// When the token was revoked, Unix ms; a revoked token is refused until a new one is issued.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_at_ms: Option<u64>,
     /// Set when the token was earned by proving the gateway's shared secret (a silently paired
@@ -83,17 +87,23 @@ impl TokenRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PairedDevice {
+    /// Lowercase hex `sha256` of the raw public key; the key of [`PairingDoc::paired`].
     pub device_id: String,
     /// Raw public key, base64url without padding.
     pub public_key: String,
+    /// A human name the device sent (`client.displayName`), kept from earlier requests if absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
+    /// `client.platform` of the latest approval.
     #[serde(default)]
     pub platform: String,
+    /// `client.deviceFamily` of the latest approval.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_family: Option<String>,
+    /// `client.id` of the latest approval.
     #[serde(default)]
     pub client_id: String,
+    /// `client.mode` of the latest approval.
     #[serde(default)]
     pub client_mode: String,
     /// The role of the latest approval.
@@ -102,10 +112,14 @@ pub struct PairedDevice {
     pub roles: Vec<String>,
     /// Approved operator scopes (the baseline a token may carry).
     pub scopes: Vec<String>,
+    /// The client address of the latest approval, if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_ip: Option<String>,
+    /// How the latest approval happened: [`APPROVED_SILENT`] or [`APPROVED_OWNER`].
     pub approved_via: String,
+    /// When the device was first paired, Unix ms.
     pub created_at_ms: u64,
+    /// When the latest approval (first pairing or upgrade) happened, Unix ms.
     pub approved_at_ms: u64,
     /// Token hashes per role.
     #[serde(default)]
@@ -116,29 +130,44 @@ pub struct PairedDevice {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PendingRequest {
+    /// The request id, also its key in [`PairingDoc::pending`]; `openclaw devices approve` takes it.
     pub request_id: String,
+    /// Lowercase hex device id.
     pub device_id: String,
+    /// Raw public key, base64url without padding.
     pub public_key: String,
+    /// `client.displayName`, if sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
+    /// `client.platform`.
     #[serde(default)]
     pub platform: String,
+    /// `client.deviceFamily`, if sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_family: Option<String>,
+    /// `client.id`.
     #[serde(default)]
     pub client_id: String,
+    /// `client.mode`.
     #[serde(default)]
     pub client_mode: String,
+    /// The role of the latest request.
     pub role: String,
+    /// Every role asked for while pending; approval grants all of them.
     pub roles: Vec<String>,
+    /// Every scope asked for while pending; approval adds them to the baseline.
     pub scopes: Vec<String>,
+    /// The client address of the latest request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_ip: Option<String>,
+    /// Marked for silent approval: written `false` by this crate (silent pairing skips the
+    /// pending stage); kept for OpenClaw's file format.
     pub silent: bool,
     /// The device is already paired and asks for more (role/scope upgrade).
     pub is_repair: bool,
     /// Created at.
     pub ts: u64,
+    /// When the device last asked again; the request expires [`PENDING_TTL_MS`] after this.
     pub refreshed_at_ms: u64,
 }
 
@@ -152,15 +181,25 @@ impl PendingRequest {
 /// What a device asks for when it connects (from its proven identity and `connect` params).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceRequest {
+    /// Lowercase hex device id (proven by the signature).
     pub device_id: String,
+    /// Raw public key, base64url without padding.
     pub public_key: String,
+    /// `client.displayName`, if sent.
     pub display_name: Option<String>,
+    /// `client.platform`.
     pub platform: String,
+    /// `client.deviceFamily`, if sent.
     pub device_family: Option<String>,
+    /// `client.id`.
     pub client_id: String,
+    /// `client.mode`.
     pub client_mode: String,
+    /// The requested role (`operator` or `node`).
     pub role: String,
+    /// The requested scopes, de-duplicated (empty for the `node` role).
     pub scopes: Vec<String>,
+    /// The client address (see [`crate::locality`]).
     pub remote_ip: Option<String>,
 }
 
@@ -176,11 +215,18 @@ pub enum PairingError {
     UnknownDevice(String),
     /// The device is paired but not for this role.
     #[error("device {device_id} is not approved for role {role}")]
-    UnknownDeviceOrRole { device_id: String, role: String },
+    UnknownDeviceOrRole {
+        /// The paired device.
+        device_id: String,
+        /// The role it has no approval or token for.
+        role: String,
+    },
     /// Requested token scopes exceed what the device was approved for.
     #[error("scopes outside the approved baseline of device {device_id}: {}", extra.join(","))]
     ScopeOutsideBaseline {
+        /// The paired device.
         device_id: String,
+        /// The requested scopes that its approval does not cover.
         extra: Vec<String>,
     },
 }
@@ -223,7 +269,9 @@ impl TokenReject {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PairingDoc {
+    /// File format version; 1.
     pub version: u32,
+    /// Paired devices keyed by device id.
     #[serde(default)]
     pub paired: BTreeMap<String, PairedDevice>,
     /// Keyed by request id.
@@ -646,7 +694,12 @@ pub enum StoreError {
     State(#[from] StateError),
     /// The file exists but is not a pairing document.
     #[error("pairing store {path} is not valid: {problem}; restore it from a backup or move it aside (paired devices then need pairing again)")]
-    Corrupt { path: PathBuf, problem: String },
+    Corrupt {
+        /// The pairing file.
+        path: PathBuf,
+        /// What is wrong with it (the JSON error).
+        problem: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

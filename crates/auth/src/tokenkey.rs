@@ -28,10 +28,13 @@ impl std::fmt::Debug for TokenKey {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TokenKeyError {
+    /// Reading, locking or writing the key file failed.
     #[error(transparent)]
     State(#[from] StateError),
+    /// The OS random source failed while creating a key.
     #[error("OS random source failed: {0}")]
     Random(getrandom::Error),
+    /// The key file exists but does not hold 32 base64url bytes.
     #[error("device-token key {0} is not 32 bytes of base64url; move it aside (issued device tokens are then re-issued on the next connect with the gateway token)")]
     Invalid(PathBuf),
 }

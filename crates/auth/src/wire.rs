@@ -11,19 +11,34 @@ pub const EVENT_PAIR_RESOLVED: &str = "device.pair.resolved";
 /// `device.pair.requested` payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PairRequestedEvent {
+    /// The pending request's id; `openclaw devices approve <requestId>` resolves it.
     pub request_id: String,
+    /// Lowercase hex device id.
     pub device_id: String,
+    /// The device's raw public key, base64url without padding.
     pub public_key: String,
+    /// The device's `client.platform`.
     pub platform: String,
+    /// The device's `client.deviceFamily`, if it sent one.
     pub device_family: Option<String>,
+    /// The device's `client.id`.
     pub client_id: String,
+    /// The device's `client.mode`.
     pub client_mode: String,
+    /// The role of the latest request.
     pub role: String,
+    /// Every role asked for while this request was pending.
     pub roles: Vec<String>,
+    /// Every scope asked for while this request was pending.
     pub scopes: Vec<String>,
+    /// The client address the request came from.
     pub remote_ip: Option<String>,
+    /// Whether the request is marked for silent approval (always false for requests this
+    /// gateway creates: silent pairing never goes through a pending request).
     pub silent: bool,
+    /// The device is already paired and asks for more (a role or scope upgrade).
     pub is_repair: bool,
+    /// When the request was created, Unix ms.
     pub ts: u64,
 }
 
@@ -51,17 +66,22 @@ impl From<&PendingRequest> for PairRequestedEvent {
 /// `device.pair.resolved` payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PairResolvedEvent {
+    /// The resolved request's id.
     pub request_id: String,
+    /// Lowercase hex device id.
     pub device_id: String,
     /// `approved` or `rejected`.
     pub decision: String,
+    /// When it was resolved, Unix ms.
     pub ts: u64,
 }
 
 /// An event for the gateway to broadcast (to `operator.pairing` holders).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthEvent {
+    /// A device asked to be paired (`device.pair.requested`).
     PairRequested(PairRequestedEvent),
+    /// A pending request was approved or rejected (`device.pair.resolved`).
     PairResolved(PairResolvedEvent),
 }
 

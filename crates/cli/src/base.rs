@@ -12,11 +12,14 @@ pub const EXIT_USAGE: u8 = 64;
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct CliError {
+    /// The process exit code to return: 1 failure, [`EXIT_NOT_RUNNING`], [`EXIT_USAGE`].
     pub exit: u8,
+    /// What went wrong and how to fix it; printed as `error: <message>`.
     pub message: String,
 }
 
 impl CliError {
+    /// An error with exit code `exit` and `message`.
     pub fn new(exit: u8, message: impl Into<String>) -> Self {
         CliError {
             exit,

@@ -31,6 +31,7 @@ pub struct ConnArgs {
 /// Flags every client command takes.
 #[derive(Debug, Clone, Args, Default)]
 pub struct ClientArgs {
+    /// Where the gateway is and how to authenticate (`--url`, `--token`, `--password`, `--state-dir`).
     #[command(flatten)]
     pub conn: ConnArgs,
     /// Request timeout in milliseconds.
@@ -56,11 +57,20 @@ pub fn state_dir(flag: Option<&PathBuf>) -> StateDir {
 /// Where the target gateway is and how to authenticate, with where each value came from.
 #[derive(Debug, Clone)]
 pub struct Target {
+    /// The gateway's WebSocket URL: `--url`, `OPENCLAW_GATEWAY_URL`, the running gateway's runtime
+    /// file, else `ws://127.0.0.1:<port>` from the config.
     pub url: String,
+    /// The gateway token: `--token`, `OPENCLAW_GATEWAY_TOKEN`, `gateway.auth.token`, else
+    /// `$STATE/gateway.token`.
     pub token: Option<String>,
+    /// Where `token` came from (`--token`, `OPENCLAW_GATEWAY_TOKEN`, `gateway.auth.token`,
+    /// `$STATE/gateway.token`, or `none`), for messages that say which token was refused.
     pub token_source: &'static str,
+    /// The gateway password: `--password`, `OPENCLAW_GATEWAY_PASSWORD`, else `gateway.auth.password`.
     pub password: Option<String>,
+    /// The state directory: `--state-dir`, else `OPENCLAW_STATE_DIR` or `~/.openclaw`.
     pub state_dir: StateDir,
+    /// The config file that was read (or could not be).
     pub config_path: PathBuf,
     /// Why the config file could not be read, when it could not. The target then comes from
     /// flags, the environment, the running gateway's runtime file and `$STATE/gateway.token`:

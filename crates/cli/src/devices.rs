@@ -26,6 +26,7 @@ use std::time::Duration;
 /// `openclaw devices …`
 #[derive(Debug, Args)]
 pub struct DevicesArgs {
+    /// The device command to run.
     #[command(subcommand)]
     pub command: DevicesCommand,
 }
@@ -37,19 +38,25 @@ pub enum DevicesCommand {
     List(ClientArgs),
     /// Approve a pending pairing request.
     Approve {
+        /// The pending request's id, as `devices list` shows it.
         request_id: String,
+        /// Connection flags.
         #[command(flatten)]
         client: ClientArgs,
     },
     /// Reject a pending pairing request.
     Reject {
+        /// The pending request's id, as `devices list` shows it.
         request_id: String,
+        /// Connection flags.
         #[command(flatten)]
         client: ClientArgs,
     },
     /// Remove a paired device (its live connections are closed).
     Remove {
+        /// The paired device's id, as `devices list` shows it.
         device_id: String,
+        /// Connection flags.
         #[command(flatten)]
         client: ClientArgs,
     },
@@ -64,6 +71,7 @@ pub enum DevicesCommand {
         /// Scopes for the new token (default: the device's approved scopes).
         #[arg(long = "scope")]
         scopes: Vec<String>,
+        /// Connection flags.
         #[command(flatten)]
         client: ClientArgs,
     },
@@ -75,6 +83,7 @@ pub enum DevicesCommand {
         /// Role of the token.
         #[arg(long, default_value = "operator")]
         role: String,
+        /// Connection flags.
         #[command(flatten)]
         client: ClientArgs,
     },

@@ -19,6 +19,7 @@ use std::process::ExitCode;
 /// Flags of `openclaw doctor`.
 #[derive(Debug, Clone, Args)]
 pub struct DoctorArgs {
+    /// Connection flags for the gateway checks.
     #[command(flatten)]
     pub client: ClientArgs,
     /// Apply the safe fixes (file modes), backing up each file first.
@@ -33,8 +34,11 @@ pub struct DoctorArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Worth knowing; nothing to fix.
     Info,
+    /// Something may not work as expected; does not change the exit code.
     Warn,
+    /// Something is broken; `doctor` exits 1 unless `--fix` repaired it.
     Error,
 }
 

@@ -10,12 +10,15 @@ use serde::Serialize;
 use serde_json::Value;
 use std::process::ExitCode;
 
+/// Flags of `openclaw gateway`: one of its subcommands.
 #[derive(Debug, Args)]
 pub struct GatewayArgs {
+    /// The gateway subcommand to run.
     #[command(subcommand)]
     pub command: GatewayCommand,
 }
 
+/// `openclaw gateway <run|start|stop|restart|status|call|health|install|uninstall>`.
 #[derive(Debug, Subcommand)]
 pub enum GatewayCommand {
     /// Run the gateway in the foreground (Ctrl-C or SIGTERM stops it gracefully).
@@ -38,6 +41,7 @@ pub enum GatewayCommand {
     Uninstall(crate::systemd::UninstallArgs),
 }
 
+/// Flags of `openclaw gateway call METHOD`.
 #[derive(Debug, Args)]
 pub struct CallArgs {
     /// Method name, e.g. `health`, `status`.
@@ -45,6 +49,8 @@ pub struct CallArgs {
     /// Params as a JSON object.
     #[arg(long, default_value = "{}")]
     pub params: String,
+    /// Connection flags. The result is always printed as JSON; with `--json` a refused call
+    /// prints `{"ok": false, "error": …}` too.
     #[command(flatten)]
     pub client: ClientArgs,
 }

@@ -20,6 +20,8 @@
 //! assert!(Cli::try_parse_from(["openclaw", "no-such-command"]).is_err());
 //! ```
 
+#![warn(missing_docs)]
+
 mod base;
 pub mod client;
 pub mod devices;
@@ -46,7 +48,9 @@ pub use base::{block_on, block_on_result, CliError, EXIT_NOT_RUNNING, EXIT_USAGE
     about = "OpenClaw-compatible gateway and its command-line client",
     after_help = "Exit codes: 0 success, 1 failure, 3 gateway not running, 64 usage or config error."
 )]
+/// The `openclaw` command line: parse it with [`clap::Parser`], run it with [`main_with_args`].
 pub struct Cli {
+    /// The command to run.
     #[command(subcommand)]
     pub command: Command,
 }

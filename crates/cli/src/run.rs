@@ -43,12 +43,20 @@ pub struct RunArgs {
     pub allow_unconfigured: bool,
 }
 
+/// Values of `--bind`: `Loopback` listens on 127.0.0.1 and ::1 only (the default); `Lan` on
+/// every interface (0.0.0.0), refused with `--auth none`.
+// Doc comments on the variants would become clap's per-value help and change `--help`.
+#[expect(missing_docs, reason = "the variants are described on the enum")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BindArg {
     Loopback,
     Lan,
 }
 
+/// Values of `--auth`, the shared secret `connect` must prove: `None` (no secret; refused with
+/// `--bind lan`), `Token` (the gateway token, the default) or `Password`.
+// Doc comments on the variants would become clap's per-value help and change `--help`.
+#[expect(missing_docs, reason = "the variants are described on the enum")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AuthArg {
     None,
@@ -56,6 +64,10 @@ pub enum AuthArg {
     Password,
 }
 
+/// Values of `--log-format`, how log lines on stderr look: `Text` (human-readable, the
+/// default) or `Json` (one JSON object per line).
+// Doc comments on the variants would become clap's per-value help and change `--help`.
+#[expect(missing_docs, reason = "the variants are described on the enum")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum LogFormat {
     #[default]

@@ -17,13 +17,21 @@ pub fn lock_path(state: &StateDir) -> std::path::PathBuf {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct RuntimeInfo {
+    /// The gateway's process id (also in `gateway.pid`).
     pub pid: u32,
+    /// The port it listens on.
     pub port: u16,
+    /// The WebSocket URL clients use: `ws://127.0.0.1:<port>`.
     pub url: String,
+    /// `loopback` or `lan`.
     pub bind: String,
+    /// The shared-secret mode: `none`, `token` or `password`.
     pub auth_mode: String,
+    /// The gateway's version.
     pub version: String,
+    /// When it started, Unix ms.
     pub started_at_ms: u64,
+    /// Its state directory, as a path string.
     pub state_dir: String,
 }
 

@@ -40,6 +40,7 @@ pub fn wait_for_dying_holder(state: &StateDir) -> Result<(), CliError> {
 /// Flags of `gateway start` / `restart`: the run flags, plus how long to wait.
 #[derive(Debug, Clone, Args)]
 pub struct StartArgs {
+    /// The flags the background gateway runs with (those of `gateway run`).
     #[command(flatten)]
     pub run: RunArgs,
     /// Seconds to wait for the gateway to become ready.
@@ -269,6 +270,8 @@ fn stop_in(state: &StateDir, wait: u64) -> anyhow::Result<Option<RuntimeInfo>> {
 /// Flags of `gateway restart`.
 #[derive(Debug, Clone, Args)]
 pub struct RestartArgs {
+    /// The start flags. `--wait` bounds the wait for the restarted gateway; any run flag (or no
+    /// running gateway) makes `restart` a stop-then-start with these flags.
     #[command(flatten)]
     pub start: StartArgs,
     /// Do not wait for in-flight runs: they are persisted and re-run after the restart.

@@ -75,6 +75,7 @@ pub struct SpawnArgs {
     /// Print the result as JSON instead of streaming the output.
     #[arg(long)]
     pub json: bool,
+    /// Where the gateway is and how to authenticate.
     #[command(flatten)]
     pub conn: ConnArgs,
     /// Timeout of each gateway request in milliseconds (not the run's).
@@ -95,8 +96,10 @@ impl SpawnArgs {
 /// `openclaw sessions`.
 #[derive(Debug, Args)]
 pub struct SessionsArgs {
+    /// `list` (the default) or `tail`.
     #[command(subcommand)]
     pub command: Option<SessionsCommand>,
+    /// Connection flags for the default `list`.
     #[command(flatten)]
     pub client: ClientArgs,
 }
@@ -121,6 +124,7 @@ pub struct TailArgs {
     /// Print the transcript and exit instead of following.
     #[arg(long)]
     pub no_follow: bool,
+    /// Connection flags.
     #[command(flatten)]
     pub client: ClientArgs,
 }

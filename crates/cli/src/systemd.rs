@@ -182,9 +182,19 @@ fn systemctl(args: &[&str]) -> Result<String, CliError> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Manager {
     /// The unit is installed for this state dir and a user systemd answers.
-    Systemd { unit: PathBuf, enabled: bool },
+    Systemd {
+        /// The unit file.
+        unit: PathBuf,
+        /// `systemctl --user is-enabled` answers `enabled` (the unit starts with the user session).
+        enabled: bool,
+    },
     /// The unit is installed for this state dir but no user systemd answers (reason).
-    Unreachable { unit: PathBuf, reason: String },
+    Unreachable {
+        /// The unit file.
+        unit: PathBuf,
+        /// Why `systemctl --user` did not answer.
+        reason: String,
+    },
     /// No unit for this state dir: `gateway start` runs the pidfile daemon.
     Pidfile,
 }

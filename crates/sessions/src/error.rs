@@ -35,6 +35,7 @@ impl LimitKind {
 /// A spawn refused by a limit: what was asked (`value`) against the setting (`max`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LimitViolation {
+    /// Which limit refused the spawn.
     pub kind: LimitKind,
     /// The value the spawn would have reached.
     pub value: u32,

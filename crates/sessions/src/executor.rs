@@ -15,8 +15,11 @@ use crate::spawner::SpawnHandle;
 /// Everything an executor needs to run one task.
 #[derive(Debug, Clone)]
 pub struct ExecRequest {
+    /// The run id (also the key of the run's events).
     pub run_id: String,
+    /// The session the run belongs to.
     pub session_key: String,
+    /// The session's agent.
     pub agent_id: String,
     /// The task or message text.
     pub task: String,
@@ -44,12 +47,22 @@ pub struct ExecRequest {
 #[non_exhaustive]
 pub enum ExecEvent {
     /// A piece of assistant output.
-    Delta { text: String },
+    Delta {
+        /// The new text, appended to what the run streamed so far.
+        text: String,
+    },
     /// A runtime item (tool call, command, reasoning …), forwarded as an `agent` event.
-    Item { kind: String, data: Value },
+    Item {
+        /// The item's kind (the gateway's app-server executor passes the notification method).
+        kind: String,
+        /// The item as JSON, forwarded unchanged.
+        data: Value,
+    },
     /// A runtime status line (thread started, retrying …).
     Status {
+        /// The phase name, forwarded as the `chat` status phase (e.g. `retrying`).
         phase: String,
+        /// A human-readable detail, if any.
         message: Option<String>,
     },
 }
@@ -57,7 +70,11 @@ pub enum ExecEvent {
 /// A successful run.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExecOutcome {
+    /// The assistant's final text; when empty, the manager keeps the text streamed through
+    /// [`ExecEvent::Delta`] instead.
     pub final_text: String,
+    /// The runtime's thread, if it has one; the session's next run gets it as
+    /// [`ExecRequest::resume_thread_id`].
     pub thread_id: Option<String>,
 }
 
@@ -69,8 +86,11 @@ pub use openclaw_rs_protocol::FailureClass;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{} error: {message}", class.as_str())]
 pub struct ExecError {
+    /// What kind of failure; the manager records its [`FailureClass::reported`] class.
     pub class: FailureClass,
+    /// What went wrong, for the user; becomes the run's error message.
     pub message: String,
+    /// Whether trying again may succeed (copied to [`RunSnapshot::retryable`](crate::RunSnapshot::retryable)).
     pub retryable: bool,
 }
 
@@ -104,6 +124,10 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// The manager also drops the returned future when the run is aborted or times out, so an
 /// implementation must release what it holds on drop.
 pub trait RunExecutor: Send + Sync + 'static {
+    /// Run `req` to its end, sending progress on `events`, and return the result or the failure.
+    ///
+    /// The manager forwards each event as it arrives (`chat`/`agent` events); a full channel makes
+    /// `events.send` wait. Return promptly once `cancel` fires.
     fn execute(
         &self,
         req: ExecRequest,

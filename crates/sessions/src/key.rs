@@ -28,7 +28,9 @@ pub const MAX_KEY_LEN: usize = 200;
 /// A parsed, valid session key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedKey {
+    /// The agent id from the key (`agent:<agentId>:…`), already valid.
     pub agent_id: String,
+    /// Which kind of session the key names.
     pub kind: KeyKind,
 }
 

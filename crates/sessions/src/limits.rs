@@ -13,8 +13,14 @@ pub const DEFAULT_MAX_CONCURRENT_SUBAGENT_RUNS: u32 = 8;
 /// The limits in force. Cheap to copy; replaced on config reload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
+    /// How deep spawns may nest: a child of a top-level session has depth 1
+    /// (`session.maxSpawnDepth`, 1..=5).
     pub max_spawn_depth: u32,
+    /// Children of one session that may be queued or running at once, for spawns that name their
+    /// parent (`session.maxChildrenPerSession`).
     pub max_children_per_session: u32,
+    /// Subagent runs executing at once across the manager; more wait in the subagent lane
+    /// (`session.maxConcurrentSubagentRuns`).
     pub max_concurrent_subagent_runs: u32,
 }
 

@@ -340,18 +340,21 @@ impl RunEntry {
     }
 }
 
-/// The terminal result of a run, as recorded.
 /// Runs waiting and running in one lane.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LaneCounts {
+    /// Runs accepted and waiting in their sessions' queues.
     pub queued: usize,
+    /// Runs holding their session's running slot.
     pub running: usize,
 }
 
 /// [`SessionManager::lane_depths`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LaneDepths {
+    /// Runs of top-level sessions (main and named).
     pub main: LaneCounts,
+    /// Runs of spawned child sessions.
     pub subagent: LaneCounts,
 }
 
