@@ -251,6 +251,18 @@ pub const SCHEMA: &[FieldDoc] = &[
         "30",
         "Archived subagent journals older than this are deleted. `0` keeps them until `maxArchived`.",
     ),
+    f(
+        "session.retention.journalMaxBytes",
+        "integer (bytes; 0, or 1024 and up)",
+        "8388608 (8 MiB)",
+        "A live session's journal larger than this is compacted when the session is idle: a snapshot plus its newest `journalKeepRuns` finished runs stay, the older transcript moves to `sessions/archive/` (then pruned like archived journals). `0` never compacts.",
+    ),
+    f(
+        "session.retention.journalKeepRuns",
+        "integer (1-100000)",
+        "100",
+        "Finished runs a compacted journal keeps (what `chat.history` still shows, and whose idempotency keys still answer `duplicate`).",
+    ),
     // logging.*
     f(
         "logging.level",
@@ -630,6 +642,8 @@ mod tests {
                 archive_after_minutes: Some(1),
                 max_archived: Some(1),
                 archived_max_age_days: Some(1),
+                journal_max_bytes: Some(1024),
+                journal_keep_runs: Some(1),
             },
         };
         c.logging.level = Some("debug".into());

@@ -43,6 +43,7 @@ impl Shared {
                 tracing::info!(
                     archived = report.archived,
                     pruned = report.pruned,
+                    compacted = report.compacted,
                     "session retention"
                 );
             }
@@ -80,6 +81,7 @@ impl Shared {
                 }
             }
         }
+        report.compacted = self.compact_due(retention, now).await;
         let dir = self.dir.join("archive");
         report.pruned = blocking(move || Ok(prune_archive(&dir, retention, now)))
             .await
