@@ -656,6 +656,57 @@ mod tests {
     }
 
     #[test]
+    fn a_snapshot_is_an_identity_and_positions_continue_from_its_base() {
+        let d = tempfile::tempdir().unwrap();
+        // The fuzz seed of a compacted journal parses as the manager writes it.
+        let seed = include_str!("../../../fuzz/corpus/journal/snapshot.jsonl");
+        let p = d.path().join("j.jsonl");
+        fs::write(&p, seed).unwrap();
+        let first = read_first(&p).unwrap().unwrap();
+        assert_eq!(first.identity(), Some(("agent:main:main", None)));
+        let Record::Snapshot(snap) = &first else {
+            panic!("{first:?}");
+        };
+        assert_eq!(snap.seq_base, 412);
+        assert_eq!(snap.delivered, vec!["announce:r7".to_string()]);
+        assert_eq!(replay(&p).unwrap().len(), 6);
+        let numbered = read_numbered(&p, 100, Record::is_transcript).unwrap();
+        let seqs: Vec<u64> = numbered.iter().map(|(n, _)| *n).collect();
+        assert_eq!(seqs, vec![413, 414, 415, 416]);
+        fuzz_replay(seed.as_bytes(), &d.path().join("f.jsonl"));
+    }
+
+    #[test]
+    fn compaction_steps_and_their_repair() {
+        let d = tempfile::tempdir().unwrap();
+        let live = d.path().join("s.jsonl");
+        append(&live, &[msg("a"), msg("b")]).unwrap();
+        // Step 1 only: the `.compact` file is discarded, the journal stays.
+        compact(d.path(), "s", "s.1.jsonl", &[msg("b")], Some(1)).unwrap();
+        assert_eq!(finish_compactions(d.path()).unwrap(), (0, 1));
+        assert_eq!(replay(&live).unwrap(), vec![msg("a"), msg("b")]);
+        // Steps 1 and 2: the `.compact` file becomes the journal.
+        compact(d.path(), "s", "s.2.jsonl", &[msg("b")], Some(2)).unwrap();
+        assert!(!live.exists());
+        assert_eq!(finish_compactions(d.path()).unwrap(), (1, 0));
+        assert_eq!(replay(&live).unwrap(), vec![msg("b")]);
+        let seg = d.path().join("archive/s.2.jsonl");
+        assert_eq!(replay(&seg).unwrap(), vec![msg("a"), msg("b")]);
+        // All three: nothing to repair; a taken segment name moves on.
+        assert_eq!(segment_name(d.path(), "s", 2), "s.3.jsonl");
+        compact(d.path(), "s", "s.3.jsonl", &[msg("c")], None).unwrap();
+        assert_eq!(finish_compactions(d.path()).unwrap(), (0, 0));
+        assert_eq!(replay(&live).unwrap(), vec![msg("c")]);
+        assert_eq!(locate(d.path(), "s"), Some(live.clone()));
+        // Once the live journal is gone (archived), the newest file of the stem is found.
+        fs::remove_file(&live).unwrap();
+        assert_eq!(
+            locate(d.path(), "s"),
+            Some(d.path().join("archive/s.3.jsonl"))
+        );
+    }
+
+    #[test]
     fn outbox_roundtrip() {
         let d = tempfile::tempdir().unwrap();
         let a = Announce {
