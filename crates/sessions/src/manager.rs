@@ -958,10 +958,10 @@ impl SessionManager {
         limit: usize,
     ) -> Result<Vec<TranscriptEntry>, SessionError> {
         key::parse_key(key)?;
-        let persisted = {
+        let (persisted, jl) = {
             let inner = lock(&self.shared.inner);
             match inner.sessions.get(key) {
-                Some(s) => s.persisted,
+                Some(s) => (s.persisted, s.journal.clone()),
                 None => return Err(SessionError::NotFound(format!("unknown session {key:?}"))),
             }
         };
@@ -969,8 +969,20 @@ impl SessionManager {
             return Ok(Vec::new());
         }
         let path = self.shared.journal_path(key);
-        let records =
-            blocking(move || journal::read_numbered(&path, limit, Record::is_transcript)).await?;
+        let read = move || {
+            let path = path.clone();
+            blocking(move || journal::read_numbered(&path, limit, Record::is_transcript))
+        };
+        // Read without the journal lock (appends need not wait for a long read). A compaction
+        // swaps the file under that lock, leaving a moment with no live journal: a read that
+        // fell into it is done again once the swap is over.
+        let records = match read().await {
+            Ok(r) => r,
+            Err(_) => {
+                let _g = jl.lock().await;
+                read().await?
+            }
+        };
         let mut out = Vec::new();
         for (seq, r) in records {
             match r {

@@ -123,11 +123,12 @@ impl Shared {
             };
             let Some(state) = removed else { continue };
             let from = self.journal_path(child);
-            let to = self
-                .dir
-                .join("archive")
-                .join(format!("{}.{now}.jsonl", key::file_stem(child)));
+            let (dir, stem) = (self.dir.clone(), key::file_stem(child));
             let moved = blocking(move || {
+                // A free name: a compacted session already has segments of its stem there.
+                let to = dir
+                    .join("archive")
+                    .join(journal::segment_name(&dir, &stem, now));
                 openclaw_rs_state::ensure_dir(to.parent().unwrap_or(Path::new(".")))?;
                 match std::fs::rename(&from, &to) {
                     Ok(()) => Ok(()),
