@@ -530,7 +530,7 @@ async fn chaos(o: &Opts) -> Result<String> {
     }
     Ok(format!(
         "### Chaos ({date}; {machine})\n\n\
-         `cargo xtask chaos --rounds {rounds}` (release build, loopback): each round starts the gateway on the same state dir, waits for the earlier runs, acknowledges {RUNS_PER_ROUND} `sessions.spawn` runs (`{RUN_TASK}`), then kill -9 while they run.\n\n\
+         `cargo xtask chaos --rounds {rounds}` (release build, loopback): each round starts the gateway on the same state dir, waits for the earlier runs, acknowledges {RUNS_PER_ROUND} `sessions.spawn` runs (`{RUN_TASK}`), then kill -9 while they run. The gateway runs with `session.retention.journalMaxBytes` {CHAOS_JOURNAL_MAX_BYTES}, so the parent's journal is compacted throughout.\n\n\
          | measure | value |\n|---|---|\n\
          | rounds | {rounds} |\n\
          | runs acknowledged | {acked} |\n\
