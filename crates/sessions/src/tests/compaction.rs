@@ -375,10 +375,10 @@ async fn a_long_lived_parent_stays_within_journal_max_bytes() {
     assert!(largest <= MAX + slack, "parent journal grew to {largest} B");
     assert!(m.delivered_len(MAIN) <= KEEP as usize);
     // The index holds the children's runs (they are archived by their own policy, not here)
-    // and the parent's: the parent's dropped runs left it.
+    // and the parent's kept or still cached runs: its older runs left it.
     let parent_runs = CHILDREN / 50;
     assert!(
-        m.run_index_len() <= CHILDREN + parent_runs,
+        m.run_index_len() < CHILDREN + parent_runs,
         "{}",
         m.run_index_len()
     );
