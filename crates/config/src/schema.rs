@@ -243,19 +243,19 @@ pub const SCHEMA: &[FieldDoc] = &[
         "session.retention.maxArchived",
         "integer",
         "1000",
-        "Archived subagent journals kept; the oldest beyond this are deleted.",
+        "Archived journals kept (finished subagent sessions, and the segments compaction moved out of live journals); the oldest beyond this are deleted.",
     ),
     f(
         "session.retention.archivedMaxAgeDays",
         "integer (days)",
         "30",
-        "Archived subagent journals older than this are deleted. `0` keeps them until `maxArchived`.",
+        "Archived journals (subagent sessions, compacted segments) older than this are deleted. `0` keeps them until `maxArchived`.",
     ),
     f(
         "session.retention.journalMaxBytes",
         "integer (bytes; 0, or 1024 and up)",
         "8388608 (8 MiB)",
-        "A live session's journal larger than this is compacted when the session is idle: a snapshot plus its newest `journalKeepRuns` finished runs stay, the older transcript moves to `sessions/archive/` (then pruned like archived journals). `0` never compacts.",
+        "A live session's journal larger than this is compacted while none of its runs is executing: a snapshot plus its newest `journalKeepRuns` finished runs stay, the older transcript moves to `sessions/archive/` (then pruned like archived journals). `0` never compacts.",
     ),
     f(
         "session.retention.journalKeepRuns",
