@@ -394,3 +394,30 @@ async fn a_long_lived_parent_stays_within_journal_max_bytes() {
     assert_eq!(m.history(MAIN, 10_000).await.unwrap().len(), h.len());
     m.shutdown().await;
 }
+
+/// The settings apply on reload, and the retention pass compacts every live journal past
+/// the limit (and leaves the others alone).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reloaded_limit_is_applied_by_the_retention_pass() {
+    let off = cfg_with(|c| c.session.retention.journal_max_bytes = Some(0));
+    let (d, _exec, m) = setup(off);
+    run_messages(&m, MAIN, "k", 12).await;
+    run_messages(&m, "agent:ops:main", "o", 1).await;
+    let r = m.apply_retention().await;
+    assert_eq!(r.compacted, 0, "journalMaxBytes 0 never compacts");
+    assert!(std::fs::metadata(live_journal(&d, MAIN)).unwrap().len() > 1024);
+    m.set_config(Arc::new(cfg_with(|c| {
+        c.session.retention.journal_max_bytes = Some(1024);
+        c.session.retention.journal_keep_runs = Some(2);
+    })));
+    let r = m.apply_retention().await;
+    assert_eq!(r.compacted, 1, "{r:?}");
+    let recs = records(&live_journal(&d, MAIN));
+    assert!(matches!(recs[0], Record::Snapshot(_)));
+    assert_eq!(recs.len(), 1 + 2 * 3);
+    // The small session is under the limit: untouched.
+    let ops = records(&live_journal(&d, "agent:ops:main"));
+    assert!(matches!(ops[0], Record::Session { .. }));
+    assert!(segments(&d, "agent:ops:main").is_empty());
+    m.shutdown().await;
+}
