@@ -947,3 +947,109 @@ async fn fifty_shell_spawns_queue_and_all_complete() {
     c.close().await;
     gw.stop().await.unwrap();
 }
+
+/// kill -9 in a loop while shell spawns finish and their parent's journal is compacted over and
+/// over (`journalMaxBytes` 1024, one run and one announce kept): after the last restart every
+/// acknowledged run has ended, the parent recorded each child's result exactly once (its
+/// transcript positions continue through compactions, so `totalMessages` counts them all), the
+/// compacted history went to the archive, and no unfinished compaction is left behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_journal_compactions_loses_and_doubles_nothing() {
+    const ROUNDS: usize = 6;
+    const PER_ROUND: usize = 6;
+    bin_path("openclaw-app-server");
+    let state = tempfile::tempdir().unwrap();
+    std::fs::write(
+        state.path().join("openclaw.json"),
+        json!({"session": {"retention": {"journalMaxBytes": 1024, "journalKeepRuns": 1}}})
+            .to_string(),
+    )
+    .unwrap();
+    let port = free_port();
+    let token = "kill9-compaction-token";
+    let mut runs = Vec::new();
+    for round in 0..ROUNDS {
+        let mut gw = start_gateway_proc(state.path(), port, token);
+        let c = connect_retry(&gw.url, Secret::Token(token), state.path()).await;
+        for i in 0..PER_ROUND {
+            let id = format!("compact-{round}-{i}");
+            let r = call(
+                &c,
+                "sessions.spawn",
+                json!({"task": format!("echo {id}"), "idempotencyKey": id}),
+            )
+            .await;
+            assert_eq!(r["runId"], id.as_str(), "{r}");
+            runs.push(id);
+        }
+        // Kill at a different point each round: at once, or once some results are recorded
+        // (each recorded result past 1 KiB makes the parent compact).
+        let recorded = round * PER_ROUND + (round % 3) * 2;
+        let deadline = tokio::time::Instant::now() + GUARD;
+        while round % 3 != 0 && tokio::time::Instant::now() < deadline {
+            let h = call(
+                &c,
+                "chat.history",
+                json!({"sessionKey": "agent:main:main", "limit": 1}),
+            )
+            .await;
+            if h["totalMessages"].as_u64().unwrap_or(0) as usize >= recorded {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        drop(c);
+        kill_9(gw.child.id().unwrap());
+        let _ = gw.child.wait().await;
+    }
+    let mut gw = start_gateway_proc(state.path(), port, token);
+    let c = connect_retry(&gw.url, Secret::Token(token), state.path()).await;
+    for r in &runs {
+        let w = wait_run(&c, r).await;
+        assert_eq!(w["runStatus"], "completed", "run {r}: {w}");
+    }
+    let h = wait_for(
+        &c,
+        "chat.history",
+        json!({"sessionKey": "agent:main:main", "limit": 10_000}),
+        "the children's results never all reached the parent",
+        |h| h["totalMessages"].as_u64().unwrap_or(0) as usize >= runs.len(),
+    )
+    .await;
+    assert_eq!(
+        h["totalMessages"].as_u64().unwrap() as usize,
+        runs.len(),
+        "a child's result was recorded twice or lost: {h}"
+    );
+    // The live transcript is the compacted tail: each entry once, all of them real runs.
+    let live: Vec<&str> = h["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["runId"].as_str().unwrap())
+        .collect();
+    assert!(live.len() < runs.len(), "never compacted: {live:?}");
+    let uniq: HashSet<&&str> = live.iter().collect();
+    assert_eq!(uniq.len(), live.len(), "{live:?}");
+    assert!(live.iter().all(|r| runs.iter().any(|x| x == r)), "{live:?}");
+    let sessions = state.path().join("sessions");
+    let segments = std::fs::read_dir(sessions.join("archive"))
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("agent~main~main.")
+        })
+        .count();
+    assert!(segments >= 1, "no compacted segment in the archive");
+    let leftovers: Vec<_> = std::fs::read_dir(&sessions)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".compact"))
+        .map(|e| e.file_name())
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    c.close().await;
+    kill_and_wait(&mut gw.child).await;
+}

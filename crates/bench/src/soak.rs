@@ -446,11 +446,25 @@ const RUN_TASK: &str = "sleep 1; echo chaos";
 const START_GUARD: Duration = Duration::from_secs(30);
 /// Longest wait for an acknowledged run to end after the restart.
 const RUN_GUARD: Duration = Duration::from_secs(60);
+/// `session.retention.journalMaxBytes` of the chaos gateway: the smallest allowed, so that the
+/// parent of the spawns (`agent:main:main`) is compacted over and over while kills land.
+const CHAOS_JOURNAL_MAX_BYTES: u64 = 1024;
+/// The parent of every shell spawn.
+const CHAOS_PARENT: &str = "agent:main:main";
 
 async fn chaos(o: &Opts) -> Result<String> {
     let home = tempfile::Builder::new().prefix("chaos-").tempdir()?;
     let state = home.path().join(".openclaw");
     std::fs::create_dir_all(&state)?;
+    // Compaction under fire: a tiny journal limit keeping one run and one announce.
+    std::fs::write(
+        state.join("openclaw.json"),
+        json!({"session": {"retention": {
+            "journalMaxBytes": CHAOS_JOURNAL_MAX_BYTES,
+            "journalKeepRuns": 1
+        }}})
+        .to_string(),
+    )?;
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0")?;
         l.local_addr()?.port()
@@ -538,17 +552,55 @@ async fn chaos(o: &Opts) -> Result<String> {
             }
         }
     }
+    // Exactly once across compactions and kills: the parent's transcript positions continue
+    // through every compaction, so its last position counts the announces ever recorded.
+    let announce_deadline = Instant::now() + RUN_GUARD;
+    let announced = loop {
+        let h = call(
+            &mut conn,
+            "chat.history",
+            json!({"sessionKey": CHAOS_PARENT, "limit": 1}),
+        )
+        .await?;
+        let n = h["totalMessages"].as_u64().unwrap_or(0) as usize;
+        if n >= acked.len() || Instant::now() > announce_deadline {
+            break n;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
     let _ = child.wait();
+    let sessions = state.join("sessions");
+    let stem = CHAOS_PARENT.replace(':', "~");
+    let compactions = std::fs::read_dir(sessions.join("archive"))
+        .map(|r| {
+            r.flatten()
+                .filter(|e| {
+                    e.file_name()
+                        .to_string_lossy()
+                        .starts_with(&format!("{stem}."))
+                })
+                .count()
+        })
+        .unwrap_or(0);
+    let parent_bytes =
+        std::fs::metadata(sessions.join(format!("{stem}.jsonl"))).map_or(0, |m| m.len());
     for l in lost_ids.iter().take(5) {
         eprintln!("openclaw-bench: lost or unfinished: {l}");
     }
     let avg_restart = restart_times.iter().sum::<Duration>() / restart_times.len().max(1) as u32;
+    if lost > 0 || announced != acked.len() {
+        bail!(
+            "chaos: {lost} acknowledged runs lost, {announced} child results recorded in the parent for {} runs (state kept in {})",
+            acked.len(),
+            home.keep().display()
+        );
+    }
     Ok(format!(
         "### Chaos ({date}; {machine})\n\n\
-         `cargo xtask chaos --rounds {rounds}` (release build, loopback): each round starts the gateway on the same state dir, waits for the earlier runs, acknowledges {RUNS_PER_ROUND} `sessions.spawn` runs (`{RUN_TASK}`), then kill -9 while they run (more runs than the subagent lane: some running, some queued).\n\n\
+         `cargo xtask chaos --rounds {rounds}` (release build, loopback): each round starts the gateway on the same state dir, waits for the earlier runs, acknowledges {RUNS_PER_ROUND} `sessions.spawn` runs (`{RUN_TASK}`), then kill -9 while they run (more runs than the subagent lane: some running, some queued). The gateway runs with `session.retention.journalMaxBytes` {CHAOS_JOURNAL_MAX_BYTES}, so the parent's journal is compacted throughout.\n\n\
          | measure | value |\n|---|---|\n\
          | rounds | {rounds} |\n\
          | runs acknowledged | {acked} |\n\
@@ -556,6 +608,8 @@ async fn chaos(o: &Opts) -> Result<String> {
          | completed / failed after the restarts | {completed} / {failed} |\n\
          | acknowledged runs lost | {lost} |\n\
          | runs that ran more than once (attempts > 1) | {reruns} |\n\
+         | child results recorded in the parent (one per run expected) | {announced} |\n\
+         | parent journal compactions (`journalMaxBytes` {CHAOS_JOURNAL_MAX_BYTES}) / its final size | {compactions} / {parent_bytes} B |\n\
          | restart to first connection (mean) | {restart} |\n",
         date = now_utc(),
         machine = machine(),

@@ -278,6 +278,42 @@ pub struct RetentionConfig {
     pub max_archived: Option<u64>,
     /// Days an archived journal is kept (default 30; 0 keeps them until `maxArchived`).
     pub archived_max_age_days: Option<u64>,
+    /// A live session's journal larger than this is compacted: its oldest finished runs move
+    /// to `sessions/archive/` (default 8 MiB; 0 never compacts; else at least 1024).
+    pub journal_max_bytes: Option<u64>,
+    /// Finished runs a compacted journal keeps, newest first (default 100; 1 to 100000).
+    pub journal_keep_runs: Option<u64>,
+}
+
+/// Smallest non-zero `session.retention.journalMaxBytes`.
+pub const MIN_JOURNAL_MAX_BYTES: u64 = 1024;
+/// Largest `session.retention.journalKeepRuns`.
+pub const MAX_JOURNAL_KEEP_RUNS: u64 = 100_000;
+
+/// Values that parse but are out of range, as `(path, message)`.
+fn check_ranges(config: &Config) -> Option<(&'static str, String)> {
+    let r = &config.session.retention;
+    if let Some(b) = r.journal_max_bytes {
+        if b != 0 && b < MIN_JOURNAL_MAX_BYTES {
+            return Some((
+                "session.retention.journalMaxBytes",
+                format!(
+                    "{b} is too small: use 0 (never compact) or at least {MIN_JOURNAL_MAX_BYTES} (the default is 8388608)"
+                ),
+            ));
+        }
+    }
+    if let Some(n) = r.journal_keep_runs {
+        if !(1..=MAX_JOURNAL_KEEP_RUNS).contains(&n) {
+            return Some((
+                "session.retention.journalKeepRuns",
+                format!(
+                    "{n} is out of range: use 1 to {MAX_JOURNAL_KEEP_RUNS} (the default is 100)"
+                ),
+            ));
+        }
+    }
+    None
 }
 
 /// `logging.*`.
@@ -435,6 +471,12 @@ pub fn from_value(raw: serde_json::Value, path: &Path) -> Result<Loaded, ConfigE
             message: format!("`{at}`: {}", e.inner()),
         }
     })?;
+    if let Some((at, message)) = check_ranges(&config) {
+        return Err(ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message: format!("`{at}`: {message}"),
+        });
+    }
     let mut warnings = Vec::new();
     let typed = serde_json::to_value(&config).unwrap_or_default();
     unknown_keys(&raw, &typed, "", &mut warnings);
@@ -537,6 +579,38 @@ mod tests {
         let l = parse("{ browser: {}, gateway: { colour: 1 } }", Path::new("x")).unwrap();
         assert_eq!(l.warnings.len(), 2, "{:?}", l.warnings);
         assert!(l.warnings.iter().any(|w| w.contains("gateway.colour")));
+    }
+
+    #[test]
+    fn journal_compaction_settings_are_range_checked() {
+        let ok = parse(
+            "{ session: { retention: { journalMaxBytes: 0, journalKeepRuns: 1 } } }",
+            Path::new("x"),
+        )
+        .unwrap();
+        assert_eq!(ok.config.session.retention.journal_max_bytes, Some(0));
+        assert_eq!(ok.config.session.retention.journal_keep_runs, Some(1));
+        for (text, path, hint) in [
+            (
+                "{ session: { retention: { journalMaxBytes: 10 } } }",
+                "journalMaxBytes",
+                "at least 1024",
+            ),
+            (
+                "{ session: { retention: { journalKeepRuns: 0 } } }",
+                "journalKeepRuns",
+                "1 to 100000",
+            ),
+            (
+                "{ session: { retention: { journalKeepRuns: 100001 } } }",
+                "journalKeepRuns",
+                "1 to 100000",
+            ),
+        ] {
+            let e = parse(text, Path::new("x")).unwrap_err().to_string();
+            assert!(e.contains(&format!("`session.retention.{path}`")), "{e}");
+            assert!(e.contains(hint), "{e}");
+        }
     }
 
     #[test]

@@ -243,13 +243,25 @@ pub const SCHEMA: &[FieldDoc] = &[
         "session.retention.maxArchived",
         "integer",
         "1000",
-        "Archived subagent journals kept; the oldest beyond this are deleted.",
+        "Archived journals kept (finished subagent sessions, and the segments compaction moved out of live journals); the oldest beyond this are deleted.",
     ),
     f(
         "session.retention.archivedMaxAgeDays",
         "integer (days)",
         "30",
-        "Archived subagent journals older than this are deleted. `0` keeps them until `maxArchived`.",
+        "Archived journals (subagent sessions, compacted segments) older than this are deleted. `0` keeps them until `maxArchived`.",
+    ),
+    f(
+        "session.retention.journalMaxBytes",
+        "integer (bytes; 0, or 1024 and up)",
+        "8388608 (8 MiB)",
+        "A live session's journal larger than this is compacted while none of its runs is executing: a snapshot plus its newest `journalKeepRuns` finished runs stay, the older transcript moves to `sessions/archive/` (then pruned like archived journals). `0` never compacts.",
+    ),
+    f(
+        "session.retention.journalKeepRuns",
+        "integer (1-100000)",
+        "100",
+        "Finished runs a compacted journal keeps (what `chat.history` still shows, and whose idempotency keys still answer `duplicate`).",
     ),
     // logging.*
     f(
@@ -630,6 +642,8 @@ mod tests {
                 archive_after_minutes: Some(1),
                 max_archived: Some(1),
                 archived_max_age_days: Some(1),
+                journal_max_bytes: Some(1024),
+                journal_keep_runs: Some(1),
             },
         };
         c.logging.level = Some("debug".into());

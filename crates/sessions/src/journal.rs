@@ -4,7 +4,19 @@
 //! - `<key with ':' as '~'>.jsonl`: the session's journal; it is also its transcript.
 //! - `outbox/<hex(runId)>.json`: a child's result waiting to be recorded in its parent's
 //!   journal (written with `write_atomic` before the child's `ended` record).
-//! - `archive/`: journals of sessions removed by `cleanup: "delete"`.
+//! - `archive/`: journals of sessions removed by `cleanup: "delete"` or retention, and the
+//!   segments compaction moved out of live journals (`<stem>.<ms>.jsonl` all).
+//! - `<stem>.jsonl.compact`: a compaction in progress (see below); never read as a journal.
+//!
+//! **Compaction** (`session.retention.journalMaxBytes`): a live journal's oldest finished runs
+//! are moved out. The new journal starts with a `snapshot` record (the identity, like
+//! `session`, plus what replay needs from the dropped records: the resumed thread, the
+//! transcript position to continue from and the announce ids still to de-duplicate), then the
+//! kept records in order. The steps, each fsynced: (1) write `<stem>.jsonl.compact`;
+//! (2) rename `<stem>.jsonl` to `archive/<stem>.<ms>.jsonl`; (3) rename the `.compact` file to
+//! `<stem>.jsonl`. At open, a `.compact` file beside a live journal did not reach step 2 and is
+//! deleted; one without a live journal reached step 2 and step 3 is finished
+//! ([`finish_compactions`]). Every record is therefore live or archived, never lost or double.
 //!
 //! **Architecture Invariant:** a record is acknowledged to anyone only after `fsync` returned.
 //! A torn last line (kill -9 during a write) is cut off on replay; nothing before it is lost.
@@ -76,6 +88,65 @@ pub(crate) enum Record {
     },
     /// A child's result, recorded in the parent's journal (exactly once per `announce_id`).
     Announce(Announce),
+    /// First line of a compacted journal, in place of `session`: the identity plus what replay
+    /// needs from the records moved to the archive.
+    Snapshot(Snapshot),
+}
+
+/// The `snapshot` record: a `session` record plus the state the dropped prefix carried.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Snapshot {
+    pub key: String,
+    pub agent_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spawned_by: Option<String>,
+    pub depth: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleanup: Option<String>,
+    /// When the session was created (the `session` record's `ts`).
+    pub ts: u64,
+    /// Latest activity in the dropped records (`updatedAt` of the session).
+    pub updated_at: u64,
+    /// Runtime thread of the last completed run (the next run resumes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<String>,
+    /// 1 for the first compaction, then 2, …
+    pub generation: u64,
+    pub compacted_at: u64,
+    /// File name under `archive/` of the segment holding the dropped records.
+    pub segment: String,
+    /// Transcript entries (`message`, `ended`, `announce`) dropped by every compaction so far:
+    /// `chat.history` positions continue from here.
+    pub seq_base: u64,
+    /// Announce ids dropped from the journal whose outbox file may still exist: they must
+    /// still be de-duplicated.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub delivered: Vec<String>,
+}
+
+impl Record {
+    /// The session's identity when this is a `session` or `snapshot` record:
+    /// `(key, spawned_by)`.
+    pub(crate) fn identity(&self) -> Option<(&str, Option<&str>)> {
+        match self {
+            Record::Session {
+                key, spawned_by, ..
+            } => Some((key, spawned_by.as_deref())),
+            Record::Snapshot(s) => Some((&s.key, s.spawned_by.as_deref())),
+            _ => None,
+        }
+    }
+
+    /// A transcript entry (what `chat.history` numbers).
+    pub(crate) fn is_transcript(&self) -> bool {
+        matches!(
+            self,
+            Record::Message { .. } | Record::Ended { .. } | Record::Announce(_)
+        )
+    }
 }
 
 /// A child's result on its way to the parent.
@@ -241,7 +312,9 @@ pub(crate) fn read_tail(
 
 /// The last `limit` records `counts` selects, each with its 1-based position among all the
 /// records `counts` selects in the journal (read from the start, so positions are absolute).
-/// Lines that do not parse (a torn last line) are skipped, as in [`read_tail`].
+/// In a compacted journal positions continue from the snapshot's `seqBase` (the transcript
+/// entries moved to the archive). Lines that do not parse (a torn last line) are skipped, as
+/// in [`read_tail`].
 pub(crate) fn read_numbered(
     path: &Path,
     limit: usize,
@@ -259,6 +332,9 @@ pub(crate) fn read_numbered(
         let Ok(r) = serde_json::from_slice::<Record>(&line) else {
             continue;
         };
+        if let Record::Snapshot(snap) = &r {
+            n = snap.seq_base;
+        }
         if !counts(&r) {
             continue;
         }
@@ -280,7 +356,10 @@ pub fn fuzz_replay(data: &[u8], path: &Path) {
     }
     let _ = read_first(path);
     let _ = read_tail(path, 4, |_| true);
-    let _ = read_numbered(path, 4, |r| matches!(r, Record::Ended { .. }));
+    let _ = read_numbered(path, 4, Record::is_transcript);
+    if let Ok(Some(first)) = read_first(path) {
+        let _ = first.identity();
+    }
     if let Ok(first) = replay(path) {
         match replay(path) {
             Ok(again) => assert_eq!(
@@ -293,7 +372,7 @@ pub fn fuzz_replay(data: &[u8], path: &Path) {
     }
 }
 
-/// The first record of a journal (its `session` record), read-only.
+/// The first record of a journal (its `session` or `snapshot` record), read-only.
 pub(crate) fn read_first(path: &Path) -> Result<Option<Record>, SessionError> {
     use std::io::BufRead;
     let f = File::open(path).map_err(|e| io_err("open", path, e))?;
@@ -304,7 +383,10 @@ pub(crate) fn read_first(path: &Path) -> Result<Option<Record>, SessionError> {
     Ok(serde_json::from_str(line.trim_end()).ok())
 }
 
-/// Where a session's journal is: live, else the newest archived copy (`cleanup: "delete"`).
+/// Where a session's journal is: live, else the newest archived copy (`cleanup: "delete"` or
+/// retention). A live session may also have older segments in `archive/` (moved there by
+/// compaction); the live journal always wins, and once the session itself is archived its
+/// final journal is the newest file of its stem.
 pub(crate) fn locate(dir: &Path, stem: &str) -> Option<PathBuf> {
     let live = dir.join(format!("{stem}.jsonl"));
     if live.is_file() {
@@ -321,6 +403,114 @@ pub(crate) fn locate(dir: &Path, stem: &str) -> Option<PathBuf> {
                 .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".jsonl"))
         })
         .max()
+}
+
+/// A free name under `archive/` for a segment of `stem` moved out at `now` (ms).
+pub(crate) fn segment_name(dir: &Path, stem: &str, now: u64) -> String {
+    let mut ms = now;
+    loop {
+        let name = format!("{stem}.{ms}.jsonl");
+        if !dir.join("archive").join(&name).exists() {
+            return name;
+        }
+        ms += 1;
+    }
+}
+
+fn sync_dir_strict(dir: &Path) -> Result<(), SessionError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io_err("fsync directory", dir, e))
+}
+
+/// Replace the live journal `<dir>/<stem>.jsonl` by `records` (a `snapshot` first), moving the
+/// old one to `archive/<segment>`: the three crash-safe steps of the module doc. Blocking; the
+/// caller holds the session's journal lock. `crash_after` (tests) stops after that many steps,
+/// as a crash would.
+pub(crate) fn compact(
+    dir: &Path,
+    stem: &str,
+    segment: &str,
+    records: &[Record],
+    crash_after: Option<u8>,
+) -> Result<(), SessionError> {
+    let live = dir.join(format!("{stem}.jsonl"));
+    let tmp = dir.join(format!("{stem}.jsonl.compact"));
+    let archive = dir.join("archive");
+    // 1. The new journal, complete and fsynced, under a name no reader takes for a journal.
+    let mut buf = Vec::with_capacity(4096);
+    for r in records {
+        serde_json::to_writer(&mut buf, r)
+            .map_err(|e| SessionError::Storage(format!("encode journal record: {e}")))?;
+        buf.push(b'\n');
+    }
+    {
+        let mut f = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .mode(openclaw_rs_state::SECRET_MODE)
+            .open(&tmp)
+            .map_err(|e| io_err("create", &tmp, e))?;
+        f.write_all(&buf).map_err(|e| io_err("write", &tmp, e))?;
+        f.sync_all().map_err(|e| io_err("fsync", &tmp, e))?;
+    }
+    if crash_after == Some(1) {
+        return Ok(());
+    }
+    // 2. The old journal into the archive (it holds the dropped prefix and everything kept).
+    openclaw_rs_state::ensure_dir(&archive)?;
+    let seg = archive.join(segment);
+    if let Err(e) = fs::rename(&live, &seg) {
+        let _ = fs::remove_file(&tmp);
+        return Err(io_err("archive", &live, e));
+    }
+    sync_dir_strict(&archive)?;
+    if crash_after == Some(2) {
+        return Ok(());
+    }
+    // 3. The new journal goes live.
+    fs::rename(&tmp, &live).map_err(|e| io_err("install compacted journal", &live, e))?;
+    sync_dir_strict(dir)?;
+    Ok(())
+}
+
+/// Start-up repair of interrupted compactions in `dir` (before any journal is replayed): a
+/// `<stem>.jsonl.compact` beside a live `<stem>.jsonl` never reached step 2 and is deleted;
+/// one without a live journal reached step 2 and becomes the live journal. Returns how many
+/// were finished (renamed) and how many discarded.
+pub(crate) fn finish_compactions(dir: &Path) -> Result<(usize, usize), SessionError> {
+    let entries = fs::read_dir(dir).map_err(|e| io_err("list", dir, e))?;
+    let (mut finished, mut discarded) = (0, 0);
+    for entry in entries.flatten() {
+        let tmp = entry.path();
+        let Some(name) = tmp.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let Some(live_name) = name.strip_suffix(".compact") else {
+            continue;
+        };
+        if !live_name.ends_with(".jsonl") {
+            continue;
+        }
+        let live = dir.join(live_name);
+        if live.exists() {
+            fs::remove_file(&tmp).map_err(|e| io_err("remove unfinished compaction", &tmp, e))?;
+            discarded += 1;
+        } else {
+            fs::rename(&tmp, &live).map_err(|e| io_err("finish compaction of", &live, e))?;
+            finished += 1;
+        }
+    }
+    if finished + discarded > 0 {
+        sync_dir_strict(dir)?;
+        tracing::info!(
+            finished,
+            discarded,
+            "interrupted journal compactions repaired"
+        );
+    }
+    Ok((finished, discarded))
 }
 
 /// The outbox file of an announce.
@@ -463,6 +653,57 @@ mod tests {
         assert_eq!(last, vec![(2, msg("b")), (3, msg("c"))]);
         let all = read_numbered(&p, 100, is_msg).unwrap();
         assert_eq!(all, vec![(1, msg("a")), (2, msg("b")), (3, msg("c"))]);
+    }
+
+    #[test]
+    fn a_snapshot_is_an_identity_and_positions_continue_from_its_base() {
+        let d = tempfile::tempdir().unwrap();
+        // The fuzz seed of a compacted journal parses as the manager writes it.
+        let seed = include_str!("../../../fuzz/corpus/journal/snapshot.jsonl");
+        let p = d.path().join("j.jsonl");
+        fs::write(&p, seed).unwrap();
+        let first = read_first(&p).unwrap().unwrap();
+        assert_eq!(first.identity(), Some(("agent:main:main", None)));
+        let Record::Snapshot(snap) = &first else {
+            panic!("{first:?}");
+        };
+        assert_eq!(snap.seq_base, 412);
+        assert_eq!(snap.delivered, vec!["announce:r7".to_string()]);
+        assert_eq!(replay(&p).unwrap().len(), 6);
+        let numbered = read_numbered(&p, 100, Record::is_transcript).unwrap();
+        let seqs: Vec<u64> = numbered.iter().map(|(n, _)| *n).collect();
+        assert_eq!(seqs, vec![413, 414, 415, 416]);
+        fuzz_replay(seed.as_bytes(), &d.path().join("f.jsonl"));
+    }
+
+    #[test]
+    fn compaction_steps_and_their_repair() {
+        let d = tempfile::tempdir().unwrap();
+        let live = d.path().join("s.jsonl");
+        append(&live, &[msg("a"), msg("b")]).unwrap();
+        // Step 1 only: the `.compact` file is discarded, the journal stays.
+        compact(d.path(), "s", "s.1.jsonl", &[msg("b")], Some(1)).unwrap();
+        assert_eq!(finish_compactions(d.path()).unwrap(), (0, 1));
+        assert_eq!(replay(&live).unwrap(), vec![msg("a"), msg("b")]);
+        // Steps 1 and 2: the `.compact` file becomes the journal.
+        compact(d.path(), "s", "s.2.jsonl", &[msg("b")], Some(2)).unwrap();
+        assert!(!live.exists());
+        assert_eq!(finish_compactions(d.path()).unwrap(), (1, 0));
+        assert_eq!(replay(&live).unwrap(), vec![msg("b")]);
+        let seg = d.path().join("archive/s.2.jsonl");
+        assert_eq!(replay(&seg).unwrap(), vec![msg("a"), msg("b")]);
+        // All three: nothing to repair; a taken segment name moves on.
+        assert_eq!(segment_name(d.path(), "s", 2), "s.3.jsonl");
+        compact(d.path(), "s", "s.3.jsonl", &[msg("c")], None).unwrap();
+        assert_eq!(finish_compactions(d.path()).unwrap(), (0, 0));
+        assert_eq!(replay(&live).unwrap(), vec![msg("c")]);
+        assert_eq!(locate(d.path(), "s"), Some(live.clone()));
+        // Once the live journal is gone (archived), the newest file of the stem is found.
+        fs::remove_file(&live).unwrap();
+        assert_eq!(
+            locate(d.path(), "s"),
+            Some(d.path().join("archive/s.3.jsonl"))
+        );
     }
 
     #[test]

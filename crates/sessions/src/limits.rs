@@ -63,7 +63,12 @@ pub const DEFAULT_MAX_ARCHIVED: u64 = 1000;
 /// Default of `session.retention.archivedMaxAgeDays`.
 pub const DEFAULT_ARCHIVED_MAX_AGE_DAYS: u64 = 30;
 
-/// What happens to finished subagent sessions (`session.retention.*`).
+/// Default of `session.retention.journalMaxBytes` (8 MiB).
+pub const DEFAULT_JOURNAL_MAX_BYTES: u64 = 8 * 1024 * 1024;
+/// Default of `session.retention.journalKeepRuns`.
+pub const DEFAULT_JOURNAL_KEEP_RUNS: u64 = 100;
+
+/// What happens to finished subagent sessions and to long journals (`session.retention.*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retention {
     /// A finished subagent session is archived this long after its last activity; `None` keeps
@@ -73,6 +78,10 @@ pub struct Retention {
     pub max_archived: u64,
     /// Archived journals older than this are deleted; `None`: only `max_archived` applies.
     pub archived_max_age: Option<std::time::Duration>,
+    /// A live journal larger than this is compacted; `None` never compacts.
+    pub journal_max_bytes: Option<u64>,
+    /// Finished runs a compacted journal keeps (at least 1).
+    pub journal_keep_runs: usize,
 }
 
 impl Default for Retention {
@@ -97,6 +106,13 @@ impl Retention {
             max_archived: r.max_archived.unwrap_or(DEFAULT_MAX_ARCHIVED),
             archived_max_age: (days > 0)
                 .then(|| std::time::Duration::from_secs(days.saturating_mul(86_400))),
+            journal_max_bytes: Some(r.journal_max_bytes.unwrap_or(DEFAULT_JOURNAL_MAX_BYTES))
+                .filter(|b| *b > 0),
+            journal_keep_runs: r
+                .journal_keep_runs
+                .unwrap_or(DEFAULT_JOURNAL_KEEP_RUNS)
+                .clamp(1, openclaw_rs_config::MAX_JOURNAL_KEEP_RUNS)
+                as usize,
         }
     }
 }

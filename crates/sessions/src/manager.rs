@@ -39,6 +39,7 @@ use crate::limits::Limits;
 use crate::spawner::{SpawnFuture, SpawnHandle, SpawnTarget};
 use crate::types::*;
 
+mod compaction;
 mod recovery;
 mod retention;
 mod worker;
@@ -148,6 +149,9 @@ struct Inner {
     /// Every run id ever accepted → its session (idempotency and `wait` on old runs).
     run_index: HashMap<String, String>,
     recent_terminal: VecDeque<String>,
+    /// Runs compacted out of their journal that stay in `run_index` only while they are in
+    /// the cache of recent runs (removed from the index when they age out of it).
+    index_until_uncached: HashSet<String>,
     lane_in_use: u32,
     limits: Limits,
     draining: bool,
@@ -190,6 +194,9 @@ struct SessionState {
     last_run: Option<(String, RunState)>,
     /// Runtime thread of the last completed run (the next run resumes it).
     thread_id: Option<String>,
+    /// Journal size right after the last compaction (or attempt), 0 before any: a journal whose
+    /// kept tail alone exceeds the limit is compacted again only after it has grown.
+    compact_floor: u64,
     journal: Arc<tokio::sync::Mutex<()>>,
 }
 
@@ -257,6 +264,7 @@ impl SessionState {
             children: Vec::new(),
             last_run: None,
             thread_id: None,
+            compact_floor: 0,
             journal: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
@@ -868,13 +876,14 @@ impl SessionManager {
         })
         .await?;
         let mut snap: Option<RunSnapshot> = None;
-        let mut spawned = match first {
-            Some(Record::Session { spawned_by, .. }) => spawned_by,
-            _ => None,
-        };
+        let mut spawned = first
+            .as_ref()
+            .and_then(Record::identity)
+            .and_then(|(_, p)| p.map(str::to_string));
         for r in records {
             match r {
                 Record::Session { spawned_by, .. } => spawned = spawned_by,
+                Record::Snapshot(s) => spawned = s.spawned_by,
                 Record::Message { run_id: id, ts, .. } if id == run_id => {
                     snap = Some(RunSnapshot {
                         run_id: id,
@@ -952,10 +961,10 @@ impl SessionManager {
         limit: usize,
     ) -> Result<Vec<TranscriptEntry>, SessionError> {
         key::parse_key(key)?;
-        let persisted = {
+        let (persisted, jl) = {
             let inner = lock(&self.shared.inner);
             match inner.sessions.get(key) {
-                Some(s) => s.persisted,
+                Some(s) => (s.persisted, s.journal.clone()),
                 None => return Err(SessionError::NotFound(format!("unknown session {key:?}"))),
             }
         };
@@ -963,15 +972,20 @@ impl SessionManager {
             return Ok(Vec::new());
         }
         let path = self.shared.journal_path(key);
-        let records = blocking(move || {
-            journal::read_numbered(&path, limit, |r| {
-                matches!(
-                    r,
-                    Record::Message { .. } | Record::Ended { .. } | Record::Announce(_)
-                )
-            })
-        })
-        .await?;
+        let read = move || {
+            let path = path.clone();
+            blocking(move || journal::read_numbered(&path, limit, Record::is_transcript))
+        };
+        // Read without the journal lock (appends need not wait for a long read). A compaction
+        // swaps the file under that lock, leaving a moment with no live journal: a read that
+        // fell into it is done again once the swap is over.
+        let records = match read().await {
+            Ok(r) => r,
+            Err(_) => {
+                let _g = jl.lock().await;
+                read().await?
+            }
+        };
         let mut out = Vec::new();
         for (seq, r) in records {
             match r {
@@ -1023,7 +1037,7 @@ impl SessionManager {
                     child_session_key: Some(a.child_key),
                     announce_id: Some(a.announce_id),
                 }),
-                Record::Session { .. } | Record::Started { .. } => {}
+                Record::Session { .. } | Record::Snapshot(_) | Record::Started { .. } => {}
             }
         }
         let skip = out.len().saturating_sub(limit);
@@ -1052,6 +1066,27 @@ impl SessionManager {
     #[cfg(test)]
     pub(crate) fn run_index_len(&self) -> usize {
         lock(&self.shared.inner).run_index.len()
+    }
+
+    /// Announce ids a session remembers for de-duplication (tests check they stay bounded).
+    #[cfg(test)]
+    pub(crate) fn delivered_len(&self, key: &str) -> usize {
+        lock(&self.shared.inner)
+            .sessions
+            .get(key)
+            .map_or(0, |s| s.delivered.len())
+    }
+
+    /// Compact `key`'s journal now, keeping `keep` finished runs; `crash_after` stops after that
+    /// many on-disk steps, as a crash would (memory untouched). Whether it compacted.
+    #[cfg(test)]
+    pub(crate) async fn compact_now(
+        &self,
+        key: &str,
+        keep: usize,
+        crash_after: Option<u8>,
+    ) -> Result<bool, SessionError> {
+        self.shared.compact(key, keep, now_ms(), crash_after).await
     }
 
     /// Stop every worker. Runs in flight are dropped without an `ended` record, so the next

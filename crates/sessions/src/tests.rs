@@ -1160,3 +1160,5 @@ async fn a_spawn_refused_for_a_full_disk_leaves_no_file() {
     );
     m.shutdown().await;
 }
+
+mod compaction;

@@ -397,4 +397,6 @@ pub struct RetentionReport {
     pub archived: usize,
     /// Archived journals deleted (too old, or beyond `maxArchived`).
     pub pruned: usize,
+    /// Live journals compacted (past `journalMaxBytes`; their oldest runs moved to the archive).
+    pub compacted: usize,
 }

@@ -7,6 +7,8 @@ impl SessionManager {
     pub(super) fn recover(&self) -> Result<(), SessionError> {
         let sh = &self.shared;
         let dir = sh.dir.clone();
+        // Compactions a crash interrupted: finished or discarded before any journal is read.
+        journal::finish_compactions(&dir)?;
         let entries = std::fs::read_dir(&dir)
             .map_err(|e| SessionError::Storage(format!("list {}: {e}", dir.display())))?;
         let mut interrupted: Vec<String> = Vec::new();
@@ -137,18 +139,31 @@ fn load_session(
     interrupted: &mut Vec<String>,
 ) {
     let mut it = records.into_iter();
-    let Some(Record::Session {
-        key,
-        agent_id,
-        spawned_by,
-        depth,
-        label,
-        cleanup,
-        ts,
-    }) = it.next()
-    else {
-        tracing::warn!(path = %path.display(), "journal without a session record; ignored");
-        return;
+    // A compacted journal starts with a `snapshot`: the identity plus the dropped state.
+    let (key, agent_id, spawned_by, depth, label, cleanup, ts, snapshot) = match it.next() {
+        Some(Record::Session {
+            key,
+            agent_id,
+            spawned_by,
+            depth,
+            label,
+            cleanup,
+            ts,
+        }) => (key, agent_id, spawned_by, depth, label, cleanup, ts, None),
+        Some(Record::Snapshot(s)) => (
+            s.key,
+            s.agent_id,
+            s.spawned_by,
+            s.depth,
+            s.label,
+            s.cleanup,
+            s.ts,
+            Some((s.updated_at, s.thread_id, s.delivered)),
+        ),
+        _ => {
+            tracing::warn!(path = %path.display(), "journal without a session record; ignored");
+            return;
+        }
     };
     if key::parse_key(&key).is_err() || key::file_stem(&key) != file_stem_of(path) {
         tracing::warn!(path = %path.display(), "journal names another session; ignored");
@@ -162,6 +177,11 @@ fn load_session(
         Cleanup::Keep
     };
     s.persisted = true;
+    if let Some((updated_at, thread_id, delivered)) = snapshot {
+        s.updated_at = s.updated_at.max(updated_at);
+        s.thread_id = thread_id;
+        s.delivered.extend(delivered);
+    }
     for r in it {
         match r {
             Record::Message {
@@ -213,7 +233,7 @@ fn load_session(
                 s.updated_at = s.updated_at.max(a.ts);
                 s.delivered.insert(a.announce_id);
             }
-            Record::Session { .. } => {}
+            Record::Session { .. } | Record::Snapshot(_) => {}
         }
     }
     for q in &s.queue {

@@ -43,6 +43,7 @@ impl Shared {
                 tracing::info!(
                     archived = report.archived,
                     pruned = report.pruned,
+                    compacted = report.compacted,
                     "session retention"
                 );
             }
@@ -80,6 +81,7 @@ impl Shared {
                 }
             }
         }
+        report.compacted = self.compact_due(retention, now).await;
         let dir = self.dir.join("archive");
         report.pruned = blocking(move || Ok(prune_archive(&dir, retention, now)))
             .await
@@ -121,11 +123,12 @@ impl Shared {
             };
             let Some(state) = removed else { continue };
             let from = self.journal_path(child);
-            let to = self
-                .dir
-                .join("archive")
-                .join(format!("{}.{now}.jsonl", key::file_stem(child)));
+            let (dir, stem) = (self.dir.clone(), key::file_stem(child));
             let moved = blocking(move || {
+                // A free name: a compacted session already has segments of its stem there.
+                let to = dir
+                    .join("archive")
+                    .join(journal::segment_name(&dir, &stem, now));
                 openclaw_rs_state::ensure_dir(to.parent().unwrap_or(Path::new(".")))?;
                 match std::fs::rename(&from, &to) {
                     Ok(()) => Ok(()),

@@ -64,9 +64,17 @@ impl Shared {
                 }
             };
             match step {
-                Step::Idle => return,
+                Step::Idle => {
+                    // Out of work: the moment to bound the journal (nothing runs or waits).
+                    self.compact_if_due(&key).await;
+                    return;
+                }
                 Step::Announce(a) => match self.deliver(&key, a).await {
-                    Ok(()) => backoff = Duration::from_millis(100),
+                    Ok(()) => {
+                        backoff = Duration::from_millis(100);
+                        // A parent whose children keep finishing may never run out of work.
+                        self.compact_if_due(&key).await;
+                    }
                     Err(e) => {
                         tracing::warn!(session = %key, error = %e, "announce delivery failed; retrying");
                         tokio::select! {
@@ -650,6 +658,9 @@ impl Shared {
             while inner.recent_terminal.len() > self.opts.recent_runs {
                 if let Some(old) = inner.recent_terminal.pop_front() {
                     inner.runs.remove(&old);
+                    if inner.index_until_uncached.remove(&old) {
+                        inner.run_index.remove(&old);
+                    }
                 }
             }
             (key, small)
