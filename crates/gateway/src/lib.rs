@@ -95,6 +95,9 @@ pub use event_loop::EventLoopStats;
 pub use openclaw_rs_config::{AuthMode, Config};
 pub use openclaw_rs_sessions::RunExecutor;
 pub use options::{GatewayOptions, SharedAuth, DEFAULT_HANDSHAKE_TIMEOUT};
+/// The `prometheus` crate the gateway's metrics are made with (give
+/// [`GatewayBuilder::metrics_registry`] a registry of this version).
+pub use prometheus;
 pub use rpc::{CallCtx, FastHandler, Handler, MethodSpec};
 pub use runs::Sessions;
 pub use server::raise_fd_limit;
