@@ -241,22 +241,25 @@ impl GatewayBuilder {
     /// describe your process, not the gateway (register prometheus's process collector if you
     /// want them).
     ///
-    /// ```no_run
-    /// # fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use openclaw_rs_gateway::Gateway;
     /// use openclaw_rs_gateway::prometheus::{Encoder, IntCounter, Registry, TextEncoder};
     ///
     /// let registry = Registry::new();
     /// let mine = IntCounter::new("my_tool_jobs_total", "Jobs my tool ran.")?;
     /// registry.register(Box::new(mine.clone()))?;
-    /// let gateway = Gateway::builder("/tmp/my-gateway-state")
+    /// # let state_dir = tempfile::tempdir()?;
+    /// let gateway = Gateway::builder(state_dir.path())
     ///     .metrics_registry(registry.clone())
     ///     .bind("127.0.0.1:0")?
     ///     .build()?;
-    /// // Your /metrics handler: your series and the gateway's, levels read now.
+    /// // Your /metrics handler: your series and the gateway's (levels read now).
     /// let mut text = Vec::new();
     /// TextEncoder::new().encode(&registry.gather(), &mut text)?;
-    /// assert!(String::from_utf8(text)?.contains("openclaw_gateway_rpc_requests_total"));
+    /// let text = String::from_utf8(text)?;
+    /// assert!(text.contains("my_tool_jobs_total"));
+    /// assert!(text.contains("openclaw_gateway_connections 0"));
     /// # drop(gateway);
     /// # Ok(())
     /// # }

@@ -33,3 +33,78 @@ pub(crate) fn run_finished(
         o.run_finished(state, class, duration);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        BoxFuture, Cancel, ExecError, ExecEvent, ExecOutcome, ExecRequest, ManagerOptions,
+        RunExecutor, SessionManager, SpawnRequest,
+    };
+    use std::sync::{Arc, Mutex};
+
+    struct Echo;
+    impl RunExecutor for Echo {
+        fn execute(
+            &self,
+            req: ExecRequest,
+            _events: tokio::sync::mpsc::Sender<ExecEvent>,
+            _cancel: Cancel,
+        ) -> BoxFuture<'static, Result<ExecOutcome, ExecError>> {
+            Box::pin(async move {
+                Ok(ExecOutcome {
+                    final_text: req.task,
+                    thread_id: None,
+                })
+            })
+        }
+    }
+
+    /// What one observer was told.
+    #[derive(Default)]
+    struct Seen {
+        runs: Mutex<Vec<RunState>>,
+        fsyncs: Mutex<usize>,
+    }
+    impl Observer for Seen {
+        fn run_finished(&self, state: RunState, _: Option<FailureClass>, _: Option<Duration>) {
+            self.runs.lock().unwrap().push(state);
+        }
+        fn journal_fsync(&self, _: Duration) {
+            *self.fsyncs.lock().unwrap() += 1;
+        }
+    }
+
+    fn open(dir: &std::path::Path, seen: &Arc<Seen>) -> SessionManager {
+        let mut opts = ManagerOptions::new(openclaw_rs_state::StateDir::new(dir));
+        opts.observer = Some(seen.clone());
+        let config = Arc::new(openclaw_rs_config::Config::default());
+        SessionManager::open(opts, config, Arc::new(Echo)).unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn each_manager_reports_to_its_own_observer() {
+        let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (seen_a, seen_b) = (Arc::new(Seen::default()), Arc::new(Seen::default()));
+        let (a, b) = (open(da.path(), &seen_a), open(db.path(), &seen_b));
+        let accepted = a
+            .spawn(SpawnRequest {
+                task: "observed".into(),
+                ..SpawnRequest::default()
+            })
+            .await
+            .unwrap();
+        let run = a
+            .wait(&accepted.run_id, Duration::from_secs(30))
+            .await
+            .unwrap();
+        assert_eq!(run.state, RunState::Completed);
+        assert_eq!(*seen_a.runs.lock().unwrap(), vec![RunState::Completed]);
+        // The message, `started` and `ended` records each waited for an fsync.
+        assert!(*seen_a.fsyncs.lock().unwrap() >= 3);
+        assert!(seen_b.runs.lock().unwrap().is_empty());
+        assert_eq!(*seen_b.fsyncs.lock().unwrap(), 0);
+        a.shutdown().await;
+        b.shutdown().await;
+    }
+}
