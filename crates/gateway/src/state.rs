@@ -379,6 +379,8 @@ pub struct GatewayState {
     health_cache: arc_swap::ArcSwapOption<CachedText>,
     /// This gateway's Prometheus metrics (served by its `GET /metrics`).
     metrics: crate::metrics::Metrics,
+    /// Serializes read-modify-write cycles of `$STATE/user-prefs.json` (`users.prefs.set`).
+    prefs_lock: tokio::sync::Mutex<()>,
 }
 
 /// How long a serialized `health` payload is served before it is rebuilt (OpenClaw also
@@ -423,6 +425,7 @@ impl GatewayState {
         });
         let state = Arc::new(GatewayState {
             metrics,
+            prefs_lock: tokio::sync::Mutex::new(()),
             control_ui,
             devices,
             config: reload.store().live(),
@@ -449,6 +452,11 @@ impl GatewayState {
             .metrics
             .attach(Arc::downgrade(&state) as std::sync::Weak<dyn crate::metrics::LevelSource>);
         state
+    }
+
+    /// The lock around read-modify-write cycles of this gateway's user-prefs file.
+    pub(crate) fn prefs_lock(&self) -> &tokio::sync::Mutex<()> {
+        &self.prefs_lock
     }
 
     /// This gateway's Prometheus metrics: [`crate::metrics::Metrics::render`] is what its
