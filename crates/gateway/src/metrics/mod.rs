@@ -1,7 +1,8 @@
 //! Prometheus metrics, one set per gateway: [`Metrics`] (typed handles in a
 //! [`prometheus::Registry`]) is created by [`crate::GatewayBuilder::build`], owned by the
-//! gateway's state ([`GatewayState::metrics`]) and served by that gateway's `GET /metrics` (also
-//! at OpenClaw's `/api/diagnostics/prometheus`). Two gateways in one process count separately.
+//! gateway's state ([`crate::GatewayState::metrics`]) and served by that gateway's
+//! `GET /metrics` (also at OpenClaw's `/api/diagnostics/prometheus`). Two gateways in one
+//! process count separately.
 //!
 //! Event counters and histograms are updated where things happen, through the state or
 //! connection the call site already holds (connections, handshakes, RPCs, config reloads, and
