@@ -475,6 +475,26 @@ async fn wait_status(c: &Client, pred: impl Fn(&Value) -> bool) -> Value {
     .await
 }
 
+/// `GET /metrics` with `secret` as the bearer credential; the body of a 200.
+async fn metrics_text(port: u16, secret: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect for /metrics");
+    let req = format!(
+        "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {secret}\r\nConnection: close\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).await.expect("send request");
+    let mut buf = String::new();
+    tokio::time::timeout(Duration::from_secs(30), s.read_to_string(&mut buf))
+        .await
+        .expect("/metrics answered within 30 s")
+        .expect("read /metrics");
+    let (head, body) = buf.split_once("\r\n\r\n").expect("an HTTP answer");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    body.to_owned()
+}
+
 /// A restart-required edit on the real binary: the gateway drains, re-execs itself with the
 /// listening socket inherited, and a client connecting every 5 ms throughout never sees
 /// "connection refused"; `hello-ok` is served again afterwards by a new boot id, same pid.
@@ -520,6 +540,14 @@ async fn restart_reexecs_without_refusing_connections() {
     assert_eq!(status["pid"], pid1, "re-exec keeps the pid");
     assert_ne!(status["bootId"], boot_id1, "a new image serves");
     assert_eq!(status["authMode"], "password");
+    // The new image's metrics carry the restart count handed over by the old one.
+    let metrics = metrics_text(port, "pw").await;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "openclaw_gateway_restarts_total 1"),
+        "{metrics}"
+    );
     tokio::time::sleep(Duration::from_millis(100)).await;
     let (ok, refused) = probe.finish().await;
     eprintln!("restart probe: {ok} connects ok, {refused} refused (first conn {boot1})");

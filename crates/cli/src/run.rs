@@ -100,8 +100,15 @@ fn env(key: &str) -> Option<String> {
 }
 
 /// Install the subscriber. Returns a hook that swaps the filter (`logging.level` hot reload),
-/// or `None` when `--log-level`/`OPENCLAW_LOG` fixed the level (they win over the config).
-fn init_tracing(format: LogFormat, level: Option<&str>) -> Option<LogLevelHook> {
+/// or `None` when `--log-level`/`OPENCLAW_LOG` fixed the level (they win over the config), and
+/// the log file's writer (started once the state dir is known).
+fn init_tracing(
+    format: LogFormat,
+    level: Option<&str>,
+) -> (
+    Option<LogLevelHook>,
+    openclaw_rs_gateway::logfile::LogWriter,
+) {
     use tracing_subscriber::EnvFilter;
     let fixed = level.map(str::to_owned).or_else(|| env("OPENCLAW_LOG"));
     let filter = fixed.clone().unwrap_or_else(|| "info".into());
@@ -114,7 +121,7 @@ fn init_tracing(format: LogFormat, level: Option<&str>) -> Option<LogLevelHook> 
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     // Besides stderr, every event goes to the gateway's rolling JSONL file (started in
     // `run_foreground` once the state dir is known; see `openclaw_rs_gateway::logfile`).
-    let file = openclaw_rs_gateway::logfile::layer();
+    let (file, writer) = openclaw_rs_gateway::logfile::layer();
     let hook = match format {
         LogFormat::Json => {
             let b = builder.json().with_filter_reloading();
@@ -127,7 +134,7 @@ fn init_tracing(format: LogFormat, level: Option<&str>) -> Option<LogLevelHook> 
             b.finish().with(file).try_init().ok().map(|_| h)
         }
     };
-    hook.filter(|_| fixed.is_none())
+    (hook.filter(|_| fixed.is_none()), writer)
 }
 
 fn reload_hook<S: 'static>(
@@ -145,7 +152,7 @@ const LOCK_WAIT: Duration = Duration::from_millis(1500);
 
 /// Run the gateway in the foreground until SIGTERM/SIGINT.
 pub fn run_foreground(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let log_hook = init_tracing(args.log_format, args.log_level.as_deref());
+    let (log_hook, log_writer) = init_tracing(args.log_format, args.log_level.as_deref());
     let mut resolved = launch::resolve(&args.flags(), env).map_err(|e| match e {
         openclaw_rs_gateway::GatewayError::Config(m) => CliError::usage(m),
         other => CliError::new(1, other.to_string()),
@@ -167,7 +174,7 @@ pub fn run_foreground(args: RunArgs) -> anyhow::Result<ExitCode> {
             ),
         )
     })?;
-    openclaw_rs_gateway::logfile::start(state.join(openclaw_rs_gateway::logfile::LOG_FILE));
+    log_writer.start(state.join(openclaw_rs_gateway::logfile::LOG_FILE));
     if let (Some(hook), Some(level)) = (&log_hook, &resolved.options.config.logging.level) {
         if let Err(e) = hook(level) {
             tracing::warn!("{e}");

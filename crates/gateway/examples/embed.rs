@@ -1,10 +1,12 @@
 //! Embed the gateway in your own Tokio program: serve it in-process on `127.0.0.1:0` with a
-//! fixed in-memory config, call it with the typed client, and shut it down cleanly.
+//! fixed in-memory config, call it with the typed client, read its metrics from your own
+//! Prometheus registry, and shut it down cleanly.
 //!
 //! `cargo run -p openclaw-rs-gateway --example embed`
 
 use openclaw_rs_client::{Client, ClientOptions};
 use openclaw_rs_config::Config;
+use openclaw_rs_gateway::prometheus::{Encoder, Registry, TextEncoder};
 use openclaw_rs_gateway::{Gateway, SharedAuth};
 use openclaw_rs_protocol::methods::gateway::{HealthParams, StatusParams};
 use openclaw_rs_protocol::methods::sessions::SessionsListParams;
@@ -20,8 +22,13 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let mut config = Config::default();
     config.session.max_spawn_depth = Some(2);
 
+    // Your program's registry: the gateway registers its metrics here, so your own `/metrics`
+    // serves them (the gateway's `GET /metrics` serves this registry too).
+    let registry = Registry::new();
+
     let gateway = Gateway::builder(state_dir.path())
         .fixed_config(config)
+        .metrics_registry(registry.clone())
         .auth(SharedAuth::token(token.clone()))
         // No Control UI discovered from this process's PATH.
         .configure(|o| o.control_ui_env = openclaw_rs_gateway::control_ui::DiscoveryEnv::default())
@@ -66,6 +73,23 @@ async fn main() -> Result<(), Box<dyn Error>> {
         "session.maxSpawnDepth = {:?}",
         state.config().load().session.max_spawn_depth
     );
+
+    // What your `/metrics` handler would answer: the gateway's series, levels read now.
+    let mut text = Vec::new();
+    TextEncoder::new().encode(&registry.gather(), &mut text)?;
+    let text = String::from_utf8(text)?;
+    let health_calls = text
+        .lines()
+        .find(|l| {
+            l.starts_with(r#"openclaw_gateway_rpc_requests_total{method="health",outcome="ok"} "#)
+        })
+        .ok_or("the health call is not in the registry")?;
+    println!("metrics: {health_calls}");
+    let open = text
+        .lines()
+        .find(|l| l.starts_with("openclaw_gateway_connections "))
+        .ok_or("no connection gauge in the registry")?;
+    println!("metrics: {open}");
 
     client.close().await;
     let _ = stop.send(());

@@ -3,7 +3,8 @@
 //! Every part is optional; what is not given is built as `gateway run` builds it: the config
 //! from `$STATE/openclaw.json` (watched for edits), the auth service on the pairing store in the
 //! state dir, the sessions manager on `$STATE/sessions`, every runtime on one app-server
-//! [`Pool`] with [`PoolConfig::default`], the built-in methods only.
+//! [`Pool`] with [`PoolConfig::default`], the built-in methods only, the metrics in a registry
+//! of the gateway's own.
 //!
 //! Layer 5: uses `server` (the accept loop), `state`, `rpc`, `methods` (the built-in
 //! registry), `runs::lifecycle` and `options`. Nothing else in the crate uses it.
@@ -102,6 +103,7 @@ pub struct GatewayBuilder {
     runs: RunsSetup,
     methods: Vec<MethodSpec>,
     listeners: Vec<std::net::TcpListener>,
+    metrics_registry: Option<prometheus::Registry>,
 }
 
 /// Where the config comes from.
@@ -125,6 +127,7 @@ impl GatewayBuilder {
             runs: RunsSetup::default(),
             methods: Vec::new(),
             listeners: Vec::new(),
+            metrics_registry: None,
         }
     }
 
@@ -163,6 +166,7 @@ impl GatewayBuilder {
     }
 
     /// Options for the sessions manager the gateway opens (workspace, attempts, run timeout).
+    /// Their `observer` is replaced by the gateway's metrics.
     pub fn session_options(mut self, opts: ManagerOptions) -> GatewayBuilder {
         self.runs.manager = ManagerSource::Options(opts);
         self
@@ -170,7 +174,9 @@ impl GatewayBuilder {
 
     /// Serve this sessions manager (opened by the caller with its own executor) instead of
     /// opening one. Cannot be combined with [`Self::run_executor`] or
-    /// [`Self::runtime_executor`]: the manager already has its executor.
+    /// [`Self::runtime_executor`]: the manager already has its executor. Its run endings and
+    /// journal fsyncs go to the observer it was opened with (`ManagerOptions::observer`), not
+    /// to the gateway's metrics.
     pub fn session_manager(mut self, manager: SessionManager) -> GatewayBuilder {
         self.runs.manager = ManagerSource::Ready(manager);
         self
@@ -223,6 +229,46 @@ impl GatewayBuilder {
         self
     }
 
+    /// Register this gateway's metrics in `registry` (yours) instead of a registry of its own,
+    /// so that your `/metrics` serves them with your other metrics. The levels (open
+    /// connections, lanes, the lease pool, cooldowns) are read from the gateway whenever
+    /// `registry` is gathered, by you or by the gateway's own `GET /metrics` (which then serves
+    /// all of `registry`). When the gateway is dropped its metrics are unregistered again.
+    ///
+    /// One gateway per registry: a name registered twice fails [`Self::build`]
+    /// ([`GatewayError::Metrics`]). The process figures (`process_resident_memory_bytes`,
+    /// `process_open_fds`, `process_start_time_seconds`) are not added to your registry: they
+    /// describe your process, not the gateway (register prometheus's process collector if you
+    /// want them).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use openclaw_rs_gateway::Gateway;
+    /// use openclaw_rs_gateway::prometheus::{Encoder, IntCounter, Registry, TextEncoder};
+    ///
+    /// let registry = Registry::new();
+    /// let mine = IntCounter::new("my_tool_jobs_total", "Jobs my tool ran.")?;
+    /// registry.register(Box::new(mine.clone()))?;
+    /// # let state_dir = tempfile::tempdir()?;
+    /// let gateway = Gateway::builder(state_dir.path())
+    ///     .metrics_registry(registry.clone())
+    ///     .bind("127.0.0.1:0")?
+    ///     .build()?;
+    /// // Your /metrics handler: your series and the gateway's (levels read now).
+    /// let mut text = Vec::new();
+    /// TextEncoder::new().encode(&registry.gather(), &mut text)?;
+    /// let text = String::from_utf8(text)?;
+    /// assert!(text.contains("my_tool_jobs_total"));
+    /// assert!(text.contains("openclaw_gateway_connections 0"));
+    /// # drop(gateway);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn metrics_registry(mut self, registry: prometheus::Registry) -> GatewayBuilder {
+        self.metrics_registry = Some(registry);
+        self
+    }
+
     /// Serve on `listener` (already bound).
     pub fn listener(mut self, listener: std::net::TcpListener) -> GatewayBuilder {
         self.listeners.push(listener);
@@ -265,10 +311,11 @@ impl GatewayBuilder {
         if self.opts.listen_urls.is_empty() {
             self.opts.listen_urls = crate::launch::listen_urls(&self.listeners);
         }
+        let metrics = crate::metrics::Metrics::new(self.metrics_registry, self.opts.restarts)?;
         let mut specs = crate::methods::all_specs();
         specs.extend(self.methods);
         Ok(Gateway {
-            state: GatewayState::new(self.opts, self.auth_service, watch_file),
+            state: GatewayState::new(self.opts, self.auth_service, watch_file, metrics),
             methods: Arc::new(Methods::new(specs)),
             runs: self.runs,
             listeners: self.listeners,

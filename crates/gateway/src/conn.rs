@@ -83,9 +83,9 @@ pub(crate) async fn handle(
     };
     match spoke {
         Some(true) => {}
-        Some(false) => return crate::metrics::connection("closed"),
+        Some(false) => return state.metrics().connection("closed"),
         None => {
-            crate::metrics::connection("evicted");
+            state.metrics().connection("evicted");
             return http::refuse_busy(stream, EVICT_LINGER).await;
         }
     }
@@ -96,27 +96,27 @@ pub(crate) async fn handle(
         _ = drain.wait_for(|d| *d) => return,
     };
     let Some(read) = read else {
-        crate::metrics::connection("evicted");
+        state.metrics().connection("evicted");
         return http::refuse_busy(stream, EVICT_LINGER).await;
     };
     ticket.set_stage(Stage::Busy);
     let head = match read {
         Ok(Ok(head)) => head,
-        Ok(Err(http::HeadError::Io)) | Err(_) => return crate::metrics::connection("closed"),
+        Ok(Err(http::HeadError::Io)) | Err(_) => return state.metrics().connection("closed"),
         Ok(Err(e)) => {
-            crate::metrics::connection("bad_request");
+            state.metrics().connection("bad_request");
             return http::respond_error(&mut stream, &e).await;
         }
     };
     let key = match http::upgrade_key(&head) {
         Ok(Some(key)) => key.to_owned(),
         Ok(None) => {
-            crate::metrics::connection("http");
+            state.metrics().connection("http");
             // Metrics, else the Control UI when it is enabled and the path is under its base
             // path, else a probe or the plain answers.
             let path = head.facts.path.split('?').next().unwrap_or("/");
-            if crate::metrics::PATHS.contains(&path) {
-                return crate::metrics::respond(&mut stream, &state, &head).await;
+            if crate::metrics::route::PATHS.contains(&path) {
+                return crate::metrics::route::respond(&mut stream, &state, &head).await;
             }
             if crate::control_ui::serve::serves(&state, &head) {
                 return crate::control_ui::serve::respond(&mut stream, &state, &head).await;
@@ -124,12 +124,12 @@ pub(crate) async fn handle(
             return http::respond(&mut stream, &state, &head).await;
         }
         Err(e) => {
-            crate::metrics::connection("bad_request");
+            state.metrics().connection("bad_request");
             return http::refuse_upgrade(&mut stream, &e).await;
         }
     };
     if state.is_draining() {
-        crate::metrics::connection("draining");
+        state.metrics().connection("draining");
         let body = r#"{"error":"gateway is shutting down"}"#;
         let out = format!(
             "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -155,7 +155,7 @@ pub(crate) async fn handle(
     if stream.write_all(&out).await.is_err() {
         return;
     }
-    let mut handshake = crate::metrics::Handshake::begin();
+    let mut handshake = state.metrics().handshake();
     ticket.set_stage(Stage::Upgraded);
     let budget = Budget::new(PREAUTH_READ_BUDGET);
     let config = ws_config(state.options().max_payload);
@@ -794,7 +794,7 @@ fn dispatch(
     } = req;
     let began = std::time::Instant::now();
     let Some(spec) = methods.get(&method) else {
-        crate::metrics::rpc("unknown", "INVALID_REQUEST", began);
+        state.metrics().rpc("unknown", "INVALID_REQUEST", began);
         let error = if method == "connect" {
             ErrorShape::new(
                 ErrorCode::InvalidRequest,
@@ -807,13 +807,13 @@ fn dispatch(
         return None;
     };
     if let Err(error) = spec.check_access(conn.info()) {
-        crate::metrics::rpc(spec.name, error.code.as_str(), began);
+        state.metrics().rpc(spec.name, error.code.as_str(), began);
         conn.send_text(encode::response_err(Some(&id), &error));
         return None;
     }
     if let Some(fast) = spec.fast {
         conn.send_text(encode::response_ok(&id, &fast(state)));
-        crate::metrics::rpc(spec.name, "ok", began);
+        state.metrics().rpc(spec.name, "ok", began);
         return None;
     }
     let ctx = CallCtx::new(conn.clone(), Arc::from(id.as_str()));
@@ -824,12 +824,17 @@ fn dispatch(
     if let std::task::Poll::Ready(result) = fut.as_mut().poll(&mut cx) {
         conn.send_text(encode::response(&id, result.as_ref()));
         conn.answered(&id);
-        crate::metrics::rpc(spec.name, crate::metrics::outcome_of(&result), began);
+        state
+            .metrics()
+            .rpc(spec.name, crate::metrics::outcome_of(&result), began);
         return None;
     }
     let name = spec.name;
+    let state = state.clone();
     Some(fut.map(move |r| {
-        crate::metrics::rpc(name, crate::metrics::outcome_of(&r), began);
+        state
+            .metrics()
+            .rpc(name, crate::metrics::outcome_of(&r), began);
         (id, r)
     }))
 }

@@ -21,6 +21,10 @@ pub enum GatewayError {
     /// The options are inconsistent (e.g. LAN bind without auth).
     #[error("{0}")]
     Config(String),
+    /// The gateway's metrics could not be registered (e.g. the registry given to
+    /// [`crate::GatewayBuilder::metrics_registry`] already has one of its names).
+    #[error("{0}")]
+    Metrics(String),
     /// State directory failure (token file, …).
     #[error(transparent)]
     State(#[from] openclaw_rs_state::StateError),

@@ -129,6 +129,9 @@ pub fn resolve(
         password,
     };
     options.config = config;
+    options.restarts = get(crate::metrics::RESTARTS_ENV)
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(0);
     Ok(Launch {
         options,
         bind,

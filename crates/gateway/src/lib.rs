@@ -46,13 +46,16 @@
 //! Modules form layers; a module uses only modules of its own or lower layers, and never in a
 //! cycle (a tidy test, `xtask/tests/module_cycles.rs`, fails on any module cycle):
 //! 1. Foundations: `base`, `error`, `options`, `control_ui`, `event_loop`, `budget`, `logfile`,
-//!    `launch`, `wire` (conversion into the protocol's types), `reload::{intent, handoff}`,
-//!    `runs::{run_auth, executors, sessions, tools, app_server}` (run execution).
+//!    `launch`, `metrics` (the [`metrics::Metrics`] value), `wire` (conversion into the protocol's
+//!    types), `reload::{intent, handoff}`, `runs::{run_auth, executors, sessions, tools,
+//!    app_server}` (run execution).
 //! 2. `reload::runtime` (config store, cooldowns, restart state).
-//! 3. `state` ([`GatewayState`], [`Connection`]): never a handler.
+//! 3. `state` ([`GatewayState`], [`Connection`]): never a handler; `metrics::levels` (the state as
+//!    the metrics' level source).
 //! 4. Services on the state: `rpc` ([`MethodSpec`], [`CallCtx`], the registry), `fanout`
 //!    (event fan-out), `http`, `connect`, `control_ui::serve`, `reload::hot` (hot apply),
-//!    `reload::drain` (reload task, restart drain), `runs::lifecycle`.
+//!    `reload::drain` (reload task, restart drain), `runs::lifecycle`, `metrics::route`
+//!    (`GET /metrics`).
 //! 5. `methods::*`: the RPC handlers, one module per area.
 //! 6. `conn` (one connection), `server` (accept loop, shutdown tree).
 //! 7. `builder` ([`Gateway`], [`GatewayBuilder`]), `reload::restart`, the crate root.
@@ -62,6 +65,13 @@
 //! fan-out and every connection task; each connection task owns its writer task and its
 //! in-flight requests; the sessions manager and the app-server pool are shut down before
 //! `serve` returns. Nothing is detached.
+//!
+//! **Architecture Invariant:** nothing global. Mutable state belongs to one gateway: its metrics
+//! ([`GatewayState::metrics`], in a registry of its own or the one given to
+//! [`GatewayBuilder::metrics_registry`]), the sessions manager's observer, locks, the restart
+//! count ([`GatewayOptions::restarts`]). Two gateways in one process count and lock separately;
+//! only process-level things are shared (the `process_*` figures, the tracing subscriber and its
+//! log-file writer installed by the CLI).
 
 #![warn(missing_docs)]
 
@@ -95,6 +105,9 @@ pub use event_loop::EventLoopStats;
 pub use openclaw_rs_config::{AuthMode, Config};
 pub use openclaw_rs_sessions::RunExecutor;
 pub use options::{GatewayOptions, SharedAuth, DEFAULT_HANDSHAKE_TIMEOUT};
+/// The `prometheus` crate the gateway's metrics are made with (give
+/// [`GatewayBuilder::metrics_registry`] a registry of this version).
+pub use prometheus;
 pub use rpc::{CallCtx, FastHandler, Handler, MethodSpec};
 pub use runs::Sessions;
 pub use server::raise_fd_limit;

@@ -12,9 +12,10 @@
 //! **Never stalls the gateway:** [`JsonlLayer`] (a tracing layer, installed by the CLI next to
 //! its stderr output) formats a line and hands it to a bounded channel with `try_send`; when the
 //! channel is full (a slow or full disk) the line is dropped and counted. One writer thread,
-//! started by [`start`] once the state dir is known, appends the lines, rotates the file at
-//! [`MAX_FILE_BYTES`] (keeping [`ARCHIVES`] old files, `gateway.1.jsonl` newest) and, after a
-//! write error, drops lines and retries opening the file at most once a second.
+//! started by [`LogWriter::start`] (the other half of [`layer`]) once the state dir is known,
+//! appends the lines, rotates the file at [`MAX_FILE_BYTES`] (keeping [`ARCHIVES`] old files,
+//! `gateway.1.jsonl` newest) and, after a write error, drops lines and retries opening the file
+//! at most once a second. Nothing is parked in a global: the layer and its writer are a pair.
 
 use serde::Serialize;
 use std::fs::{File, OpenOptions};
@@ -22,7 +23,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
@@ -40,9 +41,6 @@ const QUEUE: usize = 4096;
 /// Longest line written (a longer message is cut).
 const MAX_LINE_BYTES: usize = 16 * 1024;
 
-/// The receiving end, parked until [`start`] takes it.
-static PENDING: Mutex<Option<Receiver<String>>> = Mutex::new(None);
-
 /// A tracing layer that formats each event as an OpenClaw JSONL line for the log file.
 #[derive(Debug)]
 pub struct JsonlLayer {
@@ -51,24 +49,34 @@ pub struct JsonlLayer {
     dropped: Arc<AtomicU64>,
 }
 
-/// The layer; its lines queue until [`start`] (at most `QUEUE` of them).
-pub fn layer() -> JsonlLayer {
+/// The receiving end of a [`layer`]'s lines: [`LogWriter::start`] it once the file is known.
+#[derive(Debug)]
+pub struct LogWriter {
+    rx: Receiver<String>,
+}
+
+/// The layer and its writer; the layer's lines queue until [`LogWriter::start`] (at most
+/// `QUEUE` of them).
+pub fn layer() -> (JsonlLayer, LogWriter) {
     let (tx, rx) = sync_channel(QUEUE);
-    if let Ok(mut p) = PENDING.lock() {
-        *p = Some(rx);
-    }
-    JsonlLayer {
+    let layer = JsonlLayer {
         tx,
         host: crate::base::hostname(),
         dropped: Arc::new(AtomicU64::new(0)),
+    };
+    (layer, LogWriter { rx })
+}
+
+impl LogWriter {
+    /// Start the writer thread appending to `path` (normally `$STATE/` + [`LOG_FILE`]). The
+    /// thread belongs to the process's logging: it ends when the layer is dropped (with the
+    /// subscriber). Returns false when the thread could not be started.
+    pub fn start(self, path: PathBuf) -> bool {
+        start_writer(self.rx, path)
     }
 }
 
-/// Start the writer thread appending to `path` (normally `$STATE/` + [`LOG_FILE`]). Returns
-/// false when no [`layer`] was created or the writer already runs.
-pub fn start(path: PathBuf) -> bool {
-    let rx = PENDING.lock().ok().and_then(|mut p| p.take());
-    let Some(rx) = rx else { return false };
+fn start_writer(rx: Receiver<String>, path: PathBuf) -> bool {
     std::thread::Builder::new()
         .name("gateway-log-writer".into())
         .spawn(move || {

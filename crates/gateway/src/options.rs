@@ -96,6 +96,10 @@ pub struct GatewayOptions {
     /// Where to look for an installed Control UI build when `gateway.controlUi.root` is unset
     /// (default: this process's `PATH` and npm prefix).
     pub control_ui_env: crate::control_ui::DiscoveryEnv,
+    /// In-place restarts this process went through before this gateway (the start value of
+    /// `openclaw_gateway_restarts_total`; [`crate::launch::resolve`] reads it from
+    /// [`crate::metrics::RESTARTS_ENV`], set by the previous image). Default 0.
+    pub restarts: u64,
 }
 
 /// Default size of the pre-auth pool.
@@ -124,6 +128,7 @@ impl GatewayOptions {
             max_preauth_connections: DEFAULT_MAX_PREAUTH_CONNECTIONS,
             max_preauth_per_peer: DEFAULT_MAX_PREAUTH_PER_PEER,
             control_ui_env: crate::control_ui::DiscoveryEnv::from_process(),
+            restarts: 0,
         }
     }
 }

@@ -97,7 +97,7 @@ pub(crate) async fn serve(
                             }
                             Err(why) => {
                                 tracing::debug!(%peer, ?why, "not admitted; answering 503");
-                                crate::metrics::connection("refused");
+                                state.metrics().connection("refused");
                                 if refusals.len() < MAX_REFUSING {
                                     refusals.spawn(http::refuse_busy(stream, REFUSE_LINGER));
                                 } else {
@@ -112,7 +112,7 @@ pub(crate) async fn serve(
                             let one = std::future::poll_fn(|cx| poll_accept_any(&tokio_listeners, &mut next_listener, cx));
                             if let Some(Ok((stream, _))) = futures_util::FutureExt::now_or_never(one) {
                                 state.admission.count_refused();
-                                crate::metrics::connection("refused");
+                                state.metrics().connection("refused");
                                 http::refuse_busy_now(stream);
                             }
                             spare_fd = std::fs::File::open("/dev/null").ok();

@@ -377,6 +377,10 @@ pub struct GatewayState {
     event_loop: Arc<Mutex<crate::event_loop::EventLoopStats>>,
     /// The serialized `health` payload, rebuilt at most every [`HEALTH_CACHE_TTL`].
     health_cache: arc_swap::ArcSwapOption<CachedText>,
+    /// This gateway's Prometheus metrics (served by its `GET /metrics`).
+    metrics: crate::metrics::Metrics,
+    /// Serializes read-modify-write cycles of `$STATE/user-prefs.json` (`users.prefs.set`).
+    prefs_lock: tokio::sync::Mutex<()>,
 }
 
 /// How long a serialized `health` payload is served before it is rebuilt (OpenClaw also
@@ -392,11 +396,12 @@ struct CachedText {
 impl GatewayState {
     /// Build the state from options, with the auth service (built from the options' state
     /// dir and config when `None`); `watch_config_file` false keeps `opts.config` fixed (the
-    /// file is neither read nor watched).
+    /// file is neither read nor watched). `metrics` read their levels from the new state.
     pub(crate) fn new(
         opts: GatewayOptions,
         devices: Option<Arc<openclaw_rs_auth::AuthService>>,
         watch_config_file: bool,
+        metrics: crate::metrics::Metrics,
     ) -> Arc<GatewayState> {
         let (draining, _) = watch::channel(false);
         let devices = devices.unwrap_or_else(|| Arc::new(default_auth_service(&opts)));
@@ -418,7 +423,9 @@ impl GatewayState {
             capacity: opts.max_preauth_connections,
             per_peer: opts.max_preauth_per_peer,
         });
-        Arc::new(GatewayState {
+        let state = Arc::new(GatewayState {
+            metrics,
+            prefs_lock: tokio::sync::Mutex::new(()),
             control_ui,
             devices,
             config: reload.store().live(),
@@ -440,7 +447,22 @@ impl GatewayState {
             health_cache: arc_swap::ArcSwapOption::empty(),
             admission,
             event_loop: Arc::default(),
-        })
+        });
+        state
+            .metrics
+            .attach(Arc::downgrade(&state) as std::sync::Weak<dyn crate::metrics::LevelSource>);
+        state
+    }
+
+    /// The lock around read-modify-write cycles of this gateway's user-prefs file.
+    pub(crate) fn prefs_lock(&self) -> &tokio::sync::Mutex<()> {
+        &self.prefs_lock
+    }
+
+    /// This gateway's Prometheus metrics: [`crate::metrics::Metrics::render`] is what its
+    /// `GET /metrics` answers, [`crate::metrics::Metrics::registry`] where they are registered.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.metrics
     }
 
     /// The live config (swapped on every applied edit): `state.config().load()`.

@@ -174,7 +174,8 @@ fn io_err(action: &str, path: &Path, e: io::Error) -> SessionError {
 }
 
 /// Append records to a journal and fsync. Creates the file (and fsyncs its directory) if new.
-pub(crate) fn append(path: &Path, records: &[Record]) -> Result<(), SessionError> {
+/// Returns how long the `fsync` took (the manager reports it to its observer).
+pub(crate) fn append(path: &Path, records: &[Record]) -> Result<std::time::Duration, SessionError> {
     let mut buf = Vec::with_capacity(256);
     for r in records {
         serde_json::to_writer(&mut buf, r)
@@ -193,11 +194,11 @@ pub(crate) fn append(path: &Path, records: &[Record]) -> Result<(), SessionError
         .map_err(|e| io_err("append to", path, e))?;
     let fsync_began = std::time::Instant::now();
     f.sync_data().map_err(|e| io_err("fsync", path, e))?;
-    crate::observe::journal_fsync(fsync_began.elapsed());
+    let took = fsync_began.elapsed();
     if !existed {
         sync_dir(path);
     }
-    Ok(())
+    Ok(took)
 }
 
 fn sync_dir(path: &Path) {

@@ -59,7 +59,7 @@ pub const MAX_ACTIVE_RUNS: usize = 10_000;
 const CANCEL_GRACE: Duration = Duration::from_secs(5);
 
 /// Options fixed at start-up.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ManagerOptions {
     /// Journals live in `<state>/sessions/`.
     pub state: StateDir,
@@ -73,6 +73,23 @@ pub struct ManagerOptions {
     pub event_capacity: usize,
     /// Terminal runs kept in memory for `wait` (older ones are read back from journals).
     pub recent_runs: usize,
+    /// Told about this manager's run endings and journal fsyncs (default: none). The gateway
+    /// puts its metrics here.
+    pub observer: Option<Arc<dyn crate::observe::Observer>>,
+}
+
+impl std::fmt::Debug for ManagerOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ManagerOptions")
+            .field("state", &self.state)
+            .field("workspace", &self.workspace)
+            .field("max_attempts", &self.max_attempts)
+            .field("default_run_timeout", &self.default_run_timeout)
+            .field("event_capacity", &self.event_capacity)
+            .field("recent_runs", &self.recent_runs)
+            .field("observer", &self.observer.as_ref().map(|_| "<observer>"))
+            .finish_non_exhaustive()
+    }
 }
 
 impl ManagerOptions {
@@ -86,6 +103,7 @@ impl ManagerOptions {
             default_run_timeout: Duration::from_secs(600),
             event_capacity: 8192,
             recent_runs: 256,
+            observer: None,
         }
     }
 }
@@ -637,6 +655,9 @@ impl SessionManager {
             let path = path.clone();
             blocking(move || journal::append(&path, &records)).await
         };
+        if let Ok(took) = write {
+            sh.fsynced(took);
+        }
         if let Err(e) = write {
             // Not acknowledged: forget the reservation entirely, on disk too. The child's key is
             // fresh, so the journal (if a partial write created it) is ours alone to remove.
@@ -739,7 +760,8 @@ impl SessionManager {
             records
         };
         let path = sh.journal_path(&key);
-        blocking(move || journal::append(&path, &records)).await?;
+        let took = blocking(move || journal::append(&path, &records)).await?;
+        sh.fsynced(took);
         {
             let mut inner = lock(&sh.inner);
             let Some(s) = inner.sessions.get_mut(&key) else {
@@ -1170,6 +1192,18 @@ async fn blocking<T: Send + 'static>(
 }
 
 impl Shared {
+    /// The observer, if the manager was given one.
+    fn observer(&self) -> Option<&dyn crate::observe::Observer> {
+        self.opts.observer.as_deref()
+    }
+
+    /// Report one journal fsync (the time [`journal::append`] returned).
+    fn fsynced(&self, took: Duration) {
+        if let Some(o) = self.observer() {
+            o.journal_fsync(took);
+        }
+    }
+
     fn journal_path(&self, key: &str) -> PathBuf {
         self.dir.join(format!("{}.jsonl", key::file_stem(key)))
     }

@@ -26,10 +26,6 @@ const MAX_VALUE_BYTES: usize = 4096;
 /// Keys one profile may hold (OpenClaw's limit).
 const MAX_KEYS: usize = 128;
 
-/// Serializes read-modify-write cycles of the prefs file (one process may host several
-/// gateways in tests; a global lock only orders them).
-static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 /// `$STATE/user-prefs.json`.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct PrefsFile {
@@ -129,7 +125,8 @@ async fn set(
             ));
         }
     }
-    let _guard = LOCK.lock().await;
+    // One read-modify-write of this gateway's prefs file at a time.
+    let _guard = state.prefs_lock().lock().await;
     let file_path = path(state);
     let mut file = load(file_path.clone()).await?;
     let current = file.profiles.entry(PROFILE_ID.to_owned()).or_default();

@@ -106,9 +106,10 @@ impl ListenerHandoff {
             .join(",")
     }
 
-    /// Replace this process with the same binary and arguments, passing the listeners.
-    /// Returns only on failure.
-    pub fn exec(self, args: &[OsString]) -> std::io::Error {
+    /// Replace this process with the same binary and arguments, passing the listeners and
+    /// `restarts` (the in-place restarts so far, this one included, in
+    /// [`crate::metrics::RESTARTS_ENV`]). Returns only on failure.
+    pub fn exec(self, args: &[OsString], restarts: u64) -> std::io::Error {
         for f in &self.fds {
             if let Err(e) = set_cloexec(f.as_raw_fd(), false) {
                 return e;
@@ -122,10 +123,7 @@ impl ListenerHandoff {
         }
         cmd.args(args.iter().skip(1))
             .env(LISTEN_FDS_ENV, self.env_value())
-            .env(
-                crate::metrics::RESTARTS_ENV,
-                crate::metrics::restarts_for_next_image(),
-            );
+            .env(crate::metrics::RESTARTS_ENV, restarts.to_string());
         tracing::info!(exe = %exe.display(), fds = %self.env_value(), "re-executing gateway with inherited listeners");
         // The descriptors must survive into the new image: leak them on purpose.
         let _keep: Vec<RawFd> = self

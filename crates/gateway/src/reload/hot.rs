@@ -16,7 +16,7 @@ use openclaw_rs_reload::{HotAction, ReloadOutcome};
 pub fn apply_outcome(state: &GatewayState, outcome: &ReloadOutcome) {
     let rt = &state.reload();
     let _serial = lock(&rt.apply_lock);
-    crate::metrics::config_reload(outcome);
+    state.metrics().config_reload(outcome);
     match outcome {
         ReloadOutcome::Unchanged => {}
         ReloadOutcome::Rejected(r) => {

@@ -45,6 +45,8 @@ pub struct Restart {
     /// Who asked for the restart and why.
     pub intent: RestartIntent,
     handoff: ListenerHandoff,
+    /// In-place restarts including this one (handed to the next image).
+    restarts: u64,
 }
 
 impl Restart {
@@ -53,7 +55,7 @@ impl Restart {
     pub fn exec(self) -> std::io::Error {
         let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
         tracing::warn!(who = %self.intent.who, reason = %self.intent.reason, "re-executing for restart");
-        self.handoff.exec(&args)
+        self.handoff.exec(&args, self.restarts)
     }
 }
 
@@ -80,8 +82,9 @@ pub async fn serve_restartable(
         state.reload().set_log_level_hook(h);
     }
     gateway.serve(listeners, shutdown).await?;
-    Ok(state
-        .reload()
-        .restart_to_exec()
-        .map(|intent| Restart { intent, handoff }))
+    Ok(state.reload().restart_to_exec().map(|intent| Restart {
+        intent,
+        handoff,
+        restarts: state.metrics().restarts() + 1,
+    }))
 }

@@ -42,7 +42,6 @@ pub(crate) fn start(
     state: &Arc<GatewayState>,
     setup: RunsSetup,
 ) -> Result<impl Future<Output = ()> + Send + 'static, GatewayError> {
-    crate::metrics::init();
     let pool = match setup.pool {
         Some(p) => p,
         None => Pool::new(setup.pool_config.unwrap_or_default()),
@@ -50,10 +49,12 @@ pub(crate) fn start(
     let manager = match setup.manager {
         ManagerSource::Ready(m) => m,
         source => {
-            let opts = match source {
+            let mut opts = match source {
                 ManagerSource::Options(o) => o,
                 _ => ManagerOptions::new(state.options().state_dir.clone()),
             };
+            // Run endings and journal fsyncs count in this gateway's metrics.
+            opts.observer = Some(state.metrics().sessions_observer());
             let fallback = Arc::new(AppServerExecutor::new(
                 pool.clone(),
                 state.live_config(),

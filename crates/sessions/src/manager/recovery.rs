@@ -78,7 +78,8 @@ impl SessionManager {
                             thread_id: None,
                             ts: a.ts,
                         };
-                        journal::append(&sh.journal_path(&a.child_key), &[rec])?;
+                        let took = journal::append(&sh.journal_path(&a.child_key), &[rec])?;
+                        sh.fsynced(took);
                         interrupted.retain(|r| r != &a.run_id);
                         if let Some(c) = inner.sessions.get_mut(&a.child_key) {
                             c.queue.retain(|q| q != &a.run_id);

@@ -118,7 +118,8 @@ impl Shared {
         };
         if !already {
             let path = self.journal_path(key);
-            blocking(move || journal::append(&path, &records)).await?;
+            let took = blocking(move || journal::append(&path, &records)).await?;
+            self.fsynced(took);
         }
         let child_to_archive = {
             let mut inner = lock(&self.inner);
@@ -297,8 +298,9 @@ impl Shared {
         if let Some(jl) = jl {
             let _g = jl.lock().await;
             let path = self.journal_path(key);
-            if let Err(e) = blocking(move || journal::append(&path, &[started])).await {
-                tracing::error!(run = %run_id, error = %e, "cannot record run start");
+            match blocking(move || journal::append(&path, &[started])).await {
+                Ok(took) => self.fsynced(took),
+                Err(e) => tracing::error!(run = %run_id, error = %e, "cannot record run start"),
             }
         }
         if let Some(s) = lock(&self.inner).sessions.get_mut(key) {
@@ -602,7 +604,7 @@ impl Shared {
                 pending_parent = Some(parent);
             }
         }
-        journal::append(
+        let took = journal::append(
             &self.journal_path(&key),
             &[Record::Ended {
                 run_id: run_id.to_string(),
@@ -615,6 +617,7 @@ impl Shared {
                 ts,
             }],
         )?;
+        self.fsynced(took);
         Ok(pending_parent)
     }
 
@@ -627,7 +630,7 @@ impl Shared {
             };
             run.state = e.state;
             run.ended_at = Some(now_ms());
-            crate::observe::run_finished(e.state, e.class, run.started_at);
+            crate::observe::run_finished(self.observer(), e.state, e.class, run.started_at);
             run.final_text = e.text.clone();
             run.error = e.error.clone();
             run.error_class = e.class;
