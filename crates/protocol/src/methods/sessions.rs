@@ -8,6 +8,7 @@
 //! provenance, model and thinking knobs of runtimes this gateway does not run).
 
 use super::{event, request, NonEmpty};
+use crate::FailureClass;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -559,7 +560,7 @@ pub struct HistoryMessage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
+    pub error_class: Option<FailureClass>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub child_session_key: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -635,7 +636,7 @@ pub struct RunResult {
     pub ended_at: Option<u64>,
     pub text: Option<String>,
     pub error: Option<String>,
-    pub error_class: Option<String>,
+    pub error_class: Option<FailureClass>,
     pub retryable: bool,
     pub spawned_by: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -701,7 +702,7 @@ pub struct AgentPayload {
 pub struct AgentMeta {
     pub duration_ms: Option<u64>,
     pub run_status: String,
-    pub error_class: Option<String>,
+    pub error_class: Option<FailureClass>,
 }
 
 /// The `chat` event (OpenClaw's `ChatEventSchema`): common fields and one body per `state`.
@@ -816,7 +817,7 @@ pub struct AnnounceData {
     pub status: Option<String>,
     pub text: Option<String>,
     pub error: Option<String>,
-    pub error_class: Option<String>,
+    pub error_class: Option<FailureClass>,
     pub label: Option<String>,
 }
 
@@ -851,4 +852,84 @@ event! {
     ChatEvent, "chat";
     AgentEvent, "agent";
     SessionsChanged, "sessions.changed";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn run_result(error_class: Value) -> Value {
+        json!({
+            "runId": "r1", "sessionKey": "agent:main:main", "status": "error",
+            "runStatus": "failed", "attempts": 1, "createdAt": 1, "startedAt": 2, "endedAt": 3,
+            "text": null, "error": "boom", "errorClass": error_class, "retryable": false,
+            "spawnedBy": null,
+        })
+    }
+
+    #[test]
+    fn error_class_keeps_its_wire_name() {
+        for class in FailureClass::ALL {
+            let v = run_result(json!(class.as_str()));
+            let r: RunResult = serde_json::from_value(v.clone()).expect("a known class decodes");
+            assert_eq!(r.error_class, Some(class));
+            assert_eq!(serde_json::to_value(&r).expect("encode"), v, "{class}");
+        }
+        let r: RunResult = serde_json::from_value(run_result(Value::Null)).expect("null decodes");
+        assert_eq!(r.error_class, None);
+        assert_eq!(
+            serde_json::to_value(&r).expect("encode")["errorClass"],
+            Value::Null
+        );
+    }
+
+    #[test]
+    fn an_unknown_error_class_from_a_newer_gateway_does_not_fail_the_payload() {
+        let r: RunResult = serde_json::from_value(run_result(json!("gpu_on_fire")))
+            .expect("an unknown class must not fail the whole result");
+        assert_eq!(r.error_class, Some(FailureClass::Runtime));
+        assert_eq!(r.error, Some("boom".into()));
+
+        let d: AnnounceData =
+            serde_json::from_value(json!({"childSessionKey": "c", "errorClass": "gpu_on_fire"}))
+                .expect("announce data stays lenient");
+        assert_eq!(d.error_class, Some(FailureClass::Runtime));
+        assert_eq!(d.child_session_key.as_deref(), Some("c"));
+
+        let m: AgentMeta = serde_json::from_value(
+            json!({"durationMs": 5, "runStatus": "failed", "errorClass": "rateLimit"}),
+        )
+        .expect("the older camelCase spelling reads");
+        assert_eq!(m.error_class, Some(FailureClass::RateLimit));
+    }
+
+    #[test]
+    fn history_message_omits_an_absent_error_class() {
+        let m = HistoryMessage {
+            role: "assistant".into(),
+            content: vec![TextContent::new("hi")],
+            timestamp: 1,
+            run_id: "r1".into(),
+            status: Some("failed".into()),
+            error_class: Some(FailureClass::Quota),
+            child_session_key: None,
+            announce_id: None,
+            openclaw: TranscriptMeta {
+                id: "r1#2".into(),
+                seq: 2,
+                idempotency_key: Some("r1".into()),
+            },
+        };
+        let v = serde_json::to_value(&m).expect("encode");
+        assert_eq!(v["errorClass"], "quota");
+        let back: HistoryMessage = serde_json::from_value(v).expect("decode");
+        assert_eq!(back, m);
+        let v = serde_json::to_value(HistoryMessage {
+            error_class: None,
+            ..m
+        })
+        .expect("encode");
+        assert!(v.get("errorClass").is_none(), "{v}");
+    }
 }
