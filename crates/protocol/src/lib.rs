@@ -24,6 +24,7 @@
 //! assert_eq!(class, FailureClass::RateLimit);
 //! assert_eq!(FailureClass::Transport.reported().as_str(), "runtime");
 //! ```
+#![warn(missing_docs)]
 
 pub mod codes;
 pub mod encode;

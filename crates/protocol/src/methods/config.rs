@@ -295,7 +295,9 @@ pub struct CooldownsClearParams {
 /// `auth.cooldowns.clear` result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CooldownsClearResult {
+    /// Always `true` (a refusal is an error response).
     pub ok: bool,
+    /// The profile whose cooldowns were cleared.
     pub profile: String,
 }
 

@@ -391,6 +391,7 @@ pub struct ArtifactsListParams {
 /// `artifacts.list` result (the Node gateway's shape): no artifact store.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ArtifactsListResult {
+    /// Artifacts; always empty here.
     pub artifacts: Vec<Value>,
 }
 
