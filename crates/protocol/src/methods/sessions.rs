@@ -3,9 +3,9 @@
 //! `sessions.changed` events.
 //!
 //! The params types declare every field of OpenClaw's schemas so that what its clients send is
-//! accepted (and what its schemas forbid is refused). The fields this gateway acts on are
-//! documented; the others are accepted and have no effect here (routing to channels, UI
-//! provenance, model and thinking knobs of runtimes this gateway does not run).
+//! accepted (and what its schemas forbid is refused). Fields this gateway does not act on say
+//! "accepted, not used here" (routing to channels, UI provenance, model and thinking knobs of
+//! runtimes this gateway does not run).
 
 use super::{event, request, NonEmpty};
 use crate::FailureClass;
