@@ -33,8 +33,8 @@ pub struct ClientInfo {
     /// Device family for display (`Linux`, `Mac`, …); absent when not sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_family: Option<String>,
-    /// How the client runs: `cli`, `ui`, `webchat`, `node`, `probe`, …; `probe` clients may use
-    /// protocol version 3.
+    /// How the client runs: `webchat`, `cli`, `ui`, `backend`, `node`, `worker`, `probe` or
+    /// `test`; `probe` clients may use protocol version 3.
     pub mode: String,
     /// A client-chosen id of this client instance; shown in presence, not checked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -66,8 +66,8 @@ pub struct ConnectAuth {
     /// The gateway's shared token, when it runs in token mode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
-    /// A one-time token from a setup code, for a device's first pairing; part of the signed payload
-    /// like the other tokens.
+    /// A setup-code bootstrap token (OpenClaw's clients send it only when no shared or device
+    /// token applies); this gateway only uses it in the signed device payload.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bootstrap_token: Option<String>,
     /// The device token issued by an earlier `hello-ok` to this paired device.
@@ -89,7 +89,7 @@ pub struct ConnectParams {
     pub max_protocol: u32,
     /// Who is connecting (labels only).
     pub client: ClientInfo,
-    /// Client capabilities; accepted and not used by this gateway.
+    /// Client capabilities (`tool-events`, `approvals`, …); accepted and not used by this gateway.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caps: Option<Vec<String>>,
     /// `operator` or `node` ([`crate::scopes::ROLE_OPERATOR`], [`crate::scopes::ROLE_NODE`]);
@@ -198,8 +198,8 @@ pub struct Policy {
     /// Largest frame the client may send after `connect`, in bytes (larger ones close the
     /// connection with 1009).
     pub max_payload: usize,
-    /// Outbound bytes the gateway buffers for this connection before dropping it as a slow
-    /// consumer.
+    /// Outbound bytes the gateway queues for this connection; beyond it the connection is closed
+    /// (1008) as a slow consumer.
     pub max_buffered_bytes: usize,
     /// Interval of the `tick` events, in milliseconds; clients close with 4000 when ticks stop.
     pub tick_interval_ms: u64,
