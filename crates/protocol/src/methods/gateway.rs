@@ -41,7 +41,7 @@ pub struct HealthResult {
     pub heartbeat_seconds: u64,
     /// The agent used when a request names none (`main`).
     pub default_agent_id: String,
-    /// One row per configured agent.
+    /// Per-agent health rows; always empty here.
     pub agents: Vec<AgentHealth>,
     /// Present in the `health` result and event, as on Node; absent from
     /// `hello-ok.snapshot.health`, whose schema is closed without it.

@@ -62,7 +62,8 @@ pub struct ModelsListResult {
 pub struct ModelChoice {
     /// The model id a run passes to its runtime.
     pub id: String,
-    /// Display name, as the runtime reports it.
+    /// Display name for model pickers (the runtime's name for it; a description for the
+    /// embedded runtime's `exec`).
     pub name: String,
     /// The runtime (`runtimes.<name>` key, or `embedded`) that serves it.
     pub provider: String,

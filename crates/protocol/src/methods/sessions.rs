@@ -450,15 +450,15 @@ pub struct SessionDefaults {
     pub model: Option<String>,
     /// The runtime that serves `model`.
     pub model_provider: Option<String>,
-    /// Default context window in tokens; `null` when unknown.
+    /// Default context window in tokens; `null` here (the runtimes do not say).
     pub context_tokens: Option<u64>,
     /// The runtime new sessions run on.
     pub agent_runtime: AgentRuntime,
     /// Where a model choice applies: `session`.
     pub model_selection_target: String,
-    /// Thinking levels the default runtime offers.
+    /// Thinking levels a session can pick; always empty here (no thinking knobs).
     pub thinking_levels: Vec<ThinkingLevel>,
-    /// Thinking level ids, as plain strings.
+    /// The same levels as plain ids; always empty here.
     pub thinking_options: Vec<String>,
 }
 
