@@ -84,7 +84,8 @@ pub mod detail {
     pub const DEVICE_AUTH_DEVICE_ID_MISMATCH: &str = "DEVICE_AUTH_DEVICE_ID_MISMATCH";
     /// The device signature's timestamp is too old (or too far in the future).
     pub const DEVICE_AUTH_SIGNATURE_EXPIRED: &str = "DEVICE_AUTH_SIGNATURE_EXPIRED";
-    /// The device is not paired yet; a pairing request was created for an operator to approve.
+    /// The device is not paired, or asks for more than it was approved for; a pairing request
+    /// (`details.requestId`) now waits for an operator.
     pub const PAIRING_REQUIRED: &str = "PAIRING_REQUIRED";
     /// The client's protocol version range does not include the gateway's version.
     pub const PROTOCOL_MISMATCH: &str = "PROTOCOL_MISMATCH";
