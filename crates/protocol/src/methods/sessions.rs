@@ -492,13 +492,13 @@ pub struct SessionRow {
     pub key: String,
     /// `direct`: every session here is a direct conversation with an agent.
     pub kind: String,
-    /// `main` or `subagent`.
+    /// `main` (an agent's main session), `named` (another top-level session) or `subagent`.
     pub classification: String,
     /// The agent the session belongs to.
     pub agent_id: String,
     /// Whether it is the agent's main session.
     pub is_main: bool,
-    /// Whether it is a spawned (background) session.
+    /// Whether it is a spawned (background) session, i.e. its depth is 1 or more.
     pub is_background: bool,
     /// Label given at spawn, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -523,7 +523,7 @@ pub struct SessionRow {
     /// The parent session's key, for a spawned session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_session_key: Option<String>,
-    /// Spawn depth: 0 for a main session, parent's depth + 1 for a child.
+    /// Spawn depth: 0 for a top-level session, the parent's depth + 1 for a child.
     pub spawn_depth: u32,
     /// This gateway: the running run, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
