@@ -12,7 +12,7 @@ use openclaw_rs_protocol::methods::sessions::{
     AgentEvent, AgentWaitParams, AnnounceData, ChatBody, ChatEvent, ChatHistoryParams,
     HistoryMessage, RunResult, SessionsListParams, SessionsSpawnParams, SessionsSubscribeParams,
 };
-use openclaw_rs_protocol::{scopes, ErrorCode, NonEmpty};
+use openclaw_rs_protocol::{scopes, ErrorCode, FailureClass, NonEmpty};
 use serde::Serialize;
 use serde_json::Value;
 use std::io::{IsTerminal, Write};
@@ -161,11 +161,10 @@ fn request_error(e: &ClientError, target: &Target) -> CliError {
     explain(e, target)
 }
 
-/// The exit code for a run that did not complete: `class` is the wire `errorClass` (read as the
-/// shared `FailureClass`; unknown names are `runtime`), `status` the wait status.
-fn exit_for_class(class: &str, status: &str) -> u8 {
-    use openclaw_rs_protocol::FailureClass;
-    match (status, FailureClass::parse_lenient(class)) {
+/// The exit code for a run that did not complete: `class` is the wire `errorClass` (the shared
+/// `FailureClass`; unknown names decode as `runtime`), `status` the wait status.
+fn exit_for_class(class: FailureClass, status: &str) -> u8 {
+    match (status, class) {
         ("aborted", _) | ("interrupted", _) => EXIT_ABORTED,
         ("timeout", _) | (_, FailureClass::Timeout) => EXIT_TIMEOUT,
         (_, FailureClass::Auth) => EXIT_AUTH,
@@ -310,7 +309,7 @@ pub async fn spawn(args: SpawnArgs) -> anyhow::Result<ExitCode> {
     if status == "completed" {
         return Ok(ExitCode::SUCCESS);
     }
-    let class = outcome.error_class.as_deref().unwrap_or("runtime");
+    let class = outcome.error_class.unwrap_or(FailureClass::Runtime);
     let code = exit_for_class(class, status);
     if !args.json {
         let msg = outcome.error.as_deref().unwrap_or("the run failed");
@@ -658,10 +657,23 @@ mod tests {
 
     #[test]
     fn exit_codes_follow_the_class() {
-        assert_eq!(exit_for_class("auth", "failed"), EXIT_AUTH);
-        assert_eq!(exit_for_class("timeout", "timeout"), EXIT_TIMEOUT);
-        assert_eq!(exit_for_class("", "aborted"), EXIT_ABORTED);
-        assert_eq!(exit_for_class("runtime", "failed"), EXIT_RUNTIME);
+        assert_eq!(exit_for_class(FailureClass::Auth, "failed"), EXIT_AUTH);
+        assert_eq!(
+            exit_for_class(FailureClass::Timeout, "timeout"),
+            EXIT_TIMEOUT
+        );
+        assert_eq!(
+            exit_for_class(FailureClass::Runtime, "aborted"),
+            EXIT_ABORTED
+        );
+        assert_eq!(
+            exit_for_class(FailureClass::Runtime, "failed"),
+            EXIT_RUNTIME
+        );
+        assert_eq!(
+            exit_for_class(FailureClass::RateLimit, "failed"),
+            EXIT_RUNTIME
+        );
         assert_eq!(
             short_key("agent:main:subagent:6f1c0a4e-3b56-4a43-9d57-0e0c1c7f6e2a"),
             "agent:main:subagent:6f1c0a4e"

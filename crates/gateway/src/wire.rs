@@ -355,7 +355,7 @@ pub fn run_result(snap: &RunSnapshot) -> RunResult {
         ended_at: snap.ended_at,
         text: snap.text.clone(),
         error: snap.error.clone(),
-        error_class: snap.error_class.map(|c| c.as_str().to_owned()),
+        error_class: snap.error_class,
         retryable: snap.retryable,
         spawned_by: snap.spawned_by.clone(),
         wait_timed_out: !ended,
@@ -371,7 +371,7 @@ pub fn history_message(e: &TranscriptEntry) -> HistoryMessage {
         timestamp: e.ts,
         run_id: e.run_id.clone(),
         status: e.state.map(|s| s.as_str().to_owned()),
-        error_class: e.error_class.map(|c| c.as_str().to_owned()),
+        error_class: e.error_class,
         child_session_key: e.child_session_key.clone(),
         announce_id: e.announce_id.clone(),
         openclaw: TranscriptMeta {

@@ -53,25 +53,47 @@ impl fmt::Display for ErrorCode {
 
 /// `error.details.code` values used on connect failures and scope checks.
 pub mod detail {
+    /// Connect without a token while the gateway requires one.
     pub const AUTH_TOKEN_MISSING: &str = "AUTH_TOKEN_MISSING";
+    /// The connect token differs from the gateway's shared token.
     pub const AUTH_TOKEN_MISMATCH: &str = "AUTH_TOKEN_MISMATCH";
+    /// The gateway's auth mode needs a shared secret (token or password) but none is configured.
     pub const AUTH_TOKEN_NOT_CONFIGURED: &str = "AUTH_TOKEN_NOT_CONFIGURED";
+    /// Connect without a password while the gateway requires one.
     pub const AUTH_PASSWORD_MISSING: &str = "AUTH_PASSWORD_MISSING";
+    /// The connect password differs from the gateway's password.
     pub const AUTH_PASSWORD_MISMATCH: &str = "AUTH_PASSWORD_MISMATCH";
+    /// Too many failed auth attempts from this client; the error's `retryAfterMs` says when to
+    /// retry.
     pub const AUTH_RATE_LIMITED: &str = "AUTH_RATE_LIMITED";
+    /// The device token does not match the one issued to this device.
     pub const AUTH_DEVICE_TOKEN_MISMATCH: &str = "AUTH_DEVICE_TOKEN_MISMATCH";
+    /// The device token does not grant the scopes requested on connect.
     pub const AUTH_DEVICE_TOKEN_SCOPE_MISMATCH: &str = "AUTH_DEVICE_TOKEN_SCOPE_MISMATCH";
+    /// The device token was revoked or is otherwise not accepted.
     pub const AUTH_DEVICE_TOKEN_REJECTED: &str = "AUTH_DEVICE_TOKEN_REJECTED";
+    /// The connection must present a signed device identity (`device` in the connect params).
     pub const DEVICE_IDENTITY_REQUIRED: &str = "DEVICE_IDENTITY_REQUIRED";
+    /// The device signature over the connect challenge does not verify.
     pub const DEVICE_AUTH_SIGNATURE_INVALID: &str = "DEVICE_AUTH_SIGNATURE_INVALID";
+    /// The signed nonce is not the one this connection was challenged with.
     pub const DEVICE_AUTH_NONCE_MISMATCH: &str = "DEVICE_AUTH_NONCE_MISMATCH";
+    /// The device proof carries no nonce.
     pub const DEVICE_AUTH_NONCE_REQUIRED: &str = "DEVICE_AUTH_NONCE_REQUIRED";
+    /// The device id is not the one derived from the device's public key.
     pub const DEVICE_AUTH_DEVICE_ID_MISMATCH: &str = "DEVICE_AUTH_DEVICE_ID_MISMATCH";
+    /// The device signature's timestamp is too old (or too far in the future).
     pub const DEVICE_AUTH_SIGNATURE_EXPIRED: &str = "DEVICE_AUTH_SIGNATURE_EXPIRED";
+    /// The device is not paired, or asks for more than it was approved for; a pairing request
+    /// (`details.requestId`) now waits for an operator.
     pub const PAIRING_REQUIRED: &str = "PAIRING_REQUIRED";
+    /// The client's protocol version range does not include the gateway's version.
     pub const PROTOCOL_MISMATCH: &str = "PROTOCOL_MISMATCH";
+    /// OpenClaw's code for a client version it refuses; this gateway never sends it.
     pub const CLIENT_VERSION_MISMATCH: &str = "CLIENT_VERSION_MISMATCH";
+    /// A Control UI connected from an origin the gateway does not allow.
     pub const CONTROL_UI_ORIGIN_NOT_ALLOWED: &str = "CONTROL_UI_ORIGIN_NOT_ALLOWED";
+    /// The connection lacks a scope the method requires (the details name it).
     pub const MISSING_SCOPE: &str = "MISSING_SCOPE";
 }
 
@@ -98,11 +120,19 @@ pub mod close {
     /// A device's authority was revoked.
     pub const AUTHORITY_REVOKED: u16 = 4006;
 
+    /// Close reason with [`MESSAGE_TOO_BIG`] when a frame before `connect` is over 64 KiB.
     pub const REASON_PREAUTH_TOO_LARGE: &str = "preauth payload too large";
+    /// Close reason with [`MESSAGE_TOO_BIG`] when a frame is over the connection's `maxPayload`.
     pub const REASON_PAYLOAD_TOO_LARGE: &str = "payload too large";
+    /// Close reason with [`SERVICE_RESTART`] when the gateway restarts.
     pub const REASON_SERVICE_RESTART: &str = "service restart";
+    /// Close reason with [`SERVICE_RESTART`] when the gateway stops.
     pub const REASON_SHUTTING_DOWN: &str = "gateway shutting down";
+    /// Close reason with [`AUTH_CHANGED`].
     pub const REASON_AUTH_CHANGED: &str = "gateway auth changed";
+    /// Close reason with [`POLICY_VIOLATION`] when no `connect` request arrived in time after the
+    /// challenge.
     pub const REASON_CHALLENGE_TIMEOUT: &str = "connect challenge timeout";
+    /// Close reason with [`AUTHORITY_REVOKED`].
     pub const REASON_AUTHORITY_REVOKED: &str = "authority_revoked";
 }

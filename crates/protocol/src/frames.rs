@@ -10,10 +10,14 @@ use serde_json::Value;
 /// A client→server request: `{type:"req", id, method, params?}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RequestFrame {
+    /// Chosen by the client, unique among its pending requests; the response carries the same id.
     pub id: String,
+    /// The method name, e.g. `health` or `chat.send`.
     pub method: String,
+    /// The method's params object; absent for methods that take none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<Value>,
+    /// W3C trace context sent by the client; this gateway accepts it and does not propagate it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traceparent: Option<String>,
 }
@@ -21,10 +25,14 @@ pub struct RequestFrame {
 /// A server→client response: `{type:"res", id, ok, payload?|error?}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResponseFrame {
+    /// The id of the request this answers.
     pub id: String,
+    /// `true` with a `payload`, `false` with an `error`.
     pub ok: bool,
+    /// The method's result when `ok`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload: Option<Value>,
+    /// Why the request failed when not `ok`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorShape>,
 }
@@ -32,11 +40,15 @@ pub struct ResponseFrame {
 /// A server→client event: `{type:"event", event, payload?, seq?}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventFrame {
+    /// The event name, e.g. `tick`, `chat` or `sessions.changed`.
     pub event: String,
+    /// The event's data; its shape depends on `event`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload: Option<Value>,
+    /// Per-connection sequence number of broadcast events, so clients can notice a gap.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seq: Option<u64>,
+    /// State versions (`{presence, health}`) at the time of the event, on events that change them.
     #[serde(
         default,
         rename = "stateVersion",
@@ -48,12 +60,18 @@ pub struct EventFrame {
 /// The error object of a failed response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorShape {
+    /// The coarse error category.
     pub code: ErrorCode,
+    /// Human-readable explanation, naming the problem.
     pub message: String,
+    /// Structured extra data; `details.code` is a detail code such as `MISSING_SCOPE` or
+    /// `AUTH_TOKEN_MISMATCH`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<Value>,
+    /// `true` when retrying the same request may succeed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retryable: Option<bool>,
+    /// How long to wait before retrying, in milliseconds.
     #[serde(
         default,
         rename = "retryAfterMs",
@@ -146,10 +164,13 @@ impl std::error::Error for ErrorShape {}
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum Frame {
+    /// `type: "req"`.
     #[serde(rename = "req")]
     Request(RequestFrame),
+    /// `type: "res"`.
     #[serde(rename = "res")]
     Response(ResponseFrame),
+    /// `type: "event"`.
     #[serde(rename = "event")]
     Event(EventFrame),
 }
@@ -198,7 +219,12 @@ impl Frame {
 pub enum DecodeError {
     /// The frame is larger than the limit in force (pre-auth or post-auth).
     #[error("frame of {len} bytes exceeds the {limit}-byte limit")]
-    TooLarge { len: usize, limit: usize },
+    TooLarge {
+        /// The frame's size in bytes.
+        len: usize,
+        /// The limit in force, in bytes.
+        limit: usize,
+    },
     /// Not valid JSON, or not an object of a known frame type.
     #[error("invalid frame: {0}")]
     Invalid(String),

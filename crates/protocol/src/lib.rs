@@ -1,29 +1,65 @@
-//! The OpenClaw gateway wire protocol: frames, error shapes, codes, handshake payloads.
+//! The OpenClaw gateway wire protocol as Rust types: frames, error shapes and codes, the
+//! `connect` handshake, and the typed params, results and events of every method.
+//!
+//! This is what the gateway (`openclaw_rs_gateway`), the typed client (`openclaw_rs_client`) and
+//! the CLI share; depend on it directly to speak the protocol from your own client or server
+//! (OpenClaw's Control UI, TUI and CLI speak the same one).
 //!
 //! **Architecture Invariant:** this is the only crate that knows the gateway's wire format.
 //! Other crates convert their own types into the ones here at the boundary.
 //!
 //! Facts come from the observed behaviour of the real OpenClaw 2026.9.6 gateway
-//! (`shared/reference/openclaw-gateway.md` §3–§4).
+//! (`shared/reference/openclaw-gateway.md` §3–§4) and the schemas in its npm package; every
+//! field says what it means on the wire, and the ones this gateway accepts without acting on
+//! say so.
 //!
-//! Entry points: [`decode_frame`] / [`Frame`] for frames, the typed method params and results in
-//! [`methods`] (each params type names its method and result through [`Request`]), [`ErrorShape`]
-//! and [`ErrorCode`] for errors, [`FailureClass`] for why a run failed.
+//! # Entry points
+//! - Frames: [`decode_frame`] (any frame, as a client reads them) and [`decode_request`] (as a
+//!   server reads them, with OpenClaw's wording for a bad frame); [`Frame`], [`RequestFrame`],
+//!   [`ResponseFrame`], [`EventFrame`]; [`encode`] writes response and event frames, serializing
+//!   a broadcast payload once ([`Payload`], [`EventPrefix`]).
+//! - Errors: [`ErrorShape`] with its [`ErrorCode`], the `details.code` values in [`detail`] and
+//!   the WebSocket close codes and reasons in [`close`].
+//! - Handshake: [`ChallengePayload`] → [`ConnectParams`] → [`HelloOk`]; [`version`] and
+//!   [`limits`] hold the protocol version and size limits.
+//! - Methods and events: the params types in [`methods`] implement [`Request`], which names the
+//!   method and its result type; event payloads implement [`Event`]. [`METHODS`] lists every
+//!   method with the [`Access`] (role or [`scopes`]) it needs; [`decode_params`] decodes params
+//!   or refuses them as the Node gateway does.
+//! - [`FailureClass`]: why a run failed, the typed `errorClass` of run results, transcript
+//!   messages and announces. Decoding is lenient: an unknown class from a newer gateway reads as
+//!   [`FailureClass::Runtime`] instead of failing the payload.
+//!
+//! # Example
 //!
 //! ```
-//! use openclaw_rs_protocol::{decode_frame, FailureClass, Frame};
+//! use openclaw_rs_protocol::methods::gateway::HealthParams;
+//! use openclaw_rs_protocol::methods::sessions::{AgentWaitParams, RunResult};
+//! use openclaw_rs_protocol::{decode_frame, FailureClass, Frame, Request};
 //!
 //! let text = r#"{"type":"req","id":"1","method":"health","params":{}}"#;
 //! let Frame::Request(req) = decode_frame(text, 64 * 1024).expect("a valid frame") else {
 //!     panic!("expected a request");
 //! };
-//! assert_eq!(req.method, "health");
+//! assert_eq!(req.method, <HealthParams as Request>::METHOD);
 //!
-//! // The run failure class, as clients see it in `errorClass`.
-//! let class: FailureClass = serde_json::from_str("\"rate_limit\"").expect("a class");
-//! assert_eq!(class, FailureClass::RateLimit);
+//! // `agent.wait` answers a `RunResult`; its `errorClass` is typed.
+//! assert_eq!(<AgentWaitParams as Request>::METHOD, "agent.wait");
+//! let result: RunResult = serde_json::from_str(
+//!     r#"{"runId":"r1","sessionKey":"agent:main:main","status":"error","runStatus":"failed",
+//!         "attempts":1,"createdAt":1,"startedAt":2,"endedAt":3,"text":null,
+//!         "error":"429 from the model","errorClass":"rate_limit","retryable":true,
+//!         "spawnedBy":null}"#,
+//! )
+//! .expect("a run result");
+//! assert_eq!(result.error_class, Some(FailureClass::RateLimit));
+//!
+//! // The class as clients see it, and the lenient reading of a name this build does not know.
 //! assert_eq!(FailureClass::Transport.reported().as_str(), "runtime");
+//! let class: FailureClass = serde_json::from_str("\"gpu_on_fire\"").expect("lenient");
+//! assert_eq!(class, FailureClass::Runtime);
 //! ```
+#![warn(missing_docs)]
 
 pub mod codes;
 pub mod encode;

@@ -150,7 +150,7 @@ async fn agent_turn(
                     .zip(snap.started_at)
                     .map(|(e, s)| e.saturating_sub(s)),
                 run_status: snap.state.as_str().into(),
-                error_class: snap.error_class.map(|c| c.as_str().to_owned()),
+                error_class: snap.error_class,
             },
         }),
     })))

@@ -240,7 +240,7 @@ async fn sessions_spawn(spawner: &SpawnHandle, deadline: Instant, args: &Value) 
                 body["error"] = json!(e);
             }
             if let Some(c) = snap.error_class {
-                body["errorClass"] = json!(c.as_str());
+                body["errorClass"] = json!(c);
             }
             ToolOutput::failed(body.to_string())
         }

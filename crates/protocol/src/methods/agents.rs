@@ -22,6 +22,7 @@ pub struct AgentsListResult {
     pub main_key: String,
     /// `per-sender`.
     pub scope: String,
+    /// Every configured agent.
     pub agents: Vec<AgentSummary>,
 }
 
@@ -29,6 +30,7 @@ pub struct AgentsListResult {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct AgentSummary {
+    /// The agent id, the second part of its session keys (`agent:<id>:…`).
     pub id: String,
     /// Where its runs work (`agents.entries.<id>.workspace`, else the default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -36,6 +38,7 @@ pub struct AgentSummary {
     /// Its model, when configured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<AgentModel>,
+    /// The runtime its runs go to.
     pub agent_runtime: AgentRuntime,
 }
 
@@ -43,6 +46,7 @@ pub struct AgentSummary {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AgentModel {
+    /// The model id its runs use.
     pub primary: String,
 }
 
@@ -50,8 +54,10 @@ pub struct AgentModel {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AgentIdentityParams {
+    /// Which agent to describe; `main` when neither this nor `sessionKey` is given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<NonEmpty>,
+    /// A session key whose agent to describe; wins over `agentId`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_key: Option<String>,
 }
@@ -61,9 +67,13 @@ pub struct AgentIdentityParams {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct AgentIdentityResult {
+    /// The agent described.
     pub agent_id: String,
+    /// Its display name.
     pub name: String,
+    /// Where the name comes from; always `default` here.
     pub name_source: String,
+    /// Avatar URL or emoji; this gateway sends none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar: Option<String>,
 }

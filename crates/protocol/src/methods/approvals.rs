@@ -18,7 +18,9 @@ pub struct NodeListParams {}
 /// `node.list` result (the Node gateway's shape): connected nodes; none here.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NodeListResult {
+    /// When the list was taken, in Unix milliseconds.
     pub ts: u64,
+    /// Connected node clients; always empty here.
     pub nodes: Vec<Value>,
 }
 
@@ -30,7 +32,9 @@ pub struct NodePairListParams {}
 /// `node.pair.list` result (the Node gateway's shape): no node pairings here.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NodePairListResult {
+    /// Node pairing requests waiting for approval; always empty here.
     pub pending: Vec<Value>,
+    /// Paired nodes; always empty here.
     pub paired: Vec<Value>,
 }
 
@@ -48,17 +52,22 @@ pub struct ExecApprovalsGetResult {
     pub path: String,
     /// Whether it exists (never here: this gateway keeps none).
     pub exists: bool,
+    /// The policy document in force (OpenClaw's empty default here).
     pub file: ExecApprovalsFile,
     /// SHA-256 (hex) of the policy document reported in `file`.
     pub hash: String,
+    /// The effective exec policy after defaults are applied.
     pub resolved_defaults: ExecApprovalDefaults,
 }
 
 /// The exec-approvals policy file (OpenClaw's `ExecApprovalsFile`): version and overrides.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExecApprovalsFile {
+    /// Format version of the policy file (OpenClaw's current one).
     pub version: u32,
+    /// Policy fields that apply to every agent; empty here.
     pub defaults: serde_json::Map<String, Value>,
+    /// Per-agent policy overrides, keyed by agent id; empty here.
     pub agents: serde_json::Map<String, Value>,
 }
 
@@ -72,6 +81,7 @@ pub struct ExecApprovalDefaults {
     pub ask: String,
     /// What happens when asking is impossible.
     pub ask_fallback: String,
+    /// Whether skills' own commands are allowed without asking.
     pub auto_allow_skills: bool,
 }
 
@@ -83,6 +93,7 @@ pub struct ExecApprovalListParams {}
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExecApprovalGrantsListParams {
+    /// Largest number of grants to return; accepted, the list is empty here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
 }
@@ -90,6 +101,7 @@ pub struct ExecApprovalGrantsListParams {
 /// `exec.approval.grants.list` result: standing grants; none here.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ExecApprovalGrantsListResult {
+    /// Standing exec grants; always empty here.
     pub grants: Vec<Value>,
 }
 
@@ -97,8 +109,10 @@ pub struct ExecApprovalGrantsListResult {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApprovalHistoryParams {
+    /// Opaque cursor from a previous page's `nextCursor`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+    /// Largest number of items to return.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
     /// `exec`, `plugin` or `system-agent`.
@@ -110,8 +124,11 @@ pub struct ApprovalHistoryParams {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ApprovalKind {
+    /// Shell command approvals.
     Exec,
+    /// Approvals raised by plugins.
     Plugin,
+    /// Approvals raised by OpenClaw's system agent.
     SystemAgent,
 }
 
@@ -119,7 +136,9 @@ pub enum ApprovalKind {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApprovalHistoryResult {
+    /// Resolved approvals, newest first; always empty here.
     pub items: Vec<Value>,
+    /// Cursor for the next page; absent on the last page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
@@ -132,6 +151,7 @@ pub struct QuestionListParams {}
 /// `question.list` result (OpenClaw's `QuestionListResultSchema`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct QuestionListResult {
+    /// Questions waiting for an operator's answer; always empty here.
     pub questions: Vec<Value>,
 }
 

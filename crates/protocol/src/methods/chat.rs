@@ -18,14 +18,19 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CommandsListParams {
+    /// Accepted; every session here has the same commands.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_key: Option<NonEmpty>,
+    /// Accepted; every agent here has the same commands.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<NonEmpty>,
+    /// Accepted; the commands do not depend on a channel provider here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<NonEmpty>,
+    /// Only commands that may be typed this way; all when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<CommandScope>,
+    /// `false` drops each command's `args`; default `true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_args: Option<bool>,
 }
@@ -45,6 +50,7 @@ pub enum CommandScope {
 /// `commands.list` result (OpenClaw's `CommandsListResultSchema`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommandsListResult {
+    /// The slash commands this gateway handles.
     pub commands: Vec<CommandEntry>,
 }
 
@@ -52,19 +58,26 @@ pub struct CommandsListResult {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CommandEntry {
+    /// Command name without the slash (`status`).
     pub name: String,
+    /// Name of the command as a channel's native command, when it differs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub native_name: Option<String>,
+    /// The text forms that invoke it, with the slash (`/status`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub text_aliases: Vec<String>,
+    /// One-line description shown in the command picker.
     pub description: String,
     /// `session`, `options`, `status`, `management`, `media` or `tools`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
     /// `native` for the gateway's own commands.
     pub source: String,
+    /// Where it may be typed.
     pub scope: CommandScope,
+    /// Whether the command takes arguments after its name.
     pub accepts_args: bool,
+    /// Argument specs; absent when `includeArgs` was `false` or the command has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub args: Option<Vec<CommandArg>>,
 }
@@ -73,11 +86,14 @@ pub struct CommandEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CommandArg {
+    /// Argument name.
     pub name: String,
+    /// What the argument is for.
     pub description: String,
     /// `string`, `number` or `boolean`.
     #[serde(rename = "type")]
     pub kind: String,
+    /// Whether it must be given; absent means optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required: Option<bool>,
 }
@@ -87,10 +103,13 @@ pub struct CommandArg {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ChatMetadataParams {
+    /// The agent whose choices to list; from `sessionKey` when that is given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<NonEmpty>,
+    /// Accepted; this gateway has no per-user model accounts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_profile_id: Option<NonEmpty>,
+    /// The session whose agent to use; wins over `agentId`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_key: Option<NonEmpty>,
 }
@@ -105,6 +124,7 @@ pub struct ChatMetadataResult {
     pub commands: Vec<CommandEntry>,
     /// Whether multi-agent swarms can be started: never here.
     pub swarm_enabled: bool,
+    /// How the model account is chosen.
     pub account_selection: AccountSelection,
     /// Whether the session's runtime is fixed (on `chat.startup` only): runs keep the runtime
     /// their session was configured with.
@@ -116,7 +136,9 @@ pub struct ChatMetadataResult {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AccountSelection {
+    /// `automatic`.
     pub kind: String,
+    /// Display text for the account choice.
     pub label: String,
 }
 
@@ -133,8 +155,10 @@ pub struct StartupParams(pub super::sessions::ChatHistoryParams);
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChatStartupResult {
+    /// The session's transcript page, as `chat.history` answers it (flattened into this object).
     #[serde(flatten)]
     pub history: ChatHistoryResult,
+    /// The model choices and commands, as `chat.metadata` answers them.
     pub metadata: ChatMetadataResult,
 }
 
@@ -142,7 +166,9 @@ pub struct ChatStartupResult {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProgressCardGetParams {
+    /// The session whose card to get.
     pub session_key: NonEmpty,
+    /// Accepted; the agent comes from the session key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<NonEmpty>,
 }
@@ -150,6 +176,7 @@ pub struct ProgressCardGetParams {
 /// `progressCard.get` result: `card` is always `null` here (runs publish no progress cards).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProgressCardGetResult {
+    /// The session's card; always `null` here.
     pub card: Option<ProgressCard>,
 }
 
@@ -157,9 +184,13 @@ pub struct ProgressCardGetResult {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProgressCard {
+    /// The session the card belongs to.
     pub session_key: String,
+    /// Bumped on each update of the card.
     pub revision: u64,
+    /// Last update, in Unix milliseconds.
     pub updated_at: u64,
+    /// The card's content as Markdown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub markdown: Option<String>,
 }

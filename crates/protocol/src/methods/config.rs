@@ -18,24 +18,37 @@ pub struct ConfigGetParams {}
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConfigGetResult {
+    /// Path of the config file.
     pub path: String,
+    /// Files pulled in by includes; always empty (includes are not supported here).
     pub included_paths: Vec<String>,
+    /// Whether the file exists (a gateway may run on defaults without one).
     pub exists: bool,
     /// The file text, or the redacted document as JSON when the file holds secrets.
     pub raw: String,
     /// The document as written (redacted).
     pub parsed: Value,
+    /// The document as written (redacted); the same as `parsed` here.
     pub source_config: Value,
     /// The config in force (redacted).
     pub resolved: Value,
+    /// The config in force (redacted); the same as `resolved` here.
     pub runtime_config: Value,
+    /// The config in force (redacted); the same as `resolved` here.
     pub config: Value,
+    /// Hash of the file's text; pass it as `baseHash` to a later write.
     pub hash: String,
+    /// The same as `hash` here.
     pub config_revision_hash: String,
+    /// Hash of the config in force (it differs from `hash` while an edit is refused or waits).
     pub applied_config_hash: String,
+    /// `false` when the last edit of the file was refused (see `issues`).
     pub valid: bool,
+    /// Why the last edit was refused; empty when `valid`.
     pub issues: Vec<ConfigIssue>,
+    /// Warnings about the file (e.g. keys this gateway ignores).
     pub warnings: Vec<String>,
+    /// OpenClaw's list of outdated config keys; always empty here.
     pub legacy_issues: Vec<Value>,
     /// Restart-required paths changed since boot and not yet applied.
     pub pending_restart: Vec<String>,
@@ -45,7 +58,9 @@ pub struct ConfigGetResult {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConfigIssue {
+    /// What is wrong.
     pub message: String,
+    /// When the problem was found, in Unix milliseconds.
     pub at_ms: u64,
 }
 
@@ -64,12 +79,16 @@ pub struct ConfigSetParams {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeliveryContext {
+    /// Channel name; accepted, not used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
+    /// Recipient on the channel; accepted, not used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
+    /// Channel account; accepted, not used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
+    /// Channel thread (string or number); accepted, not used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread_id: Option<Value>,
 }
@@ -79,7 +98,9 @@ pub struct DeliveryContext {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConfigPatchParams {
+    /// The JSON5 merge patch: objects merge, `null` deletes a key, other values replace.
     pub raw: NonEmpty,
+    /// The `hash` of the config this patch was made against; refused when the file changed since.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_hash: Option<NonEmpty>,
     /// Accepted, not used (restart notices go to no session here).
@@ -104,7 +125,9 @@ pub struct ConfigPatchParams {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConfigApplyParams {
+    /// The whole new file, JSON5.
     pub raw: NonEmpty,
+    /// The `hash` of the config this edit was made against; refused when the file changed since.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_hash: Option<NonEmpty>,
     /// Accepted, not used.
@@ -125,16 +148,21 @@ pub struct ConfigApplyParams {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConfigWriteResult {
+    /// Always `true` (failures are error responses).
     pub ok: bool,
+    /// Path of the file written.
     pub path: String,
     /// Hash of the file now on disk.
     pub hash: String,
     /// The config in force (redacted).
     pub config: Value,
+    /// Dotted config paths that changed with this write.
     pub changed_paths: Vec<String>,
     /// Hot actions performed (`rotateToken`, `logLevel`, …).
     pub actions: Vec<String>,
+    /// Whether a changed path needs a restart to take effect.
     pub requires_restart: bool,
+    /// Restart-required paths changed and not yet applied (this write's and earlier ones).
     pub pending_restart: Vec<String>,
     /// OpenClaw reports a write as a persisted "sentinel".
     pub sentinel: WriteSentinel,
@@ -143,7 +171,9 @@ pub struct ConfigWriteResult {
 /// `sentinel` of a config write.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WriteSentinel {
+    /// Always `true`: the write is on disk before the answer.
     pub persisted: bool,
+    /// What was written.
     pub payload: SentinelPayload,
 }
 
@@ -152,7 +182,9 @@ pub struct WriteSentinel {
 pub struct SentinelPayload {
     /// `config-set`, `config-patch` or `config-apply`.
     pub kind: String,
+    /// `ok`.
     pub status: String,
+    /// Details of the write.
     pub stats: SentinelStats,
 }
 
@@ -160,8 +192,11 @@ pub struct SentinelPayload {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SentinelStats {
+    /// The method that wrote (`config.set`, `config.patch` or `config.apply`).
     pub mode: String,
+    /// Path of the file written.
     pub root: String,
+    /// Whether a changed path needs a restart to take effect.
     pub requires_restart: bool,
 }
 
@@ -175,8 +210,11 @@ pub struct RestartPreflightParams {}
 pub struct RestartPreflight {
     /// Runs a restart would drain.
     pub in_flight_runs: usize,
+    /// How long a restart would wait for runs to finish, in milliseconds.
     pub drain_timeout_ms: u64,
+    /// Restart-required config paths changed since boot.
     pub pending_restart_paths: Vec<String>,
+    /// The restart already requested, if any.
     pub restart: Option<RestartIntent>,
     /// How this gateway restarts.
     pub mode: String,
@@ -189,6 +227,7 @@ pub struct RestartRequestParams {
     /// Skip waiting for runs to drain (they are persisted and re-run either way).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub force: Option<bool>,
+    /// Why the restart is requested; logged and reported in the restart intent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
@@ -196,7 +235,9 @@ pub struct RestartRequestParams {
 /// `gateway.restart.request` result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RestartRequestResult {
+    /// Always `true` (a refusal is an error response).
     pub ok: bool,
+    /// The restart now pending.
     pub restart: RestartIntent,
 }
 
@@ -207,7 +248,9 @@ pub struct CooldownsListParams {}
 /// `auth.cooldowns.list` result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CooldownsListResult {
+    /// Current cooldowns, active or expired but still on record.
     pub cooldowns: Vec<CooldownRow>,
+    /// When the list was taken, in Unix milliseconds.
     pub ts: u64,
 }
 
@@ -215,19 +258,27 @@ pub struct CooldownsListResult {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CooldownRow {
+    /// The auth profile id the cooldown applies to.
     pub profile: String,
     /// `None`: the whole profile (billing, auth).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// The lane (`main` or a helper lane) in which the profile is blocked.
     pub lane: String,
+    /// End of a model-scoped cooldown (rate limit, transient failures), in Unix milliseconds;
+    /// absent when none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cooldown_until: Option<u64>,
+    /// End of a longer disable (billing or auth failures), in Unix milliseconds; absent when none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled_until: Option<u64>,
     /// `rate_limit`, `billing`, `auth`, … (the failure class).
     pub reason: String,
+    /// Consecutive failures within the failure window.
     pub error_count: u32,
+    /// Consecutive failures per reason within the window, keyed by reason name.
     pub failure_counts: BTreeMap<String, u32>,
+    /// Time of the last failure, in Unix milliseconds.
     pub last_failure_at: u64,
     /// Still blocking now.
     pub active: bool,
@@ -244,7 +295,9 @@ pub struct CooldownsClearParams {
 /// `auth.cooldowns.clear` result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CooldownsClearResult {
+    /// Always `true` (a refusal is an error response).
     pub ok: bool,
+    /// The profile whose cooldowns were cleared.
     pub profile: String,
 }
 

@@ -27,6 +27,7 @@ pub const EVENTS: &[&str] = &[
 /// `tick {ts}`, every `policy.tickIntervalMs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tick {
+    /// Server time, in Unix milliseconds.
     pub ts: u64,
 }
 
@@ -34,6 +35,7 @@ pub struct Tick {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Shutdown {
+    /// Why the gateway is going away (e.g. `service restart`, `gateway shutting down`).
     pub reason: String,
     /// Set when the gateway comes back by itself (a restart in place).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -43,7 +45,9 @@ pub struct Shutdown {
 /// `stateVersion {presence, health}` of `hello-ok.snapshot` and `health` events.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StateVersion {
+    /// Bumped whenever the set of connected clients changes.
     pub presence: u64,
+    /// Bumped whenever the gateway's health snapshot changes.
     pub health: u64,
 }
 
@@ -51,13 +55,17 @@ pub struct StateVersion {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConfigChanged {
+    /// The config file the edit was read from.
     pub path: String,
     /// Hash of the file that was read.
     pub hash: String,
+    /// When the edit was handled, in Unix milliseconds.
     pub ts: u64,
+    /// Dotted config paths that differ from the previous config (e.g. `gateway.auth.token`).
     pub changed_paths: Vec<String>,
     /// False when the edit was refused (`error` says why) or `gateway.reload.mode` is `off`.
     pub applied: bool,
+    /// Why the edit was refused (e.g. the file does not parse); absent when it was accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Hot actions performed.
@@ -66,6 +74,7 @@ pub struct ConfigChanged {
     /// Restart-required paths waiting for the restart.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pending_restart: Vec<String>,
+    /// Paths this gateway ignores or cannot apply yet; empty when none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
     /// The edit reverted a pending restart's change, so the restart was called off.

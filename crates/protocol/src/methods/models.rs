@@ -16,24 +16,34 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ModelsListParams {
+    /// Only the models of this agent's runtime.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<NonEmpty>,
+    /// Accepted; this gateway does not filter by session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_key: Option<NonEmpty>,
+    /// Accepted; this gateway does not use auth profiles for listing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_profile_id: Option<NonEmpty>,
+    /// Only the models of this runtime (a `runtimes.<name>` key, or `embedded`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<NonEmpty>,
+    /// Accepted; rows always carry the same fields here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_details: Option<bool>,
+    /// Accepted; not used by this gateway.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_provider_capabilities: Option<bool>,
+    /// Accepted; not used by this gateway.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_default_models: Option<bool>,
+    /// Accepted; every row here is already usable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prepared_only: Option<bool>,
+    /// Ask the runtimes again instead of answering from the cache.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh: Option<bool>,
+    /// OpenClaw's catalog view name; accepted and not used by this gateway.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub view: Option<String>,
 }
@@ -42,6 +52,7 @@ pub struct ModelsListParams {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ModelsListResult {
+    /// Models of every runtime asked, in runtime order.
     pub models: Vec<ModelChoice>,
 }
 
@@ -51,6 +62,8 @@ pub struct ModelsListResult {
 pub struct ModelChoice {
     /// The model id a run passes to its runtime.
     pub id: String,
+    /// Display name for model pickers (the runtime's name for it; a description for the
+    /// embedded runtime's `exec`).
     pub name: String,
     /// The runtime (`runtimes.<name>` key, or `embedded`) that serves it.
     pub provider: String,
@@ -70,8 +83,10 @@ pub struct ModelChoice {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ModelsAuthStatusParams {
+    /// Accepted; not used by this gateway.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh: Option<bool>,
+    /// Only this agent's runtime; every configured runtime when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<String>,
 }
@@ -80,7 +95,9 @@ pub struct ModelsAuthStatusParams {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ModelsAuthStatusResult {
+    /// When the status was taken, in Unix milliseconds.
     pub ts: u64,
+    /// One row per runtime asked.
     pub providers: Vec<ProviderAuth>,
 }
 

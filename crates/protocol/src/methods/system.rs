@@ -23,30 +23,44 @@ pub struct SystemInfoParams {}
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SystemInfoResult {
+    /// The host's display name (the hostname here).
     pub machine_name: String,
+    /// The host's network name.
     pub hostname: String,
     /// `linux`, `macos`, … (Rust's `std::env::consts::OS`).
     pub platform: String,
     /// Kernel release.
     pub release: String,
+    /// CPU architecture (`x86_64`, `aarch64`, …).
     pub arch: String,
+    /// Human-readable OS name and version.
     pub os_label: String,
+    /// The port the gateway listens on, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
     /// The runtime serving the gateway: OpenClaw puts Node's version here; this gateway says
     /// what it is (`openclaw-rs <version>`), never a Node version it does not run on.
     pub node_version: String,
+    /// This process's id.
     pub pid: u32,
+    /// Random id of this gateway process (the `hello-ok.server.bootId`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub process_instance_id: Option<String>,
+    /// How long the gateway has been running, in milliseconds.
     pub uptime_ms: u64,
+    /// Logical CPUs of the host.
     pub cpu_count: u32,
+    /// CPU model name, when the OS says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_model: Option<String>,
+    /// Load averages over 1, 5 and 15 minutes; absent where the OS has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load_average: Option<[f64; 3]>,
+    /// Total memory of the host, in bytes.
     pub memory_total_bytes: u64,
+    /// Free memory of the host, in bytes.
     pub memory_free_bytes: u64,
+    /// How late the async runtime runs its timers; absent when not measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_loop: Option<EventLoopHealth>,
 }
@@ -80,7 +94,9 @@ pub struct LastHeartbeatParams {}
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HeartbeatEvent {
+    /// When the heartbeat ran, in Unix milliseconds.
     pub ts: u64,
+    /// The heartbeat's outcome.
     pub status: String,
 }
 
@@ -95,11 +111,17 @@ pub struct DiagnosticsStabilityParams {}
 pub struct DiagnosticsStabilityResult {
     /// ISO-8601 time of the snapshot.
     pub generated_at: String,
+    /// Events the recorder keeps; 0 here.
     pub capacity: u64,
+    /// Events recorded; 0 here.
     pub count: u64,
+    /// Events dropped for lack of capacity; 0 here.
     pub dropped: u64,
+    /// Sequence number of the oldest kept event; `null` here.
     pub first_seq: Option<u64>,
+    /// Sequence number of the newest kept event; `null` here.
     pub last_seq: Option<u64>,
+    /// The kept events; always empty here.
     pub events: Vec<Value>,
 }
 
@@ -111,7 +133,9 @@ pub struct DiagnosticsLanesParams {}
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DiagnosticsLanesResult {
+    /// When the snapshot was taken, in Unix milliseconds.
     pub ts: u64,
+    /// One row per run lane.
     pub lanes: Vec<Lane>,
     /// Node's dynamic lanes; none here.
     pub dynamic: Option<Value>,
@@ -121,13 +145,19 @@ pub struct DiagnosticsLanesResult {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Lane {
+    /// The lane name (`main`, `subagent`, …).
     pub lane: String,
+    /// Runs waiting for a slot.
     pub queued_count: u64,
+    /// Runs in progress.
     pub active_count: u64,
     /// `null` where the lane has no gateway-wide cap.
     pub max_concurrent: Option<u64>,
+    /// Whether the lane takes no new runs (a restart is draining it).
     pub draining: bool,
+    /// Bumped when the lane is reset; Node's counter, 0 here.
     pub generation: u64,
+    /// What holds the lane back (Node's field); always `null` here.
     pub blocked_by: Option<String>,
 }
 
@@ -135,6 +165,7 @@ pub struct Lane {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DoctorMemoryStatusParams {
+    /// The agent to report on; `main` when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<String>,
     /// Accepted, not used (nothing to probe).
@@ -146,15 +177,20 @@ pub struct DoctorMemoryStatusParams {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DoctorMemoryStatusResult {
+    /// The agent reported on.
     pub agent_id: String,
+    /// Whether a memory search runtime is registered; never here.
     pub search_runtime_registered: bool,
+    /// State of the embedding provider.
     pub embedding: MemoryEmbedding,
 }
 
 /// `doctor.memory.status.embedding`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemoryEmbedding {
+    /// Whether embeddings work; `false` here.
     pub ok: bool,
+    /// Why not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -172,6 +208,7 @@ pub struct ConfigSchemaResponse {
     pub schema: Value,
     /// Dotted path → its label and help for the config editor.
     pub ui_hints: BTreeMap<String, UiHint>,
+    /// This gateway's version: the schema belongs to it.
     pub version: String,
     /// ISO-8601.
     pub generated_at: String,
@@ -181,18 +218,25 @@ pub struct ConfigSchemaResponse {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UiHint {
+    /// Short field name for the editor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// One-paragraph explanation of the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
+    /// Section of the editor the field belongs in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
+    /// Sort position within its group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<i64>,
+    /// Hidden behind the editor's "advanced" toggle.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub advanced: Option<bool>,
+    /// The value is a secret: shown redacted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sensitive: Option<bool>,
+    /// Example value shown in an empty input.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placeholder: Option<String>,
 }
@@ -209,16 +253,20 @@ pub struct ConfigSchemaLookupParams {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConfigSchemaLookupResult {
+    /// The dotted path looked up.
     pub path: String,
     /// The node's schema, without its children's.
     pub schema: Value,
     /// `hot`, `restart` or `none`: what an edit of this path needs (the reload classifier).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reload_kind: Option<String>,
+    /// The editor hint for this path, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<UiHint>,
+    /// The config path the hint is registered under.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint_path: Option<String>,
+    /// The node's direct children.
     pub children: Vec<ConfigSchemaChild>,
 }
 
@@ -226,16 +274,24 @@ pub struct ConfigSchemaLookupResult {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConfigSchemaChild {
+    /// The child's key within its parent.
     pub key: String,
+    /// The child's full dotted path.
     pub path: String,
+    /// JSON Schema type of the child (`object`, `string`, …), when it has one.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    /// Whether the parent schema requires it.
     pub required: bool,
+    /// Whether it has children of its own (lookup its `path` to see them).
     pub has_children: bool,
+    /// `hot`, `restart` or `none`: what an edit of this path needs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reload_kind: Option<String>,
+    /// The editor hint for this child, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<UiHint>,
+    /// The config path the hint is registered under.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint_path: Option<String>,
 }
@@ -262,7 +318,10 @@ pub struct UsersPrefsGetParams {
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum UsersPrefsGetResult {
     /// The stored entries.
-    Ok { entries: Map<String, Value> },
+    Ok {
+        /// The stored values by key (only the requested keys, when `keys` was given).
+        entries: Map<String, Value>,
+    },
     /// The caller has no durable profile.
     NoDurableIdentity,
 }
@@ -273,7 +332,10 @@ pub enum UsersPrefsGetResult {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UsersPrefsSetParams {
+    /// Keys to write; a `null` value deletes the key.
     pub entries: Map<String, Value>,
+    /// Conditions: each key must currently hold this value (`null`: be absent), or nothing is
+    /// written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_entries: Option<Map<String, Value>>,
 }
@@ -294,7 +356,9 @@ pub enum UsersPrefsSetResult {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UsersPrefsChanged {
+    /// The profile whose preferences changed.
     pub profile_id: String,
+    /// The keys written or deleted.
     pub keys: Vec<String>,
 }
 
