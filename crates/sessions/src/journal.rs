@@ -128,6 +128,40 @@ pub(crate) struct Snapshot {
 }
 
 impl Record {
+    /// A journal's first record as a snapshot: a `snapshot` as it is, a `session` as the
+    /// snapshot of a journal never compacted (generation 0, nothing dropped; `now` is its
+    /// `compactedAt`). `None` for any other record.
+    pub(crate) fn into_snapshot(self, now: u64) -> Option<Snapshot> {
+        match self {
+            Record::Session {
+                key,
+                agent_id,
+                spawned_by,
+                depth,
+                label,
+                cleanup,
+                ts,
+            } => Some(Snapshot {
+                key,
+                agent_id,
+                spawned_by,
+                depth,
+                label,
+                cleanup,
+                ts,
+                updated_at: ts,
+                thread_id: None,
+                generation: 0,
+                compacted_at: now,
+                segment: String::new(),
+                seq_base: 0,
+                delivered: Vec::new(),
+            }),
+            Record::Snapshot(s) => Some(s),
+            _ => None,
+        }
+    }
+
     /// The session's identity when this is a `session` or `snapshot` record:
     /// `(key, spawned_by)`.
     pub(crate) fn identity(&self) -> Option<(&str, Option<&str>)> {

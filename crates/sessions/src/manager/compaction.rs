@@ -15,7 +15,6 @@
 //! runs out of work.
 
 use super::*;
-use crate::journal::Snapshot;
 use crate::limits::Retention;
 
 /// What a compaction computed from a journal.
@@ -46,34 +45,7 @@ fn plan(
     outbox_has: impl Fn(&str) -> bool,
 ) -> Option<Plan> {
     let mut it = records.into_iter();
-    let mut snap = match it.next()? {
-        Record::Session {
-            key,
-            agent_id,
-            spawned_by,
-            depth,
-            label,
-            cleanup,
-            ts,
-        } => Snapshot {
-            key,
-            agent_id,
-            spawned_by,
-            depth,
-            label,
-            cleanup,
-            ts,
-            updated_at: ts,
-            thread_id: None,
-            generation: 0,
-            compacted_at: now,
-            segment: String::new(),
-            seq_base: 0,
-            delivered: Vec::new(),
-        },
-        Record::Snapshot(s) => s,
-        _ => return None,
-    };
+    let mut snap = it.next()?.into_snapshot(now)?;
     let rest: Vec<Record> = it.collect();
     let mut ended: HashSet<&str> = HashSet::new();
     for r in &rest {

@@ -141,48 +141,27 @@ fn load_session(
 ) {
     let mut it = records.into_iter();
     // A compacted journal starts with a `snapshot`: the identity plus the dropped state.
-    let (key, agent_id, spawned_by, depth, label, cleanup, ts, snapshot) = match it.next() {
-        Some(Record::Session {
-            key,
-            agent_id,
-            spawned_by,
-            depth,
-            label,
-            cleanup,
-            ts,
-        }) => (key, agent_id, spawned_by, depth, label, cleanup, ts, None),
-        Some(Record::Snapshot(s)) => (
-            s.key,
-            s.agent_id,
-            s.spawned_by,
-            s.depth,
-            s.label,
-            s.cleanup,
-            s.ts,
-            Some((s.updated_at, s.thread_id, s.delivered)),
-        ),
-        _ => {
-            tracing::warn!(path = %path.display(), "journal without a session record; ignored");
-            return;
-        }
+    let Some(snap) = it.next().and_then(|r| r.into_snapshot(0)) else {
+        tracing::warn!(path = %path.display(), "journal without a session record; ignored");
+        return;
     };
+    let key = snap.key;
     if key::parse_key(&key).is_err() || key::file_stem(&key) != file_stem_of(path) {
         tracing::warn!(path = %path.display(), "journal names another session; ignored");
         return;
     }
-    let mut s = SessionState::new(&key, agent_id, spawned_by, depth, ts);
-    s.label = label;
-    s.cleanup = if cleanup.as_deref() == Some("delete") {
+    let mut s = SessionState::new(&key, snap.agent_id, snap.spawned_by, snap.depth, snap.ts);
+    s.label = snap.label;
+    s.cleanup = if snap.cleanup.as_deref() == Some("delete") {
         Cleanup::Delete
     } else {
         Cleanup::Keep
     };
     s.persisted = true;
-    if let Some((updated_at, thread_id, delivered)) = snapshot {
-        s.updated_at = s.updated_at.max(updated_at);
-        s.thread_id = thread_id;
-        s.delivered.extend(delivered);
-    }
+    // A never-compacted journal's snapshot carries nothing dropped: these are no-ops then.
+    s.updated_at = s.updated_at.max(snap.updated_at);
+    s.thread_id = snap.thread_id;
+    s.delivered.extend(snap.delivered);
     for r in it {
         match r {
             Record::Message {
