@@ -148,6 +148,8 @@ struct Sample {
     fds: usize,
     files: u64,
     bytes: u64,
+    /// Runs finished (completed or failed) by then.
+    runs: u64,
 }
 
 async fn soak(o: &Opts) -> Result<String> {
@@ -211,7 +213,7 @@ async fn soak(o: &Opts) -> Result<String> {
             }
             _ = sample_tick.tick() => {
                 let (files, bytes) = dir_usage(&state);
-                samples.push(Sample { at: start.elapsed(), rss_kb: rss_kb(pid)?, fds: fd_count(pid)?, files, bytes });
+                samples.push(Sample { at: start.elapsed(), rss_kb: rss_kb(pid)?, fds: fd_count(pid)?, files, bytes, runs: completed + failed });
             }
             msg = rpc_rx.next() => {
                 let text = frame_text(msg)?;
@@ -259,6 +261,7 @@ async fn soak(o: &Opts) -> Result<String> {
         fds: fd_count(pid)?,
         files,
         bytes,
+        runs: completed + failed,
     });
     gw.stop(Duration::from_secs(5));
     if samples.len() < 3 {
@@ -273,6 +276,32 @@ async fn soak(o: &Opts) -> Result<String> {
         .map(|s| (s.at.as_secs_f64() / 3600.0, s.rss_kb as f64 / 1024.0))
         .collect();
     let slope = least_squares_slope(&fit);
+    // Bounded caches and pools fill first and then stay: what is still kept per run shows in
+    // the second half, after they are full.
+    let at = |frac: f64| -> Sample {
+        let t = elapsed.mul_f64(frac);
+        *samples
+            .iter()
+            .min_by_key(|s| s.at.abs_diff(t))
+            .unwrap_or(&samples[0])
+    };
+    let quarters = [0.25, 0.5, 0.75, 1.0]
+        .iter()
+        .map(|f| {
+            let s = at(*f);
+            format!("{:.1} MB ({} runs)", s.rss_kb as f64 / 1024.0, s.runs)
+        })
+        .collect::<Vec<_>>()
+        .join(" / ");
+    let (mid, end) = (at(0.5), at(1.0));
+    let second_half = if end.runs > mid.runs {
+        format!(
+            "{:+.3} KB",
+            (end.rss_kb as f64 - mid.rss_kb as f64) / (end.runs - mid.runs) as f64
+        )
+    } else {
+        "-".into()
+    };
     let first = samples[0];
     let last = samples[samples.len() - 1];
     let max_fds = samples.iter().map(|s| s.fds).max().unwrap_or(0);
@@ -325,6 +354,8 @@ async fn soak(o: &Opts) -> Result<String> {
          | RSS slope (least squares, after {warm:.0} s warm-up) | {slope:+.1} MB/h |\n\
          | RSS change per finished run: (last − first) / runs | {per_run} |\n\
          | RSS slope per run: slope / runs per hour | {per_run_slope} |\n\
+         | RSS at 25 / 50 / 75 / 100 % of the run | {quarters} |\n\
+         | RSS change per run in the second half: (last − middle) / runs in between | {second_half} |\n\
          | open fds first / last / max | {fd0} / {fd1} / {max_fds} |\n\
          | state dir files first / last | {f0} / {f1} |\n\
          | state dir bytes first / last | {b0} / {b1} |\n",
