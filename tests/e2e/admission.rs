@@ -71,11 +71,18 @@ impl Proc {
         format!("ws://127.0.0.1:{}", self.port)
     }
 
-    /// Descriptors the gateway holds open now.
+    /// Socket descriptors the gateway holds open now. Only sockets: a file the gateway opens
+    /// on first use (its JSONL log, a journal) is not what these tests bound, and counting it
+    /// made the "back to baseline" check depend on when the baseline was taken.
     fn fds(&self) -> usize {
         std::fs::read_dir(format!("/proc/{}/fd", self.pid))
-            .map(|d| d.count())
             .unwrap_or_else(|e| panic!("read /proc/{}/fd: {e}", self.pid))
+            .flatten()
+            .filter(|e| {
+                std::fs::read_link(e.path())
+                    .is_ok_and(|t| t.to_string_lossy().starts_with("socket:"))
+            })
+            .count()
     }
 
     fn log(&self) -> String {
