@@ -158,20 +158,7 @@ fn real_main() -> Result<()> {
         .enable_all()
         .build()?;
 
-    let ours_spec = procs::GatewaySpec {
-        label: "ours",
-        argv: vec![
-            args.ours.to_string_lossy().into_owned(),
-            "--port".into(),
-            "{port}".into(),
-            "--token".into(),
-            "{token}".into(),
-            "--state-dir".into(),
-            "{state}".into(),
-        ],
-        env: vec![],
-        deadline: Duration::from_secs(30),
-    };
+    let ours_spec = procs::GatewaySpec::ours(&args.ours);
     if args.ui_only {
         eprintln!("openclaw-bench: measuring the Control UI in Chromium (only)");
         println!("{}", report::markdown(&ui_rows(&rt, &args, &ours_spec)));

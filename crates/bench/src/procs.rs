@@ -34,6 +34,24 @@ pub struct Running {
 }
 
 impl GatewaySpec {
+    /// Our gateway binary at `gateway`, on `{port}` with `{token}` and its own state dir.
+    pub fn ours(gateway: &Path) -> GatewaySpec {
+        GatewaySpec {
+            label: "ours",
+            argv: vec![
+                gateway.to_string_lossy().into_owned(),
+                "--port".into(),
+                "{port}".into(),
+                "--token".into(),
+                "{token}".into(),
+                "--state-dir".into(),
+                "{state}".into(),
+            ],
+            env: vec![],
+            deadline: Duration::from_secs(30),
+        }
+    }
+
     /// Spawns with a fresh HOME, polls the port (every 100 µs), then `/readyz` until 200.
     pub fn spawn(&self, token: &str) -> Result<Running> {
         self.spawn_inner(token, None)

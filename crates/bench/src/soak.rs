@@ -153,7 +153,7 @@ struct Sample {
 }
 
 async fn soak(o: &Opts) -> Result<String> {
-    let spec = ours_spec(&o.gateway);
+    let spec = procs::GatewaySpec::ours(&o.gateway);
     let mut retention = serde_json::Map::new();
     if let Some(m) = o.retention_minutes {
         retention.insert("archiveAfterMinutes".into(), json!(m));
@@ -445,23 +445,6 @@ fn dir_usage(dir: &Path) -> (u64, u64) {
         }
     }
     (files, bytes)
-}
-
-fn ours_spec(gateway: &Path) -> procs::GatewaySpec {
-    procs::GatewaySpec {
-        label: "ours",
-        argv: vec![
-            gateway.to_string_lossy().into_owned(),
-            "--port".into(),
-            "{port}".into(),
-            "--token".into(),
-            "{token}".into(),
-            "--state-dir".into(),
-            "{state}".into(),
-        ],
-        env: vec![],
-        deadline: Duration::from_secs(30),
-    }
 }
 
 // ------------------------------------------------------------------------------------------
